@@ -1,0 +1,333 @@
+// Float32 GEMM (C = op(A) op(B) [+ C]) for Wasm SIMD: packed panels, cache blocking and a 4x8 register micro-kernel.
+
+// ---------------------------------------------------------------------------
+// Blocking parameters. MR x NR is the register tile; KC x NR micro-panels of B
+// stay in L1, MC x KC blocks of A stay in L2, KC x NC panels of B in L2/L3.
+// ---------------------------------------------------------------------------
+const MR: i32 = 4;
+const NR: i32 = 8;
+const MC: i32 = 128; // multiple of MR
+const KC: i32 = 256;
+const NC: i32 = 2048; // multiple of NR
+
+const PACK_A_BYTES: usize = <usize>(MC * KC) << 2;
+const PACK_B_BYTES: usize = <usize>(KC * NC) << 2;
+const TILE_BYTES: usize = <usize>(MR * NR) << 2;
+/** Scratch bytes needed by one caller of sgemmRows (one per thread slot). */
+const SLOT_BYTES: usize = PACK_A_BYTES + PACK_B_BYTES + TILE_BYTES;
+/** Number of scratch slots reserved (one per concurrently running thread). */
+const MAX_SLOTS: i32 = 4;
+
+const PAGE: usize = 65536;
+
+// @ts-ignore: decorator
+@inline function alignUp(x: usize, a: usize): usize {
+  return (x + a - 1) & ~(a - 1);
+}
+
+const SCRATCH_BASE: usize = alignUp(__heap_base, 64);
+const USER_BASE: usize = alignUp(SCRATCH_BASE + SLOT_BYTES * <usize>MAX_SLOTS, 64);
+
+/** Grows linear memory so that `end` (exclusive byte address) is addressable. Returns false on failure. */
+function growTo(end: usize): bool {
+  const have = <usize>memory.size() * PAGE;
+  if (end <= have) return true;
+  const need = <i32>((end - have + PAGE - 1) / PAGE);
+  return memory.grow(need) >= 0;
+}
+
+/** First byte address of the caller-managed region (after the packing scratch). */
+export function userBase(): usize {
+  return USER_BASE;
+}
+
+/**
+ * Makes sure `bytes` bytes starting at userBase() (and all scratch slots) are addressable,
+ * growing memory if needed. Returns userBase(), or 0 if memory could not grow.
+ */
+export function ensureCapacity(bytes: usize): usize {
+  return growTo(USER_BASE + bytes) ? USER_BASE : 0;
+}
+
+/** Scratch layout of one slot. */
+// @ts-ignore: decorator
+@inline function slotPackA(slot: i32): usize {
+  return SCRATCH_BASE + SLOT_BYTES * <usize>slot;
+}
+// @ts-ignore: decorator
+@inline function slotPackB(slot: i32): usize {
+  return slotPackA(slot) + PACK_A_BYTES;
+}
+// @ts-ignore: decorator
+@inline function slotTile(slot: i32): usize {
+  return slotPackB(slot) + PACK_B_BYTES;
+}
+
+// ---------------------------------------------------------------------------
+// Packing. Element (i, k) of op(A) and (k, j) of op(B):
+//   op(A)(i,k) = transA ? A[k*M + i] : A[i*K + k]
+//   op(B)(k,j) = transB ? B[j*K + k] : B[k*N + j]
+// Packed A: for each MR-row panel, kc groups of MR floats (row-interleaved), zero-padded.
+// Packed B: for each NR-col panel, kc groups of NR floats, zero-padded.
+// ---------------------------------------------------------------------------
+
+/** Packs rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into dst. */
+function packA(transA: bool, M: i32, K: i32, a: usize, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize): void {
+  for (let ip = 0; ip < mc; ip += MR) {
+    const mr = min(MR, mc - ip);
+    const i = i0 + ip;
+    if (transA) {
+      // A stored [K, M]: the MR values for one k are contiguous.
+      let src = a + ((<usize>p0 * <usize>M + <usize>i) << 2);
+      const stride = <usize>M << 2;
+      if (mr == MR) {
+        for (let k = 0; k < kc; k++) {
+          v128.store(dst, v128.load(src));
+          src += stride;
+          dst += <usize>MR << 2;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let r = 0; r < MR; r++) {
+            store<f32>(dst + (<usize>r << 2), r < mr ? load<f32>(src + (<usize>r << 2)) : 0);
+          }
+          src += stride;
+          dst += <usize>MR << 2;
+        }
+      }
+    } else {
+      // A stored [M, K]: MR rows, each contiguous in k.
+      const strideRow = <usize>K << 2;
+      const r0 = a + ((<usize>i * <usize>K + <usize>p0) << 2);
+      if (mr == MR) {
+        const r1 = r0 + strideRow;
+        const r2 = r1 + strideRow;
+        const r3 = r2 + strideRow;
+        let k = 0;
+        // 4x4 transposes: rows r0..r3, columns k..k+3.
+        for (; k + 4 <= kc; k += 4) {
+          const o = <usize>k << 2;
+          const x0 = v128.load(r0 + o);
+          const x1 = v128.load(r1 + o);
+          const x2 = v128.load(r2 + o);
+          const x3 = v128.load(r3 + o);
+          const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5); // a0 b0 a1 b1
+          const t1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5); // c0 d0 c1 d1
+          const t2 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7); // a2 b2 a3 b3
+          const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7); // c2 d2 c3 d3
+          v128.store(dst, v128.shuffle<f64>(t0, t1, 0, 2));
+          v128.store(dst, v128.shuffle<f64>(t0, t1, 1, 3), 16);
+          v128.store(dst, v128.shuffle<f64>(t2, t3, 0, 2), 32);
+          v128.store(dst, v128.shuffle<f64>(t2, t3, 1, 3), 48);
+          dst += 64;
+        }
+        for (; k < kc; k++) {
+          const o = <usize>k << 2;
+          store<f32>(dst, load<f32>(r0 + o));
+          store<f32>(dst, load<f32>(r1 + o), 4);
+          store<f32>(dst, load<f32>(r2 + o), 8);
+          store<f32>(dst, load<f32>(r3 + o), 12);
+          dst += 16;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          const o = <usize>k << 2;
+          for (let r = 0; r < MR; r++) {
+            store<f32>(dst + (<usize>r << 2), r < mr ? load<f32>(r0 + <usize>r * strideRow + o) : 0);
+          }
+          dst += <usize>MR << 2;
+        }
+      }
+    }
+  }
+}
+
+/** Packs rows [p0, p0+kc) x cols [j0, j0+nc) of op(B) into dst. */
+function packB(transB: bool, N: i32, K: i32, b: usize, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
+  for (let jp = 0; jp < nc; jp += NR) {
+    const nr = min(NR, nc - jp);
+    const j = j0 + jp;
+    if (!transB) {
+      // B stored [K, N]: NR values for one k are contiguous.
+      let src = b + ((<usize>p0 * <usize>N + <usize>j) << 2);
+      const stride = <usize>N << 2;
+      if (nr == NR) {
+        for (let k = 0; k < kc; k++) {
+          v128.store(dst, v128.load(src));
+          v128.store(dst, v128.load(src, 16), 16);
+          src += stride;
+          dst += <usize>NR << 2;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let c = 0; c < NR; c++) {
+            store<f32>(dst + (<usize>c << 2), c < nr ? load<f32>(src + (<usize>c << 2)) : 0);
+          }
+          src += stride;
+          dst += <usize>NR << 2;
+        }
+      }
+    } else {
+      // B stored [N, K]: each of the NR columns of op(B) is a contiguous row of B.
+      const strideCol = <usize>K << 2;
+      const c0 = b + ((<usize>j * <usize>K + <usize>p0) << 2);
+      if (nr == NR) {
+        // Two 4x4 transposes per 4 k-steps (columns 0..3 and 4..7).
+        let k = 0;
+        for (; k + 4 <= kc; k += 4) {
+          const o = <usize>k << 2;
+          for (let h = 0; h < 2; h++) {
+            const base = c0 + <usize>(h * 4) * strideCol + o;
+            const x0 = v128.load(base);
+            const x1 = v128.load(base + strideCol);
+            const x2 = v128.load(base + 2 * strideCol);
+            const x3 = v128.load(base + 3 * strideCol);
+            const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
+            const t1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+            const t2 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+            const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+            const d = dst + (<usize>h << 4);
+            v128.store(d, v128.shuffle<f64>(t0, t1, 0, 2));
+            v128.store(d, v128.shuffle<f64>(t0, t1, 1, 3), 32);
+            v128.store(d, v128.shuffle<f64>(t2, t3, 0, 2), 64);
+            v128.store(d, v128.shuffle<f64>(t2, t3, 1, 3), 96);
+          }
+          dst += <usize>(4 * NR) << 2;
+        }
+        for (; k < kc; k++) {
+          const o = <usize>k << 2;
+          for (let c = 0; c < NR; c++) {
+            store<f32>(dst + (<usize>c << 2), load<f32>(c0 + <usize>c * strideCol + o));
+          }
+          dst += <usize>NR << 2;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          const o = <usize>k << 2;
+          for (let c = 0; c < NR; c++) {
+            store<f32>(dst + (<usize>c << 2), c < nr ? load<f32>(c0 + <usize>c * strideCol + o) : 0);
+          }
+          dst += <usize>NR << 2;
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Micro-kernel: C[0:MR, 0:NR] (+)= Apanel[MR x kc] * Bpanel[kc x NR].
+// If the tile is partial (mr < MR or nr < NR) the result goes through `tile`.
+// ---------------------------------------------------------------------------
+function kernel4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, addC: bool, mr: i32, nr: i32, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    pa += 16;
+    pb += 32;
+  }
+  if (mr == MR && nr == NR) {
+    const c0 = c, c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+    if (addC) {
+      c00 = f32x4.add(c00, v128.load(c0)); c01 = f32x4.add(c01, v128.load(c0, 16));
+      c10 = f32x4.add(c10, v128.load(c1)); c11 = f32x4.add(c11, v128.load(c1, 16));
+      c20 = f32x4.add(c20, v128.load(c2)); c21 = f32x4.add(c21, v128.load(c2, 16));
+      c30 = f32x4.add(c30, v128.load(c3)); c31 = f32x4.add(c31, v128.load(c3, 16));
+    }
+    v128.store(c0, c00); v128.store(c0, c01, 16);
+    v128.store(c1, c10); v128.store(c1, c11, 16);
+    v128.store(c2, c20); v128.store(c2, c21, 16);
+    v128.store(c3, c30); v128.store(c3, c31, 16);
+  } else {
+    v128.store(tile, c00); v128.store(tile, c01, 16);
+    v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+    v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+    v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+    storePartial(tile, c, ldc, addC, mr, nr);
+  }
+}
+
+/** Writes the top-left mr x nr corner of an MR x NR tile into C. */
+function storePartial(tile: usize, c: usize, ldc: usize, addC: bool, mr: i32, nr: i32): void {
+  for (let i = 0; i < mr; i++) {
+    const row = c + <usize>i * ldc;
+    const t = tile + ((<usize>(i * NR)) << 2);
+    for (let j = 0; j < nr; j++) {
+      const o = <usize>j << 2;
+      let v = load<f32>(t + o);
+      if (addC) v += load<f32>(row + o);
+      store<f32>(row + o, v);
+    }
+  }
+}
+
+/** Zeroes (or keeps, if accumulate) rows [m0, m1) of C when K == 0. */
+function handleEmptyK(N: i32, c: usize, m0: i32, m1: i32, accumulate: bool): void {
+  if (accumulate) return;
+  memory.fill(c + ((<usize>m0 * <usize>N) << 2), 0, (<usize>(m1 - m0) * <usize>N) << 2);
+}
+
+/**
+ * Computes rows [m0, m1) of C[M,N] = op(A) op(B) (+ C if accumulate), using scratch slot `slot`.
+ * Row-major; A is [M,K] (or [K,M] if transA), B is [K,N] (or [N,K] if transB).
+ */
+export function sgemmRows(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32,
+  aPtr: usize, bPtr: usize, cPtr: usize, accumulate: i32,
+  m0: i32, m1: i32, slot: i32,
+): void {
+  if (m1 <= m0 || N <= 0) return;
+  const acc = accumulate != 0;
+  if (K <= 0) {
+    handleEmptyK(N, cPtr, m0, m1, acc);
+    return;
+  }
+  const tA = transA != 0, tB = transB != 0;
+  const pA = slotPackA(slot), pB = slotPackB(slot), tile = slotTile(slot);
+  const ldc = <usize>N << 2;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      const addC = acc || pc > 0;
+      packB(tB, N, K, bPtr, pc, kc, jc, nc, pB);
+      for (let ic = m0; ic < m1; ic += MC) {
+        const mc = min(MC, m1 - ic);
+        packA(tA, M, K, aPtr, ic, mc, pc, kc, pA);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const pb = pB + ((<usize>jr * <usize>kc) << 2);
+          const cCol = cPtr + ((<usize>(jc + jr)) << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const pa = pA + ((<usize>ir * <usize>kc) << 2);
+            kernel4x8(kc, pa, pb, cCol + <usize>(ic + ir) * ldc, ldc, addC, mr, nr, tile);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** C[M,N] = op(A) op(B) (+ C if accumulate). See sgemmRows. */
+export function sgemm(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32,
+  aPtr: usize, bPtr: usize, cPtr: usize, accumulate: i32,
+): void {
+  sgemmRows(transA, transB, M, N, K, aPtr, bPtr, cPtr, accumulate, 0, M, 0);
+}

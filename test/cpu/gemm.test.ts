@@ -1,0 +1,133 @@
+// Checks the Wasm SIMD sgemm against a float64 triple loop for all transpose modes, odd shapes and accumulate.
+import { describe, expect, it } from 'vitest';
+import { initGemm, sgemm } from '../../src/backend/cpu/wasm-gemm.js';
+
+/** Deterministic uniform values in [-1, 1). */
+function randArray(n: number, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = ((s >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+/** float64 reference: op(A) op(B) (+ C0). */
+function refGemm(
+  a: Float32Array, b: Float32Array, M: number, N: number, K: number,
+  tA: boolean, tB: boolean, c0?: Float32Array,
+): Float64Array {
+  const c = new Float64Array(M * N);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = c0 ? c0[i * N + j]! : 0;
+      for (let k = 0; k < K; k++) {
+        const av = tA ? a[k * M + i]! : a[i * K + k]!;
+        const bv = tB ? b[j * K + k]! : b[k * N + j]!;
+        s += av * bv;
+      }
+      c[i * N + j] = s;
+    }
+  }
+  return c;
+}
+
+/** max |got - ref| / max |ref| (absolute error if ref is all zero). */
+function relErr(got: Float32Array, ref: Float64Array): number {
+  let maxErr = 0, maxRef = 0;
+  for (let i = 0; i < ref.length; i++) {
+    maxErr = Math.max(maxErr, Math.abs(got[i]! - ref[i]!));
+    maxRef = Math.max(maxRef, Math.abs(ref[i]!));
+  }
+  return maxRef > 0 ? maxErr / maxRef : maxErr;
+}
+
+// [M, N, K]
+const shapes: Array<[number, number, number]> = [
+  [1, 1, 1],
+  [3, 5, 7],
+  [4, 8, 1],
+  [5, 9, 3],
+  [17, 33, 65],
+  [128, 10, 784],
+  [128, 784, 10],
+  [200, 1, 300],
+  [1, 300, 1],
+  [1, 1, 300],
+  [63, 70, 257],
+  [130, 2050, 9],
+  [6, 17, 600],
+];
+const modes: Array<[boolean, boolean]> = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+];
+
+describe('wasm sgemm', () => {
+  it('initializes asynchronously', async () => {
+    await initGemm();
+    await initGemm();
+  });
+
+  for (const [tA, tB] of modes) {
+    for (const [M, N, K] of shapes) {
+      it(`${tA ? 'At' : 'A'}*${tB ? 'Bt' : 'B'} M=${M} N=${N} K=${K}`, () => {
+        const a = randArray(M * K, 1 + M * 7 + K);
+        const b = randArray(K * N, 3 + N * 11 + K);
+        const got = sgemm(a, b, M, N, K, tA, tB);
+        expect(got.length).toBe(M * N);
+        expect(relErr(got, refGemm(a, b, M, N, K, tA, tB))).toBeLessThanOrEqual(1e-5);
+      });
+    }
+  }
+
+  for (const [tA, tB] of modes) {
+    it(`accumulates into out (${tA ? 'At' : 'A'}*${tB ? 'Bt' : 'B'}, 37x29x300)`, () => {
+      const [M, N, K] = [37, 29, 300];
+      const a = randArray(M * K, 5);
+      const b = randArray(K * N, 6);
+      const c0 = randArray(M * N, 7);
+      const out = Float32Array.from(c0);
+      const ret = sgemm(a, b, M, N, K, tA, tB, out, true);
+      expect(ret).toBe(out);
+      expect(relErr(out, refGemm(a, b, M, N, K, tA, tB, c0))).toBeLessThanOrEqual(1e-5);
+    });
+  }
+
+  it('overwrites out when not accumulating, and handles K = 0 and empty outputs', () => {
+    const a = randArray(6, 1), b = randArray(9, 2);
+    const out = new Float32Array(6).fill(42);
+    sgemm(a, b, 2, 3, 3, false, false, out);
+    expect(relErr(out, refGemm(a, b, 2, 3, 3, false, false))).toBeLessThanOrEqual(1e-5);
+    const z = new Float32Array(6).fill(42);
+    sgemm(new Float32Array(0), new Float32Array(0), 2, 3, 0, false, false, z);
+    expect(Array.from(z)).toEqual([0, 0, 0, 0, 0, 0]);
+    const keep = new Float32Array(6).fill(42);
+    sgemm(new Float32Array(0), new Float32Array(0), 2, 3, 0, false, false, keep, true);
+    expect(Array.from(keep)).toEqual([42, 42, 42, 42, 42, 42]);
+    expect(sgemm(new Float32Array(0), new Float32Array(5), 0, 5, 1, false, false).length).toBe(0);
+  });
+
+  it('reuses memory across calls of different sizes and stays correct', () => {
+    for (const [M, N, K] of [[300, 300, 300], [2, 3, 4], [520, 260, 130], [7, 7, 7]] as const) {
+      const a = randArray(M * K, M);
+      const b = randArray(K * N, N);
+      expect(relErr(sgemm(a, b, M, N, K, false, false), refGemm(a, b, M, N, K, false, false))).toBeLessThanOrEqual(1e-5);
+    }
+  });
+
+  it('throws clear errors on wrong lengths', () => {
+    expect(() => sgemm(new Float32Array(5), new Float32Array(6), 2, 3, 2, false, false)).toThrow(/A has length 5, expected 4/);
+    expect(() => sgemm(new Float32Array(4), new Float32Array(5), 2, 3, 2, false, false)).toThrow(/B has length 5, expected 6/);
+    expect(() => sgemm(new Float32Array(4), new Float32Array(6), 2, 3, 2, false, false, new Float32Array(5))).toThrow(
+      /out has length 5, expected 6/,
+    );
+    expect(() => sgemm(new Float32Array(4), new Float32Array(6), 2, 3, 2, false, false, undefined, true)).toThrow(/accumulate/);
+    expect(() => sgemm(new Float32Array(4), new Float32Array(6), 2.5, 3, 2, false, false)).toThrow(/M must be/);
+  });
+});

@@ -1,0 +1,80 @@
+// Reverse-mode rules, one per primitive, each written in differentiable ops so every order of derivative works.
+
+import type { Prim, PrimParams } from '../core/primitives.js';
+import type { Tensor } from '../core/tensor.js';
+import {
+  broadcastTo, cast, compare, conv2d, conv2dGradInput, conv2dGradWeight, div, gather, matmul, mul, neg, pad,
+  reshape, scatterAdd, slice, sum, sumTo, transpose, where,
+} from '../core/ops.js';
+
+export type VjpRule<P extends Prim> = (g: Tensor, inputs: readonly Tensor[], out: Tensor, params: PrimParams[P]) => (Tensor | null)[];
+
+/** Reshapes a reduced cotangent back to keep-dims form and broadcasts it over the reduced axes. */
+function unreduce(g: Tensor, x: Tensor, axes: readonly number[]): Tensor {
+  const keep = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  return broadcastTo(reshape(g, keep), x.shape);
+}
+
+export const vjpRules: { [P in Prim]: VjpRule<P> } = {
+  // y = -x:       x̄ = -ȳ
+  neg: (g) => [neg(g)],
+  // y = exp(x):   x̄ = ȳ · y
+  exp: (g, _x, y) => [mul(g, y)],
+  // y = log(x):   x̄ = ȳ / x
+  log: (g, [x]) => [div(g, x)],
+  // y = √x:       x̄ = ȳ / (2y)
+  sqrt: (g, _x, y) => [div(g, mul(y, 2))],
+  // y = a + b:    ā = Σ_bcast ȳ,  b̄ = Σ_bcast ȳ
+  add: (g, [a, b]) => [sumTo(g, a.shape), sumTo(g, b.shape)],
+  // y = a - b:    ā = Σ ȳ,  b̄ = -Σ ȳ
+  sub: (g, [a, b]) => [sumTo(g, a.shape), sumTo(neg(g), b.shape)],
+  // y = a · b:    ā = Σ ȳ·b,  b̄ = Σ ȳ·a
+  mul: (g, [a, b]) => [sumTo(mul(g, b), a.shape), sumTo(mul(g, a), b.shape)],
+  // y = a / b:    ā = Σ ȳ/b,  b̄ = -Σ ȳ·y/b
+  div: (g, [a, b], y) => [sumTo(div(g, b), a.shape), sumTo(neg(div(mul(g, y), b)), b.shape)],
+  // comparisons are piecewise constant: no gradient (never recorded)
+  compare: () => [null, null],
+  // y = c ? a : b:  ā = Σ (c ? ȳ : 0),  b̄ = Σ (c ? 0 : ȳ),  c̄ = none
+  where: (g, [c, a, b]) => [null, sumTo(where(c, g, 0), a.shape), sumTo(where(c, 0, g), b.shape)],
+  // y = Σ_axes x:  x̄ = broadcast(ȳ)
+  sum: (g, [x], _y, { axes }) => [unreduce(g, x, axes)],
+  // y = max_axes x: x̄ = ȳ · [x = y] / #ties  (ties share the cotangent equally)
+  max: (g, [x], y, { axes }) => {
+    const mask = compare(x, unreduce(y, x, axes), 'eq');
+    const count = unreduce(sum(mask, axes), x, axes);
+    return [div(mul(unreduce(g, x, axes), mask), count)];
+  },
+  // y = broadcast(x): x̄ = Σ over broadcast axes of ȳ
+  broadcastTo: (g, [x]) => [sumTo(g, x.shape)],
+  // y = reshape(x): x̄ = reshape(ȳ, shape(x))
+  reshape: (g, [x]) => [reshape(g, x.shape)],
+  // y = transpose(x, p): x̄ = transpose(ȳ, p⁻¹)
+  transpose: (g, _x, _y, { perm }) => {
+    const inv = new Array<number>(perm.length);
+    perm.forEach((p, i) => (inv[p] = i));
+    return [transpose(g, inv)];
+  },
+  // y = x[b : b+s]:  x̄ = zero-pad ȳ back to shape(x)
+  slice: (g, [x], _y, { begin, size }) => [pad(g, begin, x.shape.map((d, i) => d - begin[i] - size[i]))],
+  // y = pad(x):      x̄ = the interior window of ȳ
+  pad: (g, [x], _y, { before }) => [slice(g, before, x.shape)],
+  // C = op(A) op(B): Ā and B̄ by the four transpose cases, each again a matmul
+  matmul: (g, [a, b], _y, { transA, transB }) => {
+    if (!transA && !transB) return [matmul(g, b, { transB: true }), matmul(a, g, { transA: true })];
+    if (transA && !transB) return [matmul(b, g, { transB: true }), matmul(a, g)];
+    if (!transA && transB) return [matmul(g, b), matmul(g, a, { transA: true })];
+    return [matmul(b, g, { transA: true, transB: true }), matmul(g, a, { transA: true, transB: true })];
+  },
+  // y = conv(x, w): x̄ = convᵀ_input(ȳ, w),  w̄ = convᵀ_weight(x, ȳ)
+  conv2d: (g, [x, w], _y, p) => [conv2dGradInput(g, w, p, x.shape), conv2dGradWeight(x, g, p, w.shape)],
+  // y = convᵀ_input(g, w) is bilinear: ḡ = conv(ȳ, w),  w̄ = convᵀ_weight(ȳ, g)
+  conv2dGradInput: (c, [g, w], _y, p) => [conv2d(c, w, p), conv2dGradWeight(c, g, p, w.shape)],
+  // y = convᵀ_weight(x, g) is bilinear: x̄ = convᵀ_input(g, ȳ),  ḡ = conv(x, ȳ)
+  conv2dGradWeight: (c, [x, g], _y, p) => [conv2dGradInput(g, c, p, x.shape), conv2d(x, c, p)],
+  // y = x[idx] along axis: x̄ = scatter-add of ȳ at idx
+  gather: (g, [x], _y, { indices, axis }) => [scatterAdd(g, indices, axis, x.shape[axis])],
+  // y = scatter-add(x, idx): x̄ = ȳ[idx]
+  scatterAdd: (g, _x, _y, { indices, axis }) => [gather(g, indices, axis)],
+  // y = cast(x): x̄ = cast(ȳ) back to x's dtype
+  cast: (g, [x]) => [cast(g, x.dtype)],
+};

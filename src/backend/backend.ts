@@ -1,0 +1,37 @@
+// The backend interface: storage plus one kernel per primitive, so backends are thin plug-ins.
+
+import type { DType, TypedArray } from '../core/dtype.js';
+import type { Prim, PrimParams } from '../core/primitives.js';
+
+/** Opaque storage owned by one backend. */
+export interface DeviceBuffer {
+  readonly size: number;
+  readonly dtype: DType;
+}
+
+export interface TensorSpec {
+  shape: readonly number[];
+  dtype: DType;
+}
+
+/** One primitive application: what a backend's `run` receives. */
+export interface KernelCall<P extends Prim = Prim> {
+  prim: P;
+  params: PrimParams[P];
+  inputs: TensorSpec[];
+  output: TensorSpec;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** Whether the backend can store this dtype (WebGPU: float32 only). */
+  supports(dtype: DType): boolean;
+  alloc(size: number, dtype: DType): DeviceBuffer;
+  free(buffer: DeviceBuffer): void;
+  write(buffer: DeviceBuffer, data: TypedArray): void;
+  read(buffer: DeviceBuffer): Promise<TypedArray>;
+  /** Synchronous read where the backend allows it (CPU); undefined otherwise. */
+  readSync?(buffer: DeviceBuffer): TypedArray;
+  run(call: KernelCall, inputs: DeviceBuffer[], output: DeviceBuffer): void;
+  sync(): Promise<void>;
+}

@@ -1,0 +1,98 @@
+// The CPU backend: typed-array storage and a kernel per primitive; the reference for other backends.
+
+import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
+import type { Prim, PrimParams } from '../../core/primitives.js';
+import type { Backend, DeviceBuffer, KernelCall } from '../backend.js';
+import { conv2dGradInputKernel, conv2dGradWeightKernel, conv2dKernel } from './conv2d.js';
+import { binaryKernel, stridedCopy, unaryKernel, whereKernel } from './elementwise.js';
+import { matmulKernel } from './matmul.js';
+import { gatherKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel } from './movement.js';
+import { reduceKernel } from './reduce.js';
+import { broadcastStrides } from './strided.js';
+
+export class CpuBuffer implements DeviceBuffer {
+  constructor(readonly data: TypedArray) {}
+  get size(): number {
+    return this.data.length;
+  }
+  get dtype(): DType {
+    return this.data instanceof Float32Array ? 'float32' : 'float64';
+  }
+}
+
+type Kernel<P extends Prim> = (call: KernelCall<P>, ins: TypedArray[], out: TypedArray) => void;
+
+const kernels: { [P in Prim]: Kernel<P> } = {
+  neg: (_c, [x], out) => unaryKernel('neg', x, out),
+  exp: (_c, [x], out) => unaryKernel('exp', x, out),
+  log: (_c, [x], out) => unaryKernel('log', x, out),
+  sqrt: (_c, [x], out) => unaryKernel('sqrt', x, out),
+  add: (c, [a, b], out) => binaryKernel('add', a, c.inputs[0].shape, b, c.inputs[1].shape, out, c.output.shape),
+  sub: (c, [a, b], out) => binaryKernel('sub', a, c.inputs[0].shape, b, c.inputs[1].shape, out, c.output.shape),
+  mul: (c, [a, b], out) => binaryKernel('mul', a, c.inputs[0].shape, b, c.inputs[1].shape, out, c.output.shape),
+  div: (c, [a, b], out) => binaryKernel('div', a, c.inputs[0].shape, b, c.inputs[1].shape, out, c.output.shape),
+  compare: (c, [a, b], out) => binaryKernel(c.params.op, a, c.inputs[0].shape, b, c.inputs[1].shape, out, c.output.shape),
+  where: (c, [k, a, b], out) =>
+    whereKernel(k, c.inputs[0].shape, a, c.inputs[1].shape, b, c.inputs[2].shape, out, c.output.shape),
+  sum: (c, [x], out) => reduceKernel('sum', x, c.inputs[0].shape, c.params.axes, out),
+  max: (c, [x], out) => reduceKernel('max', x, c.inputs[0].shape, c.params.axes, out),
+  broadcastTo: (c, [x], out) => stridedCopy(x, broadcastStrides(c.inputs[0].shape, c.output.shape), out, c.output.shape),
+  reshape: (_c, [x], out) => out.set(x),
+  transpose: (c, [x], out) => transposeKernel(x, c.inputs[0].shape, c.params.perm, out),
+  slice: (c, [x], out) => sliceKernel(x, c.inputs[0].shape, c.params.begin, c.params.size, out),
+  pad: (c, [x], out) => padKernel(x, c.inputs[0].shape, c.params.before, out, c.output.shape),
+  matmul: (c, [a, b], out) => {
+    const { transA, transB } = c.params;
+    const k = transA ? c.inputs[0].shape[0] : c.inputs[0].shape[1];
+    matmulKernel(a, b, c.output.shape[0], c.output.shape[1], k, transA, transB, out);
+  },
+  conv2d: (c, [x, w], out) => conv2dKernel(x, c.inputs[0].shape, w, c.inputs[1].shape, c.params, out, c.output.shape),
+  conv2dGradInput: (c, [g, w], out) =>
+    conv2dGradInputKernel(g, c.inputs[0].shape, w, c.inputs[1].shape, c.params, out, c.output.shape),
+  conv2dGradWeight: (c, [x, g], out) =>
+    conv2dGradWeightKernel(x, c.inputs[0].shape, g, c.inputs[1].shape, c.params, out, c.output.shape),
+  gather: (c, [x], out) => gatherKernel(x, c.inputs[0].shape, c.params.indices, c.params.axis, out),
+  scatterAdd: (c, [x], out) => scatterAddKernel(x, c.inputs[0].shape, c.params.indices, c.params.axis, c.params.size, out),
+  cast: (_c, [x], out) => out.set(x),
+};
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu';
+
+  supports(_dtype: DType): boolean {
+    return true;
+  }
+
+  alloc(size: number, dtype: DType): CpuBuffer {
+    return new CpuBuffer(allocArray(dtype, size));
+  }
+
+  free(_buffer: DeviceBuffer): void {
+    // Garbage-collected.
+  }
+
+  write(buffer: DeviceBuffer, data: TypedArray): void {
+    const b = buffer as CpuBuffer;
+    if (data.length !== b.size) throw new Error(`cpu.write: ${data.length} values into a buffer of ${b.size}`);
+    b.data.set(data);
+  }
+
+  readSync(buffer: DeviceBuffer): TypedArray {
+    return (buffer as CpuBuffer).data.slice();
+  }
+
+  read(buffer: DeviceBuffer): Promise<TypedArray> {
+    return Promise.resolve(this.readSync(buffer));
+  }
+
+  run(call: KernelCall, inputs: DeviceBuffer[], output: DeviceBuffer): void {
+    const kernel = kernels[call.prim] as Kernel<Prim>;
+    kernel(call as KernelCall<Prim>, inputs.map((b) => (b as CpuBuffer).data), (output as CpuBuffer).data);
+  }
+
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export type { PrimParams };

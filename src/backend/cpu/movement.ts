@@ -1,0 +1,74 @@
+// CPU data movement kernels: transpose, slice, pad, gather and scatter-add.
+
+import type { TypedArray } from '../../core/dtype.js';
+import { sizeOf, stridesOf } from '../../core/shape.js';
+import { stridedCopy } from './elementwise.js';
+
+export function transposeKernel(x: TypedArray, inShape: readonly number[], perm: readonly number[], out: TypedArray): void {
+  const si = stridesOf(inShape);
+  const outShape = perm.map((p) => inShape[p]);
+  stridedCopy(x, perm.map((p) => si[p]), out, outShape);
+}
+
+export function sliceKernel(x: TypedArray, inShape: readonly number[], begin: readonly number[], size: readonly number[], out: TypedArray): void {
+  const si = stridesOf(inShape);
+  let base = 0;
+  for (let i = 0; i < begin.length; i++) base += begin[i] * si[i];
+  stridedCopy(x.subarray(base), si, out, size);
+}
+
+export function padKernel(x: TypedArray, inShape: readonly number[], before: readonly number[], out: TypedArray, outShape: readonly number[]): void {
+  out.fill(0);
+  if (x.length === 0) return;
+  const so = stridesOf(outShape);
+  let base = 0;
+  for (let i = 0; i < before.length; i++) base += before[i] * so[i];
+  // Write x into the interior window: iterate x's rows, each mapped with the output strides.
+  const si = stridesOf(inShape);
+  const rank = inShape.length;
+  if (rank === 0) {
+    out[0] = x[0];
+    return;
+  }
+  const inner = inShape[rank - 1];
+  const rows = sizeOf(inShape) / Math.max(inner, 1);
+  const idx = new Int32Array(rank);
+  for (let r = 0; r < rows; r++) {
+    let rem = r * inner;
+    let o = base;
+    for (let ax = 0; ax < rank - 1; ax++) {
+      idx[ax] = Math.floor(rem / si[ax]);
+      rem -= idx[ax] * si[ax];
+      o += idx[ax] * so[ax];
+    }
+    out.set(x.subarray(r * inner, r * inner + inner), o);
+  }
+}
+
+/** Splits a shape around `axis` into [outer, axisLength, inner]. */
+function around(shape: readonly number[], axis: number): [number, number, number] {
+  return [sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1))];
+}
+
+export function gatherKernel(x: TypedArray, inShape: readonly number[], indices: Int32Array, axis: number, out: TypedArray): void {
+  const [outer, len, inner] = around(inShape, axis);
+  const m = indices.length;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < m; i++) {
+      const src = (o * len + indices[i]) * inner;
+      out.set(x.subarray(src, src + inner), (o * m + i) * inner);
+    }
+  }
+}
+
+export function scatterAddKernel(x: TypedArray, inShape: readonly number[], indices: Int32Array, axis: number, size: number, out: TypedArray): void {
+  const [outer, m, inner] = around(inShape, axis);
+  out.fill(0);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < m; i++) {
+      const src = (o * m + i) * inner;
+      const dst = (o * size + indices[i]) * inner;
+      for (let j = 0; j < inner; j++) out[dst + j] += x[src + j];
+    }
+  }
+}

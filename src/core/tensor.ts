@@ -1,0 +1,117 @@
+// The Tensor value: shape, dtype, backend storage and (when traced) the graph node that made it.
+
+import type { Backend, DeviceBuffer } from '../backend/backend.js';
+import type { DType, TypedArray } from './dtype.js';
+import { formatShape, sizeOf } from './shape.js';
+
+/** A recorded application: its differentiable inputs and the vector-Jacobian product back to them. */
+export interface GradNode {
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  /** Cotangent of the output -> cotangents of the inputs (null = zero), written in differentiable ops. */
+  readonly vjp: (cotangent: Tensor) => (Tensor | null)[];
+}
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs fn with graph recording switched on or off, restoring the previous mode afterwards. */
+export function withGradMode<T>(enabled: boolean, fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = enabled;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Runs fn without recording a graph (optimizer updates, evaluation). */
+export function noGrad<T>(fn: () => T): T {
+  return withGradMode(false, fn);
+}
+
+let nextTensorId = 1;
+
+export class Tensor {
+  readonly id = nextTensorId++;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly backend: Backend;
+  private storage: DeviceBuffer | null;
+  /** The node that produced this tensor when it was traced; null for constants and leaves. */
+  node: GradNode | null = null;
+  /** True when gradients can flow to this tensor (a variable, or computed from one). */
+  requiresGrad = false;
+  /** Optional label used in error messages and parameter trees. */
+  label?: string;
+
+  constructor(backend: Backend, buffer: DeviceBuffer, shape: readonly number[], dtype: DType) {
+    if (buffer.size !== sizeOf(shape)) {
+      throw new Error(`Tensor: buffer of ${buffer.size} elements does not match shape ${formatShape(shape)}`);
+    }
+    this.backend = backend;
+    this.storage = buffer;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+  }
+
+  get buffer(): DeviceBuffer {
+    if (this.storage === null) throw new Error(`Tensor ${this.describe()} was used after dispose()`);
+    return this.storage;
+  }
+
+  get size(): number {
+    return this.buffer.size;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get isDisposed(): boolean {
+    return this.storage === null;
+  }
+
+  describe(): string {
+    return `${this.label ?? `#${this.id}`}${formatShape(this.shape)}:${this.dtype}`;
+  }
+
+  /** Synchronous copy of the values (CPU backend only). */
+  dataSync(): TypedArray {
+    if (!this.backend.readSync) {
+      throw new Error(`dataSync: backend '${this.backend.name}' can only be read asynchronously; use await tensor.data()`);
+    }
+    return this.backend.readSync(this.buffer);
+  }
+
+  /** Copy of the values, on any backend. */
+  data(): Promise<TypedArray> {
+    return this.backend.read(this.buffer);
+  }
+
+  /** The single value of a one-element tensor (CPU backend). */
+  item(): number {
+    if (this.size !== 1) throw new Error(`item: tensor ${this.describe()} has ${this.size} elements, expected 1`);
+    return this.dataSync()[0];
+  }
+
+  toArray(): number[] {
+    return Array.from(this.dataSync());
+  }
+
+  /** Releases backend memory now (GPU); the tensor must not be used afterwards. */
+  dispose(): void {
+    if (this.storage !== null) {
+      this.backend.free(this.storage);
+      this.storage = null;
+    }
+  }
+
+  toString(): string {
+    return `Tensor${formatShape(this.shape)}(${this.dtype})`;
+  }
+}

@@ -1,0 +1,36 @@
+// Activation functions derived from primitives, written to stay finite (and differentiable) everywhere.
+
+import { abs, square } from './elementwise.js';
+import { add, compare, div, exp, log, mul, neg, sub, where } from '../core/ops.js';
+import type { Tensor } from '../core/tensor.js';
+
+/** max(x, 0) = x · [x > 0]. */
+export function relu(x: Tensor): Tensor {
+  return mul(x, compare(x, 0, 'gt'));
+}
+
+/** σ(x) with z = e^{-|x|} ∈ (0, 1]: x ≥ 0 → 1/(1+z), x < 0 → z/(1+z). No branch overflows. */
+export function sigmoid(x: Tensor): Tensor {
+  const z = exp(neg(abs(x)));
+  const denom = add(z, 1);
+  return where(compare(x, 0, 'ge'), div(1, denom), div(z, denom));
+}
+
+/** tanh(x) = sign(x) · (1 - z)/(1 + z) with z = e^{-2|x|} ∈ (0, 1]. */
+export function tanh(x: Tensor): Tensor {
+  const z = exp(mul(abs(x), -2));
+  const t = div(sub(1, z), add(1, z));
+  return where(compare(x, 0, 'ge'), t, neg(t));
+}
+
+/** softplus(x) = log(1 + eˣ) = max(x, 0) + log(1 + e^{-|x|}). */
+export function softplus(x: Tensor): Tensor {
+  return add(relu(x), log(add(exp(neg(abs(x))), 1)));
+}
+
+/** Leaky ReLU: x for x > 0, slope·x otherwise. */
+export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
+  return where(compare(x, 0, 'gt'), x, mul(x, slope));
+}
+
+export { square };

@@ -1,0 +1,29 @@
+// Reductions derived from sum and max: mean, variance, log-sum-exp.
+
+import { detach, div, exp, log, max, mul, reshape, sub, sum, add } from '../core/ops.js';
+import { normalizeAxes } from '../core/shape.js';
+import type { Tensor } from '../core/tensor.js';
+
+function countOf(x: Tensor, axes: number | readonly number[] | undefined): number {
+  return normalizeAxes('mean', axes, x.rank).reduce((n, a) => n * x.shape[a], 1);
+}
+
+export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  return div(sum(x, axes, keepDims), countOf(x, axes));
+}
+
+/** Biased (population) variance, as batch normalisation uses. */
+export function variance(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  const d = sub(x, mean(x, axes, true));
+  return mean(mul(d, d), axes, keepDims);
+}
+
+/** log Σ exp(x) along axes, shifted by the (constant) max for stability. */
+export function logSumExp(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  const m = detach(max(x, axes, true));
+  const s = log(sum(exp(sub(x, m)), axes, true));
+  const r = add(s, m);
+  if (keepDims) return r;
+  const ax = normalizeAxes('logSumExp', axes, x.rank);
+  return reshape(r, x.shape.filter((_, i) => !ax.includes(i)));
+}

@@ -1,0 +1,99 @@
+// The engine's gradients, HVP and mixed second derivative match PyTorch float64 reference values.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  add, crossEntropy, hvpAndMixed, innerProduct, matmul, mul, oneHot, softplus, sum, tanh, tensor, valueAndGrad, type Tensor,
+} from '../../src/index.js';
+
+interface Golden {
+  sizes: [number, number, number, number];
+  weights: number[][];
+  lambdas: number[][];
+  x_train: number[][];
+  y_train: number[];
+  x_val: number[][];
+  y_val: number[];
+  v: number[];
+  grad_train: number[];
+  grad_val: number[];
+  hvp: number[];
+  mixed: number[];
+}
+
+const opts = { dtype: 'float64' as const };
+
+function load(name: string): Golden {
+  return JSON.parse(readFileSync(new URL(`../fixtures/golden/${name}`, import.meta.url), 'utf8')) as Golden;
+}
+
+function setup(g: Golden) {
+  const [inputs, hidden, classes] = g.sizes;
+  const shapes = [[hidden, inputs], [hidden], [classes, hidden], [classes]];
+  const w = g.weights.map((a, i) => tensor(a, shapes[i], opts));
+  const lam = g.lambdas.map((a, i) => tensor(a, shapes[i], opts));
+  const data = (x: number[][], y: number[]) => ({ x: tensor(x.flat(), [x.length, inputs], opts), t: oneHot(y, classes, opts) });
+  const train = data(g.x_train, g.y_train);
+  const val = data(g.x_val, g.y_val);
+  const logits = ([w1, b1, w2, b2]: Tensor[], x: Tensor): Tensor =>
+    add(matmul(tanh(add(matmul(x, w1, { transB: true }), b1)), w2, { transB: true }), b2);
+  const trainLoss = (ws: Tensor[], ls: Tensor[]): Tensor => {
+    let loss = crossEntropy(logits(ws, train.x), train.t);
+    ws.forEach((wi, i) => {
+      const r = mul(softplus(ls[i]), wi);
+      loss = add(loss, sum(mul(r, r)));
+    });
+    return loss;
+  };
+  const valLoss = (ws: Tensor[]): Tensor => crossEntropy(logits(ws, val.x), val.t);
+  const split = (flat: number[]): Tensor[] => {
+    let o = 0;
+    return shapes.map((s) => {
+      const n = s.reduce((a, b) => a * b, 1);
+      const t = tensor(flat.slice(o, o + n), s, opts);
+      o += n;
+      return t;
+    });
+  };
+  return { w, lam, trainLoss, valLoss, split };
+}
+
+const flat = (ts: Tensor[]): number[] => ts.flatMap((t) => t.toArray());
+
+function relErr(got: number[], want: number[]): number {
+  let num = 0;
+  let den = 0;
+  got.forEach((g, i) => {
+    num += (g - want[i]) ** 2;
+    den += want[i] ** 2;
+  });
+  return Math.sqrt(num / den);
+}
+
+describe.each(['mlp-tanh-seed1.json', 'mlp-tanh-seed2.json'])('PyTorch float64 reference %s', (file) => {
+  const g = load(file);
+  const p = setup(g);
+
+  it('training and validation gradients', () => {
+    const gt = valueAndGrad((ws) => p.trainLoss(ws, p.lam))(p.w).grads;
+    const gv = valueAndGrad(p.valLoss)(p.w).grads;
+    expect(relErr(flat(gt), g.grad_train)).toBeLessThan(1e-12);
+    expect(relErr(flat(gv), g.grad_val)).toBeLessThan(1e-12);
+  });
+
+  it('Hessian-vector product and mixed term vᵀ ∂²L/∂w∂λ in one pass', () => {
+    const r = hvpAndMixed(p.trainLoss, p.w, p.lam, p.split(g.v));
+    expect(relErr(flat(r.hvp), g.hvp)).toBeLessThan(1e-12);
+    expect(relErr(flat(r.mixed), g.mixed)).toBeLessThan(1e-12);
+    expect(relErr(flat(r.grad), g.grad_train)).toBeLessThan(1e-12);
+  });
+
+  it('HVP is symmetric: <u, Hv> = <v, Hu>', () => {
+    const v = p.split(g.v);
+    const u = p.split(g.grad_val);
+    const hv = hvpAndMixed(p.trainLoss, p.w, p.lam, v).hvp;
+    const hu = hvpAndMixed(p.trainLoss, p.w, p.lam, u).hvp;
+    const a = innerProduct(u, hv).item();
+    const b = innerProduct(v, hu).item();
+    expect(Math.abs(a - b)).toBeLessThan(1e-12 * Math.max(1, Math.abs(a)));
+  });
+});

@@ -60,6 +60,9 @@ const shapes: Array<[number, number, number]> = [
   [63, 70, 257],
   [130, 2050, 9],
   [6, 17, 600],
+  [9, 12, 1000],
+  [260, 44, 390],
+  [131, 20, 5],
 ];
 const modes: Array<[boolean, boolean]> = [
   [false, false],

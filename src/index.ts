@@ -19,3 +19,5 @@ export type { Backend, DeviceBuffer, KernelCall } from './backend/backend.js';
 export { CpuBackend } from './backend/cpu/cpu-backend.js';
 export { getBackend, setBackend, withBackend } from './backend/registry.js';
 export { Random } from './util/random.js';
+export * from './optim/index.js';
+export * as nn from './nn/index.js';

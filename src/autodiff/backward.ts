@@ -44,7 +44,7 @@ export function backward(
       const c = cts.get(t.id);
       if (c === undefined) continue;
       cts.delete(t.id);
-      const parts = t.node.vjp(c);
+      const parts = t.node.vjp(c, t.node.inputs.map((x) => order.relevant.has(x.id)));
       t.node.inputs.forEach((x, k) => {
         const p = parts[k];
         if (p !== null && order.relevant.has(x.id)) {

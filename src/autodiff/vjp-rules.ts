@@ -7,7 +7,14 @@ import {
   reshape, scatterAdd, slice, sum, sumTo, transpose, where,
 } from '../core/ops.js';
 
-export type VjpRule<P extends Prim> = (g: Tensor, inputs: readonly Tensor[], out: Tensor, params: PrimParams[P]) => (Tensor | null)[];
+export type VjpRule<P extends Prim> = (
+  g: Tensor, inputs: readonly Tensor[], out: Tensor, params: PrimParams[P], needs: readonly boolean[],
+) => (Tensor | null)[];
+
+/** Computes a cotangent only when that input needs one. */
+function when(need: boolean, fn: () => Tensor): Tensor | null {
+  return need ? fn() : null;
+}
 
 /** Reshapes a reduced cotangent back to keep-dims form and broadcasts it over the reduced axes. */
 function unreduce(g: Tensor, x: Tensor, axes: readonly number[]): Tensor {
@@ -25,17 +32,17 @@ export const vjpRules: { [P in Prim]: VjpRule<P> } = {
   // y = √x:       x̄ = ȳ / (2y)
   sqrt: (g, _x, y) => [div(g, mul(y, 2))],
   // y = a + b:    ā = Σ_bcast ȳ,  b̄ = Σ_bcast ȳ
-  add: (g, [a, b]) => [sumTo(g, a.shape), sumTo(g, b.shape)],
+  add: (g, [a, b], _y, _p, n) => [when(n[0], () => sumTo(g, a.shape)), when(n[1], () => sumTo(g, b.shape))],
   // y = a - b:    ā = Σ ȳ,  b̄ = -Σ ȳ
-  sub: (g, [a, b]) => [sumTo(g, a.shape), sumTo(neg(g), b.shape)],
+  sub: (g, [a, b], _y, _p, n) => [when(n[0], () => sumTo(g, a.shape)), when(n[1], () => sumTo(neg(g), b.shape))],
   // y = a · b:    ā = Σ ȳ·b,  b̄ = Σ ȳ·a
-  mul: (g, [a, b]) => [sumTo(mul(g, b), a.shape), sumTo(mul(g, a), b.shape)],
+  mul: (g, [a, b], _y, _p, n) => [when(n[0], () => sumTo(mul(g, b), a.shape)), when(n[1], () => sumTo(mul(g, a), b.shape))],
   // y = a / b:    ā = Σ ȳ/b,  b̄ = -Σ ȳ·y/b
-  div: (g, [a, b], y) => [sumTo(div(g, b), a.shape), sumTo(neg(div(mul(g, y), b)), b.shape)],
+  div: (g, [a, b], y, _p, n) => [when(n[0], () => sumTo(div(g, b), a.shape)), when(n[1], () => sumTo(neg(div(mul(g, y), b)), b.shape))],
   // comparisons are piecewise constant: no gradient (never recorded)
   compare: () => [null, null],
   // y = c ? a : b:  ā = Σ (c ? ȳ : 0),  b̄ = Σ (c ? 0 : ȳ),  c̄ = none
-  where: (g, [c, a, b]) => [null, sumTo(where(c, g, 0), a.shape), sumTo(where(c, 0, g), b.shape)],
+  where: (g, [c, a, b], _y, _p, n) => [null, when(n[1], () => sumTo(where(c, g, 0), a.shape)), when(n[2], () => sumTo(where(c, 0, g), b.shape))],
   // y = Σ_axes x:  x̄ = broadcast(ȳ)
   sum: (g, [x], _y, { axes }) => [unreduce(g, x, axes)],
   // y = max_axes x: x̄ = ȳ · [x = y] / #ties  (ties share the cotangent equally)
@@ -59,18 +66,21 @@ export const vjpRules: { [P in Prim]: VjpRule<P> } = {
   // y = pad(x):      x̄ = the interior window of ȳ
   pad: (g, [x], _y, { before }) => [slice(g, before, x.shape)],
   // C = op(A) op(B): Ā and B̄ by the four transpose cases, each again a matmul
-  matmul: (g, [a, b], _y, { transA, transB }) => {
-    if (!transA && !transB) return [matmul(g, b, { transB: true }), matmul(a, g, { transA: true })];
-    if (transA && !transB) return [matmul(b, g, { transB: true }), matmul(a, g)];
-    if (!transA && transB) return [matmul(g, b), matmul(g, a, { transA: true })];
-    return [matmul(b, g, { transA: true, transB: true }), matmul(g, a, { transA: true, transB: true })];
+  matmul: (g, [a, b], _y, { transA, transB }, n) => {
+    if (!transA && !transB) return [when(n[0], () => matmul(g, b, { transB: true })), when(n[1], () => matmul(a, g, { transA: true }))];
+    if (transA && !transB) return [when(n[0], () => matmul(b, g, { transB: true })), when(n[1], () => matmul(a, g))];
+    if (!transA && transB) return [when(n[0], () => matmul(g, b)), when(n[1], () => matmul(g, a, { transA: true }))];
+    return [
+      when(n[0], () => matmul(b, g, { transA: true, transB: true })),
+      when(n[1], () => matmul(g, a, { transA: true, transB: true })),
+    ];
   },
   // y = conv(x, w): x̄ = convᵀ_input(ȳ, w),  w̄ = convᵀ_weight(x, ȳ)
-  conv2d: (g, [x, w], _y, p) => [conv2dGradInput(g, w, p, x.shape), conv2dGradWeight(x, g, p, w.shape)],
+  conv2d: (g, [x, w], _y, p, n) => [when(n[0], () => conv2dGradInput(g, w, p, x.shape)), when(n[1], () => conv2dGradWeight(x, g, p, w.shape))],
   // y = convᵀ_input(g, w) is bilinear: ḡ = conv(ȳ, w),  w̄ = convᵀ_weight(ȳ, g)
-  conv2dGradInput: (c, [g, w], _y, p) => [conv2d(c, w, p), conv2dGradWeight(c, g, p, w.shape)],
+  conv2dGradInput: (c, [g, w], _y, p, n) => [when(n[0], () => conv2d(c, w, p)), when(n[1], () => conv2dGradWeight(c, g, p, w.shape))],
   // y = convᵀ_weight(x, g) is bilinear: x̄ = convᵀ_input(g, ȳ),  ḡ = conv(x, ȳ)
-  conv2dGradWeight: (c, [x, g], _y, p) => [conv2dGradInput(g, c, p, x.shape), conv2d(x, c, p)],
+  conv2dGradWeight: (c, [x, g], _y, p, n) => [when(n[0], () => conv2dGradInput(g, c, p, x.shape)), when(n[1], () => conv2d(x, c, p))],
   // y = x[idx] along axis: x̄ = scatter-add of ȳ at idx
   gather: (g, [x], _y, { indices, axis }) => [scatterAdd(g, indices, axis, x.shape[axis])],
   // y = scatter-add(x, idx): x̄ = ȳ[idx]

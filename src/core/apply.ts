@@ -46,7 +46,7 @@ export function applyPrim<P extends Prim>(
     out.node = {
       name: prim,
       inputs,
-      vjp: (g: Tensor) => rule(g, inputs, out, params),
+      vjp: (g: Tensor, needs: readonly boolean[]) => rule(g, inputs, out, params, needs),
     };
   }
   return out;

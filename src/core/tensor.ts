@@ -8,8 +8,11 @@ import { formatShape, sizeOf } from './shape.js';
 export interface GradNode {
   readonly name: string;
   readonly inputs: readonly Tensor[];
-  /** Cotangent of the output -> cotangents of the inputs (null = zero), written in differentiable ops. */
-  readonly vjp: (cotangent: Tensor) => (Tensor | null)[];
+  /**
+   * Cotangent of the output -> cotangents of the inputs (null = zero), written in differentiable ops.
+   * `needs[k]` false lets the rule skip input k (e.g. data batches), saving its kernels.
+   */
+  readonly vjp: (cotangent: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
 }
 
 let gradEnabled = true;

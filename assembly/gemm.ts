@@ -16,10 +16,10 @@ const NC: i32 = 2048; // multiple of NR
 const PACK_A_BYTES: usize = <usize>(MC * KC) << 2;
 const PACK_B_BYTES: usize = <usize>(KC * NC) << 2;
 const TILE_BYTES: usize = <usize>(MR * NR) << 2;
-/** Scratch bytes needed by one caller of sgemmRows (one per thread slot). */
+/** Scratch bytes needed by one caller of sgemmRange (one per thread slot). */
 const SLOT_BYTES: usize = PACK_A_BYTES + PACK_B_BYTES + TILE_BYTES;
 /** Number of scratch slots reserved (one per concurrently running thread). */
-const MAX_SLOTS: i32 = 4;
+const MAX_SLOTS: i32 = 8;
 
 const PAGE: usize = 65536;
 
@@ -37,6 +37,11 @@ function growTo(end: usize): bool {
   if (end <= have) return true;
   const need = <i32>((end - have + PAGE - 1) / PAGE);
   return memory.grow(need) >= 0;
+}
+
+/** Number of scratch slots, i.e. the most threads that may run sgemmRange at once. */
+export function maxSlots(): i32 {
+  return MAX_SLOTS;
 }
 
 /** First byte address of the caller-managed region (after the packing scratch). */
@@ -304,36 +309,39 @@ function storePartial(tile: usize, c: usize, ldc: usize, addC: bool, mr: i32, nr
   }
 }
 
-/** Zeroes (or keeps, if accumulate) rows [m0, m1) of C when K == 0. */
-function handleEmptyK(N: i32, c: usize, m0: i32, m1: i32, accumulate: bool): void {
+/** Zeroes (or keeps, if accumulate) the block [m0,m1) x [n0,n1) of C when K == 0. */
+function handleEmptyK(N: i32, c: usize, m0: i32, m1: i32, n0: i32, n1: i32, accumulate: bool): void {
   if (accumulate) return;
-  memory.fill(c + ((<usize>m0 * <usize>N) << 2), 0, (<usize>(m1 - m0) * <usize>N) << 2);
+  for (let i = m0; i < m1; i++) {
+    memory.fill(c + ((<usize>i * <usize>N + <usize>n0) << 2), 0, <usize>(n1 - n0) << 2);
+  }
 }
 
 /**
- * Computes rows [m0, m1) of C[M,N] = op(A) op(B) (+ C if accumulate), using scratch slot `slot`.
+ * Computes the block rows [m0, m1) x cols [n0, n1) of C[M,N] = op(A) op(B) (+ C if accumulate),
+ * using packing scratch slot `slot` (0 <= slot < maxSlots(); one per concurrently running thread).
  * Row-major; A is [M,K] (or [K,M] if transA), B is [K,N] (or [N,K] if transB).
  */
-export function sgemmRows(
+export function sgemmRange(
   transA: i32, transB: i32, M: i32, N: i32, K: i32,
   aPtr: usize, bPtr: usize, cPtr: usize, accumulate: i32,
-  m0: i32, m1: i32, slot: i32,
+  m0: i32, m1: i32, n0: i32, n1: i32, slot: i32,
 ): void {
-  if (m1 <= m0 || N <= 0) return;
+  if (m1 <= m0 || n1 <= n0) return;
   const acc = accumulate != 0;
   if (K <= 0) {
-    handleEmptyK(N, cPtr, m0, m1, acc);
+    handleEmptyK(N, cPtr, m0, m1, n0, n1, acc);
     return;
   }
   const tA = transA != 0, tB = transB != 0;
   const pA = slotPackA(slot), pB = slotPackB(slot), tile = slotTile(slot);
   const ldc = <usize>N << 2;
   // Even splits avoid a thin last block (e.g. K=784 -> 3 x 262 rather than 384+384+16).
-  const ncBlk = evenBlock(N, NC, NR);
+  const ncBlk = evenBlock(n1 - n0, NC, NR);
   const kcBlk = evenBlock(K, KC, 1);
   const mcBlk = evenBlock(m1 - m0, MC, MR);
-  for (let jc = 0; jc < N; jc += ncBlk) {
-    const nc = min(ncBlk, N - jc);
+  for (let jc = n0; jc < n1; jc += ncBlk) {
+    const nc = min(ncBlk, n1 - jc);
     for (let pc = 0; pc < K; pc += kcBlk) {
       const kc = min(kcBlk, K - pc);
       const addC = acc || pc > 0;
@@ -365,10 +373,10 @@ export function sgemmRows(
   }
 }
 
-/** C[M,N] = op(A) op(B) (+ C if accumulate). See sgemmRows. */
+/** C[M,N] = op(A) op(B) (+ C if accumulate), single-threaded (scratch slot 0). See sgemmRange. */
 export function sgemm(
   transA: i32, transB: i32, M: i32, N: i32, K: i32,
   aPtr: usize, bPtr: usize, cPtr: usize, accumulate: i32,
 ): void {
-  sgemmRows(transA, transB, M, N, K, aPtr, bPtr, cPtr, accumulate, 0, M, 0);
+  sgemmRange(transA, transB, M, N, K, aPtr, bPtr, cPtr, accumulate, 0, M, 0, N, 0);
 }

@@ -1,5 +1,5 @@
-// Quick GFLOPS check of the Wasm sgemm kernel at square and MLP shapes (not a unit test).
-import { initGemm, sgemm } from '../src/backend/cpu/wasm-gemm.js';
+// Quick GFLOPS check of the Wasm sgemm kernel at square and MLP shapes, 1 and 2 threads (not a unit test).
+import { initGemm, setGemmThreads, sgemm } from '../src/backend/cpu/wasm-gemm.js';
 
 interface Shape {
   name: string;
@@ -26,29 +26,49 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+/** ms per call of fn over one batch of ~60 ms. */
+function timeBatch(fn: () => void, reps: number): number {
+  const t = performance.now();
+  for (let i = 0; i < reps; i++) fn();
+  return (performance.now() - t) / reps;
+}
+
+/**
+ * Usage: gemm-quick [nameFilter|all] [threadCounts, default "1,2"] [rounds, default 5]
+ * Thread counts are measured in alternating rounds (the machine may be shared); prints best and median.
+ */
 async function main(): Promise<void> {
   await initGemm();
   const filter = process.argv[2];
+  const threadCounts = (process.argv[3] ?? '1,2').split(',').map(Number);
+  const rounds = Number(process.argv[4] ?? 5);
   for (const s of shapes) {
-    if (filter && !s.name.includes(filter)) continue;
+    if (filter && filter !== 'all' && !s.name.includes(filter)) continue;
     const a = new Float32Array(s.M * s.K).map(() => Math.random() - 0.5);
     const b = new Float32Array(s.K * s.N).map(() => Math.random() - 0.5);
     const out = new Float32Array(s.M * s.N);
     const flop = 2 * s.M * s.N * s.K;
-    // Aim for ~0.15 s per sample, at least 1 call.
+    const run = (): void => void sgemm(a, b, s.M, s.N, s.K, s.tA, s.tB, out);
+    for (let i = 0; i < 3; i++) run(); // warm up / tier up
     const t0 = performance.now();
-    sgemm(a, b, s.M, s.N, s.K, s.tA, s.tB, out);
-    const once = Math.max(performance.now() - t0, 1e-3);
-    const reps = Math.max(1, Math.min(2000, Math.round(150 / once)));
-    const samples: number[] = [];
-    for (let r = 0; r < 7; r++) {
-      const t = performance.now();
-      for (let i = 0; i < reps; i++) sgemm(a, b, s.M, s.N, s.K, s.tA, s.tB, out);
-      samples.push((performance.now() - t) / reps);
+    run();
+    const reps = Math.max(1, Math.min(2000, Math.round(60 / Math.max(performance.now() - t0, 1e-3))));
+    const samples = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
+    for (let r = 0; r < rounds; r++) {
+      for (const t of threadCounts) {
+        await setGemmThreads(t);
+        run();
+        for (let k = 0; k < 3; k++) samples.get(t)!.push(timeBatch(run, reps));
+      }
     }
-    const ms = median(samples);
-    console.log(`${s.name.padEnd(30)} ${ms.toFixed(3).padStart(9)} ms  ${(flop / (ms * 1e6)).toFixed(2).padStart(7)} GFLOPS`);
+    const cols = threadCounts.map((t) => {
+      const xs = samples.get(t)!;
+      const best = Math.min(...xs), med = median(xs);
+      return `${t}T ${med.toFixed(3).padStart(8)} ms  ${(flop / (med * 1e6)).toFixed(1).padStart(5)} GFLOPS (best ${(flop / (best * 1e6)).toFixed(1).padStart(5)})`;
+    });
+    console.log(`${s.name.padEnd(28)} ${cols.join('  |  ')}`);
   }
+  await setGemmThreads(1);
 }
 
 void main();

@@ -1,6 +1,6 @@
 // Checks the Wasm SIMD sgemm against a float64 triple loop for all transpose modes, odd shapes and accumulate.
 import { describe, expect, it } from 'vitest';
-import { initGemm, sgemm } from '../../src/backend/cpu/wasm-gemm.js';
+import { getGemmThreads, initGemm, setGemmThreads, sgemm } from '../../src/backend/cpu/wasm-gemm.js';
 
 /** Deterministic uniform values in [-1, 1). */
 function randArray(n: number, seed: number): Float32Array {
@@ -132,5 +132,49 @@ describe('wasm sgemm', () => {
     );
     expect(() => sgemm(new Float32Array(4), new Float32Array(6), 2, 3, 2, false, false, undefined, true)).toThrow(/accumulate/);
     expect(() => sgemm(new Float32Array(4), new Float32Array(6), 2.5, 3, 2, false, false)).toThrow(/M must be/);
+  });
+});
+
+describe('wasm sgemm with worker threads', () => {
+  // Large enough (>= 2^21 multiply-adds) to be split; covers row splits (M >= N) and column splits.
+  const mtShapes: Array<[number, number, number]> = [
+    [300, 200, 100],
+    [64, 700, 100],
+    [1000, 3, 1000],
+    [5, 1000, 500],
+    [257, 129, 65],
+  ];
+
+  it('switches to 2 threads in Node', async () => {
+    expect(await setGemmThreads(2)).toBe(2);
+    expect(getGemmThreads()).toBe(2);
+  });
+
+  for (const [tA, tB] of modes) {
+    for (const [M, N, K] of mtShapes) {
+      it(`2 threads ${tA ? 'At' : 'A'}*${tB ? 'Bt' : 'B'} M=${M} N=${N} K=${K}`, () => {
+        const a = randArray(M * K, 11 + M);
+        const b = randArray(K * N, 13 + N);
+        const c0 = randArray(M * N, 17);
+        expect(relErr(sgemm(a, b, M, N, K, tA, tB), refGemm(a, b, M, N, K, tA, tB))).toBeLessThanOrEqual(1e-5);
+        const out = Float32Array.from(c0);
+        sgemm(a, b, M, N, K, tA, tB, out, true);
+        expect(relErr(out, refGemm(a, b, M, N, K, tA, tB, c0))).toBeLessThanOrEqual(1e-5);
+      });
+    }
+  }
+
+  it('matches the single-threaded result exactly and switches back to 1 thread', async () => {
+    const [M, N, K] = [333, 222, 111];
+    const a = randArray(M * K, 21), b = randArray(K * N, 22);
+    const par = sgemm(a, b, M, N, K, false, false);
+    expect(await setGemmThreads(1)).toBe(1);
+    expect(getGemmThreads()).toBe(1);
+    const seq = sgemm(a, b, M, N, K, false, false);
+    expect(Array.from(par)).toEqual(Array.from(seq));
+  });
+
+  it('rejects a bad thread count', () => {
+    expect(() => setGemmThreads(0)).toThrow(/positive integer/);
   });
 });

@@ -1,20 +1,23 @@
-// Float32 matrix multiply for the CPU backend, running the AssemblyScript Wasm SIMD kernel (assembly/gemm.ts).
+// Float32 matrix multiply for the CPU backend, running the AssemblyScript Wasm SIMD kernel (assembly/gemm.ts), optionally on worker threads in Node.
 import { gemmWasmBase64 } from '../../generated/gemm.wasm.js';
+import { gemmMtWasmBase64 } from '../../generated/gemm-mt.wasm.js';
 
 /** Raw exports of the gemm Wasm module (pointers are byte offsets into `memory`). */
 interface GemmExports {
   readonly memory: WebAssembly.Memory;
+  maxSlots(): number;
   userBase(): number;
   ensureCapacity(bytes: number): number;
   sgemm(
     transA: number, transB: number, M: number, N: number, K: number,
     aPtr: number, bPtr: number, cPtr: number, accumulate: number,
   ): void;
+  sgemmRange(
+    transA: number, transB: number, M: number, N: number, K: number,
+    aPtr: number, bPtr: number, cPtr: number, accumulate: number,
+    m0: number, m1: number, n0: number, n1: number, slot: number,
+  ): void;
 }
-
-let exportsCache: GemmExports | null = null;
-let initPromise: Promise<void> | null = null;
-let wasmBytes: Uint8Array<ArrayBuffer> | null = null;
 
 /** Decodes standard base64 (atob where available, a small table decoder otherwise). */
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
@@ -43,39 +46,235 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-function bytes(): Uint8Array<ArrayBuffer> {
-  if (!wasmBytes) wasmBytes = decodeBase64(gemmWasmBase64);
-  return wasmBytes;
-}
+// ---------------------------------------------------------------------------
+// Single-threaded module (works everywhere).
+// ---------------------------------------------------------------------------
+
+let stExports: GemmExports | null = null;
+let stInit: Promise<void> | null = null;
 
 /** Compiles and instantiates the module asynchronously (required on browser main threads). Idempotent. */
 export async function initGemm(): Promise<void> {
-  if (exportsCache) return;
-  if (!initPromise) {
-    initPromise = (async () => {
-      const { instance } = await WebAssembly.instantiate(bytes(), {});
-      if (!exportsCache) exportsCache = instance.exports as unknown as GemmExports;
+  if (stExports) return;
+  if (!stInit) {
+    stInit = (async () => {
+      const { instance } = await WebAssembly.instantiate(decodeBase64(gemmWasmBase64), {});
+      if (!stExports) stExports = instance.exports as unknown as GemmExports;
     })();
-    initPromise.catch(() => {
-      initPromise = null;
+    stInit.catch(() => {
+      stInit = null;
     });
   }
-  await initPromise;
+  await stInit;
 }
 
-/** Returns the instance, instantiating synchronously (fine in Node and workers) if initGemm was not awaited. */
-function gemmExports(): GemmExports {
-  if (!exportsCache) {
-    const module = new WebAssembly.Module(bytes());
-    exportsCache = new WebAssembly.Instance(module, {}).exports as unknown as GemmExports;
+/** The instance, instantiated synchronously (fine in Node and workers) if initGemm was not awaited. */
+function singleThreaded(): GemmExports {
+  if (!stExports) {
+    const module = new WebAssembly.Module(decodeBase64(gemmWasmBase64));
+    stExports = new WebAssembly.Instance(module, {}).exports as unknown as GemmExports;
   }
-  return exportsCache;
+  return stExports;
 }
 
 /** Whether the module is instantiated (sgemm will not need to compile synchronously). */
 export function gemmReady(): boolean {
-  return exportsCache !== null;
+  return stExports !== null;
 }
+
+// ---------------------------------------------------------------------------
+// Multi-threaded path (Node only): a shared-memory build of the same kernel, instantiated on the
+// main thread and on `threads - 1` worker_threads. Each call splits C into `threads` blocks (by rows
+// or columns); the main thread computes one and waits for the workers with Atomics.wait.
+// ---------------------------------------------------------------------------
+
+/** Pages of the shared memory: must match asconfig.json target "gemm-mt" (initialMemory/maximumMemory). */
+const MT_INITIAL_PAGES = 16;
+const MT_MAXIMUM_PAGES = 32768;
+/** Int32 words of control block per worker. */
+const CTRL_WORDS = 32;
+// Control block layout (Int32 indices).
+const C_SEQ = 0; // job sequence number posted by the main thread; -1 asks the worker to exit
+const C_DONE = 1; // last finished sequence number, written by the worker
+const C_STATUS = 2; // 0 ok, 1 the worker threw (message in the 'error' listener's log)
+const C_ARGS = 3; // 14 sgemmRange arguments
+/** Below this many multiply-adds the wake-up cost (~tens of microseconds) outweighs a second thread. */
+const PARALLEL_MIN_MACS = 1 << 21;
+
+/** Worker body (CommonJS, run with eval): instantiates the shared module and serves jobs from its control block. */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { module, memory, ctrl, offset } = workerData;
+const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const c = new Int32Array(ctrl, offset, ${CTRL_WORDS});
+let seq = 0;
+parentPort.postMessage('ready');
+for (;;) {
+  Atomics.wait(c, ${C_SEQ}, seq);
+  const s = Atomics.load(c, ${C_SEQ});
+  if (s === seq) continue;
+  if (s < 0) break;
+  seq = s;
+  let status = 0;
+  try {
+    const a = ${C_ARGS};
+    e.sgemmRange(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5] >>> 0, c[a + 6] >>> 0, c[a + 7] >>> 0,
+      c[a + 8], c[a + 9], c[a + 10], c[a + 11], c[a + 12], c[a + 13]);
+  } catch (err) {
+    status = 1;
+    console.error('gemm worker failed:', err);
+  }
+  c[${C_STATUS}] = status;
+  Atomics.store(c, ${C_DONE}, seq);
+  Atomics.notify(c, ${C_DONE});
+}
+`;
+
+interface NodeWorker {
+  postMessage(v: unknown): void;
+  once(ev: 'message', fn: (msg: unknown) => void): void;
+  once(ev: 'error', fn: (err: Error) => void): void;
+  once(ev: 'exit', fn: (code: number) => void): void;
+  unref(): void;
+  terminate(): Promise<number>;
+}
+type WorkerCtor = new (src: string, opts: { eval: true; workerData: unknown }) => NodeWorker;
+
+interface MtState {
+  exports: GemmExports;
+  memory: WebAssembly.Memory;
+  ctrl: Int32Array; // CTRL_WORDS per worker
+  workers: NodeWorker[];
+  seq: number;
+}
+
+let mt: MtState | null = null;
+let threads = 1;
+let threadChange: Promise<number> = Promise.resolve(1);
+
+/** Current number of threads sgemm uses for large products (1 unless setGemmThreads enabled more). */
+export function getGemmThreads(): number {
+  return threads;
+}
+
+/** True when worker threads with shared Wasm memory can be used (Node with worker_threads). */
+function threadsSupported(): boolean {
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof SharedArrayBuffer !== 'undefined' && typeof Atomics !== 'undefined' && !!proc?.versions?.node;
+}
+
+async function stopWorkers(state: MtState): Promise<void> {
+  for (let w = 0; w < state.workers.length; w++) {
+    const c = state.ctrl.subarray(w * CTRL_WORDS, (w + 1) * CTRL_WORDS);
+    Atomics.store(c, C_SEQ, -1);
+    Atomics.notify(c, C_SEQ);
+  }
+  await Promise.all(state.workers.map((w) => w.terminate()));
+}
+
+async function startThreads(n: number): Promise<MtState> {
+  // Keep the specifier opaque to browser bundlers; this path only runs in Node.
+  const specifier = 'node:worker_threads';
+  const { Worker } = (await import(/* @vite-ignore */ specifier)) as { Worker: WorkerCtor };
+  const module = await WebAssembly.compile(decodeBase64(gemmMtWasmBase64));
+  const memory = new WebAssembly.Memory({ initial: MT_INITIAL_PAGES, maximum: MT_MAXIMUM_PAGES, shared: true });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const exports = instance.exports as unknown as GemmExports;
+  const nWorkers = Math.min(n, exports.maxSlots()) - 1;
+  const ctrlBuf = new SharedArrayBuffer(Math.max(1, nWorkers) * CTRL_WORDS * 4);
+  const ctrl = new Int32Array(ctrlBuf);
+  const workers: NodeWorker[] = [];
+  try {
+    for (let w = 0; w < nWorkers; w++) {
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { module, memory, ctrl: ctrlBuf, offset: w * CTRL_WORDS * 4 },
+      });
+      workers.push(worker);
+      await new Promise<void>((resolve, reject) => {
+        worker.once('message', () => resolve());
+        worker.once('error', reject);
+        worker.once('exit', (code) => reject(new Error(`gemm worker exited during startup (code ${code})`)));
+      });
+      worker.unref(); // idle workers must not keep the process alive
+    }
+  } catch (err) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw err;
+  }
+  return { exports, memory, ctrl, workers, seq: 0 };
+}
+
+/**
+ * Sets how many threads sgemm uses for large products (Node only: worker_threads + shared Wasm memory).
+ * Resolves to the count in effect: 1 where SharedArrayBuffer/worker_threads are unavailable (browsers,
+ * including cross-origin-isolated ones, since their main thread cannot Atomics.wait). At most 8.
+ */
+export function setGemmThreads(n: number): Promise<number> {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setGemmThreads: n must be a positive integer, got ${n}`);
+  threadChange = threadChange.catch(() => threads).then(async () => {
+    const want = threadsSupported() ? n : 1;
+    if (want === threads) return threads;
+    const old = mt;
+    mt = null;
+    threads = 1;
+    if (old) await stopWorkers(old);
+    if (want > 1) {
+      mt = await startThreads(want);
+      threads = mt.workers.length + 1;
+    }
+    return threads;
+  });
+  return threadChange;
+}
+
+/** Splits [0, n) into `parts` contiguous ranges with boundaries on multiples of `mult`. */
+function splitRange(n: number, parts: number, mult: number): number[] {
+  const cuts = [0];
+  for (let p = 1; p < parts; p++) {
+    const cut = Math.min(n, Math.round((n * p) / parts / mult) * mult);
+    cuts.push(Math.max(cut, cuts[cuts.length - 1]!));
+  }
+  cuts.push(n);
+  return cuts;
+}
+
+function runParallel(
+  st: MtState, tA: number, tB: number, M: number, N: number, K: number,
+  aPtr: number, bPtr: number, cPtr: number, acc: number,
+): void {
+  const T = st.workers.length + 1;
+  // Each thread packs all of the operand that is not split: split the larger of M and N.
+  const byRows = M >= N;
+  const cuts = byRows ? splitRange(M, T, 4) : splitRange(N, T, 8);
+  const seq = ++st.seq;
+  for (let w = 1; w < T; w++) {
+    const c = st.ctrl.subarray((w - 1) * CTRL_WORDS, w * CTRL_WORDS);
+    const [m0, m1, n0, n1] = byRows ? [cuts[w]!, cuts[w + 1]!, 0, N] : [0, M, cuts[w]!, cuts[w + 1]!];
+    c.set([tA, tB, M, N, K, aPtr | 0, bPtr | 0, cPtr | 0, acc, m0, m1, n0, n1, w], C_ARGS);
+    Atomics.store(c, C_SEQ, seq);
+    Atomics.notify(c, C_SEQ);
+  }
+  const [m0, m1, n0, n1] = byRows ? [0, cuts[1]!, 0, N] : [0, M, 0, cuts[1]!];
+  let mainError: unknown = null;
+  try {
+    st.exports.sgemmRange(tA, tB, M, N, K, aPtr, bPtr, cPtr, acc, m0, m1, n0, n1, 0);
+  } catch (err) {
+    mainError = err;
+  }
+  let failed = false;
+  for (let w = 1; w < T; w++) {
+    const c = st.ctrl.subarray((w - 1) * CTRL_WORDS, w * CTRL_WORDS);
+    while (Atomics.load(c, C_DONE) !== seq) Atomics.wait(c, C_DONE, Atomics.load(c, C_DONE));
+    if (c[C_STATUS] !== 0) failed = true;
+  }
+  if (mainError) throw mainError;
+  if (failed) throw new Error('sgemm: a gemm worker thread failed (see stderr)');
+}
+
+// ---------------------------------------------------------------------------
+// Public entry point.
+// ---------------------------------------------------------------------------
 
 function checkDim(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0) throw new Error(`sgemm: ${name} must be a non-negative integer, got ${v}`);
@@ -116,7 +315,8 @@ export function sgemm(
   const c = out ?? new Float32Array(cLen);
   if (cLen === 0) return c;
 
-  const w = gemmExports();
+  const par = mt !== null && M * N * K >= PARALLEL_MIN_MACS ? mt : null;
+  const w = par ? par.exports : singleThreaded();
   const aBytes = align16(aLen * 4), bBytes = align16(bLen * 4);
   const base = w.ensureCapacity(aBytes + bBytes + cLen * 4);
   if (base === 0) throw new Error(`sgemm: could not grow Wasm memory for M=${M}, N=${N}, K=${K}`);
@@ -126,7 +326,9 @@ export function sgemm(
   new Float32Array(buf, bPtr, bLen).set(b);
   const cView = new Float32Array(buf, cPtr, cLen);
   if (accumulate) cView.set(c);
-  w.sgemm(transA ? 1 : 0, transB ? 1 : 0, M, N, K, aPtr, bPtr, cPtr, accumulate ? 1 : 0);
+  const tA = transA ? 1 : 0, tB = transB ? 1 : 0, acc = accumulate ? 1 : 0;
+  if (par) runParallel(par, tA, tB, M, N, K, aPtr, bPtr, cPtr, acc);
+  else w.sgemm(tA, tB, M, N, K, aPtr, bPtr, cPtr, acc);
   c.set(cView);
   return c;
 }

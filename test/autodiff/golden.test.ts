@@ -1,8 +1,9 @@
 // The engine's gradients, HVP and mixed second derivative match PyTorch float64 reference values.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { cgInverseHvp, identityInverseHvp, neumannInverseHvp } from '../../src/hypergrad/inverse-hvp.js';
 import {
-  add, crossEntropy, hvpAndMixed, innerProduct, matmul, mul, oneHot, softplus, sum, tanh, tensor, valueAndGrad, type Tensor,
+  add, neg, crossEntropy, hvpAndMixed, innerProduct, matmul, mul, oneHot, softplus, sum, tanh, tensor, valueAndGrad, type Tensor,
 } from '../../src/index.js';
 
 interface Golden {
@@ -18,6 +19,8 @@ interface Golden {
   grad_val: number[];
   hvp: number[];
   mixed: number[];
+  ihvp: Record<string, number[]>;
+  hypergrad: Record<string, number[]>;
 }
 
 const opts = { dtype: 'float64' as const };
@@ -96,4 +99,26 @@ describe.each(['mlp-tanh-seed1.json', 'mlp-tanh-seed2.json'])('PyTorch float64 r
     const b = innerProduct(v, hu).item();
     expect(Math.abs(a - b)).toBeLessThan(1e-12 * Math.max(1, Math.abs(a)));
   });
+});
+
+describe.each(['mlp-tanh-seed1.json', 'mlp-tanh-seed2.json'])('inverse-HVP approximations and hypergradients vs PyTorch (%s)', (file) => {
+  const g = load(file);
+  const p = setup(g);
+  const H = (v: Tensor[]): Tensor[] => hvpAndMixed(p.trainLoss, p.w, p.lam, v).hvp;
+  const b = p.split(g.grad_val);
+  const methods: Record<string, () => Tensor[]> = {
+    identity: () => identityInverseHvp(b).x,
+    neumann3: () => neumannInverseHvp(H, b, { alpha: 0.1, steps: 3 }).x,
+    neumann10: () => neumannInverseHvp(H, b, { alpha: 0.1, steps: 10 }).x,
+    cg3: () => cgInverseHvp(H, b, { steps: 3, keepBest: false }).x,
+    cg5: () => cgInverseHvp(H, b, { steps: 5, keepBest: false }).x,
+  };
+  for (const [name, run] of Object.entries(methods)) {
+    it(`${name}: inverse-HVP and hypergradient -xᵀ ∂²L_T/∂w∂λ`, () => {
+      const x = run();
+      expect(relErr(flat(x), g.ihvp[name])).toBeLessThan(1e-10);
+      const hg = hvpAndMixed(p.trainLoss, p.w, p.lam, x).mixed.map((m) => neg(m));
+      expect(relErr(flat(hg), g.hypergrad[name])).toBeLessThan(1e-10);
+    });
+  }
 });

@@ -1,0 +1,115 @@
+// Approximate inverse-Hessian-vector products H⁻¹v from HVPs only: Neumann series, conjugate gradient, identity.
+
+import type { Tensor } from '../core/tensor.js';
+import { vaxpy, vdot, vnorm, vscale, vsub, vzerosLike, type VectorList } from './vector-list.js';
+
+/** v ↦ H v (any symmetric linear operator on vector lists). */
+export type LinearOperator = (v: VectorList) => VectorList;
+
+export interface InverseHvpResult {
+  x: VectorList;
+  /** Operator applications used. */
+  hvps: number;
+  /** ||b - A x_i|| / ||b|| after each iteration (CG), or of the Neumann partial sums when tracked. */
+  residuals: number[];
+  /** A solver-specific note: which iterate was returned, negative curvature met, divergence. */
+  note: string;
+}
+
+export class NonFiniteError extends Error {
+  constructor(readonly method: string, readonly iteration: number) {
+    super(`${method}: non-finite values at iteration ${iteration} (float32 under/overflow or a diverging series)`);
+  }
+}
+
+function checkFinite(method: string, it: number, ...xs: number[]): void {
+  if (xs.some((x) => !Number.isFinite(x))) throw new NonFiniteError(method, it);
+}
+
+/**
+ * Neumann series (Lorraine et al.; thesis Algorithm 2 with the sign fixed):
+ * H⁻¹v ≈ α Σ_{j=0..k} (I - αH)^j v, using k HVPs. Converges when ||I - αH|| < 1.
+ */
+export function neumannInverseHvp(hvp: LinearOperator, v: VectorList, opts: { alpha: number; steps: number }): InverseHvpResult {
+  const { alpha, steps } = opts;
+  if (!(alpha > 0)) throw new Error(`neumann: alpha must be positive, got ${alpha}`);
+  if (!Number.isInteger(steps) || steps < 0) throw new Error(`neumann: steps must be a non-negative integer, got ${steps}`);
+  let cur = v;
+  let p = v;
+  for (let j = 1; j <= steps; j++) {
+    cur = vaxpy(cur, -alpha, hvp(cur)); // cur ← (I - αH) cur
+    p = vaxpy(p, 1, cur); // p ← p + cur
+    checkFinite('neumann', j, vnorm(cur));
+  }
+  return { x: vscale(p, alpha), hvps: steps, residuals: [], note: `alpha ${alpha}, ${steps} terms` };
+}
+
+export interface CgOptions {
+  steps: number;
+  /** Damping: solve (H + ridge·I) x = b. */
+  ridge?: number;
+  /** Warm start x₀ (default 0). */
+  init?: VectorList;
+  /** Return the iterate with the smallest residual instead of the last (default true). */
+  keepBest?: boolean;
+  /** Stop early when ||r|| / ||b|| falls below this. */
+  tol?: number;
+}
+
+/**
+ * Conjugate gradient on (H + ridge I) x = b. On an indefinite H, CG is not monotone: the iterate
+ * with the smallest residual is kept (keepBest) and negative curvature pᵀAp ≤ 0 is reported.
+ */
+export function cgInverseHvp(hvp: LinearOperator, b: VectorList, opts: CgOptions): InverseHvpResult {
+  const ridge = opts.ridge ?? 0;
+  const keepBest = opts.keepBest ?? true;
+  if (!Number.isInteger(opts.steps) || opts.steps < 0) throw new Error(`cg: steps must be a non-negative integer, got ${opts.steps}`);
+  const A = (v: VectorList): VectorList => (ridge === 0 ? hvp(v) : vaxpy(hvp(v), ridge, v));
+  const bnorm = vnorm(b);
+  let hvps = 0;
+  let x = opts.init ?? vzerosLike(b);
+  let r = b;
+  if (opts.init) {
+    r = vsub(b, A(x));
+    hvps++;
+  }
+  if (bnorm === 0) return { x: vzerosLike(b), hvps, residuals: [0], note: 'b = 0' };
+  let p = r;
+  let rr = vdot(r, r);
+  const residuals: number[] = [];
+  let best = { x, res: Math.sqrt(rr) / bnorm, it: 0 };
+  let negative = -1;
+  for (let i = 1; i <= opts.steps; i++) {
+    if (opts.tol !== undefined && Math.sqrt(rr) / bnorm <= opts.tol) break;
+    const Ap = A(p);
+    hvps++;
+    const pAp = vdot(p, Ap);
+    checkFinite('cg', i, pAp, rr);
+    if (pAp <= 0 && negative < 0) negative = i;
+    if (pAp === 0) break;
+    const a = rr / pAp;
+    x = vaxpy(x, a, p);
+    r = vaxpy(r, -a, Ap);
+    const rrNew = vdot(r, r);
+    checkFinite('cg', i, rrNew);
+    residuals.push(Math.sqrt(rrNew) / bnorm);
+    if (Math.sqrt(rrNew) / bnorm < best.res) best = { x, res: Math.sqrt(rrNew) / bnorm, it: i };
+    p = vaxpy(r, rrNew / rr, p);
+    rr = rrNew;
+  }
+  const chosen = keepBest ? best : { x, res: residuals.at(-1) ?? 1, it: residuals.length };
+  let note = `${residuals.length} iterations, returned iterate ${chosen.it} (relative residual ${chosen.res.toExponential(3)})`;
+  if (negative > 0) note += `; negative curvature pᵀ(H+ridge)p ≤ 0 at iteration ${negative}`;
+  if (keepBest && chosen.it === 0 && !opts.init) {
+    // Never hand back a silent zero: fall back to the last iterate and say so.
+    return { x, hvps, residuals, note: `${note}; no iterate improved on x₀ = 0, returning the last one` };
+  }
+  return { x: chosen.x, hvps, residuals, note };
+}
+
+/** IFT-Identity: H⁻¹v ≈ v. */
+export function identityInverseHvp(v: VectorList): InverseHvpResult {
+  return { x: v, hvps: 0, residuals: [], note: 'identity' };
+}
+
+export type { Tensor };

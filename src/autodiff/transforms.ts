@@ -141,3 +141,50 @@ export function innerProduct(a: readonly Tensor[], b: readonly Tensor[]): Tensor
 function onesLike(t: Tensor): Tensor {
   return full(t.shape, 1, { dtype: t.dtype, backend: t.backend });
 }
+
+/** Gradient of f(w, λ) in w, kept with its graph so that H v and vᵀ∂²f/∂w∂λ cost one reverse pass each. */
+export interface SecondOrderOperator {
+  value: Tensor;
+  grad: Tensor[];
+  /** H v */
+  hvp(v: Tensor[]): Tensor[];
+  /** vᵀ ∂²f/∂w∂λ */
+  mixed(v: Tensor[]): Tensor[];
+  /** Both, in one reverse pass. */
+  hvpAndMixed(v: Tensor[]): { hvp: Tensor[]; mixed: Tensor[] };
+}
+
+/**
+ * Records f and ∇_w f once; every later HVP or mixed product reuses that graph (Neumann and CG
+ * apply the operator many times at the same point, so the forward pass is not repeated).
+ */
+export function secondOrderOperator(f: (w: Tensor[], lam: Tensor[]) => Tensor, w: Tensor[], lam: Tensor[]): SecondOrderOperator {
+  const { value, g, wv, lv } = traced(() => {
+    const wv = w.map(variable);
+    const lv = lam.map(variable);
+    const value = f(wv, lv);
+    checkScalar('secondOrderOperator', value);
+    const g = backward([value], [onesLike(value)], wv, { createGraph: true });
+    return { value, g, wv, lv };
+  });
+  const pass = (v: Tensor[], targets: Tensor[]): Tensor[] => {
+    if (v.length !== w.length) throw new Error(`hvp: ${w.length} weight tensors but ${v.length} direction tensors`);
+    const linked = g.map((gi, i) => ({ gi, vi: v[i] })).filter(({ gi }) => gi.requiresGrad);
+    if (linked.length === 0) return targets.map(zerosLike);
+    return backward(linked.map((l) => l.gi), linked.map((l) => l.vi), targets, { createGraph: false });
+  };
+  return {
+    value,
+    grad: g.map((gi) => detachCopy(gi)),
+    hvp: (v) => pass(v, wv),
+    mixed: (v) => pass(v, lv),
+    hvpAndMixed: (v) => {
+      const r = pass(v, [...wv, ...lv]);
+      return { hvp: r.slice(0, w.length), mixed: r.slice(w.length) };
+    },
+  };
+}
+
+function detachCopy(t: Tensor): Tensor {
+  return t.requiresGrad ? new Tensor(t.backend, t.buffer, t.shape, t.dtype) : t;
+}

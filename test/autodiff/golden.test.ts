@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cgInverseHvp, identityInverseHvp, neumannInverseHvp } from '../../src/hypergrad/inverse-hvp.js';
 import {
-  add, neg, crossEntropy, hvpAndMixed, innerProduct, matmul, mul, oneHot, softplus, sum, tanh, tensor, valueAndGrad, type Tensor,
+  add, neg, secondOrderOperator, crossEntropy, hvpAndMixed, innerProduct, matmul, mul, oneHot, softplus, sum, tanh, tensor, valueAndGrad, type Tensor,
 } from '../../src/index.js';
 
 interface Golden {

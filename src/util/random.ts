@@ -24,6 +24,17 @@ export class Random {
     this.s3 = next() | 1;
   }
 
+  /** The generator's full state, for checkpoints. */
+  getState(): number[] {
+    return [this.s0, this.s1, this.s2, this.s3, this.spareNormal ?? NaN];
+  }
+
+  setState(state: readonly number[]): void {
+    if (state.length !== 5) throw new Error(`Random.setState: expected 5 numbers, got ${state.length}`);
+    [this.s0, this.s1, this.s2, this.s3] = state.map((v) => v >>> 0);
+    this.spareNormal = Number.isNaN(state[4]) ? null : state[4];
+  }
+
   /** Uniform 32-bit unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;

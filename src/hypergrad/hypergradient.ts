@@ -1,0 +1,106 @@
+// The implicit hypergradient dL_V/dλ = ∂L_V/∂λ - (H⁻¹ ∂L_V/∂w)ᵀ ∂²L_T/∂w∂λ, with any inverse-HVP method.
+
+import { secondOrderOperator, valueAndGrad } from '../autodiff/transforms.js';
+import { sub } from '../core/ops.js';
+import { noGrad, type Tensor } from '../core/tensor.js';
+import { cgInverseHvp, identityInverseHvp, neumannInverseHvp, type InverseHvpResult, type LinearOperator } from './inverse-hvp.js';
+import type { HypergradMethod } from './methods.js';
+import { topEigenvalue } from './power-iteration.js';
+import { vaxpy, vnorm, type VectorList } from './vector-list.js';
+
+export type LossFn = (w: Tensor[], lam: Tensor[]) => Tensor;
+
+/** Exact H⁻¹b from a dense solve; supplied by the linear-algebra module (kept pluggable). */
+export type ExactSolver = (hvp: LinearOperator, b: VectorList, damping: number) => InverseHvpResult;
+
+let exactSolver: ExactSolver | null = null;
+
+export function registerExactSolver(solver: ExactSolver): void {
+  exactSolver = solver;
+}
+
+export interface HypergradientResult {
+  /** dL_V/dλ (one tensor per λ tensor). */
+  hypergrad: Tensor[];
+  valLoss: number;
+  trainLoss: number;
+  /** H⁻¹ ∂L_V/∂w as approximated. */
+  ihvp: InverseHvpResult;
+  /** ∂L_V/∂w */
+  valGrad: Tensor[];
+  seconds: { total: number; approximation: number };
+  hypergradNorm: number;
+}
+
+/** State carried between meta-steps by methods that warm-start (CG init, power-iteration vector). */
+export interface MethodState {
+  previousSolution?: VectorList;
+  eigenvector?: VectorList;
+  topEigenvalue?: number;
+}
+
+export function solveInverseHvp(method: HypergradMethod, hvp: LinearOperator, b: VectorList, state: MethodState = {}): InverseHvpResult {
+  switch (method.kind) {
+    case 'neumann':
+      return neumannInverseHvp(hvp, b, { alpha: method.alpha, steps: method.steps });
+    case 'damped-neumann': {
+      // Scale by the top eigenvalue so that ||I - α(H + δI)|| < 1 on the positive part of the spectrum.
+      const top = topEigenvalue(hvp, b, { iterations: method.powerIterations, init: state.eigenvector });
+      state.eigenvector = top.vector;
+      state.topEigenvalue = top.value;
+      const lmax = Math.abs(top.value) + method.damping;
+      const alpha = 1 / lmax;
+      const damped: LinearOperator = (v) => (method.damping === 0 ? hvp(v) : vaxpy(hvp(v), method.damping, v));
+      const r = neumannInverseHvp(damped, b, { alpha, steps: method.steps });
+      return { ...r, hvps: r.hvps + top.hvps, note: `${r.note}; α = 1/(|λ_max| + δ) with λ_max ≈ ${top.value.toPrecision(4)}` };
+    }
+    case 'cg': {
+      const r = cgInverseHvp(hvp, b, { steps: method.steps, ridge: method.ridge, init: method.warmStart ? state.previousSolution : undefined });
+      state.previousSolution = r.x;
+      return r;
+    }
+    case 'identity':
+    case 't1t2':
+      return identityInverseHvp(b);
+    case 'exact':
+      if (exactSolver === null) throw new Error('exact hypergradient: no dense solver registered (import src/linalg)');
+      return exactSolver(hvp, b, method.damping);
+    case 'baseline':
+      throw new Error('baseline has no hypergradient');
+  }
+}
+
+/**
+ * One hypergradient at (w, λ). trainLoss and valLoss are closures over their data batches.
+ * The Neumann/CG operator reuses one recorded gradient graph for all its HVPs.
+ */
+export function hypergradient(
+  trainLoss: LossFn,
+  valLoss: LossFn,
+  w: Tensor[],
+  lam: Tensor[],
+  method: HypergradMethod,
+  state: MethodState = {},
+): HypergradientResult {
+  const t0 = performance.now();
+  const nw = w.length;
+  const val = valueAndGrad((xs) => valLoss(xs.slice(0, nw), xs.slice(nw)))([...w, ...lam]);
+  const valGrad = val.grads.slice(0, nw);
+  const direct = val.grads.slice(nw);
+  const op = secondOrderOperator(trainLoss, w, lam);
+  const t1 = performance.now();
+  const ihvp = solveInverseHvp(method, op.hvp, valGrad, state);
+  const t2 = performance.now();
+  const mixed = op.mixed(ihvp.x);
+  const hypergrad = noGrad(() => direct.map((d, i) => sub(d, mixed[i])));
+  const total = (performance.now() - t0) / 1000;
+  return {
+    hypergrad,
+    valLoss: val.value.item(),
+    trainLoss: op.value.item(),
+    ihvp,
+    valGrad,
+    seconds: { total, approximation: (t2 - t1) / 1000 },
+    hypergradNorm: vnorm(hypergrad),
+  };
+}

@@ -1,0 +1,102 @@
+// Hypergradients on ridge regression, whose best response w*(λ) = (XᵀX + diag(λ))⁻¹Xᵀy is known in closed form.
+import { describe, expect, it } from 'vitest';
+import { add, matmul, mul, Random, randn, sub, sum, tensor, type Tensor } from '../../src/index.js';
+import { hypergradient, type LossFn } from '../../src/hypergrad/hypergradient.js';
+import { parseMethod } from '../../src/hypergrad/methods.js';
+
+const f64 = { dtype: 'float64' as const };
+
+/** Dense solve by Gaussian elimination with partial pivoting (independent float64 reference). */
+function solve(A: number[][], b: number[]): number[] {
+  const n = b.length;
+  const M = A.map((row, i) => [...row, b[i]]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
+    [M[c], M[p]] = [M[p], M[c]];
+    for (let r = c + 1; r < n; r++) {
+      const f = M[r][c] / M[c][c];
+      for (let k = c; k <= n; k++) M[r][k] -= f * M[c][k];
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = M[r][n];
+    for (let k = r + 1; k < n; k++) s -= M[r][k] * x[k];
+    x[r] = s / M[r][r];
+  }
+  return x;
+}
+
+function problem(seed: number, n = 40, d = 6, nv = 30) {
+  const rng = new Random(seed);
+  const X = randn([n, d], rng, 0.3, f64);
+  const y = randn([n, 1], rng, 1, f64);
+  const Xv = randn([nv, d], rng, 0.3, f64);
+  const yv = randn([nv, 1], rng, 1, f64);
+  const lamArr = Array.from({ length: d }, () => 0.5 + rng.uniform());
+  const Xa = X.toArray();
+  const H = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => {
+    let s = 0;
+    for (let r = 0; r < n; r++) s += Xa[r * d + i] * Xa[r * d + j];
+    return s + (i === j ? lamArr[i] : 0);
+  }));
+  const Xty = matmul(X, y, { transA: true }).toArray();
+  const wStar = solve(H, Xty);
+  const w = tensor(wStar, [d, 1], f64);
+  const lam = tensor(lamArr, [d, 1], f64);
+  // L_T = ½||Xw - y||² + ½ Σ λ_i w_i²;  L_V = ½||X_v w - y_v||²
+  const trainLoss: LossFn = ([wt], [l]) => {
+    const r = sub(matmul(X, wt), y);
+    return add(mul(sum(mul(r, r)), 0.5), mul(sum(mul(l, mul(wt, wt))), 0.5));
+  };
+  const valLoss: LossFn = ([wt]) => {
+    const r = sub(matmul(Xv, wt), yv);
+    return mul(sum(mul(r, r)), 0.5);
+  };
+  // Analytic: dL_V/dλ = -(H⁻¹ g_v) ⊙ w*, g_v = X_vᵀ(X_v w* - y_v).
+  const gv = matmul(Xv, sub(matmul(Xv, w), yv), { transA: true }).toArray();
+  const z = solve(H, gv);
+  const analytic = z.map((zi, i) => -zi * wStar[i]);
+  const eig = H.map((row, i) => row[i]); // diagonal, used only for a contracting α bound below
+  return { w, lam, trainLoss, valLoss, analytic, H, d, maxDiag: Math.max(...eig) };
+}
+
+const rel = (a: number[], b: number[]): number =>
+  Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0) / b.reduce((s, v) => s + v * v, 0));
+
+describe('hypergradients on ridge regression against the closed form', () => {
+  const p = problem(1);
+  const hg = (spec: string): number[] => hypergradient(p.trainLoss, p.valLoss, [p.w], [p.lam], parseMethod(spec)).hypergrad[0].toArray();
+  // ||H|| ≤ trace(H); α = 1/trace(H) makes I - αH contracting.
+  const trace = p.H.reduce((s, row, i) => s + row[i], 0);
+  const alpha = 1 / trace;
+
+  it('CG with n steps is exact on this SPD problem', () => {
+    expect(rel(hg(`cg:${p.d}`), p.analytic)).toBeLessThan(1e-8);
+  });
+
+  it('Neumann converges as k grows when α contracts', () => {
+    const errs = [2, 8, 30, 3000].map((k) => rel(hg(`neumann:${k}:alpha=${alpha}`), p.analytic));
+    for (let i = 1; i < errs.length; i++) expect(errs[i]).toBeLessThan(errs[i - 1]);
+    expect(errs[errs.length - 1]).toBeLessThan(1e-6);
+  });
+
+  it('CG error falls with k', () => {
+    const errs = [1, 3, p.d].map((k) => rel(hg(`cg:${k}`), p.analytic));
+    expect(errs[1]).toBeLessThan(errs[0]);
+    expect(errs[2]).toBeLessThan(1e-8);
+  });
+
+  it('damped Neumann (α from the top eigenvalue) converges without a hand-tuned α', () => {
+    expect(rel(hg('damped-neumann:3000:damping=0'), p.analytic)).toBeLessThan(1e-5);
+  });
+
+  it('identity has the sign of the true hypergradient (positive inner product)', () => {
+    const h = hg('identity');
+    const dot = h.reduce((s, v, i) => s + v * p.analytic[i], 0);
+    expect(dot).toBeGreaterThan(0);
+  });
+});
+
+export type { Tensor };

@@ -1,0 +1,302 @@
+// Implicit meta-learning loop: warm-up, inner training, hypergradient meta-steps, early stopping, checkpoints.
+
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { valueAndGrad } from '../autodiff/transforms.js';
+import { add } from '../core/ops.js';
+import { noGrad, Tensor } from '../core/tensor.js';
+import type { ImageDataset } from '../data/dataset.js';
+import { hypergradient, type LossFn, type MethodState } from '../hypergrad/hypergradient.js';
+import type { MetaKnowledge } from '../hypergrad/meta-knowledge.js';
+import { methodLabel, type HypergradMethod } from '../hypergrad/methods.js';
+import { crossEntropy } from '../ops/losses.js';
+import { softplus } from '../ops/activations.js';
+import { functionalCall, type Module } from '../nn/module.js';
+import { Adam } from '../optim/adam.js';
+import type { OptimizerState, ParamRef } from '../optim/optimizer.js';
+import { RMSprop } from '../optim/rmsprop.js';
+import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import { batchTensors, evaluate, type Evaluation } from '../train/evaluate.js';
+import { Random } from '../util/random.js';
+
+export interface ImlConfig {
+  method: HypergradMethod;
+  innerSteps: number;
+  innerBatch: number;
+  innerLr: number;
+  metaLr: number;
+  metaEpochs: number;
+  warmupSteps: number;
+  /** Meta-updates without a better validation loss before stopping (0 = never stop early). */
+  patience: number;
+  /** Samples of the training / validation sets used in each meta-step (0 = all). */
+  metaSubset: number;
+  seed: number;
+  /** Save a checkpoint every this many meta-epochs (0 = never). */
+  checkpointEvery: number;
+}
+
+export const THESIS_DEFAULTS: Omit<ImlConfig, 'method' | 'seed'> = {
+  innerSteps: 50, innerBatch: 32, innerLr: 1e-4, metaLr: 0.1, metaEpochs: 1000, warmupSteps: 0,
+  patience: 15, metaSubset: 0, checkpointEvery: 0,
+};
+
+export interface MetaEpochMetrics {
+  metaEpoch: number;
+  innerStep: number;
+  train: Evaluation;
+  validation: Evaluation;
+  test: Evaluation;
+  hypergradNorm: number;
+  /** Mean softplus(λ), the effective L2 weight. */
+  meanDecay: number;
+  epochSeconds: number;
+  approximationSeconds: number;
+  hvps: number;
+  note: string;
+}
+
+export interface ImlSummary {
+  method: string;
+  metaKnowledge: string;
+  seed: number;
+  metaEpochsRun: number;
+  stoppedEarly: boolean;
+  diverged: { metaEpoch: number; step: number; what: string } | null;
+  trainMax: number;
+  validationMax: number;
+  test: number;
+  /** Test accuracy of the checkpoint with the lowest validation loss. */
+  esTest: number;
+  /** Meta-epoch of the lowest validation loss (the convergence epoch). */
+  bestMetaEpoch: number;
+  meanEpochSeconds: number;
+  meanApproximationSeconds: number;
+}
+
+export interface ImlData {
+  train: ImageDataset;
+  validation: ImageDataset;
+  test: ImageDataset;
+}
+
+export class ImlDivergence extends Error {
+  constructor(readonly metaEpoch: number, readonly step: number, readonly what: string) {
+    super(`diverged at meta-epoch ${metaEpoch}, inner step ${step}: ${what}`);
+  }
+}
+
+interface Snapshot {
+  w: Tensor[];
+  lam: Tensor[];
+}
+
+/** Runs one IML training (or the baseline) and returns the per-epoch metrics and the summary. */
+export async function runIml(
+  model: Module,
+  metaKnowledge: MetaKnowledge,
+  data: ImlData,
+  config: ImlConfig,
+  hooks: { onMetaEpoch?: (m: MetaEpochMetrics) => void; runDir?: string; resume?: boolean } = {},
+): Promise<{ metrics: MetaEpochMetrics[]; summary: ImlSummary }> {
+  const rng = new Random(config.seed);
+  const params = model.parameters();
+  const lamRefs: ParamRef[] = metaKnowledge.init(rng).map((value, i) => ({ name: metaKnowledge.names[i], value }));
+  const inner = new Adam(params, { lr: config.innerLr });
+  const meta = new RMSprop(lamRefs, { lr: config.metaLr });
+  const method = config.method;
+  const isBaseline = method.kind === 'baseline';
+  const state: MethodState = {};
+  const metrics: MetaEpochMetrics[] = [];
+  let step = 0;
+  let startEpoch = 1;
+  let best = { loss: Infinity, epoch: 0, test: 0, snapshot: null as Snapshot | null };
+  let sinceBest = 0;
+  const metricsFile = hooks.runDir ? join(hooks.runDir, 'metrics.jsonl') : null;
+  const checkpointFile = hooks.runDir ? join(hooks.runDir, 'checkpoint.json') : null;
+  if (hooks.runDir) mkdirSync(hooks.runDir, { recursive: true });
+
+  let resumedOrder: { order: Int32Array; cursor: number } | null = null;
+  if (hooks.resume && checkpointFile && existsSync(checkpointFile)) {
+    const ck = await loadCheckpoint(checkpointFile);
+    const m = ck.meta as {
+      rng: number[]; startEpoch: number; best: { loss: number; epoch: number; test: number }; sinceBest: number; step: number;
+      metaOptimizer: OptimizerState; order: number[]; cursor: number;
+    };
+    if (!ck.optimizer || !m?.metaOptimizer) throw new Error(`${checkpointFile}: checkpoint has no optimizer states; it was not written by an IML run`);
+    params.forEach((p) => (p.value = need(ck.params, p.name, checkpointFile)));
+    lamRefs.forEach((l) => (l.value = need(ck.params, `lam:${l.name}`, checkpointFile)));
+    inner.loadStateDict(ck.optimizer);
+    meta.loadStateDict(m.metaOptimizer);
+    rng.setState(m.rng);
+    resumedOrder = { order: Int32Array.from(m.order), cursor: m.cursor };
+    startEpoch = m.startEpoch;
+    step = m.step;
+    sinceBest = m.sinceBest;
+    const bw = params.map((p) => ck.params[`best:${p.name}`]);
+    best = { ...m.best, snapshot: bw.every(Boolean) ? { w: bw, lam: lamRefs.map((l) => ck.params[`bestlam:${l.name}`]) } : null };
+    if (metricsFile && existsSync(metricsFile)) {
+      for (const line of readFileSync(metricsFile, 'utf8').split('\n')) if (line.trim()) metrics.push(JSON.parse(line) as MetaEpochMetrics);
+      metrics.splice(startEpoch - 1);
+    }
+  }
+
+  let order = resumedOrder?.order ?? rng.permutation(data.train.count);
+  let cursor = resumedOrder?.cursor ?? 0;
+  const innerStep = (epoch: number): void => {
+    if (cursor + config.innerBatch > order.length) {
+      order = rng.permutation(data.train.count);
+      cursor = 0;
+    }
+    const idx = order.subarray(cursor, Math.min(order.length, cursor + config.innerBatch));
+    cursor += config.innerBatch;
+    const { x, t } = batchTensors(data.train, idx, true);
+    const lam = lamRefs.map((l) => l.value);
+    const loss = (ws: Tensor[]): Tensor => functionalCall(model, ws, () => {
+      const ce = crossEntropy(model.forward(x, { training: true }), t);
+      const pen = metaKnowledge.penalty(ws, lam);
+      return pen ? add(ce, pen) : ce;
+    });
+    const { value, grads } = valueAndGrad(loss)(params.map((p) => p.value));
+    step++;
+    const v = value.item();
+    if (!Number.isFinite(v)) throw new ImlDivergence(epoch, step, `training loss is ${v}`);
+    inner.step(grads);
+  };
+
+  const metaBatch = (ds: ImageDataset): { x: Tensor; t: Tensor } => {
+    const n = config.metaSubset > 0 ? Math.min(config.metaSubset, ds.count) : ds.count;
+    const idx = n === ds.count ? Array.from({ length: n }, (_, i) => i) : rng.permutation(ds.count).subarray(0, n);
+    return batchTensors(ds, idx, true);
+  };
+
+  const metaStep = (epoch: number): { norm: number; approx: number; hvps: number; note: string } => {
+    const tr = metaBatch(data.train);
+    const va = metaBatch(data.validation);
+    const trainLoss: LossFn = (ws, lam) => functionalCall(model, ws, () => {
+      const ce = crossEntropy(model.forward(tr.x, { training: true, updateStats: false }), tr.t);
+      const pen = metaKnowledge.penalty(ws, lam);
+      return pen ? add(ce, pen) : ce;
+    });
+    const valLoss: LossFn = (ws) => functionalCall(model, ws, () => crossEntropy(model.forward(va.x, { training: false }), va.t));
+    const r = hypergradient(trainLoss, valLoss, params.map((p) => p.value), lamRefs.map((l) => l.value), method, state);
+    if (!Number.isFinite(r.hypergradNorm)) throw new ImlDivergence(epoch, step, `hypergradient norm is ${r.hypergradNorm} (${r.ihvp.note})`);
+    meta.step(r.hypergrad);
+    return { norm: r.hypergradNorm, approx: r.seconds.approximation, hvps: r.ihvp.hvps, note: r.ihvp.note };
+  };
+
+  const meanDecay = (): number => noGrad(() => {
+    let s = 0;
+    let n = 0;
+    for (const l of lamRefs) {
+      const sp = softplus(l.value).dataSync();
+      for (const v of sp) s += v;
+      n += l.value.size;
+    }
+    return n ? s / n : 0;
+  });
+
+  let diverged: ImlSummary['diverged'] = null;
+  let stoppedEarly = false;
+  try {
+    if (startEpoch === 1) for (let i = 0; i < config.warmupSteps; i++) innerStep(0);
+    for (let epoch = startEpoch; epoch <= config.metaEpochs; epoch++) {
+      const t0 = performance.now();
+      let approx = 0;
+      let norm = 0;
+      let hvps = 0;
+      let note = '';
+      for (let i = 0; i < config.innerSteps; i++) {
+        innerStep(epoch);
+        if (method.kind === 't1t2') {
+          const r = metaStep(epoch);
+          approx += r.approx;
+          norm = r.norm;
+          note = r.note;
+        }
+      }
+      if (!isBaseline && method.kind !== 't1t2') {
+        const r = metaStep(epoch);
+        approx = r.approx;
+        norm = r.norm;
+        hvps = r.hvps;
+        note = r.note;
+      }
+      const epochSeconds = (performance.now() - t0) / 1000;
+      const m: MetaEpochMetrics = {
+        metaEpoch: epoch, innerStep: step,
+        train: evaluate(model, data.train), validation: evaluate(model, data.validation), test: evaluate(model, data.test),
+        hypergradNorm: norm, meanDecay: meanDecay(), epochSeconds, approximationSeconds: approx, hvps, note,
+      };
+      metrics.push(m);
+      if (metricsFile) appendFileSync(metricsFile, `${JSON.stringify(m)}\n`);
+      hooks.onMetaEpoch?.(m);
+      if (m.validation.loss < best.loss) {
+        best = { loss: m.validation.loss, epoch, test: m.test.accuracy, snapshot: { w: params.map((p) => p.value), lam: lamRefs.map((l) => l.value) } };
+        sinceBest = 0;
+      } else {
+        sinceBest++;
+      }
+      if (checkpointFile && config.checkpointEvery > 0 && epoch % config.checkpointEvery === 0) {
+        await saveState(checkpointFile, epoch + 1);
+      }
+      if (config.patience > 0 && sinceBest >= config.patience) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof ImlDivergence)) throw e;
+    diverged = { metaEpoch: e.metaEpoch, step: e.step, what: e.what };
+  }
+
+  async function saveState(file: string, nextEpoch: number): Promise<void> {
+    const named: Record<string, Tensor> = {};
+    params.forEach((p) => (named[p.name] = p.value));
+    lamRefs.forEach((l) => (named[`lam:${l.name}`] = l.value));
+    if (best.snapshot) {
+      params.forEach((p, i) => (named[`best:${p.name}`] = best.snapshot!.w[i]));
+      lamRefs.forEach((l, i) => (named[`bestlam:${l.name}`] = best.snapshot!.lam[i]));
+    }
+    await saveCheckpoint(file, {
+      params: named,
+      optimizer: inner.stateDict(),
+      step,
+      meta: { metaOptimizer: meta.stateDict(), order: Array.from(order), cursor, rng: rng.getState(), startEpoch: nextEpoch, best: { loss: best.loss, epoch: best.epoch, test: best.test }, sinceBest, step, method: methodLabel(method) },
+    });
+  }
+
+  if (hooks.runDir && best.snapshot) {
+    const named: Record<string, Tensor> = {};
+    params.forEach((p, i) => (named[p.name] = best.snapshot!.w[i]));
+    lamRefs.forEach((l, i) => (named[`lam:${l.name}`] = best.snapshot!.lam[i]));
+    await saveCheckpoint(join(hooks.runDir, 'best.json'), { params: named, step, meta: { metaEpoch: best.epoch, validationLoss: best.loss } });
+  }
+
+  const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+  const last = metrics.at(-1);
+  return {
+    metrics,
+    summary: {
+      method: methodLabel(method),
+      metaKnowledge: metaKnowledge.kind,
+      seed: config.seed,
+      metaEpochsRun: metrics.length,
+      stoppedEarly,
+      diverged,
+      trainMax: Math.max(0, ...metrics.map((m) => m.train.accuracy)),
+      validationMax: Math.max(0, ...metrics.map((m) => m.validation.accuracy)),
+      test: last?.test.accuracy ?? 0,
+      esTest: best.test,
+      bestMetaEpoch: best.epoch,
+      meanEpochSeconds: mean(metrics.map((m) => m.epochSeconds)),
+      meanApproximationSeconds: mean(metrics.map((m) => m.approximationSeconds)),
+    },
+  };
+}
+
+function need(params: Record<string, Tensor>, name: string, file: string): Tensor {
+  const t = params[name];
+  if (!t) throw new Error(`${file}: checkpoint has no tensor '${name}' (was it written by another model or method?)`);
+  return t;
+}

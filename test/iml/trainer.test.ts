@@ -1,0 +1,75 @@
+// The IML loop: warm-up, early stopping, divergence reporting and bit-exact resume from a checkpoint.
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Random } from '../../src/index.js';
+import { createImageDataset, type ImageDataset } from '../../src/data/dataset.js';
+import { perParameterL2 } from '../../src/hypergrad/meta-knowledge.js';
+import { parseMethod } from '../../src/hypergrad/methods.js';
+import { runIml, THESIS_DEFAULTS, type ImlConfig } from '../../src/iml/trainer.js';
+import { MLP } from '../../src/nn/index.js';
+
+function synthetic(n: number, seed: number, name: string): ImageDataset {
+  const rng = new Random(seed);
+  const labels = new Uint8Array(n).map(() => rng.int(3));
+  const images = new Float32Array(n * 16).map((_, i) => Math.min(1, Math.max(0, 0.5 + 0.3 * rng.normal() + (labels[Math.floor(i / 16)] === i % 3 ? 0.3 : 0))));
+  return createImageDataset({ images, labels, count: n, channels: 1, height: 4, width: 4, numClasses: 3, name });
+}
+
+const data = { train: synthetic(40, 1, 'train'), validation: synthetic(20, 2, 'val'), test: synthetic(20, 3, 'test') };
+const config = (o: Partial<ImlConfig>): ImlConfig => ({
+  ...THESIS_DEFAULTS, method: parseMethod('neumann:3'), seed: 5, innerSteps: 4, innerBatch: 8, metaEpochs: 6,
+  innerLr: 1e-2, patience: 0, ...o,
+});
+const build = () => {
+  const model = new MLP([16, 8, 3], new Random(9));
+  return { model, mk: perParameterL2(model.parameters()) };
+};
+const dirs: string[] = [];
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'iml-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('IML trainer', () => {
+  it('runs warm-up steps before the first meta-update', async () => {
+    const { model, mk } = build();
+    const r = await runIml(model, mk, data, config({ warmupSteps: 7, metaEpochs: 2 }));
+    expect(r.metrics.map((m) => m.innerStep)).toEqual([11, 15]);
+    expect(r.metrics[0].hypergradNorm).toBeGreaterThan(0);
+  });
+
+  it('stops early after `patience` meta-updates without a better validation loss', async () => {
+    const { model, mk } = build();
+    // Learning rates that change nothing: the validation loss never improves after epoch 1.
+    const r = await runIml(model, mk, data, config({ innerLr: 0, metaLr: 0, patience: 3, metaEpochs: 50 }));
+    expect(r.summary.stoppedEarly).toBe(true);
+    expect(r.summary.metaEpochsRun).toBe(4);
+    expect(r.summary.bestMetaEpoch).toBe(1);
+  });
+
+  it('reports divergence with the meta-epoch and step instead of producing NaN', async () => {
+    const { model, mk } = build();
+    const r = await runIml(model, mk, data, config({ innerLr: 1e30, metaEpochs: 3 }));
+    expect(r.summary.diverged).not.toBeNull();
+    expect(r.summary.diverged!.step).toBeGreaterThan(0);
+  });
+
+  it('resuming from a checkpoint reproduces the uninterrupted run exactly', async () => {
+    const a = build();
+    const full = await runIml(a.model, a.mk, data, config({ metaSubset: 10 }));
+    const dir = tmp();
+    const b = build();
+    await runIml(b.model, b.mk, data, config({ metaSubset: 10, metaEpochs: 3, checkpointEvery: 3 }), { runDir: dir });
+    expect(existsSync(join(dir, 'checkpoint.json'))).toBe(true);
+    expect(existsSync(join(dir, 'best.json'))).toBe(true);
+    const c = build();
+    const resumed = await runIml(c.model, c.mk, data, config({ metaSubset: 10, checkpointEvery: 3 }), { runDir: dir, resume: true });
+    expect(resumed.metrics.length).toBe(6);
+    const key = (m: (typeof full.metrics)[number]) => [m.train.loss, m.validation.loss, m.hypergradNorm, m.meanDecay];
+    expect(resumed.metrics.map(key)).toEqual(full.metrics.map(key));
+  });
+});

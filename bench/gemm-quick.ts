@@ -1,5 +1,5 @@
 // Quick GFLOPS check of the Wasm sgemm kernel at square and MLP shapes, 1 and 2 threads (not a unit test).
-import { initGemm, setGemmThreads, sgemm } from '../src/backend/cpu/wasm-gemm.js';
+import { getGemmInfo, initGemm, setGemmThreads, sgemm } from '../src/backend/cpu/wasm-gemm.js';
 
 interface Shape {
   name: string;
@@ -36,12 +36,14 @@ function timeBatch(fn: () => void, reps: number): number {
 /**
  * Usage: gemm-quick [nameFilter|all] [threadCounts, default "1,2"] [rounds, default 5]
  * Thread counts are measured in alternating rounds (the machine may be shared); prints best and median.
+ * Build: npm run build (or tsc), then node dist/bench/gemm-quick.js; add --experimental-wasm-relaxed-simd on Node 20 for FMA.
  */
 async function main(): Promise<void> {
   await initGemm();
   const filter = process.argv[2];
   const threadCounts = (process.argv[3] ?? '1,2').split(',').map(Number);
   const rounds = Number(process.argv[4] ?? 5);
+  console.log(`relaxed-SIMD FMA build: ${getGemmInfo().relaxedSimd}`);
   for (const s of shapes) {
     if (filter && filter !== 'all' && !s.name.includes(filter)) continue;
     const a = new Float32Array(s.M * s.K).map(() => Math.random() - 0.5);

@@ -1,6 +1,14 @@
 // Checks the Wasm SIMD sgemm against a float64 triple loop for all transpose modes, odd shapes and accumulate.
 import { describe, expect, it } from 'vitest';
-import { getGemmThreads, initGemm, setGemmThreads, sgemm } from '../../src/backend/cpu/wasm-gemm.js';
+import {
+  getGemmInfo,
+  getGemmThreads,
+  initGemm,
+  setGemmRelaxedSimd,
+  setGemmThreads,
+  sgemm,
+} from '../../src/backend/cpu/wasm-gemm.js';
+import { gemmRelaxedWasmBase64 } from '../../src/generated/gemm-relaxed.wasm.js';
 
 /** Deterministic uniform values in [-1, 1). */
 function randArray(n: number, seed: number): Float32Array {
@@ -176,5 +184,31 @@ describe('wasm sgemm with worker threads', () => {
 
   it('rejects a bad thread count', () => {
     expect(() => setGemmThreads(0)).toThrow(/positive integer/);
+  });
+});
+
+describe('wasm sgemm build variants', () => {
+  const relaxedSupported = WebAssembly.validate(Uint8Array.from(atob(gemmRelaxedWasmBase64), (ch) => ch.charCodeAt(0)));
+
+  it('uses the relaxed-SIMD (FMA) build exactly when the engine supports it', () => {
+    expect(getGemmInfo().relaxedSimd).toBe(relaxedSupported);
+  });
+
+  it('plain-SIMD build can be forced and agrees with the default build', async () => {
+    const [M, N, K] = [70, 90, 300];
+    const a = randArray(M * K, 31), b = randArray(K * N, 32);
+    const ref = refGemm(a, b, M, N, K, false, true);
+    const dflt = sgemm(a, b, M, N, K, false, true);
+    await setGemmRelaxedSimd(false);
+    try {
+      expect(getGemmInfo().relaxedSimd).toBe(false);
+      const plain = sgemm(a, b, M, N, K, false, true);
+      expect(relErr(plain, ref)).toBeLessThanOrEqual(1e-5);
+      expect(relErr(dflt, ref)).toBeLessThanOrEqual(1e-5);
+      if (!relaxedSupported) expect(Array.from(plain)).toEqual(Array.from(dflt));
+    } finally {
+      await setGemmRelaxedSimd(true);
+    }
+    expect(getGemmInfo().relaxedSimd).toBe(relaxedSupported);
   });
 });

@@ -1,10 +1,13 @@
 // Float32 matrix multiply for the CPU backend, running the AssemblyScript Wasm SIMD kernel (assembly/gemm.ts), optionally on worker threads in Node.
 import { gemmWasmBase64 } from '../../generated/gemm.wasm.js';
+import { gemmRelaxedWasmBase64 } from '../../generated/gemm-relaxed.wasm.js';
 import { gemmMtWasmBase64 } from '../../generated/gemm-mt.wasm.js';
+import { gemmMtRelaxedWasmBase64 } from '../../generated/gemm-mt-relaxed.wasm.js';
 
 /** Raw exports of the gemm Wasm module (pointers are byte offsets into `memory`). */
 interface GemmExports {
   readonly memory: WebAssembly.Memory;
+  usesRelaxedSimd(): number;
   maxSlots(): number;
   userBase(): number;
   ensureCapacity(bytes: number): number;
@@ -47,6 +50,33 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
 }
 
 // ---------------------------------------------------------------------------
+// Variant selection: every module comes in a plain-SIMD build and a relaxed-SIMD build (fused
+// multiply-add, ~1.3x faster). The relaxed one is used where the engine validates it (Chrome 114+,
+// Node 22+; not Node 20 without --experimental-wasm-relaxed-simd) unless setGemmRelaxedSimd(false).
+// ---------------------------------------------------------------------------
+
+let allowRelaxed = true;
+const validated = new Map<string, boolean>();
+
+function relaxedValid(b64: string): boolean {
+  let ok = validated.get(b64);
+  if (ok === undefined) {
+    try {
+      ok = WebAssembly.validate(decodeBase64(b64));
+    } catch {
+      ok = false;
+    }
+    validated.set(b64, ok);
+  }
+  return ok;
+}
+
+/** Bytes of the variant to use: relaxed where allowed and supported, else plain. */
+function pickBytes(plain: string, relaxed: string): Uint8Array<ArrayBuffer> {
+  return decodeBase64(allowRelaxed && relaxedValid(relaxed) ? relaxed : plain);
+}
+
+// ---------------------------------------------------------------------------
 // Single-threaded module (works everywhere).
 // ---------------------------------------------------------------------------
 
@@ -57,12 +87,14 @@ let stInit: Promise<void> | null = null;
 export async function initGemm(): Promise<void> {
   if (stExports) return;
   if (!stInit) {
-    stInit = (async () => {
-      const { instance } = await WebAssembly.instantiate(decodeBase64(gemmWasmBase64), {});
-      if (!stExports) stExports = instance.exports as unknown as GemmExports;
-    })();
-    stInit.catch(() => {
-      stInit = null;
+    const bytes = pickBytes(gemmWasmBase64, gemmRelaxedWasmBase64);
+    const pending: Promise<void> = WebAssembly.instantiate(bytes, {}).then(({ instance }) => {
+      // Ignore a result made stale by setGemmRelaxedSimd while compiling.
+      if (!stExports && stInit === pending) stExports = instance.exports as unknown as GemmExports;
+    });
+    stInit = pending;
+    pending.catch(() => {
+      if (stInit === pending) stInit = null;
     });
   }
   await stInit;
@@ -71,7 +103,7 @@ export async function initGemm(): Promise<void> {
 /** The instance, instantiated synchronously (fine in Node and workers) if initGemm was not awaited. */
 function singleThreaded(): GemmExports {
   if (!stExports) {
-    const module = new WebAssembly.Module(decodeBase64(gemmWasmBase64));
+    const module = new WebAssembly.Module(pickBytes(gemmWasmBase64, gemmRelaxedWasmBase64));
     stExports = new WebAssembly.Instance(module, {}).exports as unknown as GemmExports;
   }
   return stExports;
@@ -157,6 +189,25 @@ export function getGemmThreads(): number {
   return threads;
 }
 
+/** Which build is active: relaxedSimd (fused multiply-add) and the thread count for large products. */
+export function getGemmInfo(): { relaxedSimd: boolean; threads: number } {
+  return { relaxedSimd: (mt?.exports ?? singleThreaded()).usesRelaxedSimd() !== 0, threads };
+}
+
+/**
+ * Allows (default) or forbids the relaxed-SIMD build. Fused multiply-add rounds once instead of twice,
+ * so results differ in the last bits between engines with and without it; forbid it for bit-identical
+ * results everywhere. The single-threaded module switches at once; running worker threads are restarted
+ * (await the returned promise before relying on the threaded path).
+ */
+export function setGemmRelaxedSimd(allow: boolean): Promise<number> {
+  if (allow === allowRelaxed) return threadChange.catch(() => threads);
+  allowRelaxed = allow;
+  stExports = null;
+  stInit = null;
+  return changeThreads(threads, true);
+}
+
 /** True when worker threads with shared Wasm memory can be used (Node with worker_threads). */
 function threadsSupported(): boolean {
   const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
@@ -176,7 +227,7 @@ async function startThreads(n: number): Promise<MtState> {
   // Keep the specifier opaque to browser bundlers; this path only runs in Node.
   const specifier = 'node:worker_threads';
   const { Worker } = (await import(/* @vite-ignore */ specifier)) as { Worker: WorkerCtor };
-  const module = await WebAssembly.compile(decodeBase64(gemmMtWasmBase64));
+  const module = await WebAssembly.compile(pickBytes(gemmMtWasmBase64, gemmMtRelaxedWasmBase64));
   const memory = new WebAssembly.Memory({ initial: MT_INITIAL_PAGES, maximum: MT_MAXIMUM_PAGES, shared: true });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as GemmExports;
@@ -212,9 +263,14 @@ async function startThreads(n: number): Promise<MtState> {
  */
 export function setGemmThreads(n: number): Promise<number> {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setGemmThreads: n must be a positive integer, got ${n}`);
+  return changeThreads(n, false);
+}
+
+/** Serializes thread-count changes; restarts the workers when `restart` even if the count is unchanged. */
+function changeThreads(n: number, restart: boolean): Promise<number> {
   threadChange = threadChange.catch(() => threads).then(async () => {
     const want = threadsSupported() ? n : 1;
-    if (want === threads) return threads;
+    if (want === threads && !(restart && mt)) return threads;
     const old = mt;
     mt = null;
     threads = 1;
@@ -280,7 +336,7 @@ function checkDim(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0) throw new Error(`sgemm: ${name} must be a non-negative integer, got ${v}`);
 }
 
-const align16 = (n: number): number => (n + 15) & ~15;
+const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 /**
  * C[M,N] = op(A) op(B), float32, row-major. op(A) is A ([M,K]) or, if transA, A^T with A stored [K,M];
@@ -318,8 +374,12 @@ export function sgemm(
   const par = mt !== null && M * N * K >= PARALLEL_MIN_MACS ? mt : null;
   const w = par ? par.exports : singleThreaded();
   const aBytes = align16(aLen * 4), bBytes = align16(bLen * 4);
-  const base = w.ensureCapacity(aBytes + bBytes + cLen * 4);
-  if (base === 0) throw new Error(`sgemm: could not grow Wasm memory for M=${M}, N=${N}, K=${K}`);
+  const total = aBytes + bBytes + cLen * 4;
+  // Wasm32 addresses; keep under 2 GiB so pointers stay positive int32 (and under the shared memory's maximum).
+  const base = total < 2 ** 31 - w.userBase() ? w.ensureCapacity(total) : 0;
+  if (base === 0) {
+    throw new Error(`sgemm: operands need ${total} bytes, more than the Wasm memory can hold (M=${M}, N=${N}, K=${K})`);
+  }
   const aPtr = base, bPtr = base + aBytes, cPtr = bPtr + bBytes;
   const buf = w.memory.buffer; // re-read after ensureCapacity: growth replaces the buffer
   new Float32Array(buf, aPtr, aLen).set(a);

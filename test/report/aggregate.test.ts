@@ -1,0 +1,96 @@
+// Aggregation tests: mean ± population std over seeds, formatting, run counts, extra columns, mean curves.
+
+import { describe, expect, it } from 'vitest';
+import {
+  aggregateByMethod, aggregateExtra, comparisonRows, formatMeanStd, formatMs, formatPercent, meanCurves, meanStd, methodOrder,
+} from '../../src/report/aggregate.js';
+import { metricsFor, run, sampleResults } from './fixtures.js';
+
+describe('meanStd', () => {
+  it('uses the population std (divide by n) and skips non-finite values', () => {
+    const s = meanStd([1, 2, 3, 4, NaN, null, undefined, Infinity]);
+    expect(s.n).toBe(4);
+    expect(s.mean).toBe(2.5);
+    expect(s.std).toBeCloseTo(Math.sqrt(1.25), 15);
+    expect(meanStd([0.9, 0.92, 0.94]).std).toBeCloseTo(Math.sqrt(0.0008 / 3), 15);
+    expect(meanStd([5])).toEqual({ mean: 5, std: 0, n: 1 });
+    expect(meanStd([])).toEqual({ mean: NaN, std: NaN, n: 0 });
+  });
+
+  it('formats like the thesis tables', () => {
+    expect(formatPercent({ mean: 0.9814, std: 0.001, n: 3 })).toBe('98.14±0.10%');
+    expect(formatMs({ mean: 0.18634, std: 0.00468, n: 3 })).toBe('186.34±4.68 ms');
+    expect(formatMeanStd({ mean: 12, std: 2, n: 2 }, { digits: 1 })).toBe('12.0±2.0');
+    expect(formatMeanStd({ mean: -0.0001, std: 0, n: 1 }, { digits: 2 })).toBe('0.00±0.00');
+    expect(formatPercent(meanStd([]))).toBe('—');
+  });
+});
+
+describe('aggregateByMethod', () => {
+  const aggs = aggregateByMethod(sampleResults());
+
+  it('groups by method in first-appearance order with run counts', () => {
+    expect(aggs.map((a) => a.method)).toEqual(['Neumann', 'CG', 'Baseline']);
+    expect(aggs.map((a) => [a.runs, a.diverged, a.stoppedEarly])).toEqual([[2, 0, 0], [3, 1, 1], [1, 0, 0]]);
+    expect(aggs[1].seeds).toEqual([1, 2, 3]);
+  });
+
+  it('gives exact mean ± std numbers', () => {
+    const [neumann, cg, baseline] = aggs;
+    expect(formatPercent(neumann.trainMax)).toBe('98.50±0.50%');
+    expect(formatPercent(neumann.validationMax)).toBe('96.00±1.00%');
+    expect(formatPercent(neumann.test)).toBe('95.00±1.00%');
+    expect(formatPercent(neumann.esTest)).toBe('96.00±0.50%');
+    expect(neumann.bestMetaEpoch).toEqual({ mean: 12, std: 2, n: 2 });
+    expect(formatMs(neumann.meanEpochSeconds)).toBe('185.00±5.00 ms');
+    expect(formatMs(neumann.meanApproximationSeconds)).toBe('25.00±5.00 ms');
+    expect(formatPercent(neumann.approximationShare)).toBe('13.45±2.34%');
+    expect(neumann.approximationShare.mean).toBeCloseTo((0.02 / 0.18 + 0.03 / 0.19) / 2, 15);
+    // Population std over 3 seeds: sqrt(((-2)^2 + 0 + 2^2)/3) = 1.63 (the sample std would be 2.00).
+    expect(formatPercent(cg.test)).toBe('92.00±1.63%');
+    expect(cg.bestMetaEpoch.mean).toBe(6);
+    expect(cg.bestMetaEpoch.std).toBeCloseTo(Math.sqrt(2 / 3), 15);
+    expect(formatPercent(cg.approximationShare)).toBe('33.33±0.00%');
+    expect(formatPercent(baseline.test)).toBe('95.50±0.00%');
+    expect(formatMs(baseline.meanApproximationSeconds)).toBe('0.00±0.00 ms');
+  });
+
+  it('can leave diverged runs out of the means but still count them', () => {
+    const cg = aggregateByMethod(sampleResults(), { excludeDiverged: true })[1];
+    expect(cg.runs).toBe(3);
+    expect(cg.diverged).toBe(1);
+    expect(cg.test.n).toBe(2);
+    expect(formatPercent(cg.test)).toBe('91.00±1.00%');
+    expect(cg.bestMetaEpoch).toEqual({ mean: 5.5, std: 0.5, n: 2 });
+  });
+
+  it('aggregates extra columns given as arrays or functions', () => {
+    const results = sampleResults();
+    const cosine = { name: 'Cosine', values: [0.9, 0.8, 0.99, 0.97, null, NaN], digits: 3 };
+    const memory = { name: 'Peak memory', values: (r: (typeof results)[number]) => r.seed * 100, digits: 0, unit: ' MiB' };
+    const aggs2 = aggregateByMethod(results, { extraColumns: [cosine, memory] });
+    expect(aggs2[0].extra.map((e) => e.text)).toEqual(['0.850±0.050', '150±50 MiB']);
+    expect(aggs2[1].extra.map((e) => e.text)).toEqual(['0.980±0.010', '200±82 MiB']);
+    expect(aggs2[2].extra.map((e) => e.text)).toEqual(['—', '700±0 MiB']);
+    expect(aggregateExtra(results, cosine).get('CG')!.stats.n).toBe(2);
+    expect(() => aggregateByMethod(results, { extraColumns: [{ name: 'bad', values: [1, 2] }] })).toThrow(/2 values for 6 runs/);
+  });
+});
+
+describe('curves and comparisons', () => {
+  it('averages a metric over the seeds present at each meta-epoch', () => {
+    const results = [run('A', 1, {}, metricsFor(3, 0.5)), run('A', 2, {}, metricsFor(2, 0.6)), run('B', 1, {}, metricsFor(1, 0.3))];
+    const pts = meanCurves(results, 'validation.accuracy');
+    expect(pts.map((p) => [p.method, p.metaEpoch, p.n])).toEqual([['A', 1, 2], ['A', 2, 2], ['A', 3, 1], ['B', 1, 1]]);
+    expect(pts[0].mean).toBeCloseTo(0.558, 12);
+    expect(pts[0].std).toBeCloseTo(0.05, 12);
+    expect(pts[2].mean).toBeCloseTo(0.524, 12);
+    expect(methodOrder(results)).toEqual(['A', 'B']);
+  });
+
+  it('extracts comparison rows recorded by the trainer', () => {
+    const rows = comparisonRows(sampleResults());
+    expect(rows.length).toBe(4 + 3 + 5);
+    expect(rows[0]).toEqual({ method: 'Neumann', seed: 1, metaEpoch: 1, cosine: 0.91, relError: 0.4 });
+  });
+});

@@ -128,7 +128,7 @@ const CTRL_WORDS = 32;
 // Control block layout (Int32 indices).
 const C_SEQ = 0; // job sequence number posted by the main thread; -1 asks the worker to exit
 const C_DONE = 1; // last finished sequence number, written by the worker
-const C_STATUS = 2; // 0 ok, 1 the worker threw (message in the 'error' listener's log)
+const C_STATUS = 2; // 0 ok, 1 the job threw in the worker (which logs it to stderr)
 const C_ARGS = 3; // 14 sgemmRange arguments
 /** Below this many multiply-adds the wake-up cost (~tens of microseconds) outweighs a second thread. */
 const PARALLEL_MIN_MACS = 1 << 21;
@@ -178,6 +178,9 @@ interface MtState {
   ctrl: Int32Array; // CTRL_WORDS per worker
   workers: NodeWorker[];
   seq: number;
+  /** Set when a worker exits unexpectedly; sgemm then falls back to one thread. */
+  broken: boolean;
+  stopping: boolean;
 }
 
 let mt: MtState | null = null;
@@ -215,6 +218,7 @@ function threadsSupported(): boolean {
 }
 
 async function stopWorkers(state: MtState): Promise<void> {
+  state.stopping = true;
   for (let w = 0; w < state.workers.length; w++) {
     const c = state.ctrl.subarray(w * CTRL_WORDS, (w + 1) * CTRL_WORDS);
     Atomics.store(c, C_SEQ, -1);
@@ -253,7 +257,13 @@ async function startThreads(n: number): Promise<MtState> {
     await Promise.all(workers.map((w) => w.terminate()));
     throw err;
   }
-  return { exports, memory, ctrl, workers, seq: 0 };
+  const state: MtState = { exports, memory, ctrl, workers, seq: 0, broken: false, stopping: false };
+  for (const w of workers) {
+    w.once('exit', () => {
+      if (!state.stopping) state.broken = true;
+    });
+  }
+  return state;
 }
 
 /**
@@ -371,6 +381,13 @@ export function sgemm(
   const c = out ?? new Float32Array(cLen);
   if (cLen === 0) return c;
 
+  if (mt?.broken) {
+    const dead = mt;
+    mt = null;
+    threads = 1;
+    console.warn('sgemm: a gemm worker thread exited; continuing single-threaded');
+    stopWorkers(dead).catch(() => undefined);
+  }
   const par = mt !== null && M * N * K >= PARALLEL_MIN_MACS ? mt : null;
   const w = par ? par.exports : singleThreaded();
   const aBytes = align16(aLen * 4), bBytes = align16(bLen * 4);

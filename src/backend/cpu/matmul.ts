@@ -1,7 +1,11 @@
-// CPU matrix multiply: the Wasm SIMD kernel for float32, a blocked loop for float64.
+// CPU matrix multiply: the Wasm SIMD kernels (float32 sgemm, float64 dgemm of src/linalg) and a blocked loop for small float64 products.
 
 import type { TypedArray } from '../../core/dtype.js';
 import { sgemm } from './wasm-gemm.js';
+import { dgemmArrays, linalgUsableSync } from '../../linalg/wasm.js';
+
+/** Below this many multiply-adds the plain loop beats copying float64 operands into Wasm. */
+const DGEMM_MIN_MACS = 4096;
 
 /** Row-major copy of op(X) where X is [rows, cols] and op transposes it when `trans`. */
 function materialize(x: TypedArray, rows: number, cols: number, trans: boolean): TypedArray {
@@ -38,6 +42,10 @@ export function matmulBlocked(a: TypedArray, b: TypedArray, m: number, n: number
 export function matmulKernel(a: TypedArray, b: TypedArray, m: number, n: number, k: number, transA: boolean, transB: boolean, out: TypedArray): void {
   if (out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array) {
     sgemm(a, b, m, n, k, transA, transB, out);
+    return;
+  }
+  if (out instanceof Float64Array && a instanceof Float64Array && b instanceof Float64Array && m * n * k >= DGEMM_MIN_MACS && linalgUsableSync()) {
+    dgemmArrays(a, b, m, n, k, transA, transB, out);
     return;
   }
   matmulBlocked(a, b, m, n, k, transA, transB, out);

@@ -1,0 +1,29 @@
+// Exact curvature: dense float64 linear algebra in Wasm, exact Hessians and inverse-HVPs, HVP-only spectrum tools.
+
+import { registerExactSolver } from '../hypergrad/hypergradient.js';
+import { exactInverseHvpFromOperator } from './exact-inverse-hvp.js';
+
+// Importing this module provides the dense solver behind the 'exact' hypergradient method.
+registerExactSolver((hvp, b, damping) => exactInverseHvpFromOperator(hvp, b, { damping }));
+
+export { initLinalg, linalgReady, linalgMemoryStats, resetLinalgPeak, WasmArray } from './wasm.js';
+export type { WasmMemoryStats } from './wasm.js';
+export {
+  Matrix, Cholesky, LU, NotPositiveDefiniteError, SingularMatrixError,
+  matmul, matvec, symmetrize, norm1, solveTriangular, cholesky, lu, eigh, solve,
+} from './dense.js';
+export type { MatmulOptions, TriangularOptions, FactorOptions, EighResult } from './dense.js';
+export { exactHessian, hessianFromOperator, flattenTensors, unflattenLike, flatOffsets } from './hessian.js';
+export type { HessianOptions, HessianResult } from './hessian.js';
+export { ExactHessianSolver, exactInverseHvp, exactInverseHvpFromOperator } from './exact-inverse-hvp.js';
+export type {
+  ExactMethod, ExactSolverOptions, ExactCurvatureReport, ExactSolveResult, ExactInverseHvpOptions, ExactInverseHvpResult,
+} from './exact-inverse-hvp.js';
+export {
+  flatOperator, denseOperator, hessianOperator, powerIteration, lanczos, tridiagonalEigen, extremeEigenvalues,
+  topEigenvalues, hutchinsonTrace, spectralDensity,
+} from './spectrum.js';
+export type {
+  FlatOperator, SpectrumOperator, PowerIterationOptions, PowerIterationResult, LanczosOptions, LanczosResult,
+  ExtremeEigenvalues, TopEigenOptions, HutchinsonOptions, HutchinsonResult, DensityOptions, SpectralDensity,
+} from './spectrum.js';

@@ -1,0 +1,25 @@
+// Shared prelude of every WebGPU kernel: the uniform parameter block (64 u32 slots) and flat invocation ids.
+
+struct Params {
+  p: array<vec4<u32>, 16>,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+
+/** Workgroup size of the one-dimensional kernels (compat mode allows at most 128). */
+override WG: u32 = 128u;
+
+/** Parameter slot i. */
+fn prm(i: u32) -> u32 {
+  return params.p[i >> 2u][i & 3u];
+}
+
+/** Flat invocation index of a 2-D grid of one-dimensional workgroups (grids wider than 65535 wrap into y). */
+fn flat_id(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * WG + lid;
+}
+
+/** Flat workgroup index of a 2-D grid. */
+fn flat_group(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return wid.y * nwg.x + wid.x;
+}

@@ -1,0 +1,49 @@
+// WebGPU in Node through the `webgpu` package (Dawn): the GPU object, adapter discovery and a backend constructor.
+
+import { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendOptions } from './webgpu-backend.js';
+
+export interface NodeWebGpuOptions extends WebGpuBackendOptions {
+  featureLevel?: 'core' | 'compatibility';
+  powerPreference?: GPUPowerPreference;
+  /** Dawn toggles passed to the package's create(), e.g. 'enable-dawn-features=...'. */
+  dawnFlags?: string[];
+}
+
+let cachedGpu: GPU | null = null;
+
+/** navigator.gpu's equivalent in Node (loaded on first use; the GPU object is kept alive for the process). */
+export async function nodeGpu(dawnFlags: string[] = []): Promise<GPU> {
+  if (cachedGpu !== null && dawnFlags.length === 0) return cachedGpu;
+  // Mesa's Vulkan drivers (lavapipe) want a runtime directory; any writable folder will do.
+  if (typeof process !== 'undefined' && !process.env.XDG_RUNTIME_DIR) {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'iml-xdg-'));
+  }
+  let mod: typeof import('webgpu');
+  try {
+    mod = await import('webgpu');
+  } catch (e) {
+    throw new Error(`WebGPU in Node needs the 'webgpu' package (npm install webgpu): ${(e as Error).message}`);
+  }
+  const gpu = mod.create(dawnFlags);
+  if (dawnFlags.length === 0) cachedGpu = gpu;
+  return gpu;
+}
+
+/** Why no adapter is available (null when one is), without creating a device. */
+export async function nodeWebGpuUnavailable(featureLevel: 'core' | 'compatibility' = 'core'): Promise<string | null> {
+  try {
+    const gpu = await nodeGpu();
+    const adapter = await gpu.requestAdapter({ featureLevel });
+    return adapter === null ? `the webgpu package (Dawn) found no ${featureLevel} adapter (no GPU driver, and no Mesa >= 25 lavapipe)` : null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** A WebGPU backend on the first adapter Dawn offers in Node. */
+export async function createNodeWebGpuBackend(opts: NodeWebGpuOptions = {}): Promise<WebGpuBackend> {
+  return createWebGpuBackend(await nodeGpu(opts.dawnFlags ?? []), opts);
+}

@@ -1,0 +1,297 @@
+// Seeded kernel and autodiff checks run on any backend (CPU reference, WebGPU in Node, WebGPU in Chromium), plus the comparison rule.
+
+import type { Backend } from '../../src/backend/backend.js';
+import { withBackend } from '../../src/backend/registry.js';
+import { applyPrim } from '../../src/core/apply.js';
+import { oneHot, randn, tensor } from '../../src/core/creation.js';
+import {
+  add, broadcastTo, compare, conv2d, conv2dGradInput, conv2dGradWeight, div, exp, gather, log, matmul, max, mul, neg, pad,
+  reshape, scatterAdd, slice, sqrt, sub, sum, transpose, where,
+} from '../../src/core/ops.js';
+import type { CompareOp } from '../../src/core/primitives.js';
+import type { Tensor } from '../../src/core/tensor.js';
+import { hvpAndMixed, jvp } from '../../src/autodiff/transforms.js';
+import { relu, softplus } from '../../src/ops/activations.js';
+import { crossEntropy } from '../../src/ops/losses.js';
+import { maxPool2d } from '../../src/ops/pooling.js';
+import { Random } from '../../src/util/random.js';
+
+export type Kind = 'elementwise' | 'exact' | 'reduce' | 'matmul' | 'conv' | 'autodiff';
+
+/** Relative error bounds (∞-norm: max |Δ| / max |reference|); 0 means bit-identical. */
+export const TOLERANCE: Record<Kind, number> = {
+  elementwise: 1e-5,
+  exact: 0,
+  reduce: 1e-5,
+  matmul: 1e-4,
+  conv: 1e-4,
+  autodiff: 1e-4,
+};
+
+export interface Check {
+  name: string;
+  kind: Kind;
+  run(be: Backend): Promise<Float32Array[]>;
+}
+
+function data(seed: number, n: number, lo = -1, hi = 1): Float32Array {
+  const rng = new Random(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * rng.uniform();
+  return out;
+}
+
+function ints(seed: number, n: number, lo: number, hi: number): Float32Array {
+  const rng = new Random(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + rng.int(hi - lo + 1);
+  return out;
+}
+
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** A tensor of seeded uniform values in [lo, hi). */
+function input(be: Backend, seed: number, shape: number[], lo = -1, hi = 1): Tensor {
+  return tensor(data(seed, size(shape), lo, hi), shape, { backend: be });
+}
+
+async function read(...ts: Tensor[]): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const t of ts) out.push(Float32Array.from(await t.data()));
+  return out;
+}
+
+function check(name: string, kind: Kind, fn: (be: Backend) => Tensor | Tensor[]): Check {
+  return {
+    name,
+    kind,
+    run: async (be) => {
+      const r = withBackend(be, () => fn(be));
+      return read(...(Array.isArray(r) ? r : [r]));
+    },
+  };
+}
+
+function elementwiseChecks(): Check[] {
+  const c: Check[] = [];
+  c.push(check('neg [1]', 'elementwise', (be) => neg(input(be, 1, [1]))));
+  c.push(check('exp [7,13]', 'elementwise', (be) => exp(input(be, 2, [7, 13], -5, 5))));
+  c.push(check('exp [1048579] (large)', 'elementwise', (be) => exp(input(be, 3, [1048579], -3, 3))));
+  c.push(check('log [257,33]', 'elementwise', (be) => log(input(be, 4, [257, 33], 0.01, 10))));
+  c.push(check('sqrt [3,1,4]', 'elementwise', (be) => sqrt(input(be, 5, [3, 1, 4], 0, 10))));
+  c.push(check('add [1031,257] same shape', 'elementwise', (be) => add(input(be, 6, [1031, 257]), input(be, 7, [1031, 257]))));
+  c.push(check('sub [5,1,7]-[3,1] broadcast', 'elementwise', (be) => sub(input(be, 8, [5, 1, 7]), input(be, 9, [3, 1]))));
+  c.push(check('mul scalar x [4,5]', 'elementwise', (be) => mul(input(be, 10, []), input(be, 11, [4, 5]))));
+  c.push(check('div rank-5 broadcast', 'elementwise', (be) => div(input(be, 12, [2, 1, 3, 1, 5]), input(be, 13, [1, 4, 1, 6, 1], 0.5, 2))));
+  c.push(check('add [1,1,1]+[1]', 'elementwise', (be) => add(input(be, 14, [1, 1, 1]), input(be, 15, [1]))));
+  c.push(check('mul [70001]x[1]', 'elementwise', (be) => mul(input(be, 16, [70001]), input(be, 17, [1]))));
+  c.push(check('add [9,1]+[1,70] outer', 'elementwise', (be) => add(input(be, 18, [9, 1]), input(be, 19, [1, 70]))));
+  const ops: CompareOp[] = ['gt', 'ge', 'lt', 'le', 'eq', 'ne'];
+  for (const op of ops) {
+    c.push(check(`compare ${op} [4,1,5] vs [3,1]`, 'exact', (be) =>
+      compare(tensor(ints(20, 20, -2, 2), [4, 1, 5], { backend: be }), tensor(ints(21, 3, -2, 2), [3, 1], { backend: be }), op)));
+  }
+  c.push(check('where cond[4,1,1] a[1,3,5] b[]', 'exact', (be) =>
+    where(tensor(ints(22, 4, 0, 1), [4, 1, 1], { backend: be }), input(be, 23, [1, 3, 5]), input(be, 24, []))));
+  c.push(check('where same shape [300,70]', 'exact', (be) =>
+    where(tensor(ints(25, 21000, 0, 1), [300, 70], { backend: be }), input(be, 26, [300, 70]), input(be, 27, [300, 70]))));
+  return c;
+}
+
+function reduceChecks(): Check[] {
+  const c: Check[] = [];
+  const r = (name: string, shape: number[], axes: number[], seed: number): void => {
+    c.push(check(`sum ${name}`, 'reduce', (be) => sum(input(be, seed, shape), axes)));
+    if (size(shape) > 0) c.push(check(`max ${name}`, 'exact', (be) => max(input(be, seed, shape), axes)));
+  };
+  r('all of [1048583] (large)', [1048583], [0], 30);
+  r('axis 0 of [37,1000]', [37, 1000], [0], 31);
+  r('axis 1 of [37,1000]', [37, 1000], [1], 32);
+  r('axes [0,2] of [3,4,5,6]', [3, 4, 5, 6], [0, 2], 33);
+  r('axes [1,3] of [3,4,5,6]', [3, 4, 5, 6], [1, 3], 34);
+  r('axis 1 of [2,70001] (split rows)', [2, 70001], [1], 35);
+  r('axis 0 of [70001,3]', [70001, 3], [0], 36);
+  r('axes [0,2] of [1,5,1] (size-1)', [1, 5, 1], [0, 2], 37);
+  r('axis 1 of [4,1] (length 1)', [4, 1], [1], 38);
+  r('axis 0 of [0,5] (empty)', [0, 5], [0], 39);
+  r('all of [7,9,11]', [7, 9, 11], [0, 1, 2], 40);
+  r('axis 1 of [300,200]', [300, 200], [1], 41);
+  r('axes [0,1] of [128,4,5]', [128, 4, 5], [0, 1], 42);
+  return c;
+}
+
+function movementChecks(): Check[] {
+  const c: Check[] = [];
+  c.push(check('broadcastTo [3,1,5]->[2,3,4,5]', 'exact', (be) => broadcastTo(input(be, 50, [3, 1, 5]), [2, 3, 4, 5])));
+  c.push(check('broadcastTo []->[7,9]', 'exact', (be) => broadcastTo(input(be, 51, []), [7, 9])));
+  c.push(check('reshape [6,4]->[4,6]', 'exact', (be) => reshape(input(be, 52, [6, 4]), [4, 6])));
+  c.push(check('transpose [3,4,5] perm [2,0,1]', 'exact', (be) => transpose(input(be, 53, [3, 4, 5]), [2, 0, 1])));
+  c.push(check('transpose [1,1000,3] perm [2,1,0]', 'exact', (be) => transpose(input(be, 54, [1, 1000, 3]), [2, 1, 0])));
+  c.push(check('transpose [513,257]', 'exact', (be) => transpose(input(be, 55, [513, 257]))));
+  c.push(check('transpose rank 6', 'exact', (be) => transpose(input(be, 56, [2, 3, 1, 2, 3, 2]), [5, 3, 1, 0, 2, 4])));
+  c.push(check('slice [10,20,30] window', 'exact', (be) => slice(input(be, 57, [10, 20, 30]), [1, 2, 3], [4, 5, 6])));
+  c.push(check('slice [100003] tail', 'exact', (be) => slice(input(be, 58, [100003]), [7], [-1])));
+  c.push(check('pad [3,4]', 'exact', (be) => pad(input(be, 59, [3, 4]), [1, 0], [2, 3])));
+  c.push(check('pad [2,3,4,5]', 'exact', (be) => pad(input(be, 60, [2, 3, 4, 5]), [0, 1, 2, 0], [1, 0, 0, 2])));
+  c.push(check('gather axis 0 repeated', 'exact', (be) => gather(input(be, 61, [10, 7]), [3, 3, 0, 9, 1, 3], 0)));
+  c.push(check('gather axis 1 of [3,50,4]', 'exact', (be) => gather(input(be, 62, [3, 50, 4]), [49, 0, 0, 7, 3], 1)));
+  c.push(check('scatterAdd axis 0 duplicates', 'exact', (be) => scatterAdd(input(be, 63, [6, 5]), [2, 0, 2, 2, 4, 0], 0, 7)));
+  c.push(check('scatterAdd axis 1 of [3,5,4]', 'exact', (be) => scatterAdd(input(be, 64, [3, 5, 4]), [1, 1, 0, 2, 1], 1, 3)));
+  c.push(check('cast float32 [33,17]', 'exact', (be) => {
+    const x = input(be, 65, [33, 17]);
+    return applyPrim('cast', [x], { dtype: 'float32' }, x.shape, 'float32');
+  }));
+  return c;
+}
+
+function matmulChecks(): Check[] {
+  const c: Check[] = [];
+  const shapes: [number, number, number][] = [[1, 1, 1], [17, 33, 65], [64, 64, 64], [128, 300, 1], [3, 5000, 7], [257, 129, 511]];
+  let seed = 100;
+  for (const [m, k, n] of shapes) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const s = seed++;
+        c.push(check(`matmul ${m}x${k}x${n}${transA ? ' transA' : ''}${transB ? ' transB' : ''}`, 'matmul', (be) =>
+          matmul(input(be, s, transA ? [k, m] : [m, k]), input(be, s + 1000, transB ? [n, k] : [k, n]), { transA, transB })));
+      }
+    }
+  }
+  return c;
+}
+
+function convChecks(): Check[] {
+  const c: Check[] = [];
+  const configs: { x: number[]; w: number[]; stride: [number, number]; padding: [number, number] }[] = [
+    { x: [2, 3, 9, 11], w: [4, 3, 3, 3], stride: [1, 1], padding: [1, 1] },
+    { x: [1, 1, 5, 5], w: [1, 1, 1, 1], stride: [1, 1], padding: [0, 0] },
+    { x: [3, 2, 10, 7], w: [5, 2, 5, 3], stride: [2, 1], padding: [2, 0] },
+    { x: [2, 4, 16, 16], w: [8, 4, 3, 3], stride: [2, 2], padding: [1, 1] },
+    { x: [4, 16, 28, 28], w: [16, 16, 3, 3], stride: [1, 1], padding: [1, 1] },
+  ];
+  configs.forEach((cfg, i) => {
+    const label = `x[${cfg.x}] w[${cfg.w}] s${cfg.stride.join('x')} p${cfg.padding.join('x')}`;
+    const ho = Math.floor((cfg.x[2] + 2 * cfg.padding[0] - cfg.w[2]) / cfg.stride[0]) + 1;
+    const wo = Math.floor((cfg.x[3] + 2 * cfg.padding[1] - cfg.w[3]) / cfg.stride[1]) + 1;
+    const y = [cfg.x[0], cfg.w[0], ho, wo];
+    const p = { stride: cfg.stride, padding: cfg.padding };
+    c.push(check(`conv2d ${label}`, 'conv', (be) => conv2d(input(be, 200 + i, cfg.x), input(be, 300 + i, cfg.w), p)));
+    c.push(check(`conv2dGradInput ${label}`, 'conv', (be) => conv2dGradInput(input(be, 400 + i, y), input(be, 300 + i, cfg.w), p, cfg.x)));
+    c.push(check(`conv2dGradWeight ${label}`, 'conv', (be) => conv2dGradWeight(input(be, 200 + i, cfg.x), input(be, 400 + i, y), p, cfg.w)));
+  });
+  return c;
+}
+
+/** Training loss with per-parameter L2 hyperparameters λ (softplus(λ) ⊙ w, squared), as in the README. */
+function l2Loss(model: (x: Tensor, ws: Tensor[]) => Tensor, x: Tensor, t: Tensor) {
+  return (ws: Tensor[], ls: Tensor[]): Tensor => {
+    let loss = crossEntropy(model(x, ws), t);
+    ws.forEach((wi, i) => {
+      const r = mul(softplus(ls[i]), wi);
+      loss = add(loss, mul(sum(mul(r, r)), 1e-2));
+    });
+    return loss;
+  };
+}
+
+function mlp(x: Tensor, [w1, b1, w2, b2]: Tensor[]): Tensor {
+  const h = relu(add(matmul(x, w1, { transB: true }), b1));
+  return add(matmul(h, w2, { transB: true }), b2);
+}
+
+function cnn(x: Tensor, [k1, c1, w2, b2]: Tensor[]): Tensor {
+  const h = relu(add(conv2d(x, k1, { padding: 1 }), reshape(c1, [1, c1.shape[0], 1, 1])));
+  const p = maxPool2d(h, 2);
+  return add(matmul(reshape(p, [p.shape[0], -1]), w2, { transB: true }), b2);
+}
+
+function autodiffChecks(): Check[] {
+  const c: Check[] = [];
+  const mlpShapes = [[16, 20], [16], [10, 16], [10]];
+  const cnnShapes = [[4, 1, 3, 3], [4], [10, 64], [10]];
+  const setups = [
+    { name: 'MLP 20-16-10', model: mlp, shapes: mlpShapes, x: [8, 20] },
+    { name: 'CNN conv3x3(1->4)+pool+linear', model: cnn, shapes: cnnShapes, x: [6, 1, 8, 8] },
+  ];
+  setups.forEach((s, si) => {
+    const build = (be: Backend) => {
+      const rng = new Random(500 + si);
+      const ws = s.shapes.map((sh) => randn(sh, rng, 0.5, { backend: be }));
+      const ls = s.shapes.map((sh) => randn(sh, rng, 1, { backend: be }));
+      const vs = s.shapes.map((sh) => randn(sh, rng, 1, { backend: be }));
+      const x = randn(s.x, rng, 1, { backend: be });
+      const labels = Array.from({ length: s.x[0] }, () => rng.int(10));
+      const t = oneHot(labels, 10, { backend: be });
+      return { ws, ls, vs, f: l2Loss(s.model, x, t) };
+    };
+    c.push(check(`hvpAndMixed ${s.name}`, 'autodiff', (be) => {
+      const { ws, ls, vs, f } = build(be);
+      const r = hvpAndMixed(f, ws, ls, vs);
+      return [r.value, ...r.grad, ...r.hvp, ...r.mixed];
+    }));
+    c.push(check(`jvp ${s.name}`, 'autodiff', (be) => {
+      const { ws, ls, vs, f } = build(be);
+      const r = jvp((w) => [f(w, ls)], ws, vs);
+      return [...r.outputs, ...r.tangents];
+    }));
+  });
+  return c;
+}
+
+/** Every check, in a fixed order (the browser run returns results in the same order). */
+export function allChecks(): Check[] {
+  return [...elementwiseChecks(), ...reduceChecks(), ...movementChecks(), ...matmulChecks(), ...convChecks(), ...autodiffChecks()];
+}
+
+/** ∞-norm relative error of got against want (Infinity on a length mismatch; NaNs must coincide). */
+export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  if (got.length !== want.length) return Infinity;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i];
+    const w = want[i];
+    if (Number.isNaN(w) || Number.isNaN(g)) {
+      if (Number.isNaN(w) !== Number.isNaN(g)) return Infinity;
+      continue;
+    }
+    if (g === w) continue;
+    num = Math.max(num, Math.abs(g - w));
+    den = Math.max(den, Math.abs(w));
+  }
+  for (let i = 0; i < want.length; i++) if (Number.isFinite(want[i])) den = Math.max(den, Math.abs(want[i]));
+  return num === 0 ? 0 : num / (den || 1e-30);
+}
+
+/** Whether outputs agree within the kind's tolerance; a message describing the worst output otherwise. */
+export function compareOutputs(kind: Kind, got: Float32Array[], want: Float32Array[]): { ok: boolean; worst: number; message: string } {
+  const tol = TOLERANCE[kind];
+  if (got.length !== want.length) return { ok: false, worst: Infinity, message: `${got.length} outputs, expected ${want.length}` };
+  let worst = 0;
+  let message = '';
+  got.forEach((g, i) => {
+    const e = relativeError(g, want[i]);
+    if (e > worst) {
+      worst = e;
+      let j = 0;
+      for (let k = 0; k < g.length; k++) if (Math.abs(g[k] - want[i][k]) > Math.abs(g[j] - want[i][j]) || Number.isNaN(g[k])) j = k;
+      message = `output ${i}: relative error ${e.toExponential(2)} (element ${j}: got ${g[j]}, want ${want[i][j]}, length ${g.length} vs ${want[i].length})`;
+    }
+  });
+  return { ok: worst <= tol, worst, message: message || 'identical' };
+}
+
+/** Float32 arrays <-> base64 (results cross the browser boundary as bytes, not decimal strings). */
+export function f32ToBase64(a: Float32Array): string {
+  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+export function base64ToF32(b64: string): Float32Array {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}

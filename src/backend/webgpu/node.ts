@@ -43,7 +43,30 @@ export async function nodeWebGpuUnavailable(featureLevel: 'core' | 'compatibilit
   }
 }
 
-/** A WebGPU backend on the first adapter Dawn offers in Node. */
+let gcFunction: (() => void) | null | undefined;
+
+/**
+ * V8's collector as a function (global.gc when Node runs with --expose-gc, otherwise exposed at run time
+ * through node:v8 and node:vm), or null where that is impossible.
+ */
+export async function nodeGarbageCollector(): Promise<(() => void) | null> {
+  if (gcFunction !== undefined) return gcFunction;
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (typeof g === 'function') return (gcFunction = g);
+  try {
+    const v8 = await import('node:v8');
+    const vm = await import('node:vm');
+    v8.setFlagsFromString('--expose-gc');
+    const fn = vm.runInNewContext('gc') as unknown;
+    gcFunction = typeof fn === 'function' ? (fn as () => void) : null;
+  } catch {
+    gcFunction = null;
+  }
+  return gcFunction;
+}
+
+/** A WebGPU backend on the first adapter Dawn offers in Node (collecting garbage under GPU memory growth). */
 export async function createNodeWebGpuBackend(opts: NodeWebGpuOptions = {}): Promise<WebGpuBackend> {
-  return createWebGpuBackend(await nodeGpu(opts.dawnFlags ?? []), opts);
+  const collectGarbage = opts.collectGarbage ?? (await nodeGarbageCollector()) ?? undefined;
+  return createWebGpuBackend(await nodeGpu(opts.dawnFlags ?? []), { ...opts, collectGarbage });
 }

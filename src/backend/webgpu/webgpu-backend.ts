@@ -50,6 +50,14 @@ export interface WebGpuBackendOptions {
   ownsDevice?: boolean;
   /** Label of the adapter, for messages. */
   adapterName?: string;
+  /**
+   * Runs the JavaScript garbage collector (Node: see node.ts). GPU memory is invisible to the collector, so
+   * the backend calls this at its asynchronous points (read, sync) once live bytes grew by `gcThresholdBytes`
+   * since the last collection; buffers of unreachable tensors then return to the pool.
+   */
+  collectGarbage?: () => void;
+  /** Growth of live bytes that triggers collectGarbage (default 64 MiB). */
+  gcThresholdBytes?: number;
 }
 
 export interface WebGpuMemoryStats {
@@ -134,6 +142,9 @@ export class WebGpuBackend implements Backend {
   private peakLive = 0;
   private collected = 0;
   private created = 0;
+  private liveAtCollect = 0;
+  private readonly collectGarbage: (() => void) | null;
+  private readonly gcThreshold: number;
   private lostInfo: GPUDeviceLostInfo | null = null;
   private failure: Error | null = null;
   private disposed = false;
@@ -147,6 +158,8 @@ export class WebGpuBackend implements Backend {
     this.pool = new BufferPool(opts.maxPooledBytes ?? 256 * 2 ** 20);
     this.memoryLimit = opts.memoryLimitBytes ?? Infinity;
     this.ownsDevice = opts.ownsDevice ?? false;
+    this.collectGarbage = opts.collectGarbage ?? null;
+    this.gcThreshold = opts.gcThresholdBytes ?? 64 * 2 ** 20;
     this.adapterName = opts.adapterName ?? 'WebGPU adapter';
     this.registry = new FinalizationRegistry<Held>((held) => this.releaseCollected(held));
     this.arena = this.createArena(1 << 20);
@@ -284,6 +297,7 @@ export class WebGpuBackend implements Backend {
     const b = this.usable(buffer, 'read');
     if (b.size === 0) return new Float32Array(0);
     const bytes = b.size * 4;
+    this.maybeCollect();
     const staging = this.device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
     this.endPass();
     this.commandEncoder().copyBufferToBuffer(b.gpu!, 0, staging, 0, bytes);
@@ -305,8 +319,18 @@ export class WebGpuBackend implements Backend {
   async sync(): Promise<void> {
     this.checkUsable('sync');
     this.flush();
+    this.maybeCollect();
     await this.device.queue.onSubmittedWorkDone();
     this.checkUsable('sync');
+  }
+
+  /** Collects garbage when live memory grew enough; finalizers then release buffers while the caller awaits. */
+  private maybeCollect(): void {
+    if (this.collectGarbage === null) return;
+    if (this.live < this.liveAtCollect) this.liveAtCollect = this.live;
+    if (this.live - this.liveAtCollect < this.gcThreshold) return;
+    this.collectGarbage();
+    this.liveAtCollect = this.live;
   }
 
   // ---------------------------------------------------------------- kernels

@@ -1,0 +1,113 @@
+// WebGPU memory: pooled buffers freed once per shared buffer, flat device memory over 10,000 training steps, clear out-of-memory and device-lost errors.
+
+import { afterAll, describe, expect, it } from 'vitest';
+import { randn, tensor } from '../../src/core/creation.js';
+import { add, detach, matmul, mul, sub } from '../../src/core/ops.js';
+import { noGrad, type Tensor } from '../../src/core/tensor.js';
+import { valueAndGrad } from '../../src/autodiff/transforms.js';
+import { relu } from '../../src/ops/activations.js';
+import { meanSquaredError } from '../../src/ops/losses.js';
+import { createNodeWebGpuBackend } from '../../src/backend/webgpu/node.js';
+import { Random } from '../../src/util/random.js';
+import { nodeBackendOrSkip } from './gpu-env.js';
+
+const gpu = await nodeBackendOrSkip('WebGPU memory and errors (Node)');
+
+describe.skipIf(gpu === null)('WebGPU memory management', () => {
+  const be = gpu!;
+  afterAll(() => be.dispose());
+
+  it('frees a buffer shared by detach()/variables once, and rejects use after dispose', async () => {
+    const before = be.memoryStats().liveBytes;
+    const x = tensor(new Float32Array(1000).fill(2), [1000], { backend: be });
+    x.requiresGrad = true;
+    const y = detach(x); // a second Tensor on the same DeviceBuffer
+    expect(y.buffer).toBe(x.buffer);
+    expect(be.memoryStats().liveBytes).toBe(before + 4096);
+    x.dispose();
+    y.dispose(); // same buffer: no second release
+    expect(be.memoryStats().liveBytes).toBe(before);
+    expect(() => add(y, 1)).toThrow(/after dispose/);
+    const z = tensor(new Float32Array(1000).fill(3), [1000], { backend: be });
+    expect(Array.from(await z.data()).slice(0, 2)).toEqual([3, 3]);
+    z.dispose();
+  });
+
+  it('reuses pooled buffers by size class', async () => {
+    const created0 = be.memoryStats().createdBuffers;
+    for (let i = 0; i < 50; i++) {
+      const t = tensor(new Float32Array(777), [777], { backend: be });
+      const u = mul(t, t);
+      await u.data();
+      t.dispose();
+      u.dispose();
+    }
+    expect(be.memoryStats().createdBuffers - created0).toBeLessThanOrEqual(3);
+  });
+
+  it('keeps device memory flat over 10,000 training steps of a small MLP (tensors released by garbage collection)', async () => {
+    // Its own backend with a 4 MiB collection threshold, so the plateau is reached within the warm-up.
+    const tb = await createNodeWebGpuBackend({ gcThresholdBytes: 4 * 2 ** 20 });
+    const rng = new Random(7);
+    const opts = { backend: tb };
+    let ws: Tensor[] = [randn([16, 8], rng, 0.3, opts), randn([16], rng, 0.1, opts), randn([4, 16], rng, 0.3, opts), randn([4], rng, 0.1, opts)];
+    const x = randn([32, 8], rng, 1, opts);
+    const target = randn([32, 4], rng, 1, opts);
+    const step = valueAndGrad(([w1, b1, w2, b2]) =>
+      meanSquaredError(add(matmul(relu(add(matmul(x, w1, { transB: true }), b1)), w2, { transB: true }), b2), target));
+    const samples: { step: number; total: number; live: number }[] = [];
+    let firstLoss = NaN;
+    let lastLoss = NaN;
+    for (let s = 1; s <= 10_000; s++) {
+      const { value, grads } = step(ws);
+      ws = noGrad(() => ws.map((w, i) => sub(w, mul(grads[i], 0.05))));
+      if (s === 1) firstLoss = (await value.data())[0];
+      if (s % 50 === 0) await tb.sync(); // a training loop yields now and then: collection and finalizers happen there
+      if (s % 500 === 0) {
+        const m = tb.memoryStats();
+        samples.push({ step: s, total: m.totalBytes, live: m.liveBytes });
+      }
+    }
+    lastLoss = (await (step(ws).value).data())[0];
+    const m = tb.memoryStats();
+    tb.dispose();
+    const early = Math.max(...samples.filter((p) => p.step <= 5000).map((p) => p.total));
+    const late = Math.max(...samples.filter((p) => p.step > 5000).map((p) => p.total));
+    console.log(
+      `[webgpu] 10,000 steps: loss ${firstLoss.toFixed(4)} -> ${lastLoss.toFixed(4)}; device bytes (live+pool+arena) ` +
+        samples.map((p) => `${p.step}:${(p.total / 1024).toFixed(0)}K`).join(' ') +
+        `; ${m.collectedBuffers} buffers released by GC, ${m.createdBuffers} ever created`,
+    );
+    expect(lastLoss).toBeLessThan(firstLoss);
+    expect(m.collectedBuffers).toBeGreaterThan(100_000);
+    // Flat: the second half holds no more than the first did (plus 10% slack), far below what 10,000 steps allocate.
+    expect(late).toBeLessThanOrEqual(early * 1.1);
+    expect(late).toBeLessThan(32 * 2 ** 20);
+  });
+
+  it('reports out-of-memory clearly: above the device limit and above the backend limit', async () => {
+    const huge = be.limits.maxStorageBufferBindingSize / 4 + 1;
+    expect(() => be.alloc(huge, 'float32')).toThrow(/WebGPU out of memory: a tensor of \d+ float32 values/);
+    const small = await createNodeWebGpuBackend({ memoryLimitBytes: 1 << 20 });
+    try {
+      const a = tensor(new Float32Array(100_000), [100_000], { backend: small }); // 400 KB
+      const b = tensor(new Float32Array(100_000), [100_000], { backend: small });
+      expect(() => add(a, b)).toThrow(/WebGPU out of memory: allocating \d+ bytes .* limit of 1048576 bytes/);
+      a.dispose();
+      const c = add(b, 1); // fits again once a is released
+      expect((await c.data())[0]).toBe(1);
+    } finally {
+      small.dispose();
+    }
+  });
+
+  it('reports device loss clearly', async () => {
+    const lost = await createNodeWebGpuBackend();
+    const a = tensor([1, 2, 3], [3], { backend: lost });
+    lost.device.destroy();
+    await lost.device.lost;
+    expect(lost.isLost).toBe(true);
+    expect(() => add(a, 1)).toThrow(/WebGPU device lost \(destroyed\)/);
+    await expect(a.data()).rejects.toThrow(/WebGPU device lost/);
+  });
+});

@@ -9,6 +9,7 @@ import { Adam } from '../optim/adam.js';
 import { Random } from '../util/random.js';
 import { trainClassifier } from '../train/train-classifier.js';
 import { initGemm } from '../backend/cpu/wasm-gemm.js';
+import { registerExperiments } from './experiment.js';
 
 function positiveInt(name: string) {
   return (v: string): number => {
@@ -66,6 +67,10 @@ program
     }
     console.log(`\n${o.steps} steps in ${seconds.toFixed(1)} s (${((1000 * seconds) / o.steps).toFixed(1)} ms/step, including evaluation)`);
   });
+
+registerExperiments(program);
+
+(await import('./inverse-check.js')).registerInverseCheck(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`iml: ${err instanceof Error ? err.message : String(err)}`);

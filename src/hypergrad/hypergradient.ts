@@ -6,7 +6,7 @@ import { noGrad, type Tensor } from '../core/tensor.js';
 import { cgInverseHvp, identityInverseHvp, neumannInverseHvp, type InverseHvpResult, type LinearOperator } from './inverse-hvp.js';
 import type { HypergradMethod } from './methods.js';
 import { topEigenvalue } from './power-iteration.js';
-import { vaxpy, vnorm, type VectorList } from './vector-list.js';
+import { vaxpy, vcosine, vnorm, vsub, type VectorList } from './vector-list.js';
 
 export type LossFn = (w: Tensor[], lam: Tensor[]) => Tensor;
 
@@ -30,6 +30,18 @@ export interface HypergradientResult {
   valGrad: Tensor[];
   seconds: { total: number; approximation: number };
   hypergradNorm: number;
+  /** Against a reference inverse-HVP (e.g. the exact one) at the same point, when requested. */
+  comparison?: InverseHvpComparison;
+}
+
+export interface InverseHvpComparison {
+  reference: string;
+  cosine: number;
+  relativeError: number;
+  norm: number;
+  referenceNorm: number;
+  referenceSeconds: number;
+  referenceNote: string;
 }
 
 /** State carried between meta-steps by methods that warm-start (CG init, power-iteration vector). */
@@ -81,6 +93,7 @@ export function hypergradient(
   lam: Tensor[],
   method: HypergradMethod,
   state: MethodState = {},
+  compareWith?: HypergradMethod,
 ): HypergradientResult {
   const t0 = performance.now();
   const nw = w.length;
@@ -94,7 +107,24 @@ export function hypergradient(
   const mixed = op.mixed(ihvp.x);
   const hypergrad = noGrad(() => direct.map((d, i) => sub(d, mixed[i])));
   const total = (performance.now() - t0) / 1000;
+  let comparison: InverseHvpComparison | undefined;
+  if (compareWith) {
+    const c0 = performance.now();
+    const ref = solveInverseHvp(compareWith, op.hvp, valGrad, {});
+    const referenceSeconds = (performance.now() - c0) / 1000;
+    const referenceNorm = vnorm(ref.x);
+    comparison = {
+      reference: compareWith.kind,
+      cosine: vcosine(ihvp.x, ref.x),
+      relativeError: referenceNorm === 0 ? NaN : vnorm(vsub(ihvp.x, ref.x)) / referenceNorm,
+      norm: vnorm(ihvp.x),
+      referenceNorm,
+      referenceSeconds,
+      referenceNote: ref.note,
+    };
+  }
   return {
+    comparison,
     hypergrad,
     valLoss: val.value.item(),
     trainLoss: op.value.item(),

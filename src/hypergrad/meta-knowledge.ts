@@ -2,7 +2,7 @@
 
 import { randn } from '../core/creation.js';
 import { add, mul, sum } from '../core/ops.js';
-import type { Tensor } from '../core/tensor.js';
+import { noGrad, type Tensor } from '../core/tensor.js';
 import { softplus } from '../ops/activations.js';
 import type { Parameter } from '../nn/module.js';
 import type { Random } from '../util/random.js';
@@ -18,6 +18,31 @@ export interface MetaKnowledge {
   readonly names: string[];
   init(rng: Random): Tensor[];
   penalty(w: readonly Tensor[], lam: readonly Tensor[]): Tensor | null;
+  /**
+   * The same penalty as a function of w alone for fixed λ, with λ-only factors computed once
+   * (inner training steps do not differentiate in λ, so this saves most elementwise work).
+   */
+  frozenPenalty(lam: readonly Tensor[]): (w: readonly Tensor[]) => Tensor | null;
+}
+
+/** Σ_i sum(c_i · w_i²) for precomputed coefficient tensors c_i (broadcast against w_i). */
+function weightedSquares(coefs: readonly Tensor[], groupOf: readonly number[]): (w: readonly Tensor[]) => Tensor | null {
+  return (w) => {
+    let total: Tensor | null = null;
+    w.forEach((wi, i) => {
+      const term = sum(mul(coefs[groupOf[i]], mul(wi, wi)));
+      total = total === null ? term : add(total, term);
+    });
+    return total;
+  };
+}
+
+/** softplus(λ)² without a graph. */
+function squaredSoftplus(lam: readonly Tensor[]): Tensor[] {
+  return noGrad(() => lam.map((l) => {
+    const s = softplus(l);
+    return mul(s, s);
+  }));
 }
 
 export interface L2InitOptions {
@@ -43,6 +68,7 @@ export function perParameterL2(params: readonly Parameter[], opts: L2InitOptions
       });
       return total;
     },
+    frozenPenalty: (lam) => weightedSquares(squaredSoftplus(lam), params.map((_, i) => i)),
   };
 }
 
@@ -70,10 +96,11 @@ export function perLayerL2(params: readonly Parameter[], opts: L2InitOptions & {
       });
       return total;
     },
+    frozenPenalty: (lam) => weightedSquares(squaredSoftplus(lam), groupOf),
   };
 }
 
 /** No regularisation (the baseline). */
 export function noMetaKnowledge(): MetaKnowledge {
-  return { kind: 'none', names: [], init: () => [], penalty: () => null };
+  return { kind: 'none', names: [], init: () => [], penalty: () => null, frozenPenalty: () => () => null };
 }

@@ -6,7 +6,7 @@ import { valueAndGrad } from '../autodiff/transforms.js';
 import { add } from '../core/ops.js';
 import { noGrad, Tensor } from '../core/tensor.js';
 import type { ImageDataset } from '../data/dataset.js';
-import { hypergradient, type LossFn, type MethodState } from '../hypergrad/hypergradient.js';
+import { hypergradient, type InverseHvpComparison, type LossFn, type MethodState } from '../hypergrad/hypergradient.js';
 import type { MetaKnowledge } from '../hypergrad/meta-knowledge.js';
 import { methodLabel, type HypergradMethod } from '../hypergrad/methods.js';
 import { crossEntropy } from '../ops/losses.js';
@@ -34,6 +34,8 @@ export interface ImlConfig {
   seed: number;
   /** Save a checkpoint every this many meta-epochs (0 = never). */
   checkpointEvery: number;
+  /** Every this many meta-updates, also compute this reference inverse-HVP (e.g. exact) and compare. */
+  compare?: { every: number; with: HypergradMethod };
 }
 
 export const THESIS_DEFAULTS: Omit<ImlConfig, 'method' | 'seed'> = {
@@ -54,6 +56,7 @@ export interface MetaEpochMetrics {
   approximationSeconds: number;
   hvps: number;
   note: string;
+  comparison?: InverseHvpComparison;
 }
 
 export interface ImlSummary {
@@ -141,6 +144,14 @@ export async function runIml(
     }
   }
 
+  // The inner loss only needs λ through fixed coefficients; rebuild them when λ changes.
+  let frozen: { lam: Tensor[]; fn: (w: readonly Tensor[]) => Tensor | null } | null = null;
+  const frozenPenalty = (): ((w: readonly Tensor[]) => Tensor | null) => {
+    const lam = lamRefs.map((l) => l.value);
+    if (frozen === null || frozen.lam.some((l, i) => l !== lam[i])) frozen = { lam, fn: metaKnowledge.frozenPenalty(lam) };
+    return frozen.fn;
+  };
+
   let order = resumedOrder?.order ?? rng.permutation(data.train.count);
   let cursor = resumedOrder?.cursor ?? 0;
   const innerStep = (epoch: number): void => {
@@ -151,10 +162,10 @@ export async function runIml(
     const idx = order.subarray(cursor, Math.min(order.length, cursor + config.innerBatch));
     cursor += config.innerBatch;
     const { x, t } = batchTensors(data.train, idx, true);
-    const lam = lamRefs.map((l) => l.value);
+    const penalty = frozenPenalty();
     const loss = (ws: Tensor[]): Tensor => functionalCall(model, ws, () => {
       const ce = crossEntropy(model.forward(x, { training: true }), t);
-      const pen = metaKnowledge.penalty(ws, lam);
+      const pen = penalty(ws);
       return pen ? add(ce, pen) : ce;
     });
     const { value, grads } = valueAndGrad(loss)(params.map((p) => p.value));
@@ -170,7 +181,7 @@ export async function runIml(
     return batchTensors(ds, idx, true);
   };
 
-  const metaStep = (epoch: number): { norm: number; approx: number; hvps: number; note: string } => {
+  const metaStep = (epoch: number): { norm: number; approx: number; hvps: number; note: string; comparison?: InverseHvpComparison } => {
     const tr = metaBatch(data.train);
     const va = metaBatch(data.validation);
     const trainLoss: LossFn = (ws, lam) => functionalCall(model, ws, () => {
@@ -179,10 +190,11 @@ export async function runIml(
       return pen ? add(ce, pen) : ce;
     });
     const valLoss: LossFn = (ws) => functionalCall(model, ws, () => crossEntropy(model.forward(va.x, { training: false }), va.t));
-    const r = hypergradient(trainLoss, valLoss, params.map((p) => p.value), lamRefs.map((l) => l.value), method, state);
+    const cmp = config.compare && epoch > 0 && epoch % config.compare.every === 0 ? config.compare.with : undefined;
+    const r = hypergradient(trainLoss, valLoss, params.map((p) => p.value), lamRefs.map((l) => l.value), method, state, cmp);
     if (!Number.isFinite(r.hypergradNorm)) throw new ImlDivergence(epoch, step, `hypergradient norm is ${r.hypergradNorm} (${r.ihvp.note})`);
     meta.step(r.hypergrad);
-    return { norm: r.hypergradNorm, approx: r.seconds.approximation, hvps: r.ihvp.hvps, note: r.ihvp.note };
+    return { norm: r.hypergradNorm, approx: r.seconds.approximation, hvps: r.ihvp.hvps, note: r.ihvp.note, comparison: r.comparison };
   };
 
   const meanDecay = (): number => noGrad(() => {
@@ -206,6 +218,7 @@ export async function runIml(
       let norm = 0;
       let hvps = 0;
       let note = '';
+      let comparison: InverseHvpComparison | undefined;
       for (let i = 0; i < config.innerSteps; i++) {
         innerStep(epoch);
         if (method.kind === 't1t2') {
@@ -221,12 +234,13 @@ export async function runIml(
         norm = r.norm;
         hvps = r.hvps;
         note = r.note;
+        comparison = r.comparison;
       }
       const epochSeconds = (performance.now() - t0) / 1000;
       const m: MetaEpochMetrics = {
         metaEpoch: epoch, innerStep: step,
         train: evaluate(model, data.train), validation: evaluate(model, data.validation), test: evaluate(model, data.test),
-        hypergradNorm: norm, meanDecay: meanDecay(), epochSeconds, approximationSeconds: approx, hvps, note,
+        hypergradNorm: norm, meanDecay: meanDecay(), epochSeconds, approximationSeconds: approx, hvps, note, comparison,
       };
       metrics.push(m);
       if (metricsFile) appendFileSync(metricsFile, `${JSON.stringify(m)}\n`);

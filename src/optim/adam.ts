@@ -4,6 +4,7 @@ import { zerosLike } from '../core/creation.js';
 import { add, div, mul, sqrt } from '../core/ops.js';
 import type { Tensor } from '../core/tensor.js';
 import { maximum } from '../ops/elementwise.js';
+import { fusedAdamApplies, fusedAdamStep } from './adam-cpu.js';
 import { checkNonNegative, lerp, Optimizer, type Buffers, type HyperValue, type ParamRef } from './optimizer.js';
 
 export interface AdamOptions {
@@ -63,6 +64,14 @@ export class Adam extends Optimizer {
   protected update(param: Tensor, grad: Tensor, buffers: Buffers | undefined, step: number): { value: Tensor; buffers: Buffers } {
     const { betas, eps, weightDecay, amsgrad } = this.options;
     const [beta1, beta2] = betas;
+    if (!amsgrad && fusedAdamApplies(param, grad)) {
+      const bc1f = 1 - beta1 ** step;
+      const bc2f = 1 - beta2 ** step;
+      const r = fusedAdamStep(param, grad, buffers?.exp_avg, buffers?.exp_avg_sq, {
+        weightDecay, lerpWeight: 1 - beta1, beta2, oneMinusBeta2: 1 - beta2, sqrtBc2: Math.sqrt(bc2f), eps, negStepSize: -(this.lr / bc1f),
+      });
+      return { value: r.value, buffers: { exp_avg: r.m, exp_avg_sq: r.v } };
+    }
     const g = weightDecay !== 0 ? add(grad, mul(param, weightDecay)) : grad;
     const m0 = buffers?.exp_avg ?? zerosLike(param);
     const v0 = buffers?.exp_avg_sq ?? zerosLike(param);

@@ -1,0 +1,88 @@
+// `iml experiment <recipe>` and `iml compare`: run the thesis' recipes with progress bars and write the run folder.
+
+import cliProgress from 'cli-progress';
+import { Command, InvalidArgumentError } from 'commander';
+import { join } from 'node:path';
+import { initGemm } from '../backend/cpu/wasm-gemm.js';
+import { METHOD_HELP } from '../hypergrad/methods.js';
+import { getRecipe, RECIPES } from '../iml/recipes.js';
+import { runRecipe, type RecipeRunResult } from '../iml/run-recipe.js';
+import { writeExperimentReport } from './experiment-report.js';
+
+function list(v: string): string[] {
+  return v.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function seedList(v: string): number[] {
+  return list(v).map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`--seeds: '${s}' is not a non-negative integer`);
+    return n;
+  });
+}
+
+interface ExperimentFlags {
+  quick?: boolean;
+  dataset?: 'mnist' | 'fashion-mnist' | 'cifar10';
+  dataDir?: string;
+  methods?: string[];
+  seeds?: number[];
+  out?: string;
+  resume?: boolean;
+  progress: boolean;
+}
+
+async function runExperiment(name: string, flags: ExperimentFlags): Promise<void> {
+  await initGemm();
+  const recipe = getRecipe(name);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const outDir = flags.out ?? join('runs', `${recipe.name}${flags.quick ? '-quick' : ''}-${stamp}`);
+  console.log(`${recipe.title} (thesis ${recipe.section})${flags.quick ? ' [--quick]' : ''}\nrun folder: ${outDir}`);
+  const bar = flags.progress ? new cliProgress.SingleBar({ format: '{run} [{bar}] {value}/{total} meta-epochs | val acc {val} | {duration_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  let current = '';
+  const { results, plan } = await runRecipe(recipe, {
+    quick: flags.quick ?? false, outDir, dataset: flags.dataset, dataDir: flags.dataDir, methods: flags.methods, seeds: flags.seeds, resume: flags.resume,
+    onEpoch: (run, m, total) => {
+      const key = `${run.variant === 'main' ? '' : `${run.variant} `}${run.method} seed ${run.seed}`;
+      if (key !== current) {
+        bar?.stop();
+        current = key;
+        bar?.start(total, 0, { run: key.padEnd(28), val: '-' });
+      }
+      bar?.update(m.metaEpoch, { val: `${(100 * m.validation.accuracy).toFixed(1)}%` });
+    },
+    onRunDone: (r: RecipeRunResult) => {
+      bar?.stop();
+      current = '';
+      if (!flags.progress) {
+        const s = r.summary;
+        console.log(`${r.variant} ${r.method} seed ${r.seed}: test ${(100 * s.test).toFixed(2)}% ES test ${(100 * s.esTest).toFixed(2)}% after ${s.metaEpochsRun} meta-epochs${s.diverged ? ` (diverged at meta-epoch ${s.diverged.metaEpoch})` : ''}`);
+      }
+    },
+  });
+  const report = writeExperimentReport(outDir, recipe, plan, results, flags.quick ?? false);
+  console.log(`\n${report.markdown}\nreport: ${report.htmlPath}`);
+}
+
+export function registerExperiments(program: Command): void {
+  program
+    .command('experiment')
+    .description(`run one of the thesis' experiments: ${Object.keys(RECIPES).join(', ')}`)
+    .argument('<recipe>', 'recipe name')
+    .option('--quick', 'reduced protocol that finishes in minutes (labelled --quick in the report)')
+    .option('--dataset <name>', 'mnist (default) | fashion-mnist | cifar10')
+    .option('--data-dir <dir>', 'folder for fashion-mnist or cifar10')
+    .option('--methods <list>', `comma-separated method specs: ${METHOD_HELP}`, list)
+    .option('--seeds <list>', 'comma-separated seeds (default 0,1,2)', seedList)
+    .option('--out <dir>', 'run folder (default runs/<recipe>-<time>)')
+    .option('--resume', 'continue runs from their checkpoints in --out')
+    .option('--no-progress', 'no progress bars')
+    .action((name: string, flags: ExperimentFlags) => runExperiment(name, flags));
+
+  program
+    .command('compare')
+    .description('short IML comparison on MNIST with per-layer L2: baseline vs Neumann(3) vs CG(3) vs identity')
+    .option('--out <dir>', 'run folder')
+    .option('--no-progress', 'no progress bars')
+    .action((flags: ExperimentFlags) => runExperiment('compare', flags));
+}

@@ -1,0 +1,38 @@
+// Meta-knowledge penalties: per-parameter and per-layer L2 values, the frozen form, and their λ-gradients.
+import { describe, expect, it } from 'vitest';
+import { checkGrads, Random, randn } from '../../src/index.js';
+import { perLayerL2, perParameterL2 } from '../../src/hypergrad/meta-knowledge.js';
+import { MLP } from '../../src/nn/index.js';
+
+const f64 = { dtype: 'float64' as const };
+const softplus = (x: number): number => Math.log1p(Math.exp(x));
+
+describe('L2 meta-knowledge', () => {
+  const model = new MLP([3, 4, 2], new Random(1), 'relu', f64);
+  const params = model.parameters();
+  const w = params.map((p) => p.value);
+
+  it('per-parameter: Σ (softplus(λ) w)², frozen form equal, second-order checks in (w, λ)', () => {
+    const mk = perParameterL2(params);
+    const lam = mk.init(new Random(2));
+    const want = w.reduce((s, wi, i) => {
+      const wa = wi.toArray();
+      return s + lam[i].toArray().reduce((t, l, j) => t + (softplus(l) * wa[j]) ** 2, 0);
+    }, 0);
+    expect(mk.penalty(w, lam)!.item()).toBeCloseTo(want, 12);
+    expect(mk.frozenPenalty(lam)(w)!.item()).toBeCloseTo(want, 12);
+    checkGrads((xs) => [mk.penalty(xs.slice(0, 4), xs.slice(4))!], [...w, ...lam], { order: 2 });
+  });
+
+  it('per-layer: one λ per tensor (or per layer), frozen form equal', () => {
+    for (const groupBy of ['tensor', 'layer'] as const) {
+      const mk = perLayerL2(params, { groupBy });
+      const lam = mk.init(new Random(3)).map((l) => randn(l.shape, new Random(4), 1, f64));
+      expect(lam.length).toBe(groupBy === 'tensor' ? 4 : 2);
+      const group = (i: number): number => (groupBy === 'tensor' ? i : Math.floor(i / 2));
+      const want = w.reduce((s, wi, i) => s + softplus(lam[group(i)].item()) ** 2 * wi.toArray().reduce((t, v) => t + v * v, 0), 0);
+      expect(mk.penalty(w, lam)!.item()).toBeCloseTo(want, 12);
+      expect(mk.frozenPenalty(lam)(w)!.item()).toBeCloseTo(want, 12);
+    }
+  });
+});

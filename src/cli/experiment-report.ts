@@ -1,40 +1,46 @@
-// Summary table of a recipe run (mean ± std over seeds), written into the run folder.
+// Writes a recipe run's reports (tables, SVG plots, HTML) into its run folder and returns the main table.
 
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Recipe } from '../iml/recipes.js';
 import type { RecipePlan, RecipeRunResult } from '../iml/run-recipe.js';
+import { aggregateByMethod, comparisonRows, meanStd, type RunResult } from '../report/aggregate.js';
+import { accuracyTable, tableToMarkdown, timeTable, type TableData } from '../report/markdown.js';
+import { writeRunFolder } from '../report/run-folder.js';
 
-function meanStd(xs: number[]): [number, number] {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return [m, Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length)];
+/** Exact-vs-approximate columns: mean cosine and relative error over the compared meta-steps. */
+function comparisonTable(results: RunResult[]): TableData | null {
+  const rows = comparisonRows(results);
+  if (rows.length === 0) return null;
+  const methods = [...new Set(rows.map((r) => r.method))];
+  return {
+    title: 'Inverse-HVP vs exact (mean over compared meta-steps and seeds)',
+    headers: ['Name', 'Cosine similarity', 'Relative error', 'Comparisons'],
+    rows: methods.map((m) => {
+      const rs = rows.filter((r) => r.method === m);
+      const c = meanStd(rs.map((r) => r.cosine));
+      const e = meanStd(rs.map((r) => r.relError));
+      return [m, `${c.mean.toFixed(3)}±${c.std.toFixed(3)}`, `${e.mean.toExponential(2)}±${e.std.toExponential(2)}`, String(rs.length)];
+    }),
+  };
 }
 
-export function writeExperimentReport(outDir: string, recipe: Recipe, plan: RecipePlan, results: RecipeRunResult[], quick: boolean): { markdown: string; htmlPath: string } {
-  const groups = new Map<string, RecipeRunResult[]>();
-  for (const r of results) {
-    const key = `${r.variant === 'main' ? '' : `${r.variant} · `}${r.method}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
-  const pct = (xs: number[]): string => {
-    const [m, s] = meanStd(xs.map((x) => 100 * x));
-    return `${m.toFixed(2)}±${s.toFixed(2)}%`;
-  };
-  const num = (xs: number[], d = 2): string => {
-    const [m, s] = meanStd(xs);
-    return `${m.toFixed(d)}±${s.toFixed(d)}`;
-  };
-  const lines = [
-    `| Name | Train max | Val max | Test | ES Test | Convergence epoch | Epoch time (ms) | Approximation (ms) | Diverged |`,
-    `|---|---|---|---|---|---|---|---|---|`,
-  ];
-  for (const [name, rs] of groups) {
-    const s = rs.map((r) => r.summary);
-    lines.push(`| ${name} | ${pct(s.map((x) => x.trainMax))} | ${pct(s.map((x) => x.validationMax))} | ${pct(s.map((x) => x.test))} | ${pct(s.map((x) => x.esTest))} | ${num(s.map((x) => x.bestMetaEpoch))} | ${num(s.map((x) => 1000 * x.meanEpochSeconds))} | ${num(s.map((x) => 1000 * x.meanApproximationSeconds))} | ${s.filter((x) => x.diverged).length}/${s.length} |`);
-  }
-  const markdown = `## ${recipe.title}${quick ? ' [--quick]' : ''}\n\n${plan.seeds.length} seed(s), ${plan.config.metaEpochs} meta-epochs max, ${plan.config.innerSteps} inner steps of batch ${plan.config.innerBatch}\n\n${lines.join('\n')}\n`;
-  writeFileSync(join(outDir, 'summary.md'), markdown);
-  const htmlPath = join(outDir, 'report.html');
-  writeFileSync(htmlPath, `<!doctype html><meta charset="utf-8"><title>${recipe.title}</title><pre>${markdown.replace(/</g, '&lt;')}</pre>`);
+export async function writeExperimentReport(
+  outDir: string, recipe: Recipe, plan: RecipePlan, results: RecipeRunResult[], quick: boolean,
+): Promise<{ markdown: string; htmlPath: string }> {
+  const runs: RunResult[] = results.map((r) => ({
+    method: r.variant === 'main' ? r.method : `${r.variant} · ${r.method}`,
+    seed: r.seed, summary: r.summary, metrics: r.metrics,
+  }));
+  const aggs = aggregateByMethod(runs);
+  const title = `${recipe.title}${quick ? ' [--quick]' : ''}`;
+  const cmp = comparisonTable(runs);
+  const htmlPath = await writeRunFolder(outDir, {
+    config: { recipe: recipe.name, section: recipe.section, quick, ...plan },
+    results: runs,
+    title,
+    extraTables: cmp ? [cmp] : [],
+  });
+  const tables = [accuracyTable(aggs, 'Accuracy (mean ± std over seeds)'), timeTable(aggs, 'Time per meta-epoch (mean ± std)')];
+  if (cmp) tables.push(cmp);
+  const markdown = `## ${title}\n\n${plan.seeds.length} seed(s), at most ${plan.config.metaEpochs} meta-epochs of ${plan.config.innerSteps} inner steps (batch ${plan.config.innerBatch})\n\n${tables.map(tableToMarkdown).join('\n\n')}\n`;
   return { markdown, htmlPath };
 }

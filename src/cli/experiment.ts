@@ -60,7 +60,7 @@ async function runExperiment(name: string, flags: ExperimentFlags): Promise<void
       }
     },
   });
-  const report = writeExperimentReport(outDir, recipe, plan, results, flags.quick ?? false);
+  const report = await writeExperimentReport(outDir, recipe, plan, results, flags.quick ?? false);
   console.log(`\n${report.markdown}\nreport: ${report.htmlPath}`);
 }
 

@@ -1,0 +1,127 @@
+// The WebGPU checks bundled (esbuild) and run in Debian's headless Chromium via playwright-core, on SwiftShader (core) and lavapipe (compatibility); results must match the Node run.
+
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CpuBackend } from '../../src/backend/cpu/cpu-backend.js';
+import { allChecks, base64ToF32, compareOutputs, type Check } from './cases.js';
+import { nodeBackendOrSkip, REQUIRE_WEBGPU } from './gpu-env.js';
+import type { BrowserRun } from './browser/entry.js';
+
+const CHROMIUM = process.env.IML_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Chromium flags for headless WebGPU as root: SwiftShader serves the core adapter, ANGLE/Vulkan (lavapipe) the compatibility one. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--use-angle=vulkan',
+  '--use-webgpu-adapter=opengles',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+async function browserSkipReason(): Promise<string | null> {
+  let reason: string | null = null;
+  if (!existsSync(CHROMIUM)) reason = `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+  else {
+    try {
+      await import('playwright-core');
+    } catch {
+      reason = 'playwright-core is not installed';
+    }
+  }
+  if (reason === null) return null;
+  if (REQUIRE_WEBGPU) throw new Error(`IML_REQUIRE_WEBGPU=1 but the browser WebGPU checks cannot run: ${reason}`);
+  console.warn(`\n[webgpu] SKIPPED browser WebGPU checks: ${reason}.\n`);
+  return reason;
+}
+
+const nodeGpu = await nodeBackendOrSkip('WebGPU browser-vs-Node checks');
+const skip = nodeGpu === null || (await browserSkipReason()) !== null;
+
+describe.skipIf(skip)('the same WebGPU checks in headless Chromium agree with Node', () => {
+  const checks: Check[] = allChecks();
+  const want = new Map<string, Float32Array[]>(); // CPU reference
+  const node = new Map<string, Float32Array[]>(); // WebGPU in Node
+  let server: Server;
+  let url = '';
+  let profile = '';
+  let context: import('playwright-core').BrowserContext;
+
+  beforeAll(async () => {
+    const esbuild = await import('esbuild');
+    const bundle = await esbuild.build({
+      entryPoints: [join(import.meta.dirname, 'browser', 'entry.ts')],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      write: false,
+      logLevel: 'silent',
+    });
+    const js = bundle.outputFiles[0].text;
+    server = createServer((req, res) => {
+      if (req.url === '/bundle.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript' });
+        res.end(js);
+      } else {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<!doctype html><meta charset="utf-8"><title>iml webgpu checks</title><script type="module" src="/bundle.js"></script>');
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const addr = server.address();
+    url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
+    const { chromium } = await import('playwright-core');
+    profile = mkdtempSync(join(tmpdir(), 'iml-chromium-'));
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    const cpu = new CpuBackend();
+    for (const c of checks) {
+      want.set(c.name, await c.run(cpu));
+      node.set(c.name, await c.run(nodeGpu!));
+    }
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    server?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    nodeGpu?.dispose();
+  });
+
+  for (const featureLevel of ['core', 'compatibility'] as const) {
+    it(`${featureLevel} adapter: every check matches the Node run and the CPU reference`, async () => {
+      const page = await context.newPage();
+      try {
+        await page.goto(url);
+        await page.waitForFunction(() => 'imlRunChecks' in globalThis);
+        const run = (await page.evaluate(
+          (fl) => (globalThis as unknown as { imlRunChecks: (f: string) => Promise<unknown> }).imlRunChecks(fl),
+          featureLevel,
+        )) as BrowserRun;
+        expect(run.error, run.error).toBeUndefined();
+        console.log(`[webgpu] Chromium ${featureLevel} adapter: ${run.adapter}; limits ${JSON.stringify(run.limits)}; ${run.results.length} checks`);
+        const failures: string[] = [];
+        for (const c of checks) {
+          const r = run.results.find((x) => x.name === c.name);
+          if (!r) { failures.push(`${c.name}: missing`); continue; }
+          if (r.error) { failures.push(`${c.name}: ${r.error}`); continue; }
+          const got = r.outputs.map(base64ToF32);
+          const vsNode = compareOutputs(c.kind, got, node.get(c.name)!);
+          const vsCpu = compareOutputs(c.kind, got, want.get(c.name)!);
+          if (!vsNode.ok) failures.push(`${c.name} vs Node WebGPU: ${vsNode.message}`);
+          if (!vsCpu.ok) failures.push(`${c.name} vs CPU: ${vsCpu.message}`);
+        }
+        expect(failures, failures.join('\n')).toEqual([]);
+        expect(run.results.length).toBe(checks.length);
+      } finally {
+        await page.close();
+      }
+    });
+  }
+});

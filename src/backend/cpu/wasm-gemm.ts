@@ -312,7 +312,8 @@ function runParallel(
   const T = st.workers.length + 1;
   // Each thread packs all of the operand that is not split: split the larger of M and N.
   const byRows = M >= N;
-  const cuts = byRows ? splitRange(M, T, 4) : splitRange(N, T, 8);
+  // Column cuts on 16-float (64-byte) boundaries so threads never write the same cache line of a C row.
+  const cuts = byRows ? splitRange(M, T, 4) : splitRange(N, T, 16);
   const seq = ++st.seq;
   for (let w = 1; w < T; w++) {
     const c = st.ctrl.subarray((w - 1) * CTRL_WORDS, w * CTRL_WORDS);

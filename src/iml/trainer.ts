@@ -106,7 +106,8 @@ export async function runIml(
   const params = model.parameters();
   const lamRefs: ParamRef[] = metaKnowledge.init(rng).map((value, i) => ({ name: metaKnowledge.names[i], value }));
   const inner = new Adam(params, { lr: config.innerLr });
-  const meta = new RMSprop(lamRefs, { lr: config.metaLr });
+  // The baseline has no hyperparameters to learn, hence no meta optimizer.
+  const meta = lamRefs.length > 0 ? new RMSprop(lamRefs, { lr: config.metaLr }) : null;
   const method = config.method;
   const isBaseline = method.kind === 'baseline';
   const state: MethodState = {};
@@ -126,11 +127,11 @@ export async function runIml(
       rng: number[]; startEpoch: number; best: { loss: number; epoch: number; test: number }; sinceBest: number; step: number;
       metaOptimizer: OptimizerState; order: number[]; cursor: number;
     };
-    if (!ck.optimizer || !m?.metaOptimizer) throw new Error(`${checkpointFile}: checkpoint has no optimizer states; it was not written by an IML run`);
+    if (!ck.optimizer || (meta && !m?.metaOptimizer)) throw new Error(`${checkpointFile}: checkpoint has no optimizer states; it was not written by an IML run`);
     params.forEach((p) => (p.value = need(ck.params, p.name, checkpointFile)));
     lamRefs.forEach((l) => (l.value = need(ck.params, `lam:${l.name}`, checkpointFile)));
     inner.loadStateDict(ck.optimizer);
-    meta.loadStateDict(m.metaOptimizer);
+    meta?.loadStateDict(m.metaOptimizer);
     rng.setState(m.rng);
     resumedOrder = { order: Int32Array.from(m.order), cursor: m.cursor };
     startEpoch = m.startEpoch;
@@ -193,7 +194,7 @@ export async function runIml(
     const cmp = config.compare && epoch > 0 && epoch % config.compare.every === 0 ? config.compare.with : undefined;
     const r = hypergradient(trainLoss, valLoss, params.map((p) => p.value), lamRefs.map((l) => l.value), method, state, cmp);
     if (!Number.isFinite(r.hypergradNorm)) throw new ImlDivergence(epoch, step, `hypergradient norm is ${r.hypergradNorm} (${r.ihvp.note})`);
-    meta.step(r.hypergrad);
+    meta!.step(r.hypergrad);
     return { norm: r.hypergradNorm, approx: r.seconds.approximation, hvps: r.ihvp.hvps, note: r.ihvp.note, comparison: r.comparison };
   };
 
@@ -276,7 +277,7 @@ export async function runIml(
       params: named,
       optimizer: inner.stateDict(),
       step,
-      meta: { metaOptimizer: meta.stateDict(), order: Array.from(order), cursor, rng: rng.getState(), startEpoch: nextEpoch, best: { loss: best.loss, epoch: best.epoch, test: best.test }, sinceBest, step, method: methodLabel(method) },
+      meta: { metaOptimizer: meta?.stateDict() ?? null, order: Array.from(order), cursor, rng: rng.getState(), startEpoch: nextEpoch, best: { loss: best.loss, epoch: best.epoch, test: best.test }, sinceBest, step, method: methodLabel(method) },
     });
   }
 

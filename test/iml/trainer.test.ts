@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '../../src/index.js';
 import { createImageDataset, type ImageDataset } from '../../src/data/dataset.js';
-import { perParameterL2 } from '../../src/hypergrad/meta-knowledge.js';
+import { noMetaKnowledge, perParameterL2 } from '../../src/hypergrad/meta-knowledge.js';
 import { parseMethod } from '../../src/hypergrad/methods.js';
 import { runIml, THESIS_DEFAULTS, type ImlConfig } from '../../src/iml/trainer.js';
 import { MLP } from '../../src/nn/index.js';
@@ -49,6 +49,17 @@ describe('IML trainer', () => {
     expect(r.summary.stoppedEarly).toBe(true);
     expect(r.summary.metaEpochsRun).toBe(4);
     expect(r.summary.bestMetaEpoch).toBe(1);
+  });
+
+  it('runs the baseline (no hyperparameters) and resumes it', async () => {
+    const model = new MLP([16, 8, 3], new Random(9));
+    const dir = tmp();
+    const cfg = config({ method: parseMethod('baseline'), metaEpochs: 2, checkpointEvery: 1 });
+    const r = await runIml(model, noMetaKnowledge(), data, cfg, { runDir: dir });
+    expect(r.metrics.length).toBe(2);
+    expect(r.metrics[0].hypergradNorm).toBe(0);
+    const again = await runIml(new MLP([16, 8, 3], new Random(9)), noMetaKnowledge(), data, { ...cfg, metaEpochs: 3 }, { runDir: dir, resume: true });
+    expect(again.metrics.map((m) => m.metaEpoch)).toEqual([1, 2, 3]);
   });
 
   it('reports divergence with the meta-epoch and step instead of producing NaN', async () => {

@@ -21,3 +21,4 @@ export { getBackend, setBackend, withBackend } from './backend/registry.js';
 export { Random } from './util/random.js';
 export * from './optim/index.js';
 export * as nn from './nn/index.js';
+export * as linalg from './linalg/index.js';

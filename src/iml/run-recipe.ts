@@ -3,6 +3,8 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDataset } from '../cli/datasets.js';
+// Registers the dense exact inverse-HVP used by the 'exact' method and exact comparisons.
+import '../linalg/index.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { subset } from '../data/dataset.js';
 import { perLayerL2, perParameterL2, noMetaKnowledge } from '../hypergrad/meta-knowledge.js';

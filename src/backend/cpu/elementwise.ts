@@ -49,6 +49,15 @@ export function binaryKernel(
     combineRow(op, a, 0, 0, b, 0, 0, out, 0, 1);
     return;
   }
+  // Tensor (op) scalar and scalar (op) tensor: one flat loop.
+  if (b.length === 1 && a.length === n) {
+    combineRow(op, a, 0, 1, b, 0, 0, out, 0, n);
+    return;
+  }
+  if (a.length === 1 && b.length === n) {
+    combineRow(op, a, 0, 0, b, 0, 1, out, 0, n);
+    return;
+  }
   const sa = broadcastStrides(aShape, outShape);
   const sb = broadcastStrides(bShape, outShape);
   const so = stridesOf(outShape);

@@ -105,21 +105,8 @@ export interface SecondOrderResult {
  * and the mixed term vᵀ ∂²f/∂w∂λ together (both are the gradient of <∇_w f, v>).
  */
 export function hvpAndMixed(f: (w: Tensor[], lam: Tensor[]) => Tensor, w: Tensor[], lam: Tensor[], v: Tensor[]): SecondOrderResult {
-  if (v.length !== w.length) throw new Error(`hvp: ${w.length} weight tensors but ${v.length} direction tensors`);
-  const nested = nestedGraph();
-  const { value, g, wv, lv } = traced(() => {
-    const wv = w.map(variable);
-    const lv = lam.map(variable);
-    const value = f(wv, lv);
-    checkScalar('hvp', value);
-    const g = backward([value], [onesLike(value)], wv, { createGraph: true });
-    return { value, g, wv, lv };
-  });
-  const linked = g.map((gi, i) => ({ gi, vi: v[i] })).filter(({ gi }) => gi.requiresGrad);
-  const second = linked.length === 0
-    ? [...wv, ...lv].map(zerosLike)
-    : backward(linked.map((l) => l.gi), linked.map((l) => l.vi), [...wv, ...lv], { createGraph: nested });
-  return { value, grad: g, hvp: second.slice(0, w.length), mixed: second.slice(w.length) };
+  const op = secondOrderOperator(f, w, lam);
+  return { value: op.value, grad: op.grad, ...op.hvpAndMixed(v) };
 }
 
 /** Hessian-vector product of a scalar function. */
@@ -159,11 +146,13 @@ export interface SecondOrderOperator {
  * apply the operator many times at the same point, so the forward pass is not repeated).
  */
 export function secondOrderOperator(f: (w: Tensor[], lam: Tensor[]) => Tensor, w: Tensor[], lam: Tensor[]): SecondOrderOperator {
+  // Inside an enclosing transform the products stay differentiable (e.g. grad of an HVP).
+  const nested = nestedGraph();
   const { value, g, wv, lv } = traced(() => {
     const wv = w.map(variable);
     const lv = lam.map(variable);
     const value = f(wv, lv);
-    checkScalar('secondOrderOperator', value);
+    checkScalar('hvp', value);
     const g = backward([value], [onesLike(value)], wv, { createGraph: true });
     return { value, g, wv, lv };
   });
@@ -171,11 +160,11 @@ export function secondOrderOperator(f: (w: Tensor[], lam: Tensor[]) => Tensor, w
     if (v.length !== w.length) throw new Error(`hvp: ${w.length} weight tensors but ${v.length} direction tensors`);
     const linked = g.map((gi, i) => ({ gi, vi: v[i] })).filter(({ gi }) => gi.requiresGrad);
     if (linked.length === 0) return targets.map(zerosLike);
-    return backward(linked.map((l) => l.gi), linked.map((l) => l.vi), targets, { createGraph: false });
+    return backward(linked.map((l) => l.gi), linked.map((l) => l.vi), targets, { createGraph: nested });
   };
   return {
     value,
-    grad: g.map((gi) => detachCopy(gi)),
+    grad: nested ? g : g.map(detachCopy),
     hvp: (v) => pass(v, wv),
     mixed: (v) => pass(v, lv),
     hvpAndMixed: (v) => {

@@ -224,9 +224,9 @@ function packCols(src: usize, ld: usize, c0: i32, ncols: i32, r0: i32, kc: i32, 
 /**
  * Register tile: acc[4x4] = Σ_k pa[k][0..3] ⊗ pb[k][0..3] (mul and add, never fused, so results are
  * the same on every engine), then C = acc (+ C if addC). Partial tiles (mr, nr < 4) and tiles that
- * cross the diagonal in lower mode (write only where column <= row + diag) go through TILE.
+ * cross the diagonal (mask 1: write only where column <= row, mask 2: column >= row) go through TILE.
  */
-function kernel4x4(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, addC: bool, mr: i32, nr: i32, masked: bool, diag: i32): void {
+function kernel4x4(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, addC: bool, mr: i32, nr: i32, mask: i32, diag: i32): void {
   let c00 = f64x2.splat(0), c01 = f64x2.splat(0), c10 = f64x2.splat(0), c11 = f64x2.splat(0);
   let c20 = f64x2.splat(0), c21 = f64x2.splat(0), c30 = f64x2.splat(0), c31 = f64x2.splat(0);
   for (let k = 0; k < kc; k++) {
@@ -246,7 +246,7 @@ function kernel4x4(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, addC: bo
     pa += 32;
     pb += 32;
   }
-  if (mr == 4 && nr == 4 && !masked) {
+  if (mr == 4 && nr == 4 && mask == 0) {
     const r0 = c, r1 = c + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
     if (addC) {
       c00 = f64x2.add(c00, v128.load(r0));
@@ -277,9 +277,11 @@ function kernel4x4(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, addC: bo
   v128.store(TILE, c30, 96);
   v128.store(TILE, c31, 112);
   for (let i = 0; i < mr; i++) {
-    const jmax = masked ? min(nr, i + diag + 1) : nr;
+    // mask 1: write only column <= row (j <= i + diag); mask 2: only column >= row (j >= i + diag).
+    const jmin = mask == 2 ? max(0, i + diag) : 0;
+    const jmax = mask == 1 ? min(nr, i + diag + 1) : nr;
     const row = c + <usize>i * ldc;
-    for (let j = 0; j < jmax; j++) {
+    for (let j = jmin; j < jmax; j++) {
       const o = <usize>j << 3;
       let v = load<f64>(TILE + (<usize>(i * 4 + j) << 3));
       if (addC) v += load<f64>(row + o);
@@ -291,18 +293,21 @@ function kernel4x4(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, addC: bo
 /**
  * C[M,N] (+)= alpha op(A) op(B), where op(A) is M x K and op(B) is K x N. With `lower`, C is square
  * (M == N) and only entries with column <= row are read or written (the strict upper triangle is
- * left untouched). Blocked as in GotoBLAS: jc (NC) -> pc (KC, pack B) -> ic (MC, pack A) -> tiles.
+ * left untouched); with `upper`, only entries with column >= row. Blocked as in GotoBLAS: jc (NC) -> pc (KC, pack B) -> ic (MC, pack A) -> tiles.
  */
 function gemmCore(
   M: i32, N: i32, K: i32, alpha: f64,
   a: usize, lda: usize, tA: bool, b: usize, ldb: usize, tB: bool,
-  c: usize, ldc: usize, accumulate: bool, lower: bool,
+  c: usize, ldc: usize, accumulate: bool, lower: bool, upper: bool = false,
 ): void {
   if (M <= 0 || N <= 0) return;
   const ldcB = ldc << 3;
   if (K <= 0 || alpha == 0.0) {
     if (accumulate) return;
-    for (let i = 0; i < M; i++) memory.fill(at(c, ldc, i, 0), 0, <usize>(lower ? min(i + 1, N) : N) << 3);
+    for (let i = 0; i < M; i++) {
+      const j0 = upper ? min(i, N) : 0;
+      memory.fill(at(c, ldc, i, j0), 0, <usize>((lower ? min(i + 1, N) : N) - j0) << 3);
+    }
     return;
   }
   const ncBlk = evenBlock(N, NC, NR);
@@ -310,14 +315,16 @@ function gemmCore(
   const mcBlk = evenBlock(M, MC, MR);
   for (let jc = 0; jc < N; jc += ncBlk) {
     const nc = min(ncBlk, N - jc);
-    // In lower mode, row blocks ending before column jc hold nothing to compute.
+    // In lower mode, row blocks ending before column jc hold nothing to compute; in upper mode,
+    // rows after the last column of the block hold nothing.
     const icStart = lower ? (jc / mcBlk) * mcBlk : 0;
+    const icEnd = upper ? min(M, jc + nc) : M;
     for (let pc = 0; pc < K; pc += kcBlk) {
       const kc = min(kcBlk, K - pc);
       const addC = accumulate || pc > 0;
       if (tB) packRows(b, ldb, jc, nc, pc, kc, 1.0, PACK_B);
       else packCols(b, ldb, jc, nc, pc, kc, 1.0, PACK_B);
-      for (let ic = icStart; ic < M; ic += mcBlk) {
+      for (let ic = icStart; ic < icEnd; ic += mcBlk) {
         const mc = min(mcBlk, M - ic);
         if (tA) packCols(a, lda, ic, mc, pc, kc, alpha, PACK_A);
         else packRows(a, lda, ic, mc, pc, kc, alpha, PACK_A);
@@ -329,13 +336,16 @@ function gemmCore(
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = min(MR, mc - ir);
             const ci = ic + ir;
-            let masked = false;
+            let mask = 0;
             if (lower) {
               if (cj > ci + mr - 1) continue; // tile entirely above the diagonal
-              masked = cj + nr - 1 > ci; // tile crosses the diagonal
+              if (cj + nr - 1 > ci) mask = 1; // tile crosses the diagonal
+            } else if (upper) {
+              if (cj + nr - 1 < ci) continue; // tile entirely below the diagonal
+              if (cj < ci + mr - 1) mask = 2;
             }
             const pa = PACK_A + ((<usize>ir * <usize>kc) << 3);
-            kernel4x4(kc, pa, pb, c + <usize>ci * ldcB + (<usize>cj << 3), ldcB, addC, mr, nr, masked, ci - cj);
+            kernel4x4(kc, pa, pb, c + <usize>ci * ldcB + (<usize>cj << 3), ldcB, addC, mr, nr, mask, ci - cj);
           }
         }
       }
@@ -682,6 +692,317 @@ export function luSolve(n: i32, nrhs: i32, lu_: usize, lda: i32, ipiv: usize, b:
 }
 
 // ---------------------------------------------------------------------------
+// Symmetric indefinite LDLᵀ with Bunch–Kaufman pivoting (LAPACK dsytrf/dlasyf/dsytrs, 'L').
+// Stored column-major-lower, which in this row-major memory is the upper triangle: element (i, j),
+// i >= j, of the factor lives at a[i + j*lda], so every column of L is a contiguous run. The input
+// must hold the symmetric matrix in that triangle (the caller mirrors its lower triangle first).
+// P A Pᵀ = L D Lᵀ with D block diagonal (1x1 and 2x2 blocks); ipiv (i32) as in LAPACK, 0-based:
+// ipiv[k] = p >= 0: 1x1 block, rows k and p swapped; ipiv[k] = ipiv[k+1] = -(p+1): 2x2 block, rows
+// k+1 and p swapped. Cost n³/3 flops (half of LU), almost all in the trailing GEMM update.
+// ---------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function cm(p: usize, ld: usize, i: i32, j: i32): usize {
+  return p + ((<usize>i + <usize>j * ld) << 3);
+}
+
+/** Index of the largest |x_i| over n values with stride 1 (0 if n <= 0). */
+function iamax(x: usize, n: i32): i32 {
+  let best = -1.0;
+  let idx = 0;
+  for (let i = 0; i < n; i++) {
+    const v = abs<f64>(load<f64>(x + (<usize>i << 3)));
+    if (v > best) {
+      best = v;
+      idx = i;
+    }
+  }
+  return idx;
+}
+
+/** Swaps n elements of x and y that are `stride` doubles apart. */
+function swapStrided(x: usize, y: usize, n: i32, stride: usize): void {
+  const st = stride << 3;
+  for (let i = 0; i < n; i++) {
+    const t = load<f64>(x);
+    store<f64>(x, load<f64>(y));
+    store<f64>(y, t);
+    x += st;
+    y += st;
+  }
+}
+
+/** y[0..m) -= Σ_{j<k} A(:, j) x_j with A column-major (ld) and x_j = W(r, j) (a row of column-major W). */
+function gemvCols(m: i32, k: i32, acol: usize, lda: usize, w: usize, ldw: usize, r: i32, y: usize): void {
+  for (let j = 0; j < k; j++) {
+    const xj = load<f64>(cm(w, ldw, r, j));
+    if (xj != 0.0) axpy(y, -xj, acol + ((<usize>j * lda) << 3), m);
+  }
+}
+
+const BK_ALPHA: f64 = (1.0 + 4.123105625617661) / 8.0; // (1 + √17) / 8
+
+/** Global status of the last ldlt(): 1-based index of the first exactly zero D block, or 0. */
+let ldltInfo: i32 = 0;
+
+/**
+ * Partial factorisation of the trailing m x m matrix at `a` (dlasyf, lower): factors up to nb - 1
+ * columns (or all when m <= nb) left-looking into W, then updates the rest with one GEMM
+ * A22 -= L21 W21ᵀ (W = L D). Returns the number of columns factored; ipiv entries are local.
+ */
+function lasyf(m: i32, nb: i32, a: usize, lda: usize, ipiv: usize, w: usize, ldw: usize, offset: i32): i32 {
+  let k = 0;
+  while (true) {
+    if ((k >= nb - 1 && nb < m) || k >= m) break;
+    // W(k:m, k) = A(k:m, k) - A(k:m, 0:k) W(k, 0:k)ᵀ
+    memory.copy(cm(w, ldw, k, k), cm(a, lda, k, k), <usize>(m - k) << 3);
+    gemvCols(m - k, k, cm(a, lda, k, 0), lda, w, ldw, k, cm(w, ldw, k, k));
+    let kstep = 1;
+    const absakk = abs<f64>(load<f64>(cm(w, ldw, k, k)));
+    let imax = k;
+    let colmax = 0.0;
+    if (k < m - 1) {
+      imax = k + 1 + iamax(cm(w, ldw, k + 1, k), m - k - 1);
+      colmax = abs<f64>(load<f64>(cm(w, ldw, imax, k)));
+    }
+    let kp = k;
+    if (max(absakk, colmax) == 0.0 || absakk != absakk) {
+      if (ldltInfo == 0) ldltInfo = offset + k + 1;
+      kp = k;
+      // Column is zero: D(k) = 0, no elimination (as LAPACK).
+      memory.copy(cm(a, lda, k, k), cm(w, ldw, k, k), <usize>(m - k) << 3);
+    } else {
+      if (absakk >= BK_ALPHA * colmax) {
+        kp = k;
+      } else {
+        // W(k:m, k+1) = updated column imax: A(imax, k:imax) (a row) then A(imax:m, imax).
+        const wk1 = cm(w, ldw, 0, k + 1);
+        for (let i = k; i < imax; i++) store<f64>(wk1 + (<usize>i << 3), load<f64>(cm(a, lda, imax, i)));
+        memory.copy(wk1 + (<usize>imax << 3), cm(a, lda, imax, imax), <usize>(m - imax) << 3);
+        gemvCols(m - k, k, cm(a, lda, k, 0), lda, w, ldw, imax, wk1 + (<usize>k << 3));
+        let jmax = k + iamax(wk1 + (<usize>k << 3), imax - k);
+        let rowmax = abs<f64>(load<f64>(wk1 + (<usize>jmax << 3)));
+        if (imax < m - 1) {
+          jmax = imax + 1 + iamax(wk1 + (<usize>(imax + 1) << 3), m - imax - 1);
+          rowmax = max(rowmax, abs<f64>(load<f64>(wk1 + (<usize>jmax << 3))));
+        }
+        if (absakk >= BK_ALPHA * colmax * (colmax / rowmax)) {
+          kp = k;
+        } else if (abs<f64>(load<f64>(wk1 + (<usize>imax << 3))) >= BK_ALPHA * rowmax) {
+          kp = imax;
+          memory.copy(cm(w, ldw, k, k), wk1 + (<usize>k << 3), <usize>(m - k) << 3);
+        } else {
+          kp = imax;
+          kstep = 2;
+        }
+      }
+      const kk = k + kstep - 1;
+      if (kp != kk) {
+        // Move the not-yet-updated column kk of A into column kp (interchange rows/columns kk and kp).
+        store<f64>(cm(a, lda, kp, kp), load<f64>(cm(a, lda, kk, kk)));
+        for (let i = kk + 1; i < kp; i++) store<f64>(cm(a, lda, kp, i), load<f64>(cm(a, lda, i, kk)));
+        if (kp < m - 1) memory.copy(cm(a, lda, kp + 1, kp), cm(a, lda, kp + 1, kk), <usize>(m - kp - 1) << 3);
+        swapStrided(cm(a, lda, kk, 0), cm(a, lda, kp, 0), kk, lda);
+        swapStrided(cm(w, ldw, kk, 0), cm(w, ldw, kp, 0), kk + 1, ldw);
+      }
+      if (kstep == 1) {
+        memory.copy(cm(a, lda, k, k), cm(w, ldw, k, k), <usize>(m - k) << 3);
+        if (k < m - 1) scal(cm(a, lda, k + 1, k), 1.0 / load<f64>(cm(a, lda, k, k)), m - k - 1);
+      } else {
+        if (k < m - 2) {
+          let d21 = load<f64>(cm(w, ldw, k + 1, k));
+          const d11 = load<f64>(cm(w, ldw, k + 1, k + 1)) / d21;
+          const d22 = load<f64>(cm(w, ldw, k, k)) / d21;
+          const t = 1.0 / (d11 * d22 - 1.0);
+          d21 = t / d21;
+          const w0 = cm(w, ldw, 0, k), w1 = cm(w, ldw, 0, k + 1);
+          const a0 = cm(a, lda, 0, k), a1 = cm(a, lda, 0, k + 1);
+          for (let j = k + 2; j < m; j++) {
+            const o = <usize>j << 3;
+            const wj0 = load<f64>(w0 + o), wj1 = load<f64>(w1 + o);
+            store<f64>(a0 + o, d21 * (d11 * wj0 - wj1));
+            store<f64>(a1 + o, d21 * (d22 * wj1 - wj0));
+          }
+        }
+        store<f64>(cm(a, lda, k, k), load<f64>(cm(w, ldw, k, k)));
+        store<f64>(cm(a, lda, k + 1, k), load<f64>(cm(w, ldw, k + 1, k)));
+        store<f64>(cm(a, lda, k + 1, k + 1), load<f64>(cm(w, ldw, k + 1, k + 1)));
+      }
+    }
+    if (kstep == 1) store<i32>(ipiv + (<usize>k << 2), kp);
+    else {
+      store<i32>(ipiv + (<usize>k << 2), -(kp + 1));
+      store<i32>(ipiv + (<usize>(k + 1) << 2), -(kp + 1));
+    }
+    k += kstep;
+  }
+  if (k < m) {
+    // A22 -= A21 W21ᵀ on the column-major lower triangle = the row-major upper triangle:
+    // in row-major views, C(r, c) -= Σ_j W(k+r, j) A(k+c, j) for c >= r.
+    gemmCore(m - k, m - k, k, -1.0, cm(w, ldw, k, 0), ldw, true, cm(a, lda, k, 0), lda, false, cm(a, lda, k, k), lda, true, false, true);
+  }
+  // Put L21 in standard form: undo the row interchanges of the factored columns, backwards.
+  let j1 = k; // 1-based index of the last factored column
+  while (j1 > 1) {
+    const jj1 = j1;
+    const p = load<i32>(ipiv + (<usize>(j1 - 1) << 2));
+    let jp1: i32;
+    if (p < 0) {
+      jp1 = -p;
+      j1--;
+    } else jp1 = p + 1;
+    j1--;
+    if (jp1 != jj1 && j1 >= 1) swapStrided(cm(a, lda, jp1 - 1, 0), cm(a, lda, jj1 - 1, 0), j1, lda);
+  }
+  return k;
+}
+
+/**
+ * Bunch–Kaufman LDLᵀ in place (blocked, panel width nb): see the section comment for the layout.
+ * work: n * nb doubles. Returns 0, or the 1-based index of the first exactly zero pivot block
+ * (the factorisation is complete, but D is singular).
+ */
+export function ldlt(n: i32, a: usize, lda: i32, ipiv: usize, work: usize, nb: i32): i32 {
+  ldltInfo = 0;
+  const ld = <usize>lda;
+  if (nb < 2) nb = 2;
+  let k = 0;
+  while (k < n) {
+    const m = n - k;
+    const kb = lasyf(m, nb, cm(a, ld, k, k), ld, ipiv + (<usize>k << 2), work, <usize>m, k);
+    for (let j = k; j < k + kb; j++) {
+      const q = ipiv + (<usize>j << 2);
+      const p = load<i32>(q);
+      store<i32>(q, p >= 0 ? p + k : p - k);
+    }
+    k += kb;
+  }
+  return ldltInfo;
+}
+
+/**
+ * Solves A X = B (B n x nrhs row-major, in place) with ldlt()'s factors (dsytrs):
+ * P, L, D applied block by block: first L D Y = P B (forward), then Lᵀ Pᵀ X = Y (backward).
+ */
+export function ldltSolve(n: i32, nrhs: i32, a: usize, lda: i32, ipiv: usize, b: usize, ldb: i32): void {
+  const ld = <usize>lda, lb = <usize>ldb;
+  const vec = nrhs == 1;
+  let k = 0;
+  while (k < n) {
+    const p = load<i32>(ipiv + (<usize>k << 2));
+    if (p >= 0) {
+      if (p != k) swapRows(at(b, lb, k, 0), at(b, lb, p, 0), nrhs);
+      // B(k+1:n, :) -= L(k+1:n, k) B(k, :)
+      const col = cm(a, ld, k + 1, k);
+      if (vec) {
+        const bk = load<f64>(b + (<usize>k << 3) * lb);
+        if (bk != 0.0 && lb == 1) axpy(b + (<usize>(k + 1) << 3), -bk, col, n - k - 1);
+        else if (bk != 0.0) for (let i = k + 1; i < n; i++) store<f64>(at(b, lb, i, 0), load<f64>(at(b, lb, i, 0)) - bk * load<f64>(col + (<usize>(i - k - 1) << 3)));
+      } else {
+        for (let i = k + 1; i < n; i++) {
+          const l = load<f64>(col + (<usize>(i - k - 1) << 3));
+          if (l != 0.0) axpy(at(b, lb, i, 0), -l, at(b, lb, k, 0), nrhs);
+        }
+      }
+      scal(at(b, lb, k, 0), 1.0 / load<f64>(cm(a, ld, k, k)), nrhs);
+      k += 1;
+    } else {
+      const kp = -p - 1;
+      if (kp != k + 1) swapRows(at(b, lb, k + 1, 0), at(b, lb, kp, 0), nrhs);
+      const c0 = cm(a, ld, k + 2, k), c1 = cm(a, ld, k + 2, k + 1);
+      for (let i = k + 2; i < n; i++) {
+        const o = <usize>(i - k - 2) << 3;
+        const l0 = load<f64>(c0 + o), l1 = load<f64>(c1 + o);
+        const ri = at(b, lb, i, 0);
+        if (l0 != 0.0) axpy(ri, -l0, at(b, lb, k, 0), nrhs);
+        if (l1 != 0.0) axpy(ri, -l1, at(b, lb, k + 1, 0), nrhs);
+      }
+      const akm1k = load<f64>(cm(a, ld, k + 1, k));
+      const akm1 = load<f64>(cm(a, ld, k, k)) / akm1k;
+      const ak = load<f64>(cm(a, ld, k + 1, k + 1)) / akm1k;
+      const denom = akm1 * ak - 1.0;
+      for (let j = 0; j < nrhs; j++) {
+        const p0 = at(b, lb, k, j), p1 = at(b, lb, k + 1, j);
+        const bkm1 = load<f64>(p0) / akm1k;
+        const bk = load<f64>(p1) / akm1k;
+        store<f64>(p0, (ak * bkm1 - bk) / denom);
+        store<f64>(p1, (akm1 * bk - bkm1) / denom);
+      }
+      k += 2;
+    }
+  }
+  k = n - 1;
+  while (k >= 0) {
+    const p = load<i32>(ipiv + (<usize>k << 2));
+    // B(k, :) -= L(k+1:n, k)ᵀ B(k+1:n, :)  (and for a 2x2 block also row k-1 with column k-1)
+    const col = cm(a, ld, k + 1, k);
+    if (vec && lb == 1) {
+      const q = b + (<usize>k << 3);
+      store<f64>(q, load<f64>(q) - dot(col, q + 8, n - k - 1));
+    } else {
+      for (let i = k + 1; i < n; i++) {
+        const l = load<f64>(col + (<usize>(i - k - 1) << 3));
+        if (l != 0.0) axpy(at(b, lb, k, 0), -l, at(b, lb, i, 0), nrhs);
+      }
+    }
+    if (p >= 0) {
+      if (p != k) swapRows(at(b, lb, k, 0), at(b, lb, p, 0), nrhs);
+      k -= 1;
+    } else {
+      const col1 = cm(a, ld, k + 1, k - 1);
+      if (vec && lb == 1) {
+        const q = b + (<usize>(k - 1) << 3);
+        store<f64>(q, load<f64>(q) - dot(col1, b + (<usize>(k + 1) << 3), n - k - 1));
+      } else {
+        for (let i = k + 1; i < n; i++) {
+          const l = load<f64>(col1 + (<usize>(i - k - 1) << 3));
+          if (l != 0.0) axpy(at(b, lb, k - 1, 0), -l, at(b, lb, i, 0), nrhs);
+        }
+      }
+      const kp = -p - 1;
+      if (kp != k) swapRows(at(b, lb, k, 0), at(b, lb, kp, 0), nrhs);
+      k -= 2;
+    }
+  }
+}
+
+/**
+ * Inertia of A from its LDLᵀ factors (Sylvester): counts of positive, negative and zero
+ * eigenvalues, written as three i32 to out. A 2x2 block [a b; b c] has det = ac - b² and contributes
+ * (1, 1) when det < 0, two of sign(a) when det > 0.
+ */
+export function ldltInertia(n: i32, a: usize, lda: i32, ipiv: usize, out: usize): void {
+  const ld = <usize>lda;
+  let pos = 0, neg = 0, zero = 0;
+  let k = 0;
+  while (k < n) {
+    const p = load<i32>(ipiv + (<usize>k << 2));
+    if (p >= 0) {
+      const d = load<f64>(cm(a, ld, k, k));
+      if (d > 0) pos++;
+      else if (d < 0) neg++;
+      else zero++;
+      k += 1;
+    } else {
+      const x = load<f64>(cm(a, ld, k, k)), y = load<f64>(cm(a, ld, k + 1, k)), z = load<f64>(cm(a, ld, k + 1, k + 1));
+      // det = xz - y² computed as y ((x/y) z - y) to avoid overflow (dsycon/dsytri style).
+      const det = y * ((x / y) * z - y);
+      if (det < 0) {
+        pos++;
+        neg++;
+      } else if (det > 0) {
+        if (x > 0) pos += 2;
+        else neg += 2;
+      } else zero += 2;
+      k += 2;
+    }
+  }
+  store<i32>(out, pos);
+  store<i32>(out, neg, 4);
+  store<i32>(out, zero, 8);
+}
+
+// ---------------------------------------------------------------------------
 // Norms and 1-norm condition estimates (Hager 1984, Higham 1988, as in LAPACK dlacn2/dgecon).
 // ---------------------------------------------------------------------------
 
@@ -708,9 +1029,11 @@ export function norm1(n: i32, a: usize, lda: i32, work: usize): f64 {
   return m;
 }
 
-/** Solves with a factorisation: kind 0 = Cholesky (symmetric, trans ignored), 1 = LU. */
+/** Solves with a factorisation: kind 0 = Cholesky, 2 = LDLᵀ (symmetric: trans ignored), 1 = LU. */
 function factorSolve(kind: i32, n: i32, f: usize, ld: usize, ipiv: usize, x: usize, trans: bool): void {
-  if (kind == 0) {
+  if (kind == 2) {
+    ldltSolve(n, 1, f, <i32>ld, ipiv, x, 1);
+  } else if (kind == 0) {
     trsv(false, false, false, n, f, ld, x);
     trsv(false, true, false, n, f, ld, x);
   } else if (!trans) {
@@ -787,6 +1110,14 @@ export function rcondCholesky(n: i32, l: usize, lda: i32, anorm: f64, work: usiz
   if (n == 0) return 1.0;
   if (anorm == 0.0) return 0.0;
   const e = invNorm1Estimate(0, n, l, <usize>lda, 0, work);
+  return e > 0 && e < Infinity ? 1.0 / (anorm * e) : 0.0;
+}
+
+/** Reciprocal 1-norm condition estimate 1 / (||A||_1 ||A⁻¹||_1) from ldlt(). work: 2n doubles. */
+export function rcondLdlt(n: i32, f: usize, lda: i32, ipiv: usize, anorm: f64, work: usize): f64 {
+  if (n == 0) return 1.0;
+  if (anorm == 0.0) return 0.0;
+  const e = invNorm1Estimate(2, n, f, <usize>lda, ipiv, work);
   return e > 0 && e < Infinity ? 1.0 / (anorm * e) : 0.0;
 }
 

@@ -482,7 +482,7 @@ export function formatInverseCheck(r: InverseCheckResult): string {
   lines.push(`  ${r.problem.parameters} parameters, training loss ${r.problem.trainLoss.toFixed(5)} (||∇|| ${fmt(r.problem.gradNorm)}), validation loss ${r.problem.valLoss.toFixed(5)} (||g|| ${fmt(r.problem.valGradNorm)})`);
   lines.push(`exact: ${e.method}${e.pseudoInverse ? ' (pseudo-inverse)' : ''}${e.damping ? `, damping ${e.damping}` : ''}; ` +
     `λmin ${fmt(e.lambdaMin)}, λmax ${fmt(e.lambdaMax)}, min|λ| ${fmt(e.absLambdaMin)}, cond ${fmt(e.conditionNumber)} (${e.spectrumSource})` +
-    `${e.negativeEigenvalues !== null ? `, ${e.negativeEigenvalues} negative eigenvalue(s)` : ''}${e.rcond1 !== null ? `, rcond₁ ${fmt(e.rcond1)}` : ''}`);
+    `${e.inertia ? `, inertia (+${e.inertia.positive}, -${e.inertia.negative}, 0:${e.inertia.zero})` : ''}${e.rcond1 !== null ? `, rcond₁ ${fmt(e.rcond1)}` : ''}`);
   lines.push(`  Hessian ${(e.hessianMs / 1000).toFixed(2)} s (asymmetry ${fmt(e.asymmetry)}), spectrum ${(e.spectrumMs / 1000).toFixed(2)} s, ` +
     `factor ${(e.factorMs / 1000).toFixed(2)} s, solve ${e.solveMs.toFixed(1)} ms, residual ||Hx-g||/||g|| ${fmt(e.residual)}`);
   for (const note of e.notes) lines.push(`  note: ${note}`);
@@ -544,7 +544,7 @@ export function registerInverseCheck(program: Command): void {
     .option('--alpha <x>', 'Neumann step size α', num('--alpha', 0), 0.1)
     .option('--cg <k,...>', 'conjugate-gradient steps to compare', intList('--cg'), [3, 5, 10])
     .option('--ridge <x>', 'CG damping: solve (H + ridge I) x = g', num('--ridge', 0), 0)
-    .option('--method <m>', 'exact solver: auto, cholesky, lu or eigen', 'auto')
+    .option('--method <m>', 'exact solver: auto (Cholesky, else LDLᵀ, else eigen pseudo-inverse), cholesky, ldlt, lu or eigen', 'auto')
     .option('--damping <x>', 'exact solve of (H + damping I) x = g', num('--damping', 0), 0)
     .option('--spectrum <s>', 'eigenvalues for the report: auto, full, lanczos or none', 'auto')
     .option('--seed <n>', 'built-in problem: data split, sample choice, initialisation', (v) => Number.parseInt(v, 10), BUILTIN_DEFAULTS.seed)
@@ -557,7 +557,7 @@ export function registerInverseCheck(program: Command): void {
     .option('--activation <a>', 'relu, tanh or sigmoid (built-in problem and --checkpoint)', BUILTIN_DEFAULTS.activation)
     .option('--no-progress', 'no progress output')
     .action(async (opts) => {
-      if (!['auto', 'cholesky', 'lu', 'eigen'].includes(opts.method)) throw new InvalidArgumentError(`--method must be auto, cholesky, lu or eigen, got '${opts.method}'`);
+      if (!['auto', 'cholesky', 'ldlt', 'lu', 'eigen'].includes(opts.method)) throw new InvalidArgumentError(`--method must be auto, cholesky, ldlt, lu or eigen, got '${opts.method}'`);
       if (!['auto', 'full', 'lanczos', 'none'].includes(opts.spectrum)) throw new InvalidArgumentError(`--spectrum must be auto, full, lanczos or none, got '${opts.spectrum}'`);
       if (!['relu', 'tanh', 'sigmoid'].includes(opts.activation)) throw new InvalidArgumentError(`--activation must be relu, tanh or sigmoid`);
       const log = (s: string): void => console.error(s);

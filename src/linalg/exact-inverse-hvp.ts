@@ -3,28 +3,29 @@
 import type { Tensor } from '../core/tensor.js';
 import type { InverseHvpResult, LinearOperator } from '../hypergrad/inverse-hvp.js';
 import type { VectorList } from '../hypergrad/vector-list.js';
-import { Cholesky, eigh, LU, Matrix, NotPositiveDefiniteError, SingularMatrixError } from './dense.js';
+import { Cholesky, eigh, LDLT, LU, Matrix, NotPositiveDefiniteError, SingularMatrixError, type Inertia } from './dense.js';
 import { exactHessian, flattenTensors, hessianFromOperator, unflattenLike, type HessianOptions, type HessianResult } from './hessian.js';
 import { denseOperator, extremeEigenvalues } from './spectrum.js';
 import { linalgWasm, withScratch } from './wasm.js';
 
 const EPS = 2.220446049250313e-16;
 
-export type ExactMethod = 'cholesky' | 'lu' | 'eigen';
+export type ExactMethod = 'cholesky' | 'ldlt' | 'lu' | 'eigen';
 
 export interface ExactSolverOptions {
   /**
-   * 'auto' (default): Cholesky when H + δI is positive definite; otherwise LU with partial pivoting;
-   * if that is singular (a zero pivot, or rcond₁ < singularRcond), the eigen pseudo-inverse.
-   * A named method is used as is (Cholesky throws NotPositiveDefiniteError on indefinite input,
-   * LU throws SingularMatrixError on an exactly singular one).
+   * 'auto' (default): Cholesky when H + δI is positive definite; otherwise the symmetric-indefinite
+   * LDLᵀ (Bunch–Kaufman, half the flops of LU); if that is singular (a zero pivot, or
+   * rcond₁ < singularRcond), the eigen pseudo-inverse. A named method is used as is (Cholesky
+   * throws NotPositiveDefiniteError on indefinite input, LDLᵀ and LU throw SingularMatrixError on
+   * an exactly singular one). 'lu' (partial pivoting, 2n³/3 flops) is what torch.linalg.solve does.
    */
   method?: 'auto' | ExactMethod;
   /** Damping δ >= 0: solve (H + δI) x = b (default 0). */
   damping?: number;
   /** Eigen path: eigenvalues with |λ| <= pinvRtol · max|λ| are dropped (default n·eps, as scipy's pinvh). */
   pinvRtol?: number;
-  /** Auto: treat LU as singular when its 1-norm reciprocal condition estimate is below this (default eps). */
+  /** Auto: treat LDLᵀ as singular when its 1-norm reciprocal condition estimate is below this (default eps). */
   singularRcond?: number;
   /** Auto: largest n for the O(n³) eigen fallback (default 3000; above it, singular input throws). */
   eigenMaxN?: number;
@@ -34,7 +35,7 @@ export interface ExactSolverOptions {
    * 'none'; 'auto' (default) = 'full' when n <= 1000, else 'lanczos'.
    */
   spectrum?: 'auto' | 'full' | 'lanczos' | 'none';
-  /** Lanczos steps for the spectrum estimates (default 60). */
+  /** Lanczos steps for the spectrum estimates (default 40). */
   lanczosSteps?: number;
   /** Factor H's storage in place (saves n² doubles; H is no longer usable). Default false. */
   overwrite?: boolean;
@@ -57,8 +58,10 @@ export interface ExactCurvatureReport {
   /** 2-norm condition number max|λ| / min|λ| (Infinity when singular). */
   conditionNumber: number;
   spectrumSource: 'eigenvalues' | 'lanczos' | 'none';
-  /** Number of negative eigenvalues, when all eigenvalues were computed. */
+  /** Number of negative eigenvalues: from all eigenvalues, or exactly from the LDLᵀ inertia. */
   negativeEigenvalues: number | null;
+  /** Eigenvalue signs of H + δI when known (all eigenvalues, LDLᵀ, or positive definite by Cholesky). */
+  inertia: Inertia | null;
   /** Eigen path: eigenvalues treated as zero. */
   droppedEigenvalues: number | null;
   /** 1-norm reciprocal condition estimate of the factorisation (Hager–Higham), when one was made. */
@@ -100,6 +103,7 @@ export class ExactHessianSolver {
   readonly report: ExactCurvatureReport;
   private chol: Cholesky | null = null;
   private luf: LU | null = null;
+  private ldl: LDLT | null = null;
   private eig: { values: Float64Array; vectors: Matrix; keep: Uint8Array } | null = null;
   /** The caller's H when it was not overwritten: residuals use H x + δx. */
   private ref: Matrix | null = null;
@@ -122,12 +126,12 @@ export class ExactHessianSolver {
     const method = opts.method ?? 'auto';
     const rtol = opts.pinvRtol ?? n * EPS;
     const eigenMaxN = opts.eigenMaxN ?? 3000;
-    const lanczosSteps = Math.min(n, opts.lanczosSteps ?? 60);
+    const lanczosSteps = Math.min(n, opts.lanczosSteps ?? 40);
     const notes: string[] = [];
     const report: ExactCurvatureReport = {
       method: 'cholesky', pseudoInverse: false, notes, n, damping,
       lambdaMin: NaN, lambdaMax: NaN, absLambdaMin: NaN, conditionNumber: NaN, spectrumSource: 'none',
-      negativeEigenvalues: null, droppedEigenvalues: null, rcond1: null, factorMs: 0, spectrumMs: 0,
+      negativeEigenvalues: null, inertia: null, droppedEigenvalues: null, rcond1: null, factorMs: 0, spectrumMs: 0,
     };
     const solver = new ExactHessianSolver(report);
     const consume = opts.overwrite ?? false;
@@ -192,6 +196,8 @@ export class ExactHessianSolver {
         solver.diag = diag;
         report.method = 'cholesky';
         report.rcond1 = solver.chol.rcond();
+        report.inertia = { positive: n, negative: 0, zero: 0 };
+        report.negativeEigenvalues = 0;
         return null;
       };
       /** LU of A (in place, or of a copy when A must survive for the eigen fallback). Returns false when singular. */
@@ -216,11 +222,36 @@ export class ExactHessianSolver {
         return true;
       };
 
+      /** LDLᵀ of A (in place, or of a copy when A must survive for the eigen fallback). Returns false when singular. */
+      const tryLdlt = (strict: boolean, keepA: boolean): boolean => {
+        const f = LDLT.factor(A, { overwrite: !keepA });
+        if (!keepA) aFree = false;
+        const rc = f.rcond();
+        const singular = f.singular || rc < (opts.singularRcond ?? EPS);
+        if (singular) {
+          const why = f.singular ? `an exactly zero pivot at step ${f.zeroPivot}` : `rcond₁ ≈ ${rc.toExponential(2)}`;
+          if (!strict || f.singular) {
+            notes.push(`LDLᵀ: singular to working precision (${why})`);
+            f.free();
+            if (strict) throw new SingularMatrixError(f.zeroPivot, n);
+            return false;
+          }
+          notes.push(`LDLᵀ: nearly singular (${why}); the solution is unreliable`);
+        }
+        solver.ldl = f;
+        report.method = 'ldlt';
+        report.rcond1 = rc;
+        report.inertia = { ...f.inertia };
+        report.negativeEigenvalues = f.inertia.negative;
+        return true;
+      };
+
       if (method === 'eigen') eigenPath();
       else if (method === 'cholesky') {
         const err = tryCholesky();
         if (err) throw err;
       } else if (method === 'lu') tryLu(true, false);
+      else if (method === 'ldlt') tryLdlt(true, false);
       else {
         const vals = values as Float64Array | null;
         const st = vals ? spectrumStats(vals) : null;
@@ -233,7 +264,7 @@ export class ExactHessianSolver {
           else done = tryCholesky() === null;
           if (!done) {
             const canEigen = n <= eigenMaxN;
-            done = tryLu(false, canEigen);
+            done = tryLdlt(false, canEigen);
             if (done && canEigen && aFree) {
               // LU worked on a copy; A is no longer needed.
               if (!consume) A.free();
@@ -257,6 +288,7 @@ export class ExactHessianSolver {
         report.lambdaMax = st.max;
         report.absLambdaMin = st.absMin;
         report.negativeEigenvalues = st.negatives;
+        report.inertia = { positive: values.filter((v) => v > 0).length, negative: st.negatives, zero: values.filter((v) => v === 0).length };
         report.conditionNumber = st.absMin === 0 ? Infinity : st.absMax / st.absMin;
         report.spectrumSource = 'eigenvalues';
       } else if (ritz) {
@@ -284,6 +316,7 @@ export class ExactHessianSolver {
   private solveRaw(b: Float64Array): Float64Array {
     if (this.chol) return this.chol.solve(b);
     if (this.luf) return this.luf.solve(b);
+    if (this.ldl) return this.ldl.solve(b);
     const e = this.eig;
     if (!e) throw new Error('exact solver: used after free()');
     const n = e.values.length;
@@ -349,9 +382,11 @@ export class ExactHessianSolver {
   free(): void {
     this.chol?.free();
     this.luf?.free();
+    this.ldl?.free();
     this.eig?.vectors.free();
     this.chol = null;
     this.luf = null;
+    this.ldl = null;
     this.eig = null;
     this.ref = null;
   }

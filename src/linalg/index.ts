@@ -9,10 +9,10 @@ registerExactSolver((hvp, b, damping) => exactInverseHvpFromOperator(hvp, b, { d
 export { initLinalg, linalgReady, linalgMemoryStats, resetLinalgPeak, WasmArray } from './wasm.js';
 export type { WasmMemoryStats } from './wasm.js';
 export {
-  Matrix, Cholesky, LU, NotPositiveDefiniteError, SingularMatrixError,
-  matmul, matvec, symmetrize, norm1, solveTriangular, cholesky, lu, eigh, solve,
+  Matrix, Cholesky, LU, LDLT, NotPositiveDefiniteError, SingularMatrixError,
+  matmul, matvec, symmetrize, norm1, solveTriangular, cholesky, lu, ldlt, eigh, solve,
 } from './dense.js';
-export type { MatmulOptions, TriangularOptions, FactorOptions, EighResult } from './dense.js';
+export type { MatmulOptions, TriangularOptions, FactorOptions, EighResult, Inertia } from './dense.js';
 export { exactHessian, hessianFromOperator, flattenTensors, unflattenLike, flatOffsets } from './hessian.js';
 export type { HessianOptions, HessianResult } from './hessian.js';
 export { ExactHessianSolver, exactInverseHvp, exactInverseHvpFromOperator } from './exact-inverse-hvp.js';

@@ -17,6 +17,10 @@ export interface LinalgExports {
   cholesky(n: number, a: number, lda: number): number;
   choleskySolve(n: number, nrhs: number, l: number, lda: number, b: number, ldb: number): void;
   lu(n: number, a: number, lda: number, ipiv: number): number;
+  ldlt(n: number, a: number, lda: number, ipiv: number, work: number, nb: number): number;
+  ldltSolve(n: number, nrhs: number, a: number, lda: number, ipiv: number, b: number, ldb: number): void;
+  ldltInertia(n: number, a: number, lda: number, ipiv: number, out: number): void;
+  rcondLdlt(n: number, f: number, lda: number, ipiv: number, anorm: number, work: number): number;
   luSolve(n: number, nrhs: number, lu: number, lda: number, ipiv: number, b: number, ldb: number, trans: number): void;
   norm1(n: number, a: number, lda: number, work: number): number;
   rcondCholesky(n: number, l: number, lda: number, anorm: number, work: number): number;

@@ -105,14 +105,19 @@ describe.each(['mlp-tanh-seed1.json', 'mlp-tanh-seed2.json'])('exact curvature v
     const op = secondOrderOperator(p.trainLoss, p.w, p.lam);
     const hg = op.mixed(r.x).map((m) => neg(m));
     expect(relErr(flat(hg), g.hypergrad.exact!)).toBeLessThan(1e-10);
-    expect(r.report.method).toBe('lu'); // the fixture's Hessians are indefinite (random weights)
+    expect(r.report.method).toBe('ldlt'); // the fixture's Hessians are indefinite (random weights)
+    expect(r.report.inertia!.negative).toBe(g.hessian_eigs.filter((e) => e < 0).length);
     expect(r.report.notes.join(' ')).toMatch(/indefinite/);
     expect(r.report.lambdaMin).toBeLessThan(0);
     expect(r.report.conditionNumber).toBeGreaterThan(1);
     expect(r.report.rcond1).toBeGreaterThan(0);
     expect(r.residual).toBeLessThan(1e-12);
     expect(r.hvps).toBe(n);
-    expect(r.note).toMatch(/^exact \(lu\)/);
+    expect(r.note).toMatch(/^exact \(ldlt\)/);
+    // LU (what torch.linalg.solve uses) gives the same solution.
+    const rl = exactInverseHvp(p.f, p.w, b, { method: 'lu' });
+    expect(rl.report.method).toBe('lu');
+    expect(relErr(flat(rl.x), g.ihvp.exact!)).toBeLessThan(1e-10);
   });
 
   it('agrees with a plain-TS Gaussian elimination on the same Hessian, and via the operator-only entry point', () => {
@@ -182,14 +187,16 @@ describe('method policy and report', () => {
     const ind = spd.clone();
     for (let i = 0; i < n; i++) ind.set(i, i, ind.get(i, i) - 1.5);
     const s2 = ExactHessianSolver.create(ind);
-    expect(s2.report.method).toBe('lu');
+    expect(s2.report.method).toBe('ldlt');
+    expect(s2.report.inertia!.negative).toBe(s2.report.negativeEigenvalues);
     expect(s2.report.lambdaMin).toBeLessThan(0);
     expect(s2.report.negativeEigenvalues).toBeGreaterThan(0);
     expect(relErr(s2.solve(b).x, gaussSolve(ind.toArray(), b, n))).toBeLessThan(1e-10);
     expect(() => ExactHessianSolver.create(ind, { method: 'cholesky' })).toThrow(NotPositiveDefiniteError);
     // Without the spectrum, auto tries Cholesky first and falls back.
     const s2b = ExactHessianSolver.create(ind, { spectrum: 'none' });
-    expect(s2b.report.method).toBe('lu');
+    expect(s2b.report.method).toBe('ldlt');
+    expect(s2b.report.inertia!.negative).toBeGreaterThan(0);
     expect(s2b.report.notes[0]).toMatch(/Cholesky failed: the leading minor of order \d+/);
     expect(s2b.report.spectrumSource).toBe('none');
 
@@ -213,6 +220,7 @@ describe('method policy and report', () => {
     // Forced LU on an exactly singular matrix throws; forced eigen on an SPD one is a plain inverse.
     const zero = Matrix.zeros(3, 3);
     expect(() => ExactHessianSolver.create(zero, { method: 'lu' })).toThrow(/singular/);
+    expect(() => ExactHessianSolver.create(zero, { method: 'ldlt' })).toThrow(/singular/);
     const s5 = ExactHessianSolver.create(spd, { method: 'eigen' });
     expect(s5.report.pseudoInverse).toBe(false);
     expect(relErr(s5.solve(b).x, x1.x)).toBeLessThan(1e-10);
@@ -229,7 +237,7 @@ describe('method policy and report', () => {
     const full = ExactHessianSolver.create(A, { spectrum: 'full' }).report;
     const lz = ExactHessianSolver.create(A, { spectrum: 'lanczos', lanczosSteps: 120 }).report;
     expect(lz.spectrumSource).toBe('lanczos');
-    expect(lz.method).toBe('lu');
+    expect(lz.method).toBe('ldlt');
     expect(Math.abs(lz.lambdaMin - full.lambdaMin)).toBeLessThan(1e-8);
     expect(Math.abs(lz.lambdaMax - full.lambdaMax)).toBeLessThan(1e-8);
     expect(Math.abs(lz.absLambdaMin - full.absLambdaMin) / full.absLambdaMin).toBeLessThan(1e-6);

@@ -24,6 +24,12 @@ export interface HessianResult {
   ms: number;
 }
 
+/** The values of a tensor: the CPU backend's own array when possible (no copy), else a synchronous read. */
+function readValues(t: Tensor): ArrayLike<number> {
+  const data = (t.buffer as { data?: unknown }).data;
+  return data instanceof Float64Array || data instanceof Float32Array ? data : t.dataSync();
+}
+
 /** Offsets of each tensor in the flattened parameter vector. */
 export function flatOffsets(ts: readonly Tensor[]): number[] {
   const out: number[] = [];
@@ -64,6 +70,8 @@ export function exactHessian(f: (w: Tensor[]) => Tensor, w: readonly Tensor[], o
     const size = w[k]!.size;
     const lk = linked.find((l) => l.k === k);
     const { dtype, backend, shape } = w[k]!;
+    // One basis-vector buffer per tensor, reused (tensor() copies it).
+    const e = dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
     for (let o = 0; o < size; o++) {
       const j = offsets[k]! + o;
       const rowStart = j * n;
@@ -71,11 +79,12 @@ export function exactHessian(f: (w: Tensor[]) => Tensor, w: readonly Tensor[], o
         H.data.fill(0, rowStart, rowStart + n);
       } else {
         // Only g_k depends on e_j: <g, e_j> = <g_k, e_j restricted to tensor k>, so the pass starts at g_k alone.
-        const e = dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
         e[o] = 1;
-        const col = backward([lk.g], [tensor(e, shape, { dtype, backend })], vars);
+        const cot = tensor(e, shape, { dtype, backend });
+        e[o] = 0;
+        const col = backward([lk.g], [cot], vars);
         const d = H.data;
-        col.forEach((c, m) => d.set(c.dataSync(), rowStart + offsets[m]!));
+        col.forEach((c, m) => d.set(readValues(c), rowStart + offsets[m]!));
       }
       opts.onProgress?.(j + 1, n);
     }

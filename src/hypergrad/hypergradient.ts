@@ -4,7 +4,7 @@ import { secondOrderOperator, valueAndGrad } from '../autodiff/transforms.js';
 import { sub } from '../core/ops.js';
 import { noGrad, type Tensor } from '../core/tensor.js';
 import { cgInverseHvp, identityInverseHvp, neumannInverseHvp, type InverseHvpResult, type LinearOperator } from './inverse-hvp.js';
-import type { HypergradMethod } from './methods.js';
+import { methodLabel, type HypergradMethod } from './methods.js';
 import { topEigenvalue } from './power-iteration.js';
 import { vaxpy, vcosine, vnorm, vsub, type VectorList } from './vector-list.js';
 
@@ -30,11 +30,19 @@ export interface HypergradientResult {
   valGrad: Tensor[];
   seconds: { total: number; approximation: number };
   hypergradNorm: number;
-  /** Against a reference inverse-HVP (e.g. the exact one) at the same point, when requested. */
-  comparison?: InverseHvpComparison;
+  /** Approximations against a reference inverse-HVP (e.g. the exact one) at the same point, when requested. */
+  comparisons?: InverseHvpComparison[];
+}
+
+/** What to compare at a meta-step: every listed approximation against the reference, at the same (w, λ). */
+export interface ComparisonRequest {
+  reference: HypergradMethod;
+  methods: HypergradMethod[];
 }
 
 export interface InverseHvpComparison {
+  /** The approximation compared (its label). */
+  method: string;
   reference: string;
   cosine: number;
   relativeError: number;
@@ -93,7 +101,7 @@ export function hypergradient(
   lam: Tensor[],
   method: HypergradMethod,
   state: MethodState = {},
-  compareWith?: HypergradMethod,
+  compare?: ComparisonRequest,
 ): HypergradientResult {
   const t0 = performance.now();
   const nw = w.length;
@@ -107,24 +115,9 @@ export function hypergradient(
   const mixed = op.mixed(ihvp.x);
   const hypergrad = noGrad(() => direct.map((d, i) => sub(d, mixed[i])));
   const total = (performance.now() - t0) / 1000;
-  let comparison: InverseHvpComparison | undefined;
-  if (compareWith) {
-    const c0 = performance.now();
-    const ref = solveInverseHvp(compareWith, op.hvp, valGrad, {});
-    const referenceSeconds = (performance.now() - c0) / 1000;
-    const referenceNorm = vnorm(ref.x);
-    comparison = {
-      reference: compareWith.kind,
-      cosine: vcosine(ihvp.x, ref.x),
-      relativeError: referenceNorm === 0 ? NaN : vnorm(vsub(ihvp.x, ref.x)) / referenceNorm,
-      norm: vnorm(ihvp.x),
-      referenceNorm,
-      referenceSeconds,
-      referenceNote: ref.note,
-    };
-  }
+  const comparisons = compare ? compareInverseHvps(op.hvp, valGrad, compare) : undefined;
   return {
-    comparison,
+    comparisons,
     hypergrad,
     valLoss: val.value.item(),
     trainLoss: op.value.item(),
@@ -133,4 +126,28 @@ export function hypergradient(
     seconds: { total, approximation: (t2 - t1) / 1000 },
     hypergradNorm: vnorm(hypergrad),
   };
+}
+
+/**
+ * Solves with the reference method once and with each approximation, all at the same operator,
+ * and reports cosine similarity and relative error of every approximation to the reference.
+ */
+export function compareInverseHvps(hvp: LinearOperator, b: VectorList, req: ComparisonRequest): InverseHvpComparison[] {
+  const c0 = performance.now();
+  const ref = solveInverseHvp(req.reference, hvp, b, {});
+  const referenceSeconds = (performance.now() - c0) / 1000;
+  const referenceNorm = vnorm(ref.x);
+  return req.methods.map((m) => {
+    const x = solveInverseHvp(m, hvp, b, {}).x;
+    return {
+      method: methodLabel(m),
+      reference: methodLabel(req.reference),
+      cosine: vcosine(x, ref.x),
+      relativeError: referenceNorm === 0 ? NaN : vnorm(vsub(x, ref.x)) / referenceNorm,
+      norm: vnorm(x),
+      referenceNorm,
+      referenceSeconds,
+      referenceNote: ref.note,
+    };
+  });
 }

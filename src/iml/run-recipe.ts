@@ -85,8 +85,8 @@ export async function runRecipe(recipe: Recipe, opts: RecipeRunOptions): Promise
         const params = model.parameters();
         const mk = method.kind === 'baseline' ? noMetaKnowledge()
           : recipe.metaKnowledge === 'per-parameter' ? perParameterL2(params) : perLayerL2(params, { groupBy: 'tensor' });
-        const compare = recipe.compareExactEvery && method.kind !== 'exact' && method.kind !== 't1t2'
-          ? { every: recipe.compareExactEvery, with: parseMethod('exact') } : undefined;
+        const compare = recipe.compareExact && method.kind !== 't1t2'
+          ? { every: recipe.compareExact.every, reference: parseMethod('exact'), methods: recipe.compareExact.methods.map(parseMethod) } : undefined;
         const config: ImlConfig = { ...plan.config, ...variant.config, method, seed, compare };
         const runDir = join(opts.outDir, slug(variant.label), slug(spec), `seed-${seed}`);
         const label = methodLabel(method);

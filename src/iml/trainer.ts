@@ -6,7 +6,7 @@ import { valueAndGrad } from '../autodiff/transforms.js';
 import { add } from '../core/ops.js';
 import { noGrad, Tensor } from '../core/tensor.js';
 import type { ImageDataset } from '../data/dataset.js';
-import { hypergradient, type InverseHvpComparison, type LossFn, type MethodState } from '../hypergrad/hypergradient.js';
+import { hypergradient, type ComparisonRequest, type InverseHvpComparison, type LossFn, type MethodState } from '../hypergrad/hypergradient.js';
 import type { MetaKnowledge } from '../hypergrad/meta-knowledge.js';
 import { methodLabel, type HypergradMethod } from '../hypergrad/methods.js';
 import { crossEntropy } from '../ops/losses.js';
@@ -34,8 +34,8 @@ export interface ImlConfig {
   seed: number;
   /** Save a checkpoint every this many meta-epochs (0 = never). */
   checkpointEvery: number;
-  /** Every this many meta-updates, also compute this reference inverse-HVP (e.g. exact) and compare. */
-  compare?: { every: number; with: HypergradMethod };
+  /** Every this many meta-updates, compare approximations with a reference inverse-HVP (e.g. exact) at that point. */
+  compare?: { every: number } & ComparisonRequest;
 }
 
 export const THESIS_DEFAULTS: Omit<ImlConfig, 'method' | 'seed'> = {
@@ -56,7 +56,7 @@ export interface MetaEpochMetrics {
   approximationSeconds: number;
   hvps: number;
   note: string;
-  comparison?: InverseHvpComparison;
+  comparisons?: InverseHvpComparison[];
 }
 
 export interface ImlSummary {
@@ -182,7 +182,7 @@ export async function runIml(
     return batchTensors(ds, idx, true);
   };
 
-  const metaStep = (epoch: number): { norm: number; approx: number; hvps: number; note: string; comparison?: InverseHvpComparison } => {
+  const metaStep = (epoch: number): { norm: number; approx: number; hvps: number; note: string; comparisons?: InverseHvpComparison[] } => {
     const tr = metaBatch(data.train);
     const va = metaBatch(data.validation);
     const trainLoss: LossFn = (ws, lam) => functionalCall(model, ws, () => {
@@ -191,11 +191,11 @@ export async function runIml(
       return pen ? add(ce, pen) : ce;
     });
     const valLoss: LossFn = (ws) => functionalCall(model, ws, () => crossEntropy(model.forward(va.x, { training: false }), va.t));
-    const cmp = config.compare && epoch > 0 && epoch % config.compare.every === 0 ? config.compare.with : undefined;
+    const cmp = config.compare && epoch > 0 && epoch % config.compare.every === 0 ? config.compare : undefined;
     const r = hypergradient(trainLoss, valLoss, params.map((p) => p.value), lamRefs.map((l) => l.value), method, state, cmp);
     if (!Number.isFinite(r.hypergradNorm)) throw new ImlDivergence(epoch, step, `hypergradient norm is ${r.hypergradNorm} (${r.ihvp.note})`);
     meta!.step(r.hypergrad);
-    return { norm: r.hypergradNorm, approx: r.seconds.approximation, hvps: r.ihvp.hvps, note: r.ihvp.note, comparison: r.comparison };
+    return { norm: r.hypergradNorm, approx: r.seconds.approximation, hvps: r.ihvp.hvps, note: r.ihvp.note, comparisons: r.comparisons };
   };
 
   const meanDecay = (): number => noGrad(() => {
@@ -219,7 +219,7 @@ export async function runIml(
       let norm = 0;
       let hvps = 0;
       let note = '';
-      let comparison: InverseHvpComparison | undefined;
+      let comparisons: InverseHvpComparison[] | undefined;
       for (let i = 0; i < config.innerSteps; i++) {
         innerStep(epoch);
         if (method.kind === 't1t2') {
@@ -235,13 +235,13 @@ export async function runIml(
         norm = r.norm;
         hvps = r.hvps;
         note = r.note;
-        comparison = r.comparison;
+        comparisons = r.comparisons;
       }
       const epochSeconds = (performance.now() - t0) / 1000;
       const m: MetaEpochMetrics = {
         metaEpoch: epoch, innerStep: step,
         train: evaluate(model, data.train), validation: evaluate(model, data.validation), test: evaluate(model, data.test),
-        hypergradNorm: norm, meanDecay: meanDecay(), epochSeconds, approximationSeconds: approx, hvps, note, comparison,
+        hypergradNorm: norm, meanDecay: meanDecay(), epochSeconds, approximationSeconds: approx, hvps, note, comparisons,
       };
       metrics.push(m);
       if (metricsFile) appendFileSync(metricsFile, `${JSON.stringify(m)}\n`);

@@ -204,13 +204,17 @@ export interface ComparisonRow {
   relError: number;
 }
 
-/** Comparison rows from the metrics of runs that recorded `comparison` (the trainer's `compare` option). */
+/**
+ * Comparison rows from the metrics of runs that recorded `comparisons` (the trainer's `compare`
+ * option): one row per compared approximation and meta-epoch, labelled by the approximation.
+ */
 export function comparisonRows(results: readonly RunResult[]): ComparisonRow[] {
   const rows: ComparisonRow[] = [];
   for (const r of results) {
     for (const m of r.metrics) {
-      const c = (m as { comparison?: { cosine: number; relativeError: number } }).comparison;
-      if (c) rows.push({ method: r.method, seed: r.seed, metaEpoch: m.metaEpoch, cosine: c.cosine, relError: c.relativeError });
+      for (const c of m.comparisons ?? []) {
+        rows.push({ method: c.method, seed: r.seed, metaEpoch: m.metaEpoch, cosine: c.cosine, relError: c.relativeError });
+      }
     }
   }
   return rows;

@@ -13,12 +13,14 @@ export function metricsFor(epochs: number, base: number, comparison?: (epoch: nu
       test: { accuracy: Math.min(1, base + 0.007 * e), loss: 1.3 / (e + base), count: 50 },
       hypergradNorm: 0.1 / e, meanDecay: 0.69, epochSeconds: 0.2, approximationSeconds: 0.02, hvps: 10, note: '',
     };
-    if (comparison) Object.assign(m, { comparison: { reference: 'exact', norm: 1, referenceNorm: 1, referenceSeconds: 0.1, referenceNote: '', ...comparison(e) } });
+    // The compared approximation's label is filled in by run() from the run's method.
+    if (comparison) m.comparisons = [{ method: '', reference: 'Exact', norm: 1, referenceNorm: 1, referenceSeconds: 0.1, referenceNote: '', ...comparison(e) }];
     return m;
   });
 }
 
-export function run(method: string, seed: number, s: Partial<ImlSummary>, metrics: MetaEpochMetrics[] = metricsFor(3, 0.5)): RunResult {
+export function run(method: string, seed: number, s: Partial<ImlSummary>, metricsIn: MetaEpochMetrics[] = metricsFor(3, 0.5)): RunResult {
+  const metrics = metricsIn.map((m) => (m.comparisons ? { ...m, comparisons: m.comparisons.map((c) => ({ ...c, method })) } : m));
   const summary: ImlSummary = {
     method, metaKnowledge: 'per-parameter', seed, metaEpochsRun: metrics.length, stoppedEarly: false, diverged: null,
     trainMax: 0, validationMax: 0, test: 0, esTest: 0, bestMetaEpoch: 0, meanEpochSeconds: 0, meanApproximationSeconds: 0,

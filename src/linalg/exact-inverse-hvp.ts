@@ -429,9 +429,13 @@ function solveAssembled(H: HessianResult, v: VectorList, opts: ExactInverseHvpOp
   try {
     const r = solver.solve(flattenTensors(v));
     const rep = solver.report;
-    const note =
-      `exact (${rep.method}${rep.pseudoInverse ? ', pseudo-inverse' : ''}${rep.damping ? `, damping ${rep.damping}` : ''}), n = ${rep.n}, ` +
-      `λ ∈ [${rep.lambdaMin.toExponential(3)}, ${rep.lambdaMax.toExponential(3)}], cond ${rep.conditionNumber.toExponential(3)}`;
+    const spectrum =
+      rep.spectrumSource === 'none'
+        ? rep.inertia
+          ? `inertia (+${rep.inertia.positive}, -${rep.inertia.negative}, 0:${rep.inertia.zero})`
+          : 'spectrum not computed'
+        : `λ ∈ [${rep.lambdaMin.toExponential(3)}, ${rep.lambdaMax.toExponential(3)}], cond ${rep.conditionNumber.toExponential(3)}`;
+    const note = `exact (${rep.method}${rep.pseudoInverse ? ', pseudo-inverse' : ''}${rep.damping ? `, damping ${rep.damping}` : ''}), n = ${rep.n}, ${spectrum}`;
     return {
       x: unflattenLike(r.x, v),
       hvps: H.n,

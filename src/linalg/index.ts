@@ -3,8 +3,13 @@
 import { registerExactSolver } from '../hypergrad/hypergradient.js';
 import { exactInverseHvpFromOperator } from './exact-inverse-hvp.js';
 
-// Importing this module provides the dense solver behind the 'exact' hypergradient method.
-registerExactSolver((hvp, b, damping) => exactInverseHvpFromOperator(hvp, b, { damping }));
+// Importing this module provides the dense solver behind the 'exact' hypergradient method. Inside
+// training loops the Lanczos spectrum report of large Hessians (seconds) is skipped; LDLᵀ still
+// reports the inertia, and all eigenvalues are computed for n <= 1000.
+registerExactSolver((hvp, b, damping) => {
+  const n = b.reduce((s, t) => s + t.size, 0);
+  return exactInverseHvpFromOperator(hvp, b, { damping, spectrum: n <= 1000 ? 'full' : 'none' });
+});
 
 export { initLinalg, linalgReady, linalgMemoryStats, resetLinalgPeak, WasmArray } from './wasm.js';
 export type { WasmMemoryStats } from './wasm.js';

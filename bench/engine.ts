@@ -1,5 +1,5 @@
 // CPU engine benchmark in one process (benchmark.js): MLP gradient / HVP, matmul GFLOPS and conv2d, ours vs @jax-js/jax (wasm), tfjs-wasm and optionally PyTorch (1 thread); prints one table.
-// Usage: npm run build && node dist/bench/engine.js [--out FILE.md] [--quick] [--rounds N] [--jax-workers N] [--no-torch] [--no-jax] [--no-tfjs]
+// Usage: npm run build && node dist/bench/engine.js [--out FILE.md] [--quick] [--rounds N] [--jax-workers N] [--no-torch] [--no-jax] [--no-tfjs] [--sections mlp,matmul,conv]
 
 import Benchmark from 'benchmark';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -32,6 +32,7 @@ const minSamples = quick ? 5 : 10;
 const maxTime = quick ? 0.4 : 1.0; // seconds per case per round (benchmark.js keeps going until minSamples too)
 const jaxWorkers = Number(arg('jax-workers') ?? 2);
 const outFile = arg('out');
+const sections = new Set((arg('sections') ?? 'mlp,matmul,conv').split(','));
 
 /** Earlier medians on this 2-core machine (used only where PyTorch cannot run in this process run). */
 const TORCH_REFERENCE_MS: Record<string, number> = { mlpGrad: 4.6, mlpHvp: 11.2, convFwd: 2.9, convFwdBwd: 15 };
@@ -545,13 +546,15 @@ async function main(): Promise<void> {
   const tf = await loadTfjs();
   const jax = await loadJax();
 
-  await runCases('MLP 784-784-10 (ReLU), batch 128, cross-entropy, float32', [
-    ...oursMlpCases(),
-    ...(jax ? jaxMlpCases(jax) : []),
-    ...(tf ? tfjsMlpCases(tf) : []),
-  ]);
-  await runCases('matmul float32', matmulCases(tf, jax));
-  await runCases('conv2d batch 64, 3->32, 32x32, 3x3, pad 1', convCases(tf, jax));
+  if (sections.has('mlp')) {
+    await runCases('MLP 784-784-10 (ReLU), batch 128, cross-entropy, float32', [
+      ...oursMlpCases(),
+      ...(jax ? jaxMlpCases(jax) : []),
+      ...(tf ? tfjsMlpCases(tf) : []),
+    ]);
+  }
+  if (sections.has('matmul')) await runCases('matmul float32', matmulCases(tf, jax));
+  if (sections.has('conv')) await runCases('conv2d batch 64, 3->32, 32x32, 3x3, pad 1', convCases(tf, jax));
 
   for (const [k, e] of failures) notes.push(`${k} failed: ${e.split('\n')[0]}`);
   notes.push(`load average ${load0.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end (2 shared cores: ratios within this run are what count).`);

@@ -47,6 +47,8 @@ interface Case {
   key: string;
   fn: () => unknown;
   threads: 1 | 2;
+  /** Set from the warm-up time: slow cases (jax-js conv gradient takes ~1 s) get fewer samples. */
+  minSamples?: number;
 }
 
 const samplesMs = new Map<string, number[]>();
@@ -71,7 +73,7 @@ function runSuite(cases: Case[], round: number): Promise<void> {
     for (const c of cases) {
       suite.add(c.key, {
         defer: true,
-        minSamples,
+        minSamples: c.minSamples ?? minSamples,
         maxTime,
         initCount: 1,
         fn: (d: Benchmark.Deferred) => {
@@ -122,7 +124,10 @@ async function runCases(title: string, cases: Case[]): Promise<void> {
     for (const c of these) {
       try {
         await c.fn();
+        const t0 = performance.now();
         await c.fn();
+        const warmS = (performance.now() - t0) / 1e3;
+        c.minSamples = Math.max(3, Math.min(minSamples, Math.round((2 * maxTime) / Math.max(warmS, 1e-6))));
         ok.push(c);
       } catch (err) {
         failures.set(c.key, String(err));

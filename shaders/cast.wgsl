@@ -5,7 +5,9 @@
 
 @compute @workgroup_size(WG)
 fn cast_copy(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = flat_id(wid, nwg, lid);
-  if (i >= prm(0u)) { return; }
-  out[i] = f32(a[i]);
+  let first = flat_id(wid, nwg, lid) * ELEMS;
+  let n = min(prm(0u), first + ELEMS);
+  for (var i = first; i < n; i++) {
+    out[i] = f32(a[i]);
+  }
 }

@@ -23,3 +23,23 @@ fn flat_id(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
 fn flat_group(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return wid.y * nwg.x + wid.x;
 }
+
+/** Whether every numerator given to udiv stays below 2^22 (set by the host), so the float path is exact. */
+override FAST_DIV: bool = true;
+
+/**
+ * a / d for u32. Integer division is scalarized on SIMD software rasterizers (lavapipe, SwiftShader); below 2^22
+ * a float quotient is within 2 of the truth and two correction steps each way make it exact.
+ */
+fn udiv(a: u32, d: u32) -> u32 {
+  if (!FAST_DIV) { return a / d; }
+  var q = u32(max(f32(a) / f32(d), 0.0));
+  q -= select(0u, 1u, q * d > a);
+  q -= select(0u, 1u, q * d > a);
+  q += select(0u, 1u, (q + 1u) * d <= a);
+  q += select(0u, 1u, (q + 1u) * d <= a);
+  return q;
+}
+
+/** Outputs handled by one invocation of the one-dimensional kernels (amortizes per-invocation cost). */
+const ELEMS: u32 = 4u;

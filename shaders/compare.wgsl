@@ -10,28 +10,32 @@ override OP: u32 = 0u;
 
 @compute @workgroup_size(WG)
 fn compare(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = flat_id(wid, nwg, lid);
-  if (i >= prm(0u)) { return; }
-  let o = strided_offsets(i);
-  let x = a[o.x];
-  let z = b[o.y];
-  var r: bool;
-  switch OP {
-    case 0u: { r = x > z; }
-    case 1u: { r = x >= z; }
-    case 2u: { r = x < z; }
-    case 3u: { r = x <= z; }
-    case 4u: { r = x == z; }
-    default: { r = x != z; }
+  let first = flat_id(wid, nwg, lid) * ELEMS;
+  let n = min(prm(0u), first + ELEMS);
+  for (var i = first; i < n; i++) {
+    let o = strided_offsets(i);
+    let x = a[o.x];
+    let z = b[o.y];
+    var r: bool;
+    switch OP {
+      case 0u: { r = x > z; }
+      case 1u: { r = x >= z; }
+      case 2u: { r = x < z; }
+      case 3u: { r = x <= z; }
+      case 4u: { r = x == z; }
+      default: { r = x != z; }
+    }
+    out[i] = select(0.0, 1.0, r);
   }
-  out[i] = select(0.0, 1.0, r);
 }
 
 /** out = a != 0 ? b : c (inputs: condition, then-branch, else-branch). */
 @compute @workgroup_size(WG)
 fn where_select(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = flat_id(wid, nwg, lid);
-  if (i >= prm(0u)) { return; }
-  let o = strided_offsets(i);
-  out[i] = select(c[o.z], b[o.y], a[o.x] != 0.0);
+  let first = flat_id(wid, nwg, lid) * ELEMS;
+  let n = min(prm(0u), first + ELEMS);
+  for (var i = first; i < n; i++) {
+    let o = strided_offsets(i);
+    out[i] = select(c[o.z], b[o.y], a[o.x] != 0.0);
+  }
 }

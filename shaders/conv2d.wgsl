@@ -11,16 +11,6 @@ override MODE: u32 = 0u;
 @group(0) @binding(2) var<storage, read> a_in: array<f32>;
 @group(0) @binding(3) var<storage, read> b_in: array<f32>;
 
-/** Input pixel x[n, c, oy*sh - ph + ki, ox*sw - pw + kj], 0 in the padding (x is b_in in forward and grad weight). */
-fn x_at(n: u32, c: u32, oy: u32, ox: u32, ki: u32, kj: u32) -> f32 {
-  let iy = i32(oy * prm(13u) + ki) - i32(prm(15u));
-  let ix = i32(ox * prm(14u) + kj) - i32(prm(16u));
-  let h = prm(6u);
-  let w = prm(7u);
-  if (iy < 0 || ix < 0 || u32(iy) >= h || u32(ix) >= w) { return 0.0; }
-  return b_in[((n * prm(5u) + c) * h + u32(iy)) * w + u32(ix)];
-}
-
 fn a_at(row: u32, k: u32) -> f32 {
   if (MODE == 0u) {
     // W[o=row, k=(c,ki,kj)]: the weight is row-major [O, C*kh*kw].
@@ -29,57 +19,117 @@ fn a_at(row: u32, k: u32) -> f32 {
   if (MODE == 1u) {
     // W[o, c=row, ki, kj] with k = (o, ki, kj).
     let khw = prm(9u) * prm(10u);
-    let o = k / khw;
-    let r = k % khw;
-    return a_in[(o * prm(5u) + row) * khw + r];
+    let o = udiv(k, khw);
+    return a_in[(o * prm(5u) + row) * khw + (k - o * khw)];
   }
   // G[n, o=row, oy, ox] with k = (n, oy, ox).
   let hw = prm(11u) * prm(12u);
-  let n = k / hw;
-  return a_in[(n * prm(8u) + row) * hw + k % hw];
+  let n = udiv(k, hw);
+  return a_in[(n * prm(8u) + row) * hw + (k - n * hw)];
 }
 
-fn b_at(k: u32, col: u32) -> f32 {
-  let kh = prm(9u);
-  let kw = prm(10u);
-  if (MODE == 0u) {
-    // cols[(c,ki,kj), (n,oy,ox)]
-    let wo = prm(12u);
-    let hw = prm(11u) * wo;
-    let n = col / hw;
-    let p = col % hw;
-    let c = k / (kh * kw);
-    let r = k % (kh * kw);
-    return x_at(n, c, p / wo, p % wo, r / kw, r % kw);
+/** Per-column data of four consecutive columns of B, computed once per invocation. */
+struct BCols {
+  /** Element offset of each column's image (forward, grad input) or channel plane (grad weight). */
+  base: vec4<u32>,
+  /** Forward: oy*sh - ph, grad input: iy + ph, grad weight: ki. */
+  y: vec4<i32>,
+  /** Forward: ox*sw - pw, grad input: ix + pw, grad weight: kj. */
+  x: vec4<i32>,
+  valid: vec4<bool>,
+}
+
+fn b_cols(col: u32) -> BCols {
+  var r: BCols;
+  let cols = vec4<u32>(col) + vec4<u32>(0u, 1u, 2u, 3u);
+  r.valid = cols < vec4<u32>(prm(1u));
+  for (var j = 0u; j < 4u; j++) {
+    let cj = cols[j];
+    if (MODE == 0u) {
+      // col = (n, oy, ox) over the output; base = start of image n of x.
+      let wo = prm(12u);
+      let hw = prm(11u) * wo;
+      let n = udiv(cj, hw);
+      let p = cj - n * hw;
+      let oy = udiv(p, wo);
+      r.base[j] = n * prm(5u) * prm(6u) * prm(7u);
+      r.y[j] = i32(oy * prm(13u)) - i32(prm(15u));
+      r.x[j] = i32((p - oy * wo) * prm(14u)) - i32(prm(16u));
+    } else if (MODE == 1u) {
+      // col = (n, iy, ix) over the input; base = start of image n of G.
+      let w = prm(7u);
+      let hw = prm(6u) * w;
+      let n = udiv(cj, hw);
+      let p = cj - n * hw;
+      let iy = udiv(p, w);
+      r.base[j] = n * prm(8u) * prm(11u) * prm(12u);
+      r.y[j] = i32(iy + prm(15u));
+      r.x[j] = i32(p - iy * w + prm(16u));
+    } else {
+      // col = (c, ki, kj) over the weight; base = start of channel plane c.
+      let kw = prm(10u);
+      let khw = prm(9u) * kw;
+      let c = udiv(cj, khw);
+      let r2 = cj - c * khw;
+      let ki = udiv(r2, kw);
+      r.base[j] = c * prm(6u) * prm(7u);
+      r.y[j] = i32(ki);
+      r.x[j] = i32(r2 - ki * kw);
+    }
   }
-  if (MODE == 1u) {
-    // G[n, o, oy, ox] where oy*sh - ph + ki = iy, ox*sw - pw + kj = ix; k = (o, ki, kj), col = (n, iy, ix).
-    let w = prm(7u);
-    let hw = prm(6u) * w;
-    let n = col / hw;
-    let p = col % hw;
-    let o = k / (kh * kw);
-    let r = k % (kh * kw);
-    let ty = i32(p / w + prm(15u)) - i32(r / kw);
-    let tx = i32(p % w + prm(16u)) - i32(r % kw);
+  return r;
+}
+
+/** Four values of B at row k: the implicit im2col matrix (forward, grad weight) or the strided gradient (grad input). */
+fn b_vec(k: u32, c: BCols) -> vec4<f32> {
+  let h = i32(prm(6u));
+  let w = i32(prm(7u));
+  var iy: vec4<i32>;
+  var ix: vec4<i32>;
+  var off: vec4<u32>;
+  var ok = c.valid;
+  if (MODE == 0u) {
+    // k = (c, ki, kj): pixel (oy*sh - ph + ki, ox*sw - pw + kj) of channel c.
+    let kw = prm(10u);
+    let khw = prm(9u) * kw;
+    let ch = udiv(k, khw);
+    let r = k - ch * khw;
+    let ki = udiv(r, kw);
+    iy = c.y + vec4<i32>(i32(ki));
+    ix = c.x + vec4<i32>(i32(r - ki * kw));
+    ok = ok & (iy >= vec4<i32>(0)) & (iy < vec4<i32>(h)) & (ix >= vec4<i32>(0)) & (ix < vec4<i32>(w));
+    off = c.base + vec4<u32>(ch * u32(h * w)) + vec4<u32>(iy * w + ix);
+  } else if (MODE == 1u) {
+    // k = (o, ki, kj): G[n, o, oy, ox] with oy*sh = iy + ph - ki and ox*sw = ix + pw - kj (0 off the stride grid).
+    let kw = prm(10u);
+    let khw = prm(9u) * kw;
+    let o = udiv(k, khw);
+    let r = k - o * khw;
+    let ki = udiv(r, kw);
+    let ty = c.y - vec4<i32>(i32(ki));
+    let tx = c.x - vec4<i32>(i32(r - ki * kw));
     let sh = i32(prm(13u));
     let sw = i32(prm(14u));
-    if (ty < 0 || tx < 0 || ty % sh != 0 || tx % sw != 0) { return 0.0; }
-    let oy = u32(ty / sh);
-    let ox = u32(tx / sw);
-    let ho = prm(11u);
+    let oy = ty / vec4<i32>(sh);
+    let ox = tx / vec4<i32>(sw);
+    let ho = i32(prm(11u));
+    let wo = i32(prm(12u));
+    ok = ok & (ty >= vec4<i32>(0)) & (tx >= vec4<i32>(0)) & (oy * sh == ty) & (ox * sw == tx) & (oy < vec4<i32>(ho)) & (ox < vec4<i32>(wo));
+    off = c.base + vec4<u32>(o * u32(ho * wo)) + vec4<u32>(oy * wo + ox);
+  } else {
+    // k = (n, oy, ox): pixel (oy*sh - ph + ki, ox*sw - pw + kj) of image n.
     let wo = prm(12u);
-    if (oy >= ho || ox >= wo) { return 0.0; }
-    return b_in[((n * prm(8u) + o) * ho + oy) * wo + ox];
+    let hw = prm(11u) * wo;
+    let n = udiv(k, hw);
+    let p = k - n * hw;
+    let oy = udiv(p, wo);
+    iy = c.y + vec4<i32>(i32(oy * prm(13u)) - i32(prm(15u)));
+    ix = c.x + vec4<i32>(i32((p - oy * wo) * prm(14u)) - i32(prm(16u)));
+    ok = ok & (iy >= vec4<i32>(0)) & (iy < vec4<i32>(h)) & (ix >= vec4<i32>(0)) & (ix < vec4<i32>(w));
+    off = c.base + vec4<u32>(n * prm(5u) * u32(h * w)) + vec4<u32>(iy * w + ix);
   }
-  // cols[(n,oy,ox), (c,ki,kj)] for grad weight (x is b_in).
-  let wo = prm(12u);
-  let hw = prm(11u) * wo;
-  let n = k / hw;
-  let p = k % hw;
-  let c = col / (kh * kw);
-  let r = col % (kh * kw);
-  return x_at(n, c, p / wo, p % wo, r / kw, r % kw);
+  let idx = select(vec4<u32>(0u), off, ok);
+  return select(vec4<f32>(), vec4<f32>(b_in[idx.x], b_in[idx.y], b_in[idx.z], b_in[idx.w]), ok);
 }
 
 fn store_c(row: u32, col: u32, split: u32, v: f32) {
@@ -91,6 +141,6 @@ fn store_c(row: u32, col: u32, split: u32, v: f32) {
   // NCHW output: col = (n, spatial), row = channel.
   var hw: u32;
   if (MODE == 0u) { hw = prm(11u) * prm(12u); } else { hw = prm(6u) * prm(7u); }
-  let n = col / hw;
-  c_out[split * total + (n * prm(0u) + row) * hw + col % hw] = v;
+  let n = udiv(col, hw);
+  c_out[split * total + (n * prm(0u) + row) * hw + (col - n * hw)] = v;
 }

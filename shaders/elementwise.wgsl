@@ -9,32 +9,36 @@ override OP: u32 = 0u;
 
 @compute @workgroup_size(WG)
 fn unary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = flat_id(wid, nwg, lid);
-  if (i >= prm(0u)) { return; }
-  let x = a[strided_offsets(i).x];
-  var y: f32;
-  switch OP {
-    case 0u: { y = -x; }
-    case 1u: { y = exp(x); }
-    case 2u: { y = log(x); }
-    default: { y = sqrt(x); }
+  let first = flat_id(wid, nwg, lid) * ELEMS;
+  let n = min(prm(0u), first + ELEMS);
+  for (var i = first; i < n; i++) {
+    let x = a[strided_offsets(i).x];
+    var y: f32;
+    switch OP {
+      case 0u: { y = -x; }
+      case 1u: { y = exp(x); }
+      case 2u: { y = log(x); }
+      default: { y = sqrt(x); }
+    }
+    out[i] = y;
   }
-  out[i] = y;
 }
 
 @compute @workgroup_size(WG)
 fn binary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = flat_id(wid, nwg, lid);
-  if (i >= prm(0u)) { return; }
-  let o = strided_offsets(i);
-  let x = a[o.x];
-  let z = b[o.y];
-  var y: f32;
-  switch OP {
-    case 0u: { y = x + z; }
-    case 1u: { y = x - z; }
-    case 2u: { y = x * z; }
-    default: { y = x / z; }
+  let first = flat_id(wid, nwg, lid) * ELEMS;
+  let n = min(prm(0u), first + ELEMS);
+  for (var i = first; i < n; i++) {
+    let o = strided_offsets(i);
+    let x = a[o.x];
+    let z = b[o.y];
+    var y: f32;
+    switch OP {
+      case 0u: { y = x + z; }
+      case 1u: { y = x - z; }
+      case 2u: { y = x * z; }
+      default: { y = x / z; }
+    }
+    out[i] = y;
   }
-  out[i] = y;
 }

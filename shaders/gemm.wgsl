@@ -1,7 +1,9 @@
 // Tiled GEMM core shared by matmul and the three convolutions: workgroup-memory tiles, an 8x8 register tile per invocation, optional split-K.
 
-// The including family (matmul.wgsl, conv2d.wgsl) defines a_at(row, k), b_at(k, col) for in-range indices and
-// store_c(row, col, split, value). Parameter block: 0 M, 1 N, 2 K, 3 K-chunk per split (grid z), family slots from 4.
+// The including family (matmul.wgsl, conv2d.wgsl) defines a_at(row, k) for in-range indices, a struct BCols with
+// b_cols(col) (what four consecutive columns col..col+3 of B need, computed once per invocation) and b_vec(k, cols)
+// (B[k, col..col+3], zeros past column N), and store_c(row, col, split, value).
+// Parameter block: 0 M, 1 N, 2 K, 3 K-chunk per split (grid z), family slots from 4.
 //
 // Invocation (x, y) of a WGX x WGY workgroup owns rows row0 + 8y .. 8y+7 and columns col0 + 8x .. 8x+7 of C;
 // per 4 steps along K it reads 8 vec4 of A and 8 vec4 of B from workgroup memory for 256 multiply-adds.
@@ -36,15 +38,6 @@ fn a_vec(row: u32, k: u32, k_end: u32) -> vec4<f32> {
   return v;
 }
 
-/** B[k, col..col+3] with zeros past column N. */
-fn b_vec(k: u32, col: u32, n: u32) -> vec4<f32> {
-  var v = vec4<f32>();
-  if (col < n) { v.x = b_at(k, col); }
-  if (col + 1u < n) { v.y = b_at(k, col + 1u); }
-  if (col + 2u < n) { v.z = b_at(k, col + 2u); }
-  if (col + 3u < n) { v.w = b_at(k, col + 3u); }
-  return v;
-}
 
 @compute @workgroup_size(WGX, WGY)
 fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
@@ -60,6 +53,8 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let ty = lid.y;
   // acc[2i + j]: row 8ty + i, columns 8tx + 4j .. +3.
   var acc: array<vec4<f32>, 16>;
+  // With B_K_FAST false each invocation always loads the same four columns (nt is a multiple of BN4).
+  let cols = b_cols(col0 + 4u * (li % BN4));
   for (var k0 = k_begin; k0 < k_end; k0 += BK) {
     for (var l = li; l < BM * BK4; l += nt) {
       var m: u32;
@@ -70,12 +65,17 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       tile_a[m * A_STRIDE + kq] = v;
     }
     for (var l = li; l < B_TILE4; l += nt) {
-      var k: u32;
-      var nq: u32;
-      if (B_K_FAST) { nq = l / BK; k = l % BK; } else { k = l / BN4; nq = l % BN4; }
       var v = vec4<f32>();
-      if (k0 + k < k_end) { v = b_vec(k0 + k, col0 + 4u * nq, N); }
-      tile_b[k * BN4 + nq] = v;
+      if (B_K_FAST) {
+        let nq = l / BK;
+        let k = l % BK;
+        if (k0 + k < k_end) { v = b_vec(k0 + k, b_cols(col0 + 4u * nq)); }
+        tile_b[k * BN4 + nq] = v;
+      } else {
+        let k = l / BN4;
+        if (k0 + k < k_end) { v = b_vec(k0 + k, cols); }
+        tile_b[l] = v;
+      }
     }
     workgroupBarrier();
     for (var kq = 0u; kq < BK4; kq++) {

@@ -13,10 +13,25 @@ fn a_at(row: u32, k: u32) -> f32 {
   return a_in[row * prm(2u) + k];
 }
 
-/** op(B)[k, col]: B is [K, N], or [N, K] when transposed. */
-fn b_at(k: u32, col: u32) -> f32 {
-  if (TRANS_B) { return b_in[col * prm(2u) + k]; }
-  return b_in[k * prm(1u) + col];
+struct BCols {
+  col: u32,
+  valid: vec4<bool>,
+}
+
+fn b_cols(col: u32) -> BCols {
+  return BCols(col, vec4<u32>(col, col + 1u, col + 2u, col + 3u) < vec4<u32>(prm(1u)));
+}
+
+/** op(B)[k, col..col+3]: B is [K, N], or [N, K] when transposed; zeros past column N. */
+fn b_vec(k: u32, c: BCols) -> vec4<f32> {
+  var idx: vec4<u32>;
+  if (TRANS_B) {
+    idx = (vec4<u32>(c.col) + vec4<u32>(0u, 1u, 2u, 3u)) * prm(2u) + k;
+  } else {
+    idx = vec4<u32>(k * prm(1u) + c.col) + vec4<u32>(0u, 1u, 2u, 3u);
+  }
+  idx = select(vec4<u32>(0u), idx, c.valid);
+  return select(vec4<f32>(), vec4<f32>(b_in[idx.x], b_in[idx.y], b_in[idx.z], b_in[idx.w]), c.valid);
 }
 
 /** Row-major C; split s of a split-K product writes partial slab s. */

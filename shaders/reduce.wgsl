@@ -15,25 +15,25 @@ var<workgroup> partial: array<f32, WG>;
 fn kept_offset(m: u32) -> u32 {
   var rem = m;
   var off = 0u;
-  for (var d = KRANK; d > 0u; d--) {
-    let k = d - 1u;
+  for (var k = KRANK - 1u; k > 0u; k--) {
     let dim = prm(4u + k);
-    off += (rem % dim) * prm(12u + k);
-    rem = rem / dim;
+    let q = udiv(rem, dim);
+    off += (rem - q * dim) * prm(12u + k);
+    rem = q;
   }
-  return off;
+  return off + rem * prm(12u);
 }
 
 fn reduced_offset(r: u32) -> u32 {
   var rem = r;
   var off = 0u;
-  for (var d = RRANK; d > 0u; d--) {
-    let k = d - 1u;
+  for (var k = RRANK - 1u; k > 0u; k--) {
     let dim = prm(20u + k);
-    off += (rem % dim) * prm(28u + k);
-    rem = rem / dim;
+    let q = udiv(rem, dim);
+    off += (rem - q * dim) * prm(28u + k);
+    rem = q;
   }
-  return off;
+  return off + rem * prm(28u);
 }
 
 fn combine(acc: f32, v: f32) -> f32 {

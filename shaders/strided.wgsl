@@ -6,16 +6,15 @@
 //   36 / 37 / 38: element offsets of inputs 0 / 1 / 2
 override RANK: u32 = 1u;
 
-/** Element offsets into inputs 0, 1 and 2 of output element i. */
+/** Element offsets into inputs 0, 1 and 2 of output element i (the outermost coordinate needs no division). */
 fn strided_offsets(i: u32) -> vec3<u32> {
   var rem = i;
   var off = vec3<u32>(prm(36u), prm(37u), prm(38u));
-  for (var d = RANK; d > 0u; d--) {
-    let k = d - 1u;
+  for (var k = RANK - 1u; k > 0u; k--) {
     let dim = prm(4u + k);
-    let c = rem % dim;
-    rem = rem / dim;
-    off += c * vec3<u32>(prm(12u + k), prm(20u + k), prm(28u + k));
+    let q = udiv(rem, dim);
+    off += (rem - q * dim) * vec3<u32>(prm(12u + k), prm(20u + k), prm(28u + k));
+    rem = q;
   }
-  return off;
+  return off + rem * vec3<u32>(prm(12u), prm(20u), prm(28u));
 }

@@ -11,6 +11,12 @@ const PARAM_SLOTS = 64;
 /** Largest rank the strided kernels address after merging contiguous dimensions. */
 export const MAX_RANK = 8;
 
+/** Outputs per invocation of the one-dimensional kernels (ELEMS in shaders/common.wgsl). */
+const ELEMS = 4;
+
+/** Whether index numerators stay small enough for the shaders' float division (FAST_DIV in common.wgsl). */
+const fastDiv = (...maxima: number[]): boolean => Math.max(...maxima) < 2 ** 22;
+
 const UNARY_OP = { neg: 0, exp: 1, log: 2, sqrt: 3 } as const;
 const BINARY_OP = { add: 0, sub: 1, mul: 2, div: 3 } as const;
 const COMPARE_OP: Record<CompareOp, number> = { gt: 0, ge: 1, lt: 2, le: 3, eq: 4, ne: 5 };
@@ -81,10 +87,10 @@ function strided(
   const wg = be.tuning.workgroupSize;
   be.dispatch({
     module, entry,
-    constants: { OP: op, RANK: dims.length, WG: wg },
+    constants: { OP: op, RANK: dims.length, WG: wg, FAST_DIV: fastDiv(n) },
     params: p,
     bindings: [{ binding: 1, buffer: out.gpu! }, ...ins.map((b, i) => ({ binding: 2 + i, buffer: b.gpu! }))],
-    workgroups: grid1d(be, Math.ceil(n / wg)),
+    workgroups: grid1d(be, Math.ceil(n / (wg * ELEMS))),
   });
 }
 
@@ -115,7 +121,7 @@ export function reduce(
   p[1] = R;
   k.dims.forEach((d, i) => ((p[4 + i] = d), (p[12 + i] = k.strides[0][i])));
   r.dims.forEach((d, i) => ((p[20 + i] = d), (p[28 + i] = r.strides[0][i])));
-  const constants = { OP: op === 'sum' ? 0 : 1, KRANK: k.dims.length, RRANK: r.dims.length, WG: wg };
+  const constants = { OP: op === 'sum' ? 0 : 1, KRANK: k.dims.length, RRANK: r.dims.length, WG: wg, FAST_DIV: fastDiv(M, R) };
   const innerContiguous = r.strides[0][r.dims.length - 1] === 1;
   if (R <= 16 || (!innerContiguous && (R <= 256 || M >= 4096))) {
     // One invocation per output: coalesced when the kept axes are the fast ones.
@@ -200,7 +206,7 @@ function gemm(be: WebGpuBackend, g: GemmProblem, out: GpuBuffer): void {
   const target = splits === 1 ? out : be.allocTemp(splits * M * N);
   be.dispatch({
     module: g.module, entry: 'gemm',
-    constants: { ...g.constants, WGX: wgx, WGY: wgy, BK: bk },
+    constants: { ...g.constants, WGX: wgx, WGY: wgy, BK: bk, FAST_DIV: fastDiv(M, N, K) },
     params: p,
     bindings: [{ binding: 1, buffer: target.gpu! }, { binding: 2, buffer: g.a.gpu! }, { binding: 3, buffer: g.b.gpu! }],
     workgroups: [gx, gy, splits],
@@ -284,9 +290,9 @@ export function runKernel(be: WebGpuBackend, call: KernelCall, ins: GpuBuffer[],
       });
       const wg = be.tuning.workgroupSize;
       be.dispatch({
-        module: 'movement', entry: 'pad', constants: { RANK: outShape.length, WG: wg }, params: p,
+        module: 'movement', entry: 'pad', constants: { RANK: outShape.length, WG: wg, FAST_DIV: fastDiv(n) }, params: p,
         bindings: [{ binding: 1, buffer: out.gpu! }, { binding: 2, buffer: ins[0].gpu! }],
-        workgroups: grid1d(be, Math.ceil(n / wg)),
+        workgroups: grid1d(be, Math.ceil(n / (wg * ELEMS))),
       });
       return;
     }
@@ -300,10 +306,10 @@ export function runKernel(be: WebGpuBackend, call: KernelCall, ins: GpuBuffer[],
       p[3] = inShape[axis];
       const wg = be.tuning.workgroupSize;
       be.dispatch({
-        module: 'movement', entry: 'gather', constants: { WG: wg }, params: p,
+        module: 'movement', entry: 'gather', constants: { WG: wg, FAST_DIV: fastDiv(n) }, params: p,
         bindings: [{ binding: 1, buffer: out.gpu! }, { binding: 2, buffer: ins[0].gpu! }],
         uploads: [{ binding: 3, data: new Uint32Array(indices.buffer, indices.byteOffset, indices.length) }],
-        workgroups: grid1d(be, Math.ceil(n / wg)),
+        workgroups: grid1d(be, Math.ceil(n / (wg * ELEMS))),
       });
       return;
     }
@@ -325,10 +331,10 @@ export function runKernel(be: WebGpuBackend, call: KernelCall, ins: GpuBuffer[],
       p[5] = size + 1;
       const wg = be.tuning.workgroupSize;
       be.dispatch({
-        module: 'movement', entry: 'scatter_add', constants: { WG: wg }, params: p,
+        module: 'movement', entry: 'scatter_add', constants: { WG: wg, FAST_DIV: fastDiv(n) }, params: p,
         bindings: [{ binding: 1, buffer: out.gpu! }, { binding: 2, buffer: ins[0].gpu! }],
         uploads: [{ binding: 3, data: lists }],
-        workgroups: grid1d(be, Math.ceil(n / wg)),
+        workgroups: grid1d(be, Math.ceil(n / (wg * ELEMS))),
       });
       return;
     }
@@ -376,7 +382,7 @@ export function runKernel(be: WebGpuBackend, call: KernelCall, ins: GpuBuffer[],
       be.dispatch({
         module: 'cast', entry: 'cast_copy', constants: { WG: wg }, params: p,
         bindings: [{ binding: 1, buffer: out.gpu! }, { binding: 2, buffer: ins[0].gpu! }],
-        workgroups: grid1d(be, Math.ceil(n / wg)),
+        workgroups: grid1d(be, Math.ceil(n / (wg * ELEMS))),
       });
       return;
     }

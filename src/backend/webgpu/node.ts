@@ -11,19 +11,22 @@ export interface NodeWebGpuOptions extends WebGpuBackendOptions {
 
 let cachedGpu: GPU | null = null;
 
+/** Dynamic import through a variable, so browser bundles of the library neither resolve nor include Node modules. */
+const importModule = <T>(specifier: string): Promise<T> => import(/* @vite-ignore */ specifier) as Promise<T>;
+
 /** navigator.gpu's equivalent in Node (loaded on first use; the GPU object is kept alive for the process). */
 export async function nodeGpu(dawnFlags: string[] = []): Promise<GPU> {
   if (cachedGpu !== null && dawnFlags.length === 0) return cachedGpu;
   // Mesa's Vulkan drivers (lavapipe) want a runtime directory; any writable folder will do.
   if (typeof process !== 'undefined' && !process.env.XDG_RUNTIME_DIR) {
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
+    const { mkdtempSync } = await importModule<typeof import('node:fs')>('node:fs');
+    const { tmpdir } = await importModule<typeof import('node:os')>('node:os');
+    const { join } = await importModule<typeof import('node:path')>('node:path');
     process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'iml-xdg-'));
   }
   let mod: typeof import('webgpu');
   try {
-    mod = await import('webgpu');
+    mod = await importModule<typeof import('webgpu')>('webgpu');
   } catch (e) {
     throw new Error(`WebGPU in Node needs the 'webgpu' package (npm install webgpu): ${(e as Error).message}`);
   }
@@ -54,8 +57,8 @@ export async function nodeGarbageCollector(): Promise<(() => void) | null> {
   const g = (globalThis as { gc?: () => void }).gc;
   if (typeof g === 'function') return (gcFunction = g);
   try {
-    const v8 = await import('node:v8');
-    const vm = await import('node:vm');
+    const v8 = await importModule<typeof import('node:v8')>('node:v8');
+    const vm = await importModule<typeof import('node:vm')>('node:vm');
     v8.setFlagsFromString('--expose-gc');
     const fn = vm.runInNewContext('gc') as unknown;
     gcFunction = typeof fn === 'function' ? (fn as () => void) : null;

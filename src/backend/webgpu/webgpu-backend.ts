@@ -154,6 +154,10 @@ export class WebGpuBackend implements Backend {
     const wgMax = Math.min(device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX);
     const t = { ...DEFAULT_TUNING, ...opts.tuning, gemm: { ...DEFAULT_TUNING.gemm, ...opts.tuning?.gemm } };
     if (t.workgroupSize > wgMax) t.workgroupSize = 2 ** Math.floor(Math.log2(wgMax));
+    const { wgx, wgy, bk } = t.gemm;
+    if (wgy % 2 !== 0 || bk % 4 !== 0 || wgx * wgy > wgMax) {
+      throw new Error(`webgpu: GEMM tuning ${wgx}x${wgy}x${bk} needs an even WGY, BK a multiple of 4 and at most ${wgMax} invocations`);
+    }
     this.tuning = t;
     this.pool = new BufferPool(opts.maxPooledBytes ?? 256 * 2 ** 20);
     this.memoryLimit = opts.memoryLimitBytes ?? Infinity;

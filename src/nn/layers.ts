@@ -21,7 +21,7 @@ export class Linear extends Module {
   }
 
   /** y = x Wᵀ + b for x [N, in]. */
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, _ctx?: ForwardContext): Tensor {
     if (x.rank !== 2 || x.shape[1] !== this.inFeatures) {
       throw new Error(`Linear(${this.inFeatures}->${this.outFeatures}): expected input [N, ${this.inFeatures}], got ${x.describe()}`);
     }
@@ -43,7 +43,7 @@ export class MLP extends Module {
     this.layers = sizes.slice(1).map((out, i) => this.child(`fc${i + 1}`, new Linear(sizes[i], out, rng, opts)));
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, _ctx?: ForwardContext): Tensor {
     const flat = x.rank === 2 ? x : reshape(x, [x.shape[0], -1]);
     let h = flat;
     this.layers.forEach((l, i) => {
@@ -77,7 +77,7 @@ export class Conv2d extends Module {
     this.bias = opts.bias === false ? null : this.param('bias', defaultWeight([outChannels], fanIn, rng, opts));
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, _ctx?: ForwardContext): Tensor {
     const y = conv2d(x, this.weight.value, { stride: this.stride, padding: this.padding });
     return this.bias ? add(y, reshape(this.bias.value, [1, this.outChannels, 1, 1])) : y;
   }

@@ -532,6 +532,9 @@ async function main(): Promise<void> {
   const header = `Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), relaxed-SIMD gemm ${getGemmInfo().relaxedSimd}, ` +
     `rounds ${rounds}, minSamples ${minSamples}, maxTime ${maxTime}s per case per round; times are medians of pooled benchmark.js samples.`;
   console.log(header);
+  if (!getGemmInfo().relaxedSimd) {
+    notes.push('our gemm runs its plain-SIMD build here; on Node 20, `node --experimental-wasm-relaxed-simd dist/bench/engine.js` selects the fused multiply-add build.');
+  }
 
   let torch: TorchResult | null = null;
   if (flag('no-torch')) notes.push('PyTorch skipped (--no-torch); PyTorch ratios use the earlier reference medians.');

@@ -1,7 +1,7 @@
 // Dense float64 factorisations (Wasm) side by side with scipy/LAPACK (one thread) and @jax-js/jax, plus the exact Hessian + solve of the thesis MLP.
 //
 // Usage (after `npm run build`):
-//   node dist/bench/linalg.js [sizes=1000,2000,4000] [--no-jax] [--no-scipy] [--no-mlp] [--jax-max N]
+//   node dist/bench/linalg.js [sizes=1000,2000,4000] [--no-jax] [--no-scipy] [--no-mlp] [--only-mlp] [--jax-max N]
 // scipy runs as /usr/bin/python3 bench/linalg_scipy.py with OPENBLAS_NUM_THREADS=1 (Debian python3-scipy).
 // Timings are wall clock on a possibly shared machine: each engine is measured in the same run, interleaved by size.
 import Benchmark from 'benchmark';
@@ -156,16 +156,28 @@ async function benchMlp(): Promise<void> {
       return loss;
     });
   const g = valueAndGrad((w: Tensor[]) => functionalCall(model, w, () => crossEntropy(model.forward(p.validation.x), tVal)))(p.weights).grads;
+  // Wall time, and CPU time of this process (less sensitive to other load on a shared machine).
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const c0 = cpu();
   const t0 = performance.now();
   const H = exactHessian(trainLoss, p.weights);
   const t1 = performance.now();
+  const c1 = cpu();
   const results: string[] = [];
   for (const method of ['auto', 'lu'] as const) {
+    const cs = cpu();
     const ts = performance.now();
     const s = ExactHessianSolver.create(H.matrix, { method, spectrum: 'none' });
     const r = s.solve(flattenTensors(g));
     const te = performance.now();
-    results.push(`${s.report.method}: factor ${(s.report.factorMs / 1000).toFixed(2)} s, solve ${(r.ms / 1000).toFixed(3)} s, residual ${r.residual.toExponential(2)}, total with Hessian ${((t1 - t0 + te - ts) / 1000).toFixed(2)} s`);
+    const ce = cpu();
+    results.push(
+      `${s.report.method}: factor ${(s.report.factorMs / 1000).toFixed(2)} s, solve ${(r.ms / 1000).toFixed(3)} s, residual ${r.residual.toExponential(2)}, ` +
+        `total with Hessian ${((t1 - t0 + te - ts) / 1000).toFixed(2)} s wall / ${(c1 - c0 + ce - cs).toFixed(2)} s CPU`,
+    );
     s.free();
   }
   const ts = performance.now();
@@ -174,13 +186,17 @@ async function benchMlp(): Promise<void> {
   rep.free();
   H.matrix.free();
   console.log(`\n## Exact Hessian + solve, ${p.description}\n`);
-  console.log(`Hessian ${H.n}x${H.n}: ${((t1 - t0) / 1000).toFixed(2)} s (${(((t1 - t0) * 1000) / H.n).toFixed(0)} µs per reverse-over-reverse pass)`);
+  console.log(`Hessian ${H.n}x${H.n}: ${((t1 - t0) / 1000).toFixed(2)} s wall / ${(c1 - c0).toFixed(2)} s CPU (${(((t1 - t0) * 1000) / H.n).toFixed(0)} µs per reverse-over-reverse pass)`);
   for (const r of results) console.log(`- ${r}`);
   console.log(`- ${spectrumNote}`);
 }
 
 async function main(): Promise<void> {
   await initLinalg();
+  if (flag('--only-mlp')) {
+    await benchMlp();
+    return;
+  }
   const rows: Row[] = [];
   if (!flag('--no-scipy')) rows.push(...benchScipy());
   for (const n of sizes) {

@@ -274,7 +274,10 @@ export class ExactHessianSolver {
         }
         if (!done) {
           if (n > eigenMaxN) {
-            throw new SingularMatrixError(0, n);
+            throw new Error(
+              `exact solver: the ${n}x${n} matrix is singular to working precision and n exceeds eigenMaxN (${eigenMaxN}) ` +
+                `for the eigen pseudo-inverse; pass damping > 0 or raise eigenMaxN (${notes.join('; ')})`,
+            );
           }
           eigenPath();
         }

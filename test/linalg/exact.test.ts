@@ -259,5 +259,10 @@ describe('method policy and report', () => {
     expect(() => ExactHessianSolver.create(Matrix.zeros(2, 3))).toThrow(/square/);
     expect(() => ExactHessianSolver.create(Matrix.identity(2), { damping: -1 })).toThrow(/damping/);
     expect(() => ExactHessianSolver.create(Matrix.identity(2)).solve([1])).toThrow(/length 1, expected 2/);
+    // Singular beyond the eigen fallback's size limit: a clear error suggesting damping.
+    const n = 30;
+    const rank1 = Matrix.zeros(n, n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) rank1.set(i, j, (i + 1) * (j + 1));
+    expect(() => ExactHessianSolver.create(rank1, { eigenMaxN: 10, spectrum: 'none' })).toThrow(/singular to working precision.*damping/);
   });
 });

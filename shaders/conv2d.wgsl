@@ -6,6 +6,8 @@
  *  1 grad input: dX[c, (n,iy,ix)] = W[(o,ki,kj) -> c] · G[(o,ki,kj), (n,iy,ix)] (stride holes read as 0)
  *  2 grad weight: dW[o, (c,ki,kj)] = G[o, (n,oy,ox)] · cols[(n,oy,ox), (c,ki,kj)] */
 override MODE: u32 = 0u;
+/** Grad input with stride 1: every position is on the stride grid (no division). */
+override UNIT_STRIDE: bool = false;
 
 @group(0) @binding(1) var<storage, read_write> c_out: array<f32>;
 @group(0) @binding(2) var<storage, read> a_in: array<f32>;
@@ -108,13 +110,18 @@ fn b_vec(k: u32, c: BCols) -> vec4<f32> {
     let ki = udiv(r, kw);
     let ty = c.y - vec4<i32>(i32(ki));
     let tx = c.x - vec4<i32>(i32(r - ki * kw));
-    let sh = i32(prm(13u));
-    let sw = i32(prm(14u));
-    let oy = ty / vec4<i32>(sh);
-    let ox = tx / vec4<i32>(sw);
+    var oy = ty;
+    var ox = tx;
+    if (!UNIT_STRIDE) {
+      let sh = i32(prm(13u));
+      let sw = i32(prm(14u));
+      oy = ty / vec4<i32>(sh);
+      ox = tx / vec4<i32>(sw);
+      ok = ok & (oy * sh == ty) & (ox * sw == tx);
+    }
     let ho = i32(prm(11u));
     let wo = i32(prm(12u));
-    ok = ok & (ty >= vec4<i32>(0)) & (tx >= vec4<i32>(0)) & (oy * sh == ty) & (ox * sw == tx) & (oy < vec4<i32>(ho)) & (ox < vec4<i32>(wo));
+    ok = ok & (ty >= vec4<i32>(0)) & (tx >= vec4<i32>(0)) & (oy < vec4<i32>(ho)) & (ox < vec4<i32>(wo));
     off = c.base + vec4<u32>(o * u32(ho * wo)) + vec4<u32>(oy * wo + ox);
   } else {
     // k = (n, oy, ox): pixel (oy*sh - ph + ki, ox*sw - pw + kj) of image n.

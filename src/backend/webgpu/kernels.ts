@@ -186,7 +186,20 @@ interface GemmProblem {
 function gemm(be: WebGpuBackend, g: GemmProblem, out: GpuBuffer): void {
   const { M, N, K } = g;
   if (M === 0 || N === 0) return;
-  const { wgx, wgy, bk } = be.tuning.gemm;
+  let { wgx, wgy } = be.tuning.gemm;
+  const { bk } = be.tuning.gemm;
+  // Same invocations, reshaped towards the problem: short M (few output channels) gets wide tiles and vice versa.
+  const smem = (x: number, y: number): number => 16 * (8 * y * (bk / 4 + 1) + bk * 2 * x);
+  const fits = (x: number, y: number): boolean =>
+    x <= be.limits.maxComputeWorkgroupSizeX && y <= be.limits.maxComputeWorkgroupSizeY && smem(x, y) <= be.limits.maxComputeWorkgroupStorageSize;
+  while (M <= 4 * wgy && wgy > 2 && fits(wgx * 2, wgy / 2)) {
+    wgy /= 2;
+    wgx *= 2;
+  }
+  while (N <= 4 * wgx && wgx > 2 && fits(wgx / 2, wgy * 2)) {
+    wgx /= 2;
+    wgy *= 2;
+  }
   const bm = 8 * wgy;
   const bn = 8 * wgx;
   const gx = Math.ceil(N / bn);
@@ -362,7 +375,8 @@ export function runKernel(be: WebGpuBackend, call: KernelCall, ins: GpuBuffer[],
       const c = call as KernelCall<'conv2dGradInput'>;
       gemm(be, {
         module: 'conv2d', M: ws[1], N: outShape[0] * outShape[2] * outShape[3], K: ws[0] * ws[2] * ws[3], a: ins[1], b: ins[0],
-        constants: { MODE: 1, A_K_FAST: true, B_K_FAST: false }, extra: convExtra(outShape, ws, gs, c.params),
+        constants: { MODE: 1, A_K_FAST: true, B_K_FAST: false, UNIT_STRIDE: c.params.stride[0] === 1 && c.params.stride[1] === 1 },
+        extra: convExtra(outShape, ws, gs, c.params),
       }, out);
       return;
     }

@@ -82,7 +82,10 @@ export function runTorch(opts: { python?: string; threads?: number; budgetS?: nu
   const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 });
   if (probe.error) return `${python} not runnable (${probe.error.message})`;
   if (probe.status !== 0) return `torch is not importable by ${python} (on Debian: apt-get install python3-torch)`;
-  const run = spawnSync(python, ['-c', SCRIPT, JSON.stringify(cfg)], { encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 20 });
+  // Debian's torch calls OpenBLAS (pthread build), whose thread pool torch.set_num_threads does not size.
+  const one = String(cfg.threads);
+  const env = { ...process.env, OMP_NUM_THREADS: one, OPENBLAS_NUM_THREADS: one, MKL_NUM_THREADS: one };
+  const run = spawnSync(python, ['-c', SCRIPT, JSON.stringify(cfg)], { encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 20, env });
   if (run.error) return `PyTorch script failed: ${run.error.message}`;
   if (run.status !== 0) return `PyTorch script exited with ${run.status}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`;
   const last = run.stdout.trim().split('\n').pop() ?? '';

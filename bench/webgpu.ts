@@ -1,5 +1,5 @@
 // WebGPU benchmarks in one run: iml's tiled matmul and conv2d vs tfjs-webgpu (same Dawn adapter) vs a naive WGSL matmul, and the MLP HVP/gradient time ratio.
-// Usage: npm run build && node dist/bench/webgpu.js [--sizes 256,512,1024] [--gemm WGXxWGYxBK] [--quick]
+// Usage: npm run build && node dist/bench/webgpu.js [--sizes 256,512,1024] [--gemm WGXxWGYxBK] [--power high-performance] [--quick]
 
 import Benchmark from 'benchmark';
 import { readFileSync } from 'node:fs';
@@ -111,9 +111,11 @@ async function main(): Promise<void> {
   Object.defineProperty(globalThis.navigator, 'gpu', { value: gpu, configurable: true });
 
   const tuning = gemmArg ? { gemm: { wgx: gemmArg[0], wgy: gemmArg[1], bk: gemmArg[2] } } : undefined;
-  const be: WebGpuBackend = await createWebGpuBackend(gpu, { tuning, collectGarbage: (await nodeGarbageCollector()) ?? undefined });
+  const powerPreference = (arg('power') as GPUPowerPreference | undefined) ?? undefined;
+  const be: WebGpuBackend = await createWebGpuBackend(gpu, { tuning, powerPreference, collectGarbage: (await nodeGarbageCollector()) ?? undefined });
   const tf: Tf = await import('@tensorflow/tfjs-core');
   await import('@tensorflow/tfjs-backend-webgpu');
+  tf.env().set('WEBGPU_USE_LOW_POWER_GPU', powerPreference === 'low-power');
   if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs-webgpu did not initialise');
   await tf.ready();
   const { wgx, wgy, bk } = be.tuning.gemm;

@@ -18,5 +18,7 @@ export async function webGpuSkipReason(suite: string): Promise<string | null> {
 /** A fresh backend (one per test file), or null when the suite is skipped. */
 export async function nodeBackendOrSkip(suite: string): Promise<WebGpuBackend | null> {
   if ((await webGpuSkipReason(suite)) !== null) return null;
-  return createNodeWebGpuBackend();
+  // IML_WEBGPU_POWER=high-performance picks the discrete GPU where Dawn also sees a software adapter.
+  const power = process.env.IML_WEBGPU_POWER as GPUPowerPreference | undefined;
+  return createNodeWebGpuBackend(power ? { powerPreference: power } : {});
 }

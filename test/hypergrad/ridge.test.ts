@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { add, matmul, mul, Random, randn, sub, sum, tensor, type Tensor } from '../../src/index.js';
 import { hypergradient, type LossFn } from '../../src/hypergrad/hypergradient.js';
 import { parseMethod } from '../../src/hypergrad/methods.js';
+// Registers the dense exact inverse-HVP ('exact' method).
+import '../../src/linalg/index.js';
 
 const f64 = { dtype: 'float64' as const };
 
@@ -71,6 +73,10 @@ describe('hypergradients on ridge regression against the closed form', () => {
   // ||H|| ≤ trace(H); α = 1/trace(H) makes I - αH contracting.
   const trace = p.H.reduce((s, row, i) => s + row[i], 0);
   const alpha = 1 / trace;
+
+  it('exact (dense Hessian solve) matches the closed form to 1e-6', () => {
+    expect(rel(hg('exact'), p.analytic)).toBeLessThan(1e-6);
+  });
 
   it('CG with n steps is exact on this SPD problem', () => {
     expect(rel(hg(`cg:${p.d}`), p.analytic)).toBeLessThan(1e-8);

@@ -33,5 +33,7 @@ export interface Backend {
   /** Synchronous read where the backend allows it (CPU); undefined otherwise. */
   readSync?(buffer: DeviceBuffer): TypedArray;
   run(call: KernelCall, inputs: DeviceBuffer[], output: DeviceBuffer): void;
+  /** Bytes allocated so far (cumulative), where the backend counts them; used for memory reports. */
+  allocatedBytes?(): number;
   sync(): Promise<void>;
 }

@@ -2,8 +2,8 @@
 
 import type { Recipe } from '../iml/recipes.js';
 import type { RecipePlan, RecipeRunResult } from '../iml/run-recipe.js';
-import { aggregateByMethod, comparisonRows, meanStd, type RunResult } from '../report/aggregate.js';
-import { accuracyTable, tableToMarkdown, timeTable, type TableData } from '../report/markdown.js';
+import { aggregateByMethod, comparisonRows, meanStd, type ExtraColumn, type RunResult } from '../report/aggregate.js';
+import { accuracyTable, extraTable, tableToMarkdown, timeTable, type TableData } from '../report/markdown.js';
 import { writeRunFolder } from '../report/run-folder.js';
 
 /** Exact-vs-approximate columns: mean cosine and relative error over the compared meta-steps. */
@@ -30,16 +30,21 @@ export async function writeExperimentReport(
     method: r.variant === 'main' ? r.method : `${r.variant} · ${r.method}`,
     seed: r.seed, summary: r.summary, metrics: r.metrics,
   }));
-  const aggs = aggregateByMethod(runs);
+  // Thesis table 4.4: memory of the inverse-HVP approximation (here: tensor bytes it allocates).
+  const memory: ExtraColumn = { name: 'Approximation memory (MB allocated)', values: (r) => r.summary.maxApproximationBytes / 1e6, digits: 2 };
+  const aggs = aggregateByMethod(runs, { extraColumns: [memory] });
   const title = `${recipe.title}${quick ? ' [--quick]' : ''}`;
   const cmp = comparisonTable(runs);
   const htmlPath = await writeRunFolder(outDir, {
     config: { recipe: recipe.name, section: recipe.section, quick, ...plan },
     results: runs,
     title,
+    extraColumns: [memory],
     extraTables: cmp ? [cmp] : [],
   });
   const tables = [accuracyTable(aggs, 'Accuracy (mean ± std over seeds)'), timeTable(aggs, 'Time per meta-epoch (mean ± std)')];
+  const mem = extraTable(aggs, 'Memory of the approximation');
+  if (mem) tables.push(mem);
   if (cmp) tables.push(cmp);
   const markdown = `## ${title}\n\n${plan.seeds.length} seed(s), at most ${plan.config.metaEpochs} meta-epochs of ${plan.config.innerSteps} inner steps (batch ${plan.config.innerBatch})\n\n${tables.map(tableToMarkdown).join('\n\n')}\n`;
   return { markdown, htmlPath };

@@ -30,6 +30,8 @@ export interface HypergradientResult {
   valGrad: Tensor[];
   /** total excludes the time spent on requested comparisons (comparison). */
   seconds: { total: number; approximation: number; comparison: number };
+  /** Bytes of tensor storage allocated while approximating H⁻¹v (an upper bound on its extra peak memory). */
+  approximationBytes: number;
   hypergradNorm: number;
   /** Approximations against a reference inverse-HVP (e.g. the exact one) at the same point, when requested. */
   comparisons?: InverseHvpComparison[];
@@ -110,9 +112,12 @@ export function hypergradient(
   const valGrad = val.grads.slice(0, nw);
   const direct = val.grads.slice(nw);
   const op = secondOrderOperator(trainLoss, w, lam);
+  const backend = valGrad[0]?.backend;
+  const b1 = backend?.allocatedBytes?.() ?? 0;
   const t1 = performance.now();
   const ihvp = solveInverseHvp(method, op.hvp, valGrad, state);
   const t2 = performance.now();
+  const approximationBytes = (backend?.allocatedBytes?.() ?? 0) - b1;
   const mixed = op.mixed(ihvp.x);
   const hypergrad = noGrad(() => direct.map((d, i) => sub(d, mixed[i])));
   const total = (performance.now() - t0) / 1000;
@@ -121,6 +126,7 @@ export function hypergradient(
   const comparisonSeconds = (performance.now() - c0) / 1000;
   return {
     comparisons,
+    approximationBytes,
     hypergrad,
     valLoss: val.value.item(),
     trainLoss: op.value.item(),

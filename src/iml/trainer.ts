@@ -54,6 +54,8 @@ export interface MetaEpochMetrics {
   meanDecay: number;
   epochSeconds: number;
   approximationSeconds: number;
+  /** Tensor bytes allocated by the inverse-HVP approximation in this meta-epoch (largest single meta-step). */
+  approximationBytes: number;
   hvps: number;
   note: string;
   comparisons?: InverseHvpComparison[];
@@ -75,6 +77,8 @@ export interface ImlSummary {
   bestMetaEpoch: number;
   meanEpochSeconds: number;
   meanApproximationSeconds: number;
+  /** Largest tensor allocation of one inverse-HVP approximation over the run (bytes). */
+  maxApproximationBytes: number;
 }
 
 export interface ImlData {
@@ -182,7 +186,7 @@ export async function runIml(
     return batchTensors(ds, idx, true);
   };
 
-  const metaStep = (epoch: number): { norm: number; approx: number; hvps: number; note: string; comparisons?: InverseHvpComparison[]; comparisonSeconds: number } => {
+  const metaStep = (epoch: number): { norm: number; approx: number; hvps: number; note: string; comparisons?: InverseHvpComparison[]; comparisonSeconds: number; bytes: number } => {
     const tr = metaBatch(data.train);
     const va = metaBatch(data.validation);
     const trainLoss: LossFn = (ws, lam) => functionalCall(model, ws, () => {
@@ -195,7 +199,7 @@ export async function runIml(
     const r = hypergradient(trainLoss, valLoss, params.map((p) => p.value), lamRefs.map((l) => l.value), method, state, cmp);
     if (!Number.isFinite(r.hypergradNorm)) throw new ImlDivergence(epoch, step, `hypergradient norm is ${r.hypergradNorm} (${r.ihvp.note})`);
     meta!.step(r.hypergrad);
-    return { norm: r.hypergradNorm, approx: r.seconds.approximation, hvps: r.ihvp.hvps, note: r.ihvp.note, comparisons: r.comparisons, comparisonSeconds: r.seconds.comparison };
+    return { norm: r.hypergradNorm, approx: r.seconds.approximation, hvps: r.ihvp.hvps, note: r.ihvp.note, comparisons: r.comparisons, comparisonSeconds: r.seconds.comparison, bytes: r.approximationBytes };
   };
 
   const meanDecay = (): number => noGrad(() => {
@@ -221,11 +225,13 @@ export async function runIml(
       let note = '';
       let comparisons: InverseHvpComparison[] | undefined;
       let comparisonSeconds = 0;
+      let bytes = 0;
       for (let i = 0; i < config.innerSteps; i++) {
         innerStep(epoch);
         if (method.kind === 't1t2') {
           const r = metaStep(epoch);
           approx += r.approx;
+          bytes = Math.max(bytes, r.bytes);
           norm = r.norm;
           note = r.note;
         }
@@ -238,13 +244,14 @@ export async function runIml(
         note = r.note;
         comparisons = r.comparisons;
         comparisonSeconds = r.comparisonSeconds;
+        bytes = r.bytes;
       }
       // Time spent on exact comparisons is bookkeeping, not part of the method's cost.
       const epochSeconds = (performance.now() - t0) / 1000 - comparisonSeconds;
       const m: MetaEpochMetrics = {
         metaEpoch: epoch, innerStep: step,
         train: evaluate(model, data.train), validation: evaluate(model, data.validation), test: evaluate(model, data.test),
-        hypergradNorm: norm, meanDecay: meanDecay(), epochSeconds, approximationSeconds: approx, hvps, note, comparisons,
+        hypergradNorm: norm, meanDecay: meanDecay(), epochSeconds, approximationSeconds: approx, approximationBytes: bytes, hvps, note, comparisons,
       };
       metrics.push(m);
       if (metricsFile) appendFileSync(metricsFile, `${JSON.stringify(m)}\n`);
@@ -309,6 +316,7 @@ export async function runIml(
       bestMetaEpoch: best.epoch,
       meanEpochSeconds: mean(metrics.map((m) => m.epochSeconds)),
       meanApproximationSeconds: mean(metrics.map((m) => m.approximationSeconds)),
+      maxApproximationBytes: Math.max(0, ...metrics.map((m) => m.approximationBytes ?? 0)),
     },
   };
 }

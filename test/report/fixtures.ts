@@ -11,7 +11,7 @@ export function metricsFor(epochs: number, base: number, comparison?: (epoch: nu
       train: { accuracy: Math.min(1, base + 0.01 * e), loss: 1 / (e + base), count: 100 },
       validation: { accuracy: Math.min(1, base + 0.008 * e), loss: 1.2 / (e + base), count: 50 },
       test: { accuracy: Math.min(1, base + 0.007 * e), loss: 1.3 / (e + base), count: 50 },
-      hypergradNorm: 0.1 / e, meanDecay: 0.69, epochSeconds: 0.2, approximationSeconds: 0.02, hvps: 10, note: '',
+      hypergradNorm: 0.1 / e, meanDecay: 0.69, epochSeconds: 0.2, approximationSeconds: 0.02, approximationBytes: 1e6, hvps: 10, note: '',
     };
     // The compared approximation's label is filled in by run() from the run's method.
     if (comparison) m.comparisons = [{ method: '', reference: 'Exact', norm: 1, referenceNorm: 1, referenceSeconds: 0.1, referenceNote: '', ...comparison(e) }];
@@ -23,7 +23,7 @@ export function run(method: string, seed: number, s: Partial<ImlSummary>, metric
   const metrics = metricsIn.map((m) => (m.comparisons ? { ...m, comparisons: m.comparisons.map((c) => ({ ...c, method })) } : m));
   const summary: ImlSummary = {
     method, metaKnowledge: 'per-parameter', seed, metaEpochsRun: metrics.length, stoppedEarly: false, diverged: null,
-    trainMax: 0, validationMax: 0, test: 0, esTest: 0, bestMetaEpoch: 0, meanEpochSeconds: 0, meanApproximationSeconds: 0,
+    trainMax: 0, validationMax: 0, test: 0, esTest: 0, bestMetaEpoch: 0, meanEpochSeconds: 0, meanApproximationSeconds: 0, maxApproximationBytes: 0,
     ...s,
   };
   return { method, seed, summary, metrics };

@@ -58,12 +58,18 @@ const kernels: { [P in Prim]: Kernel<P> } = {
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
+  private allocated = 0;
+
+  allocatedBytes(): number {
+    return this.allocated;
+  }
 
   supports(_dtype: DType): boolean {
     return true;
   }
 
   alloc(size: number, dtype: DType): CpuBuffer {
+    this.allocated += size * (dtype === 'float32' ? 4 : 8);
     return new CpuBuffer(allocArray(dtype, size));
   }
 

@@ -19,30 +19,20 @@ export interface MetaKnowledge {
   init(rng: Random): Tensor[];
   penalty(w: readonly Tensor[], lam: readonly Tensor[]): Tensor | null;
   /**
-   * The same penalty as a function of w alone for fixed λ, with λ-only factors computed once
-   * (inner training steps do not differentiate in λ, so this saves most elementwise work).
+   * For a penalty quadratic in w: coefficients c_i (one per weight tensor, broadcastable) with
+   * ∇_w penalty = c_i ⊙ w_i at fixed λ. Inner training steps add c ⊙ w to the data-loss gradient
+   * instead of differentiating the penalty (2 elementwise passes instead of ~12). Null: no penalty.
    */
-  frozenPenalty(lam: readonly Tensor[]): (w: readonly Tensor[]) => Tensor | null;
+  decayCoefficients(lam: readonly Tensor[]): Tensor[] | null;
 }
 
-/** Σ_i sum(c_i · w_i²) for precomputed coefficient tensors c_i (broadcast against w_i). */
-function weightedSquares(coefs: readonly Tensor[], groupOf: readonly number[]): (w: readonly Tensor[]) => Tensor | null {
-  return (w) => {
-    let total: Tensor | null = null;
-    w.forEach((wi, i) => {
-      const term = sum(mul(coefs[groupOf[i]], mul(wi, wi)));
-      total = total === null ? term : add(total, term);
-    });
-    return total;
-  };
-}
-
-/** softplus(λ)² without a graph. */
-function squaredSoftplus(lam: readonly Tensor[]): Tensor[] {
-  return noGrad(() => lam.map((l) => {
+/** ∇_w Σ (s w)² = 2 s² w with s = softplus(λ): c = 2 softplus(λ)², computed without a graph. */
+function doubledSquaredSoftplus(lam: readonly Tensor[], groupOf: readonly number[]): Tensor[] {
+  const c = noGrad(() => lam.map((l) => {
     const s = softplus(l);
-    return mul(s, s);
+    return mul(mul(s, s), 2);
   }));
+  return groupOf.map((g) => c[g]);
 }
 
 export interface L2InitOptions {
@@ -68,7 +58,7 @@ export function perParameterL2(params: readonly Parameter[], opts: L2InitOptions
       });
       return total;
     },
-    frozenPenalty: (lam) => weightedSquares(squaredSoftplus(lam), params.map((_, i) => i)),
+    decayCoefficients: (lam) => doubledSquaredSoftplus(lam, params.map((_, i) => i)),
   };
 }
 
@@ -96,11 +86,11 @@ export function perLayerL2(params: readonly Parameter[], opts: L2InitOptions & {
       });
       return total;
     },
-    frozenPenalty: (lam) => weightedSquares(squaredSoftplus(lam), groupOf),
+    decayCoefficients: (lam) => doubledSquaredSoftplus(lam, groupOf),
   };
 }
 
 /** No regularisation (the baseline). */
 export function noMetaKnowledge(): MetaKnowledge {
-  return { kind: 'none', names: [], init: () => [], penalty: () => null, frozenPenalty: () => () => null };
+  return { kind: 'none', names: [], init: () => [], penalty: () => null, decayCoefficients: () => null };
 }

@@ -3,7 +3,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { valueAndGrad } from '../autodiff/transforms.js';
-import { add } from '../core/ops.js';
+import { add, mul } from '../core/ops.js';
 import { noGrad, Tensor } from '../core/tensor.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { hypergradient, type ComparisonRequest, type InverseHvpComparison, type LossFn, type MethodState } from '../hypergrad/hypergradient.js';
@@ -149,12 +149,12 @@ export async function runIml(
     }
   }
 
-  // The inner loss only needs λ through fixed coefficients; rebuild them when λ changes.
-  let frozen: { lam: Tensor[]; fn: (w: readonly Tensor[]) => Tensor | null } | null = null;
-  const frozenPenalty = (): ((w: readonly Tensor[]) => Tensor | null) => {
+  // Inner steps need λ only through the penalty's gradient c ⊙ w; rebuild c when λ changes.
+  let decay: { lam: Tensor[]; coefs: Tensor[] | null } | null = null;
+  const decayCoefficients = (): Tensor[] | null => {
     const lam = lamRefs.map((l) => l.value);
-    if (frozen === null || frozen.lam.some((l, i) => l !== lam[i])) frozen = { lam, fn: metaKnowledge.frozenPenalty(lam) };
-    return frozen.fn;
+    if (decay === null || decay.lam.some((l, i) => l !== lam[i])) decay = { lam, coefs: metaKnowledge.decayCoefficients(lam) };
+    return decay.coefs;
   };
 
   let order = resumedOrder?.order ?? rng.permutation(data.train.count);
@@ -167,17 +167,15 @@ export async function runIml(
     const idx = order.subarray(cursor, Math.min(order.length, cursor + config.innerBatch));
     cursor += config.innerBatch;
     const { x, t } = batchTensors(data.train, idx, true);
-    const penalty = frozenPenalty();
-    const loss = (ws: Tensor[]): Tensor => functionalCall(model, ws, () => {
-      const ce = crossEntropy(model.forward(x, { training: true }), t);
-      const pen = penalty(ws);
-      return pen ? add(ce, pen) : ce;
-    });
-    const { value, grads } = valueAndGrad(loss)(params.map((p) => p.value));
+    const loss = (ws: Tensor[]): Tensor => functionalCall(model, ws, () => crossEntropy(model.forward(x, { training: true }), t));
+    const w = params.map((p) => p.value);
+    const { value, grads } = valueAndGrad(loss)(w);
     step++;
     const v = value.item();
     if (!Number.isFinite(v)) throw new ImlDivergence(epoch, step, `training loss is ${v}`);
-    inner.step(grads);
+    // ∇(data loss + penalty) = ∇ data loss + c ⊙ w for the quadratic L2 penalties.
+    const coefs = decayCoefficients();
+    inner.step(coefs ? noGrad(() => grads.map((g, i) => add(g, mul(coefs[i], w[i])))) : grads);
   };
 
   const metaBatch = (ds: ImageDataset): { x: Tensor; t: Tensor } => {

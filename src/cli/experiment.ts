@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { initGemm } from '../backend/cpu/wasm-gemm.js';
 import { METHOD_HELP } from '../hypergrad/methods.js';
 import { getRecipe, RECIPES } from '../iml/recipes.js';
-import { runRecipe, type RecipeRunResult } from '../iml/run-recipe.js';
+import { loadRuns } from '../iml/load-runs.js';
+import { planRecipe, runRecipe, type RecipeRunResult } from '../iml/run-recipe.js';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeExperimentReport } from './experiment-report.js';
 
 function list(v: string): string[] {
@@ -80,9 +82,32 @@ export function registerExperiments(program: Command): void {
     .action((name: string, flags: ExperimentFlags) => runExperiment(name, flags));
 
   program
+    .command('report')
+    .description('rebuild the tables, plots and HTML report of a run folder from its finished runs')
+    .argument('<dir>', 'run folder written by iml experiment')
+    .action(async (dir: string) => {
+      const cfg = readConfig(dir);
+      const recipe = getRecipe(cfg.recipe);
+      const results = loadRuns(dir);
+      if (results.length === 0) throw new Error(`${dir}: no finished runs (no */*/seed-*/summary.json)`);
+      const seeds = [...new Set(results.map((r) => r.seed))];
+      const report = await writeExperimentReport(dir, recipe, { ...planRecipe(recipe, { quick: cfg.quick }), seeds }, results, cfg.quick);
+      console.log(`${report.markdown}
+report: ${report.htmlPath}`);
+    });
+
+  program
     .command('compare')
     .description('short IML comparison on MNIST with per-layer L2: baseline vs Neumann(3) vs CG(3) vs identity')
     .option('--out <dir>', 'run folder')
     .option('--no-progress', 'no progress bars')
     .action((flags: ExperimentFlags) => runExperiment('compare', flags));
+}
+
+function readConfig(dir: string): { recipe: string; quick: boolean } {
+  const path = join(dir, 'config.json');
+  if (!existsSync(path)) throw new Error(`${path}: missing; is ${dir} a run folder written by iml experiment?`);
+  const cfg = JSON.parse(readFileSync(path, 'utf8')) as { recipe?: unknown; quick?: unknown };
+  if (typeof cfg.recipe !== 'string') throw new Error(`${path}: no recipe name`);
+  return { recipe: cfg.recipe, quick: cfg.quick === true };
 }

@@ -419,7 +419,7 @@ export class LDLT {
     readonly inertia: Inertia,
   ) {}
 
-  /** Factors A (lower triangle read). blockSize: panel width of the blocked algorithm (default 96). */
+  /** Factors A (lower triangle read). blockSize: panel width of the blocked algorithm (default 96, 192 for n > 3000). */
   static factor(a: Matrix, opts: FactorOptions & { blockSize?: number } = {}): LDLT {
     const n = requireSquare('ldlt', a);
     const w = linalgWasm();
@@ -427,7 +427,8 @@ export class LDLT {
     w.symmetrize(n, f.ptr, n, 1); // the algorithm reads the upper triangle (column-major lower)
     const anorm = withScratch([n], (s) => w.norm1(n, f.ptr, n, s.ptr));
     const ipiv = new WasmArray<Int32Array>(n, 'i32');
-    const nb = Math.max(2, Math.min(opts.blockSize ?? 96, Math.max(2, n)));
+    // Wider panels pay off for large n (a longer GEMM update K), narrower ones keep the level-2 panel work small.
+    const nb = Math.max(2, Math.min(opts.blockSize ?? (n > 3000 ? 192 : 96), Math.max(2, n)));
     const info = withScratch([n * nb], (work) => w.ldlt(n, f.ptr, n, ipiv.ptr, work.ptr, nb));
     const inertia = withScratch([2], (out) => {
       w.ldltInertia(n, f.ptr, n, ipiv.ptr, out.ptr);

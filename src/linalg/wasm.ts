@@ -1,5 +1,6 @@
 // Loads the float64 linear-algebra Wasm module (assembly/linalg.ts, embedded as base64: the same bytes in Node and browsers) and manages its memory.
 
+import { decodeBase64 } from '../util/base64.js';
 import { linalgWasmBase64 } from '../generated/linalg.wasm.js';
 
 /** Raw exports of assembly/linalg.ts. Pointers are byte offsets into `memory` (unsigned; JS sees them as numbers). */
@@ -29,32 +30,6 @@ export interface LinalgExports {
   eigh(n: number, a: number, lda: number, w: number, work: number, vectors: number): number;
 }
 
-/** Decodes standard base64 without Node APIs (atob where available, a table decoder otherwise). */
-function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
-  if (typeof atob === 'function') {
-    const bin = atob(b64);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  }
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  const lut = new Uint8Array(128);
-  for (let i = 0; i < alphabet.length; i++) lut[alphabet.charCodeAt(i)] = i;
-  const clean = b64.replace(/[^A-Za-z0-9+/]/g, '');
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let o = 0;
-  for (let i = 0; i < clean.length; i += 4) {
-    const n =
-      (lut[clean.charCodeAt(i)]! << 18) |
-      (lut[clean.charCodeAt(i + 1)]! << 12) |
-      ((i + 2 < clean.length ? lut[clean.charCodeAt(i + 2)]! : 0) << 6) |
-      (i + 3 < clean.length ? lut[clean.charCodeAt(i + 3)]! : 0);
-    if (o < out.length) out[o++] = (n >> 16) & 255;
-    if (o < out.length) out[o++] = (n >> 8) & 255;
-    if (o < out.length) out[o++] = n & 255;
-  }
-  return out;
-}
 
 let exportsCache: LinalgExports | null = null;
 let initPromise: Promise<void> | null = null;

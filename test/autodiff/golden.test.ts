@@ -1,66 +1,13 @@
 // The engine's gradients, HVP and mixed second derivative match PyTorch float64 reference values.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { flat, goldenProblem, loadGolden } from '../fixtures/golden.js';
 import { cgInverseHvp, identityInverseHvp, neumannInverseHvp } from '../../src/hypergrad/inverse-hvp.js';
 import {
-  add, neg, secondOrderOperator, crossEntropy, hvpAndMixed, innerProduct, matmul, mul, oneHot, softplus, sum, tanh, tensor, valueAndGrad, type Tensor,
+  neg, secondOrderOperator, hvpAndMixed, innerProduct, valueAndGrad, type Tensor,
 } from '../../src/index.js';
 
-interface Golden {
-  sizes: [number, number, number, number];
-  weights: number[][];
-  lambdas: number[][];
-  x_train: number[][];
-  y_train: number[];
-  x_val: number[][];
-  y_val: number[];
-  v: number[];
-  grad_train: number[];
-  grad_val: number[];
-  hvp: number[];
-  mixed: number[];
-  ihvp: Record<string, number[]>;
-  hypergrad: Record<string, number[]>;
-}
-
-const opts = { dtype: 'float64' as const };
-
-function load(name: string): Golden {
-  return JSON.parse(readFileSync(new URL(`../fixtures/golden/${name}`, import.meta.url), 'utf8')) as Golden;
-}
-
-function setup(g: Golden) {
-  const [inputs, hidden, classes] = g.sizes;
-  const shapes = [[hidden, inputs], [hidden], [classes, hidden], [classes]];
-  const w = g.weights.map((a, i) => tensor(a, shapes[i], opts));
-  const lam = g.lambdas.map((a, i) => tensor(a, shapes[i], opts));
-  const data = (x: number[][], y: number[]) => ({ x: tensor(x.flat(), [x.length, inputs], opts), t: oneHot(y, classes, opts) });
-  const train = data(g.x_train, g.y_train);
-  const val = data(g.x_val, g.y_val);
-  const logits = ([w1, b1, w2, b2]: Tensor[], x: Tensor): Tensor =>
-    add(matmul(tanh(add(matmul(x, w1, { transB: true }), b1)), w2, { transB: true }), b2);
-  const trainLoss = (ws: Tensor[], ls: Tensor[]): Tensor => {
-    let loss = crossEntropy(logits(ws, train.x), train.t);
-    ws.forEach((wi, i) => {
-      const r = mul(softplus(ls[i]), wi);
-      loss = add(loss, sum(mul(r, r)));
-    });
-    return loss;
-  };
-  const valLoss = (ws: Tensor[]): Tensor => crossEntropy(logits(ws, val.x), val.t);
-  const split = (flat: number[]): Tensor[] => {
-    let o = 0;
-    return shapes.map((s) => {
-      const n = s.reduce((a, b) => a * b, 1);
-      const t = tensor(flat.slice(o, o + n), s, opts);
-      o += n;
-      return t;
-    });
-  };
-  return { w, lam, trainLoss, valLoss, split };
-}
-
-const flat = (ts: Tensor[]): number[] => ts.flatMap((t) => t.toArray());
+const load = loadGolden;
+const setup = goldenProblem;
 
 function relErr(got: number[], want: number[]): number {
   let num = 0;

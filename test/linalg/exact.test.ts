@@ -1,8 +1,8 @@
 // Exact Hessians and exact H⁻¹v: PyTorch golden fixtures, a plain-TS Gaussian-elimination reference, method policy, Neumann/CG convergence.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { flat, goldenProblem, loadGolden } from '../fixtures/golden.js';
 import { secondOrderOperator } from '../../src/autodiff/transforms.js';
-import { add, crossEntropy, matmul, mul, neg, oneHot, softplus, sum, tanh, tensor, type Tensor } from '../../src/index.js';
+import { neg, type Tensor } from '../../src/index.js';
 import { solveInverseHvp } from '../../src/hypergrad/hypergradient.js';
 import { cgInverseHvp, neumannInverseHvp } from '../../src/hypergrad/inverse-hvp.js';
 import { vaxpy } from '../../src/hypergrad/vector-list.js';
@@ -12,57 +12,8 @@ import {
 } from '../../src/linalg/index.js';
 import { gaussSolve, randomMatrix, randomSpd, refMatvec, relErr, relResidual } from './helpers.js';
 
-interface Golden {
-  sizes: [number, number, number, number];
-  weights: number[][];
-  lambdas: number[][];
-  x_train: number[][];
-  y_train: number[];
-  x_val: number[][];
-  y_val: number[];
-  grad_val: number[];
-  hessian_eigs: number[];
-  ihvp: Record<string, number[]>;
-  hypergrad: Record<string, number[]>;
-}
-
-const opts = { dtype: 'float64' as const };
-
-function load(name: string): Golden {
-  return JSON.parse(readFileSync(new URL(`../fixtures/golden/${name}`, import.meta.url), 'utf8')) as Golden;
-}
-
-/** The fixture's problem, as in test/autodiff/golden.test.ts. */
-function setup(g: Golden) {
-  const [inputs, hidden, classes] = g.sizes;
-  const shapes = [[hidden, inputs], [hidden], [classes, hidden], [classes]];
-  const w = g.weights.map((a, i) => tensor(a, shapes[i], opts));
-  const lam = g.lambdas.map((a, i) => tensor(a, shapes[i], opts));
-  const data = (x: number[][], y: number[]) => ({ x: tensor(x.flat(), [x.length, inputs], opts), t: oneHot(y, classes, opts) });
-  const train = data(g.x_train, g.y_train);
-  const logits = ([w1, b1, w2, b2]: Tensor[], x: Tensor): Tensor =>
-    add(matmul(tanh(add(matmul(x, w1!, { transB: true }), b1!)), w2!, { transB: true }), b2!);
-  const trainLoss = (ws: Tensor[], ls: Tensor[]): Tensor => {
-    let loss = crossEntropy(logits(ws, train.x), train.t);
-    ws.forEach((wi, i) => {
-      const r = mul(softplus(ls[i]!), wi);
-      loss = add(loss, sum(mul(r, r)));
-    });
-    return loss;
-  };
-  const split = (flat: ArrayLike<number>): Tensor[] => {
-    let o = 0;
-    return shapes.map((s) => {
-      const n = s.reduce((a, b) => a * b, 1);
-      const t = tensor(Array.from(flat).slice(o, o + n), s, opts);
-      o += n;
-      return t;
-    });
-  };
-  return { w, lam, trainLoss, split, f: (ws: Tensor[]) => trainLoss(ws, lam) };
-}
-
-const flat = (ts: Tensor[]): number[] => ts.flatMap((t) => t.toArray());
+const load = loadGolden;
+const setup = goldenProblem;
 
 describe.each(['mlp-tanh-seed1.json', 'mlp-tanh-seed2.json'])('exact curvature vs PyTorch float64 (%s)', (file) => {
   const g = load(file);

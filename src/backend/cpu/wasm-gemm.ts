@@ -1,4 +1,5 @@
 // Float32 matrix multiply for the CPU backend, running the AssemblyScript Wasm SIMD kernel (assembly/gemm.ts), optionally on worker threads in Node.
+import { decodeBase64 } from '../../util/base64.js';
 import { gemmWasmBase64 } from '../../generated/gemm.wasm.js';
 import { gemmRelaxedWasmBase64 } from '../../generated/gemm-relaxed.wasm.js';
 import { gemmMtWasmBase64 } from '../../generated/gemm-mt.wasm.js';
@@ -22,32 +23,6 @@ interface GemmExports {
   ): void;
 }
 
-/** Decodes standard base64 (atob where available, a small table decoder otherwise). */
-function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
-  if (typeof atob === 'function') {
-    const bin = atob(b64);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  }
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  const lut = new Uint8Array(128);
-  for (let i = 0; i < alphabet.length; i++) lut[alphabet.charCodeAt(i)] = i;
-  const clean = b64.replace(/[^A-Za-z0-9+/]/g, '');
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let o = 0;
-  for (let i = 0; i < clean.length; i += 4) {
-    const n =
-      (lut[clean.charCodeAt(i)]! << 18) |
-      (lut[clean.charCodeAt(i + 1)]! << 12) |
-      ((i + 2 < clean.length ? lut[clean.charCodeAt(i + 2)]! : 0) << 6) |
-      (i + 3 < clean.length ? lut[clean.charCodeAt(i + 3)]! : 0);
-    if (o < out.length) out[o++] = (n >> 16) & 255;
-    if (o < out.length) out[o++] = (n >> 8) & 255;
-    if (o < out.length) out[o++] = n & 255;
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------
 // Variant selection: every module comes in a plain-SIMD build and a relaxed-SIMD build (fused

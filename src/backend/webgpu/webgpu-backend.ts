@@ -136,7 +136,6 @@ export class WebGpuBackend implements Backend {
   private arena: GPUBuffer;
   private arenaHost: Uint8Array;
   private arenaUsed = 0;
-  private readonly destroyAfterSubmit: GPUBuffer[] = [];
   private live = 0;
   private liveCount = 0;
   private peakLive = 0;
@@ -407,7 +406,6 @@ export class WebGpuBackend implements Backend {
     this.encoder = null;
     this.arenaUsed = 0;
     this.pendingDispatches = 0;
-    for (const b of this.destroyAfterSubmit.splice(0)) b.destroy();
   }
 
   private pipeline(module: ModuleName, entry: string, constants: Record<string, number | boolean>): { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout } {

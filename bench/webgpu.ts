@@ -1,5 +1,5 @@
 // WebGPU benchmarks in one run: iml's tiled matmul and conv2d vs tfjs-webgpu (same Dawn adapter) vs a naive WGSL matmul, and the MLP HVP/gradient time ratio.
-// Usage: npm run build && node dist/bench/webgpu.js [--sizes 256,512,1024] [--gemm WGXxWGYxBK] [--power high-performance] [--quick]
+// Usage: npm run build && node dist/bench/webgpu.js [--sizes 256,512,1024] [--only matmul,conv,mlp] [--gemm WGXxWGYxBK] [--power high-performance] [--quick]
 
 import Benchmark from 'benchmark';
 import { readFileSync } from 'node:fs';
@@ -26,6 +26,7 @@ function arg(name: string): string | undefined {
 const quick = process.argv.includes('--quick');
 const sizes = (arg('sizes') ?? '256,512,1024').split(',').map(Number);
 const gemmArg = arg('gemm')?.split('x').map(Number);
+const only = new Set((arg('only') ?? 'matmul,conv,mlp').split(','));
 
 /** Mean seconds per call of an async op, measured by benchmark.js (deferred). */
 function measure(name: string, op: () => Promise<void>, minSamples = quick ? 3 : 5, maxTime = quick ? 0.5 : 1.5): Promise<number> {
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
   const gf = (flop: number, s: number): string => (flop / s / 1e9).toFixed(2);
   const x = (a: number, b: number): string => `${(b / a).toFixed(2)}x`;
 
-  for (const n of sizes) {
+  for (const n of only.has('matmul') ? sizes : []) {
     const a = randn([n, n], rng, 1, { backend: be });
     const b = randn([n, n], rng, 1, { backend: be });
     const ta = tf.randomNormal([n, n]);
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
     { n: 32, c: 16, h: 32, o: 32, k: 3 },
     { n: 8, c: 64, h: 16, o: 64, k: 3 },
   ];
-  for (const s of convs) {
+  for (const s of only.has('conv') ? convs : []) {
     const xi = randn([s.n, s.c, s.h, s.h], rng, 1, { backend: be });
     const wi = randn([s.o, s.c, s.k, s.k], rng, 0.1, { backend: be });
     const xt = tf.randomNormal([s.n, s.h, s.h, s.c]); // tfjs' native NHWC layout
@@ -176,6 +177,13 @@ async function main(): Promise<void> {
   }
 
   // MLP 784-784-10, batch 128: gradient vs Hessian-vector product (reverse over reverse) on WebGPU.
+  if (only.has('mlp')) await mlpRows(be, rng, rows, rounds);
+  printTable(rows);
+  be.dispose();
+  process.exit(0);
+}
+
+async function mlpRows(be: WebGpuBackend, rng: Random, rows: string[][], rounds: number): Promise<void> {
   const opts = { backend: be };
   const ws = [randn([784, 784], rng, 0.03, opts), randn([784], rng, 0.03, opts), randn([10, 784], rng, 0.03, opts), randn([10], rng, 0.03, opts)];
   const vs = ws.map((w) => randn(w.shape, rng, 1, opts));
@@ -213,14 +221,15 @@ async function main(): Promise<void> {
   rows.push(['MLP 784-784-10 b128: HVP / gradient (best times)', 'ratio', (t.hvp / t.grad).toFixed(2), '-', '-', '-', '-']);
   rows.push([`MLP 784-784-10 b128: HVP / gradient (median of ${ratios.length} pairs)`, 'ratio', medianRatio.toFixed(2), '-', '-', '-', '-']);
 
+}
+
+function printTable(rows: string[][]): void {
   const head = ['benchmark', 'unit', 'iml WebGPU', 'tfjs-webgpu', 'naive WGSL', 'iml/tfjs', 'iml/naive'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]): string => `| ${r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   console.log(line(head));
   console.log(`|${widths.map((w, i) => (i < 2 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   for (const r of rows) console.log(line(r));
-  be.dispose();
-  process.exit(0);
 }
 
 main().catch((e) => {

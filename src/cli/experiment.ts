@@ -31,6 +31,7 @@ interface ExperimentFlags {
   seeds?: number[];
   out?: string;
   resume?: boolean;
+  metaEpochs?: number;
   progress: boolean;
 }
 
@@ -43,7 +44,7 @@ async function runExperiment(name: string, flags: ExperimentFlags): Promise<void
   const bar = flags.progress ? new cliProgress.SingleBar({ format: '{run} [{bar}] {value}/{total} meta-epochs | val acc {val} | {duration_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   let current = '';
   const { results, plan } = await runRecipe(recipe, {
-    quick: flags.quick ?? false, outDir, dataset: flags.dataset, dataDir: flags.dataDir, methods: flags.methods, seeds: flags.seeds, resume: flags.resume,
+    quick: flags.quick ?? false, outDir, dataset: flags.dataset, dataDir: flags.dataDir, methods: flags.methods, seeds: flags.seeds, resume: flags.resume, metaEpochs: flags.metaEpochs,
     onEpoch: (run, m, total) => {
       const key = `${run.variant === 'main' ? '' : `${run.variant} `}${run.method} seed ${run.seed}`;
       if (key !== current) {
@@ -78,6 +79,11 @@ export function registerExperiments(program: Command): void {
     .option('--seeds <list>', 'comma-separated seeds (default 0,1,2)', seedList)
     .option('--out <dir>', 'run folder (default runs/<recipe>-<time>)')
     .option('--resume', 'continue runs from their checkpoints in --out')
+    .option('--meta-epochs <n>', 'cap on meta-epochs (overrides the recipe; reported in config.json)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`--meta-epochs must be a positive integer, got '${v}'`);
+      return n;
+    })
     .option('--no-progress', 'no progress bars')
     .action((name: string, flags: ExperimentFlags) => runExperiment(name, flags));
 

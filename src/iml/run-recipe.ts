@@ -22,6 +22,8 @@ export interface RecipeRunOptions {
   methods?: string[];
   seeds?: number[];
   resume?: boolean;
+  /** Overrides the recipe's meta-epoch budget. */
+  metaEpochs?: number;
   /** Called with a line of progress (method, seed, meta-epoch). */
   onEpoch?: (run: { variant: string; method: string; seed: number }, m: MetaEpochMetrics, total: number) => void;
   onRunDone?: (r: RecipeRunResult) => void;
@@ -44,9 +46,9 @@ export interface RecipePlan {
 }
 
 /** Resolves the protocol that will run: recipe defaults, the --quick preset, then explicit overrides. */
-export function planRecipe(recipe: Recipe, opts: Pick<RecipeRunOptions, 'quick' | 'methods' | 'seeds' | 'dataset'>): RecipePlan {
+export function planRecipe(recipe: Recipe, opts: Pick<RecipeRunOptions, 'quick' | 'methods' | 'seeds' | 'dataset' | 'metaEpochs'>): RecipePlan {
   const { methods: qm, seeds: qs, ...quickConfig } = recipe.quick;
-  const config = { ...recipe.config, ...(opts.quick ? quickConfig : {}) };
+  const config = { ...recipe.config, ...(opts.quick ? quickConfig : {}), ...(opts.metaEpochs ? { metaEpochs: opts.metaEpochs } : {}) };
   const methods = opts.methods ?? (opts.quick && qm ? qm : recipe.methods);
   methods.forEach(parseMethod); // validate early, before any training
   return {

@@ -3,7 +3,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { valueAndGrad } from '../autodiff/transforms.js';
-import { add, mul } from '../core/ops.js';
+import { add } from '../core/ops.js';
 import { noGrad, Tensor } from '../core/tensor.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { hypergradient, type ComparisonRequest, type InverseHvpComparison, type LossFn, type MethodState } from '../hypergrad/hypergradient.js';
@@ -168,14 +168,14 @@ export async function runIml(
     cursor += config.innerBatch;
     const { x, t } = batchTensors(data.train, idx, true);
     const loss = (ws: Tensor[]): Tensor => functionalCall(model, ws, () => crossEntropy(model.forward(x, { training: true }), t));
-    const w = params.map((p) => p.value);
-    const { value, grads } = valueAndGrad(loss)(w);
+    const { value, grads } = valueAndGrad(loss)(params.map((p) => p.value));
     step++;
     const v = value.item();
     if (!Number.isFinite(v)) throw new ImlDivergence(epoch, step, `training loss is ${v}`);
-    // ∇(data loss + penalty) = ∇ data loss + c ⊙ w for the quadratic L2 penalties.
-    const coefs = decayCoefficients();
-    inner.step(coefs ? noGrad(() => grads.map((g, i) => add(g, mul(coefs[i], w[i])))) : grads);
+    // ∇(data loss + penalty) = ∇ data loss + c ⊙ w for the quadratic L2 penalties: Adam adds c ⊙ w
+    // to the gradient inside its update, like weight decay.
+    inner.elementwiseDecay = decayCoefficients();
+    inner.step(grads);
   };
 
   const metaBatch = (ds: ImageDataset): { x: Tensor; t: Tensor } => {

@@ -25,6 +25,13 @@ export class Adam extends Optimizer {
   /** The construction-time settings with defaults filled in (options.lr is the initial lr; `lr` is live). */
   readonly options: Readonly<{ lr: number; betas: readonly [number, number]; eps: number; weightDecay: number; amsgrad: boolean }>;
 
+  /**
+   * Optional per-parameter elementwise L2 coefficients d_i (same shape as the parameter, or a scalar
+   * tensor), added to the gradient as d_i ⊙ p_i like weight_decay: the gradient of Σ ½ d ⊙ p².
+   * Implicit meta-learning sets it from the hyperparameters λ; it is not part of the state dict.
+   */
+  elementwiseDecay: readonly (Tensor | null)[] | null = null;
+
   constructor(params: readonly ParamRef[], options: AdamOptions = {}) {
     super(params, options.lr ?? 1e-3);
     const betas = options.betas ?? [0.9, 0.999];
@@ -61,18 +68,20 @@ export class Adam extends Optimizer {
   //   v̂ ← max(v̂, v) and use v̂ below                  (AMSGrad only)
   //   bc1 = 1 − β1^t,  bc2 = 1 − β2^t
   //   p ← p − (γ / bc1) m / (√v / √bc2 + ε)         (computed as p + ((−γ/bc1) m) / denom, like addcdiv)
-  protected update(param: Tensor, grad: Tensor, buffers: Buffers | undefined, step: number): { value: Tensor; buffers: Buffers } {
+  protected update(param: Tensor, grad: Tensor, buffers: Buffers | undefined, step: number, index: number): { value: Tensor; buffers: Buffers } {
     const { betas, eps, weightDecay, amsgrad } = this.options;
     const [beta1, beta2] = betas;
-    if (!amsgrad && fusedAdamApplies(param, grad)) {
+    const decay = this.elementwiseDecay?.[index] ?? undefined;
+    if (!amsgrad && fusedAdamApplies(param, grad, ...(decay ? [decay] : []))) {
       const bc1f = 1 - beta1 ** step;
       const bc2f = 1 - beta2 ** step;
       const r = fusedAdamStep(param, grad, buffers?.exp_avg, buffers?.exp_avg_sq, {
         weightDecay, lerpWeight: 1 - beta1, beta2, oneMinusBeta2: 1 - beta2, sqrtBc2: Math.sqrt(bc2f), eps, negStepSize: -(this.lr / bc1f),
-      });
+      }, decay);
       return { value: r.value, buffers: { exp_avg: r.m, exp_avg_sq: r.v } };
     }
-    const g = weightDecay !== 0 ? add(grad, mul(param, weightDecay)) : grad;
+    const g0 = weightDecay !== 0 ? add(grad, mul(param, weightDecay)) : grad;
+    const g = decay ? add(g0, mul(decay, param)) : g0;
     const m0 = buffers?.exp_avg ?? zerosLike(param);
     const v0 = buffers?.exp_avg_sq ?? zerosLike(param);
     const m = lerp(m0, g, 1 - beta1);

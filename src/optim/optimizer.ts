@@ -145,7 +145,7 @@ export abstract class Optimizer {
    * new parameter value and its new buffers (tensors are values: never mutate the old ones). Runs under noGrad.
    * `step` is 1-based.
    */
-  protected abstract update(param: Tensor, grad: Tensor, buffers: Buffers | undefined, step: number): { value: Tensor; buffers: Buffers };
+  protected abstract update(param: Tensor, grad: Tensor, buffers: Buffers | undefined, step: number, index: number): { value: Tensor; buffers: Buffers };
 
   /**
    * Applies one update with `grads[i]` the gradient for `params[i]`. Everything is validated before any
@@ -180,7 +180,8 @@ export abstract class Optimizer {
         throw new Error(`${where}: gradient for parameter '${p.name}' is ${g.dtype}, the parameter is ${v.dtype}`);
       }
       if (this.checkFinite && g.backend.readSync) {
-        const data = g.dataSync();
+        // CPU storage is read in place (no copy); other synchronous backends through readSync.
+        const data = g.backend.name === 'cpu' ? (g.buffer as unknown as { data: Float32Array | Float64Array }).data : g.dataSync();
         const bad = firstNonFinite(data);
         if (bad >= 0) {
           throw new Error(
@@ -190,7 +191,7 @@ export abstract class Optimizer {
       }
     });
     const results = noGrad(() =>
-      this.params.map((p, i) => this.update(p.value, grads[i], this.state.get(p.name), stepNo)),
+      this.params.map((p, i) => this.update(p.value, grads[i], this.state.get(p.name), stepNo, i)),
     );
     this.params.forEach((p, i) => {
       p.value = results[i].value;

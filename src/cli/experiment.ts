@@ -97,7 +97,7 @@ export function registerExperiments(program: Command): void {
       const results = loadRuns(dir);
       if (results.length === 0) throw new Error(`${dir}: no finished runs (no */*/seed-*/summary.json)`);
       const seeds = [...new Set(results.map((r) => r.seed))];
-      const report = await writeExperimentReport(dir, recipe, { ...planRecipe(recipe, { quick: cfg.quick }), seeds }, results, cfg.quick);
+      const report = await writeExperimentReport(dir, recipe, { ...planRecipe(recipe, { quick: cfg.quick, metaEpochs: cfg.metaEpochs }), seeds }, results, cfg.quick);
       console.log(`${report.markdown}
 report: ${report.htmlPath}`);
     });
@@ -110,10 +110,11 @@ report: ${report.htmlPath}`);
     .action((flags: ExperimentFlags) => runExperiment('compare', flags));
 }
 
-function readConfig(dir: string): { recipe: string; quick: boolean } {
+function readConfig(dir: string): { recipe: string; quick: boolean; metaEpochs?: number } {
   const path = join(dir, 'config.json');
   if (!existsSync(path)) throw new Error(`${path}: missing; is ${dir} a run folder written by iml experiment?`);
-  const cfg = JSON.parse(readFileSync(path, 'utf8')) as { recipe?: unknown; quick?: unknown };
+  const cfg = JSON.parse(readFileSync(path, 'utf8')) as { recipe?: unknown; quick?: unknown; config?: { metaEpochs?: unknown } };
   if (typeof cfg.recipe !== 'string') throw new Error(`${path}: no recipe name`);
-  return { recipe: cfg.recipe, quick: cfg.quick === true };
+  const metaEpochs = typeof cfg.config?.metaEpochs === 'number' ? cfg.config.metaEpochs : undefined;
+  return { recipe: cfg.recipe, quick: cfg.quick === true, metaEpochs };
 }

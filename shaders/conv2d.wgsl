@@ -139,15 +139,21 @@ fn b_vec(k: u32, c: BCols) -> vec4<f32> {
   return select(vec4<f32>(), vec4<f32>(b_in[idx.x], b_in[idx.y], b_in[idx.z], b_in[idx.w]), ok);
 }
 
-fn store_c(row: u32, col: u32, split: u32, v: f32) {
-  let total = prm(0u) * prm(1u);
-  if (MODE == 2u) {
-    c_out[split * total + row * prm(1u) + col] = v;
-    return;
-  }
-  // NCHW output: col = (n, spatial), row = channel.
-  var hw: u32;
-  if (MODE == 0u) { hw = prm(11u) * prm(12u); } else { hw = prm(6u) * prm(7u); }
+/** Output offsets: grad weight is row-major [O, C*kh*kw]; forward and grad input are NCHW with row = channel, col = (n, pixel). */
+fn c_row(row: u32) -> u32 {
+  if (MODE == 2u) { return row * prm(1u); }
+  return row * out_hw();
+}
+
+fn c_col(col: u32) -> u32 {
+  if (MODE == 2u) { return col; }
+  let hw = out_hw();
   let n = udiv(col, hw);
-  c_out[split * total + (n * prm(0u) + row) * hw + (col - n * hw)] = v;
+  return n * prm(0u) * hw + (col - n * hw);
+}
+
+/** Pixels per output channel plane: Ho*Wo (forward) or H*W (grad input). */
+fn out_hw() -> u32 {
+  if (MODE == 0u) { return prm(11u) * prm(12u); }
+  return prm(6u) * prm(7u);
 }

@@ -2,7 +2,8 @@
 
 // The including family (matmul.wgsl, conv2d.wgsl) defines a_at(row, k) for in-range indices, a struct BCols with
 // b_cols(col) (what four consecutive columns col..col+3 of B need, computed once per invocation) and b_vec(k, cols)
-// (B[k, col..col+3], zeros past column N), and store_c(row, col, split, value).
+// (B[k, col..col+3], zeros past column N), the output binding c_out, and c_row(row) + c_col(col): the element
+// offset of C[row, col] in c_out (split s of a split-K product writes slab s, at s * M * N).
 // Parameter block: 0 M, 1 N, 2 K, 3 K-chunk per split (grid z), family slots from 4.
 //
 // Invocation (x, y) of a WGX x WGY workgroup owns rows row0 + 8y .. 8y+7 and columns col0 + 8x .. 8x+7 of C;
@@ -98,12 +99,16 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     workgroupBarrier();
   }
+  // Column offsets once per invocation (they may need divisions), then 64 stores.
+  var col_off: array<u32, 8>;
+  for (var j = 0u; j < 8u; j++) { col_off[j] = c_col(min(col0 + 8u * tx + j, N - 1u)); }
+  let slab = wid.z * M * N;
   for (var i = 0u; i < 8u; i++) {
     let r = row0 + 8u * ty + i;
     if (r < M) {
+      let base = slab + c_row(r);
       for (var j = 0u; j < 8u; j++) {
-        let c = col0 + 8u * tx + j;
-        if (c < N) { store_c(r, c, wid.z, acc[2u * i + j / 4u][j % 4u]); }
+        if (col0 + 8u * tx + j < N) { c_out[base + col_off[j]] = acc[2u * i + j / 4u][j % 4u]; }
       }
     }
   }

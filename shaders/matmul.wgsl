@@ -34,8 +34,11 @@ fn b_vec(k: u32, c: BCols) -> vec4<f32> {
   return select(vec4<f32>(), vec4<f32>(b_in[idx.x], b_in[idx.y], b_in[idx.z], b_in[idx.w]), c.valid);
 }
 
-/** Row-major C; split s of a split-K product writes partial slab s. */
-fn store_c(row: u32, col: u32, split: u32, v: f32) {
-  let n = prm(1u);
-  c_out[(split * prm(0u) + row) * n + col] = v;
+/** Row-major C. */
+fn c_row(row: u32) -> u32 {
+  return row * prm(1u);
+}
+
+fn c_col(col: u32) -> u32 {
+  return col;
 }

@@ -13,12 +13,14 @@ function comparisonTable(results: RunResult[]): TableData | null {
   const methods = [...new Set(rows.map((r) => r.method))];
   return {
     title: 'Inverse-HVP vs exact (mean over compared meta-steps and seeds)',
-    headers: ['Name', 'Cosine similarity', 'Relative error', 'Comparisons'],
+    headers: ['Name', 'Cosine similarity', 'Relative error', 'Comparisons', 'Diverged (non-finite)'],
     rows: methods.map((m) => {
       const rs = rows.filter((r) => r.method === m);
       const c = meanStd(rs.map((r) => r.cosine));
       const e = meanStd(rs.map((r) => r.relError));
-      return [m, `${c.mean.toFixed(3)}±${c.std.toFixed(3)}`, `${e.mean.toExponential(2)}±${e.std.toExponential(2)}`, String(rs.length)];
+      const diverged = rs.filter((r) => !Number.isFinite(r.relError) || !Number.isFinite(r.cosine)).length;
+      const fmt = (x: string): string => (c.n === 0 ? '—' : x);
+      return [m, fmt(`${c.mean.toFixed(3)}±${c.std.toFixed(3)}`), fmt(`${e.mean.toExponential(2)}±${e.std.toExponential(2)}`), String(rs.length), String(diverged)];
     }),
   };
 }

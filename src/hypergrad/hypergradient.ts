@@ -3,7 +3,7 @@
 import { secondOrderOperator, valueAndGrad } from '../autodiff/transforms.js';
 import { sub } from '../core/ops.js';
 import { noGrad, type Tensor } from '../core/tensor.js';
-import { cgInverseHvp, identityInverseHvp, neumannInverseHvp, type InverseHvpResult, type LinearOperator } from './inverse-hvp.js';
+import { cgInverseHvp, identityInverseHvp, neumannInverseHvp, NonFiniteError, type InverseHvpResult, type LinearOperator } from './inverse-hvp.js';
 import { methodLabel, type HypergradMethod } from './methods.js';
 import { topEigenvalue } from './power-iteration.js';
 import { vaxpy, vcosine, vnorm, vsub, type VectorList } from './vector-list.js';
@@ -147,7 +147,17 @@ export function compareInverseHvps(hvp: LinearOperator, b: VectorList, req: Comp
   const referenceSeconds = (performance.now() - c0) / 1000;
   const referenceNorm = vnorm(ref.x);
   return req.methods.map((m) => {
-    const x = solveInverseHvp(m, hvp, b, {}).x;
+    let x: VectorList;
+    try {
+      x = solveInverseHvp(m, hvp, b, {}).x;
+    } catch (e) {
+      if (!(e instanceof NonFiniteError)) throw e;
+      // A diverging approximation (e.g. Neumann with a non-contracting α) is a result, not a crash.
+      return {
+        method: methodLabel(m), reference: methodLabel(req.reference), cosine: NaN, relativeError: Infinity, norm: Infinity,
+        referenceNorm, referenceSeconds, referenceNote: `${ref.note}; ${e.message}`,
+      };
+    }
     return {
       method: methodLabel(m),
       reference: methodLabel(req.reference),

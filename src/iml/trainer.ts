@@ -6,6 +6,7 @@ import { valueAndGrad } from '../autodiff/transforms.js';
 import { add } from '../core/ops.js';
 import { noGrad, Tensor } from '../core/tensor.js';
 import type { ImageDataset } from '../data/dataset.js';
+import { NonFiniteError } from '../hypergrad/inverse-hvp.js';
 import { hypergradient, type ComparisonRequest, type InverseHvpComparison, type LossFn, type MethodState } from '../hypergrad/hypergradient.js';
 import type { MetaKnowledge } from '../hypergrad/meta-knowledge.js';
 import { methodLabel, type HypergradMethod } from '../hypergrad/methods.js';
@@ -194,7 +195,13 @@ export async function runIml(
     });
     const valLoss: LossFn = (ws) => functionalCall(model, ws, () => crossEntropy(model.forward(va.x, { training: false }), va.t));
     const cmp = config.compare && epoch > 0 && epoch % config.compare.every === 0 ? config.compare : undefined;
-    const r = hypergradient(trainLoss, valLoss, params.map((p) => p.value), lamRefs.map((l) => l.value), method, state, cmp);
+    let r: ReturnType<typeof hypergradient>;
+    try {
+      r = hypergradient(trainLoss, valLoss, params.map((p) => p.value), lamRefs.map((l) => l.value), method, state, cmp);
+    } catch (e) {
+      if (e instanceof NonFiniteError) throw new ImlDivergence(epoch, step, e.message);
+      throw e;
+    }
     if (!Number.isFinite(r.hypergradNorm)) throw new ImlDivergence(epoch, step, `hypergradient norm is ${r.hypergradNorm} (${r.ihvp.note})`);
     meta!.step(r.hypergrad);
     return { norm: r.hypergradNorm, approx: r.seconds.approximation, hvps: r.ihvp.hvps, note: r.ihvp.note, comparisons: r.comparisons, comparisonSeconds: r.seconds.comparison, bytes: r.approximationBytes };

@@ -69,6 +69,18 @@ describe('IML trainer', () => {
     expect(r.summary.diverged!.step).toBeGreaterThan(0);
   });
 
+  it('a diverging approximation ends the run as diverged, and diverging comparisons are recorded, not thrown', async () => {
+    const { model, mk } = build();
+    const r = await runIml(model, mk, data, config({ method: parseMethod('neumann:60:alpha=50'), metaEpochs: 2 }));
+    expect(r.summary.diverged?.what).toMatch(/neumann: non-finite/);
+    const b = build();
+    const cmp = { every: 1, reference: parseMethod('cg:200'), methods: [parseMethod('neumann:60:alpha=50'), parseMethod('identity')] };
+    const ok = await runIml(b.model, b.mk, data, config({ metaEpochs: 1, compare: cmp }));
+    const [bad, id] = ok.metrics[0].comparisons!;
+    expect(bad.relativeError).toBe(Infinity);
+    expect(Number.isFinite(id.cosine)).toBe(true);
+  });
+
   it('resuming from a checkpoint reproduces the uninterrupted run exactly', async () => {
     const a = build();
     const full = await runIml(a.model, a.mk, data, config({ metaSubset: 10 }));

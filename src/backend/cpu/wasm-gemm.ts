@@ -199,7 +199,28 @@ async function stopWorkers(state: MtState): Promise<void> {
     Atomics.store(c, C_SEQ, -1);
     Atomics.notify(c, C_SEQ);
   }
-  await Promise.all(state.workers.map((w) => w.terminate()));
+  // A worker that does not confirm its exit in time is left to the process (workers are unref'd).
+  await Promise.all(state.workers.map((w) => withTimeout(w.terminate(), WORKER_STOP_MS, '').catch(() => undefined)));
+}
+
+const WORKER_START_MS = 20_000;
+const WORKER_STOP_MS = 5_000;
+/** Longest a gemm call waits for a worker's part before declaring the thread pool broken. */
+const WORKER_JOB_MS = 60_000;
+
+/** Rejects with `message` when `p` has not settled after `ms` (the timer does not keep the process alive). */
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(message)), ms);
+    (timer as { unref?: () => void }).unref?.();
+    p.then((v) => {
+      clearTimeout(timer);
+      resolve(v);
+    }, (e: unknown) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
 }
 
 async function startThreads(n: number): Promise<MtState> {
@@ -221,11 +242,11 @@ async function startThreads(n: number): Promise<MtState> {
         workerData: { module, memory, ctrl: ctrlBuf, offset: w * CTRL_WORDS * 4 },
       });
       workers.push(worker);
-      await new Promise<void>((resolve, reject) => {
+      await withTimeout(new Promise<void>((resolve, reject) => {
         worker.once('message', () => resolve());
         worker.once('error', reject);
         worker.once('exit', (code) => reject(new Error(`gemm worker exited during startup (code ${code})`)));
-      });
+      }), WORKER_START_MS, `gemm worker ${w + 1} did not start within ${WORKER_START_MS} ms`);
       worker.unref(); // idle workers must not keep the process alive
     }
   } catch (err) {
@@ -307,7 +328,14 @@ function runParallel(
   let failed = false;
   for (let w = 1; w < T; w++) {
     const c = st.ctrl.subarray((w - 1) * CTRL_WORDS, w * CTRL_WORDS);
-    while (Atomics.load(c, C_DONE) !== seq) Atomics.wait(c, C_DONE, Atomics.load(c, C_DONE));
+    const deadline = Date.now() + WORKER_JOB_MS;
+    while (Atomics.load(c, C_DONE) !== seq) {
+      if (Date.now() > deadline) {
+        st.broken = true;
+        throw new Error(`sgemm: gemm worker ${w} did not finish its part within ${WORKER_JOB_MS} ms; the thread pool is abandoned (next calls use 1 thread)`);
+      }
+      Atomics.wait(c, C_DONE, Atomics.load(c, C_DONE), 1000);
+    }
     if (c[C_STATUS] !== 0) failed = true;
   }
   if (mainError) throw mainError;

@@ -20,5 +20,14 @@ export async function nodeBackendOrSkip(suite: string): Promise<WebGpuBackend | 
   if ((await webGpuSkipReason(suite)) !== null) return null;
   // IML_WEBGPU_POWER=high-performance picks the discrete GPU where Dawn also sees a software adapter.
   const power = process.env.IML_WEBGPU_POWER as GPUPowerPreference | undefined;
-  return createNodeWebGpuBackend(power ? { powerPreference: power } : {});
+  // Top-level awaits have no test timeout: a device that never arrives must fail, not hang the run.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${suite}: WebGPU device creation did not finish within 90 s`)), 90_000);
+  });
+  try {
+    return await Promise.race([createNodeWebGpuBackend(power ? { powerPreference: power } : {}), limit]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

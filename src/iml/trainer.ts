@@ -1,6 +1,6 @@
 // Implicit meta-learning loop: warm-up, inner training, hypergradient meta-steps, early stopping, checkpoints.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { valueAndGrad } from '../autodiff/transforms.js';
 import { add } from '../core/ops.js';
@@ -149,6 +149,8 @@ export async function runIml(
       metrics.splice(startEpoch - 1);
     }
   }
+  // The metrics file holds exactly the epochs of this run: the resumed prefix, or nothing.
+  if (metricsFile) writeFileSync(metricsFile, metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
 
   // Inner steps need λ only through the penalty's gradient c ⊙ w; rebuild c when λ changes.
   let decay: { lam: Tensor[]; coefs: Tensor[] | null } | null = null;

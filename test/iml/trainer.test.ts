@@ -1,5 +1,5 @@
 // The IML loop: warm-up, early stopping, divergence reporting and bit-exact resume from a checkpoint.
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,8 @@ describe('IML trainer', () => {
     const c = build();
     const resumed = await runIml(c.model, c.mk, data, config({ metaSubset: 10, checkpointEvery: 3 }), { runDir: dir, resume: true });
     expect(resumed.metrics.length).toBe(6);
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).metaEpoch)).toEqual([1, 2, 3, 4, 5, 6]);
     const key = (m: (typeof full.metrics)[number]) => [m.train.loss, m.validation.loss, m.hypergradNorm, m.meanDecay];
     expect(resumed.metrics.map(key)).toEqual(full.metrics.map(key));
   });

@@ -37,13 +37,3 @@ export function vcosine(a: readonly Tensor[], b: readonly Tensor[]): number {
   const nb = vnorm(b);
   return na === 0 || nb === 0 ? 0 : vdot(a, b) / (na * nb);
 }
-
-export function vflatten(a: readonly Tensor[]): Float64Array {
-  const out = new Float64Array(a.reduce((n, t) => n + t.size, 0));
-  let o = 0;
-  for (const t of a) {
-    out.set(t.dataSync(), o);
-    o += t.size;
-  }
-  return out;
-}

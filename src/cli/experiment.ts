@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
 import { initGemm } from '../backend/cpu/wasm-gemm.js';
-import { METHOD_HELP } from '../hypergrad/methods.js';
+import { METHOD_HELP, methodLabel, parseMethod } from '../hypergrad/methods.js';
 import { getRecipe, RECIPES } from '../iml/recipes.js';
 import { loadRuns } from '../iml/load-runs.js';
 import { planRecipe, runRecipe, type RecipeRunResult } from '../iml/run-recipe.js';
@@ -94,7 +94,10 @@ export function registerExperiments(program: Command): void {
     .action(async (dir: string) => {
       const cfg = readConfig(dir);
       const recipe = getRecipe(cfg.recipe);
-      const results = loadRuns(dir);
+      // Recipe order (thesis table order), then seed.
+      const order = recipe.methods.map((m) => methodLabel(parseMethod(m)));
+      const rank = (label: string): number => (order.indexOf(label) < 0 ? order.length : order.indexOf(label));
+      const results = loadRuns(dir).sort((a, b) => rank(a.method) - rank(b.method) || a.seed - b.seed);
       if (results.length === 0) throw new Error(`${dir}: no finished runs (no */*/seed-*/summary.json)`);
       const seeds = [...new Set(results.map((r) => r.seed))];
       const report = await writeExperimentReport(dir, recipe, { ...planRecipe(recipe, { quick: cfg.quick, metaEpochs: cfg.metaEpochs }), seeds }, results, cfg.quick);

@@ -1,6 +1,7 @@
 // Node and browser give the same results: the linalg cases bundled (esbuild) and run in Debian's headless Chromium via playwright-core match the Node run (bit for bit for the Wasm routines).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { bundleAndServe } from '../browser-bundle.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,31 +32,10 @@ describe.skipIf(reason !== null)('linalg in headless Chromium agrees with Node',
   let context: import('playwright-core').BrowserContext;
 
   beforeAll(async () => {
-    const esbuild = await import('esbuild');
-    const bundle = await esbuild.build({
-      entryPoints: [join(import.meta.dirname, 'browser', 'entry.ts')],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      write: false,
-      logLevel: 'silent',
-    });
-    const js = bundle.outputFiles[0]!.text;
+    const served = await bundleAndServe(join(import.meta.dirname, 'browser', 'entry.ts'), 'iml linalg checks');
+    ({ server, url } = served);
     // The bundle must not pull in Node built-ins (src/linalg is browser-safe).
-    expect(js).not.toMatch(/from\s*["']node:(fs|path|os|crypto|child_process)["']/);
-    server = createServer((req, res) => {
-      if (req.url === '/bundle.js') {
-        res.writeHead(200, { 'content-type': 'text/javascript' });
-        res.end(js);
-      } else {
-        res.writeHead(200, { 'content-type': 'text/html' });
-        res.end('<!doctype html><meta charset="utf-8"><title>iml linalg checks</title><script type="module" src="/bundle.js"></script>');
-      }
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const addr = server.address();
-    url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
+    expect(served.js).not.toMatch(/from\s*["']node:(fs|path|os|crypto|child_process)["']/);
     const { chromium } = await import('playwright-core');
     profile = mkdtempSync(join(tmpdir(), 'iml-linalg-chromium-'));
     context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--no-first-run', '--disable-background-networking'] });

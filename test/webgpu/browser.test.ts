@@ -1,7 +1,8 @@
 // The WebGPU checks bundled (esbuild) and run in Debian's headless Chromium via playwright-core, on SwiftShader (core) and lavapipe (compatibility); results must match the Node run.
 
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { bundleAndServe } from '../browser-bundle.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,29 +55,7 @@ describe.skipIf(skip)('the same WebGPU checks in headless Chromium agree with No
   let context: import('playwright-core').BrowserContext;
 
   beforeAll(async () => {
-    const esbuild = await import('esbuild');
-    const bundle = await esbuild.build({
-      entryPoints: [join(import.meta.dirname, 'browser', 'entry.ts')],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      write: false,
-      logLevel: 'silent',
-    });
-    const js = bundle.outputFiles[0].text;
-    server = createServer((req, res) => {
-      if (req.url === '/bundle.js') {
-        res.writeHead(200, { 'content-type': 'text/javascript' });
-        res.end(js);
-      } else {
-        res.writeHead(200, { 'content-type': 'text/html' });
-        res.end('<!doctype html><meta charset="utf-8"><title>iml webgpu checks</title><script type="module" src="/bundle.js"></script>');
-      }
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const addr = server.address();
-    url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
+    ({ server, url } = await bundleAndServe(join(import.meta.dirname, 'browser', 'entry.ts'), 'iml webgpu checks'));
     const { chromium } = await import('playwright-core');
     profile = mkdtempSync(join(tmpdir(), 'iml-chromium-'));
     context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });

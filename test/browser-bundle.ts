@@ -1,0 +1,35 @@
+// Shared by the browser suites: bundle a test entry with esbuild and serve it (with a page loading it) on 127.0.0.1.
+import { createServer, type Server } from 'node:http';
+
+export interface ServedBundle {
+  js: string;
+  server: Server;
+  url: string;
+}
+
+/** Bundles `entry` for the browser and serves `/bundle.js` plus an HTML page titled `title` that loads it. */
+export async function bundleAndServe(entry: string, title: string): Promise<ServedBundle> {
+  const esbuild = await import('esbuild');
+  const bundle = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  const js = bundle.outputFiles[0]!.text;
+  const server = createServer((req, res) => {
+    if (req.url === '/bundle.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(js);
+    } else {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><meta charset="utf-8"><title>${title}</title><script type="module" src="/bundle.js"></script>`);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  return { js, server, url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/` };
+}

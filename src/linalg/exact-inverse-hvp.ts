@@ -200,51 +200,43 @@ export class ExactHessianSolver {
         report.negativeEigenvalues = 0;
         return null;
       };
-      /** LU of A (in place, or of a copy when A must survive for the eigen fallback). Returns false when singular. */
-      const tryLu = (strict: boolean, keepA: boolean): boolean => {
-        const f = LU.factor(A, { overwrite: !keepA });
+      /**
+       * A pivoted factorisation of A (in place, or of a copy when A must survive for the eigen
+       * fallback), shared by LU and LDLᵀ. Returns false when singular (strict: throws instead).
+       */
+      const tryPivoted = <F extends { singular: boolean; zeroPivot: number; rcond(): number; free(): void }>(
+        label: string, factor: (overwrite: boolean) => F, strict: boolean, keepA: boolean, accept: (f: F) => void,
+      ): boolean => {
+        const f = factor(!keepA);
         if (!keepA) aFree = false;
         const rc = f.rcond();
         const singular = f.singular || rc < (opts.singularRcond ?? EPS);
         if (singular) {
           const why = f.singular ? `an exactly zero pivot at step ${f.zeroPivot}` : `rcond₁ ≈ ${rc.toExponential(2)}`;
           if (!strict || f.singular) {
-            notes.push(`LU: singular to working precision (${why})`);
+            notes.push(`${label}: singular to working precision (${why})`);
             f.free();
             if (strict) throw new SingularMatrixError(f.zeroPivot, n);
             return false;
           }
-          notes.push(`LU: nearly singular (${why}); the solution is unreliable`);
+          notes.push(`${label}: nearly singular (${why}); the solution is unreliable`);
         }
-        solver.luf = f;
-        report.method = 'lu';
+        accept(f);
         report.rcond1 = rc;
         return true;
       };
-
-      /** LDLᵀ of A (in place, or of a copy when A must survive for the eigen fallback). Returns false when singular. */
-      const tryLdlt = (strict: boolean, keepA: boolean): boolean => {
-        const f = LDLT.factor(A, { overwrite: !keepA });
-        if (!keepA) aFree = false;
-        const rc = f.rcond();
-        const singular = f.singular || rc < (opts.singularRcond ?? EPS);
-        if (singular) {
-          const why = f.singular ? `an exactly zero pivot at step ${f.zeroPivot}` : `rcond₁ ≈ ${rc.toExponential(2)}`;
-          if (!strict || f.singular) {
-            notes.push(`LDLᵀ: singular to working precision (${why})`);
-            f.free();
-            if (strict) throw new SingularMatrixError(f.zeroPivot, n);
-            return false;
-          }
-          notes.push(`LDLᵀ: nearly singular (${why}); the solution is unreliable`);
-        }
-        solver.ldl = f;
-        report.method = 'ldlt';
-        report.rcond1 = rc;
-        report.inertia = { ...f.inertia };
-        report.negativeEigenvalues = f.inertia.negative;
-        return true;
-      };
+      const tryLu = (strict: boolean, keepA: boolean): boolean =>
+        tryPivoted('LU', (overwrite) => LU.factor(A, { overwrite }), strict, keepA, (f) => {
+          solver.luf = f;
+          report.method = 'lu';
+        });
+      const tryLdlt = (strict: boolean, keepA: boolean): boolean =>
+        tryPivoted('LDLᵀ', (overwrite) => LDLT.factor(A, { overwrite }), strict, keepA, (f) => {
+          solver.ldl = f;
+          report.method = 'ldlt';
+          report.inertia = { ...f.inertia };
+          report.negativeEigenvalues = f.inertia.negative;
+        });
 
       if (method === 'eigen') eigenPath();
       else if (method === 'cholesky') {

@@ -1,6 +1,6 @@
 // Meta-knowledge: hyperparameters λ and how they enter the training loss (per-parameter or per-layer L2 via softplus).
 
-import { randn } from '../core/creation.js';
+import { full, randn } from '../core/creation.js';
 import { add, mul, sum } from '../core/ops.js';
 import { noGrad, type Tensor } from '../core/tensor.js';
 import { softplus } from '../ops/activations.js';
@@ -87,6 +87,29 @@ export function perLayerL2(params: readonly Parameter[], opts: L2InitOptions & {
       return total;
     },
     decayCoefficients: (lam) => doubledSquaredSoftplus(lam, groupOf),
+  };
+}
+
+/**
+ * A fixed, not learned, L2 weight c on every parameter: penalty (c/2) Σ ||w_i||², so the inner steps add
+ * c ⊙ w to the gradient exactly like PyTorch's `weight_decay=c` (the grid-searched baseline, thesis A.2).
+ */
+export function fixedL2(params: readonly Parameter[], c: number): MetaKnowledge {
+  if (!Number.isFinite(c) || c < 0) throw new Error(`fixedL2: the L2 weight must be a finite non-negative number, got ${c}`);
+  const coefs = params.map((p) => full([], c, { dtype: p.value.dtype, backend: p.value.backend }));
+  return {
+    kind: `fixed L2 ${c}`,
+    names: [],
+    init: () => [],
+    penalty: (w) => {
+      let total: Tensor | null = null;
+      for (const wi of w) {
+        const term = mul(sum(mul(wi, wi)), c / 2);
+        total = total === null ? term : add(total, term);
+      }
+      return total;
+    },
+    decayCoefficients: () => coefs,
   };
 }
 

@@ -7,10 +7,11 @@ export type HypergradMethod =
   | { kind: 'identity' }
   | { kind: 't1t2' }
   | { kind: 'exact'; damping: number }
-  | { kind: 'baseline' };
+  /** No learned hyperparameters; `l2` > 0 trains with a fixed weight decay (the grid-searched baseline). */
+  | { kind: 'baseline'; l2: number };
 
 export const METHOD_HELP =
-  'neumann:K[:alpha=A] | damped-neumann:K[:damping=D] | cg:K[:ridge=R][:warm] | identity | t1t2 | exact[:damping=D] | baseline';
+  'neumann:K[:alpha=A] | damped-neumann:K[:damping=D] | cg:K[:ridge=R][:warm] | identity | t1t2 | exact[:damping=D] | baseline[:l2=C]';
 
 /** Parses a method spec; throws naming the bad part. */
 export function parseMethod(spec: string): HypergradMethod {
@@ -41,7 +42,7 @@ export function parseMethod(spec: string): HypergradMethod {
     case 'identity': return { kind: 'identity' };
     case 't1t2': return { kind: 't1t2' };
     case 'exact': return { kind: 'exact', damping: num('damping', 0) };
-    case 'baseline': return { kind: 'baseline' };
+    case 'baseline': return { kind: 'baseline', l2: num('l2', 0) };
     default: throw new Error(`unknown hypergradient method '${spec}'; expected ${METHOD_HELP}`);
   }
 }
@@ -54,6 +55,6 @@ export function methodLabel(m: HypergradMethod): string {
     case 'identity': return 'IFT-Identity';
     case 't1t2': return 'T1-T2';
     case 'exact': return `Exact${m.damping ? ` (δ=${m.damping})` : ''}`;
-    case 'baseline': return 'Baseline';
+    case 'baseline': return m.l2 > 0 ? `Baseline (L2=${m.l2})` : 'Baseline';
   }
 }

@@ -30,6 +30,9 @@ export interface Recipe {
   variants?: { label: string; config: Partial<ImlConfig> }[];
 }
 
+/** Fixed L2 weights of the grid-searched baseline (a subset of the thesis' appendix A.2 grid). */
+const L2_GRID = [1e-4, 1e-3, 1e-2, 1e-1];
+
 const THESIS_METHODS = ['neumann:3', 'neumann:10', 'neumann:20', 'neumann:35', 'neumann:50', 'cg:3', 'cg:5', 'cg:10', 'identity', 't1t2'];
 
 export const RECIPES: Record<string, Recipe> = {
@@ -78,7 +81,8 @@ export const RECIPES: Record<string, Recipe> = {
     dataset: 'mnist',
     hidden: 0,
     metaKnowledge: 'per-layer',
-    methods: ['baseline', 'neumann:3', 'neumann:10', 'neumann:20', 'cg:3', 'cg:5', 'identity', 't1t2', 'damped-neumann:10'],
+    // The baseline without regularisation plus a small grid of fixed L2 weights (thesis appendix A.2).
+    methods: ['baseline', ...L2_GRID.map((c) => `baseline:l2=${c}`), 'neumann:3', 'neumann:10', 'neumann:20', 'cg:3', 'cg:5', 'identity', 't1t2', 'damped-neumann:10'],
     seeds: [0, 1, 2],
     config: {
       innerSteps: 500, innerBatch: 128, innerLr: 1e-4, metaLr: 0.1, metaEpochs: 50, warmupSteps: 1000,

@@ -7,7 +7,7 @@ import { loadDataset } from '../cli/datasets.js';
 import '../linalg/index.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { subset } from '../data/dataset.js';
-import { perLayerL2, perParameterL2, noMetaKnowledge } from '../hypergrad/meta-knowledge.js';
+import { fixedL2, perLayerL2, perParameterL2, noMetaKnowledge } from '../hypergrad/meta-knowledge.js';
 import { methodLabel, parseMethod } from '../hypergrad/methods.js';
 import { MLP } from '../nn/layers.js';
 import { Random } from '../util/random.js';
@@ -85,7 +85,7 @@ export async function runRecipe(recipe: Recipe, opts: RecipeRunOptions): Promise
         const inputs = data.train.channels * data.train.height * data.train.width;
         const model = new MLP([inputs, recipe.hidden || inputs, data.train.numClasses], new Random(1000 + seed));
         const params = model.parameters();
-        const mk = method.kind === 'baseline' ? noMetaKnowledge()
+        const mk = method.kind === 'baseline' ? (method.l2 > 0 ? fixedL2(params, method.l2) : noMetaKnowledge())
           : recipe.metaKnowledge === 'per-parameter' ? perParameterL2(params) : perLayerL2(params, { groupBy: 'tensor' });
         const compare = recipe.compareExact && method.kind !== 't1t2'
           ? { every: recipe.compareExact.every, reference: parseMethod('exact'), methods: recipe.compareExact.methods.map(parseMethod) } : undefined;

@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { checkGrads, mul, Random, randn, valueAndGrad, type Tensor } from '../../src/index.js';
 import type { MetaKnowledge } from '../../src/hypergrad/meta-knowledge.js';
-import { perLayerL2, perParameterL2 } from '../../src/hypergrad/meta-knowledge.js';
+import { fixedL2, perLayerL2, perParameterL2 } from '../../src/hypergrad/meta-knowledge.js';
+import { parseMethod, methodLabel } from '../../src/hypergrad/methods.js';
+import { Adam } from '../../src/optim/index.js';
 import { MLP } from '../../src/nn/index.js';
 
 const f64 = { dtype: 'float64' as const };
@@ -35,6 +37,35 @@ describe('L2 meta-knowledge', () => {
       expect(mk.penalty(w, lam)!.item()).toBeCloseTo(want, 12);
       expectDecayMatchesGradient(mk, w, lam);
     }
+  });
+
+  it('fixed L2 (grid-searched baseline): (c/2) Σ ||w||², Adam steps with it equal weight_decay = c', () => {
+    const c = 0.03;
+    const mk = fixedL2(params, c);
+    expect(mk.init(new Random(1))).toEqual([]);
+    const want = w.reduce((s, wi) => s + (c / 2) * wi.toArray().reduce((t, v) => t + v * v, 0), 0);
+    expect(mk.penalty(w, [])!.item()).toBeCloseTo(want, 12);
+    expectDecayMatchesGradient(mk, w, []);
+    const grads = w.map((wi) => randn(wi.shape, new Random(9), 1, f64));
+    const refs = (): { name: string; value: Tensor }[] => params.map((p) => ({ name: p.name, value: p.value }));
+    const a = refs();
+    const b = refs();
+    const withDecay = new Adam(a, { lr: 0.01 });
+    const weightDecay = new Adam(b, { lr: 0.01, weightDecay: c });
+    for (let k = 0; k < 3; k++) {
+      withDecay.elementwiseDecay = mk.decayCoefficients([]);
+      withDecay.step(grads);
+      weightDecay.step(grads);
+    }
+    a.forEach((r, i) => expect(r.value.toArray()).toEqual(b[i].value.toArray()));
+    expect(() => fixedL2(params, -1)).toThrow(/non-negative/);
+  });
+
+  it('parses baseline[:l2=C] and labels it', () => {
+    expect(parseMethod('baseline')).toEqual({ kind: 'baseline', l2: 0 });
+    expect(parseMethod('baseline:l2=0.001')).toEqual({ kind: 'baseline', l2: 0.001 });
+    expect(methodLabel(parseMethod('baseline:l2=0.001'))).toBe('Baseline (L2=0.001)');
+    expect(() => parseMethod('baseline:l2=x')).toThrow(/l2 must be a non-negative number/);
   });
 });
 

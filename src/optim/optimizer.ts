@@ -142,7 +142,8 @@ export abstract class Optimizer {
 
   /**
    * One update of one parameter. `buffers` is undefined on the parameter's first step; the rule returns the
-   * new parameter value and its new buffers (tensors are values: never mutate the old ones). Runs under noGrad.
+   * new parameter value and its new buffers (never mutate the old parameter value; a rule may update its own
+   * buffers in place, as the fused CPU Adam does, since only the optimizer holds them). Runs under noGrad.
    * `step` is 1-based.
    */
   protected abstract update(param: Tensor, grad: Tensor, buffers: Buffers | undefined, step: number, index: number): { value: Tensor; buffers: Buffers };

@@ -1,7 +1,9 @@
 // `iml experiment <recipe>` and `iml compare`: run the thesis' recipes with progress bars and write the run folder.
 
 import cliProgress from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { setBackend } from '../backend/registry.js';
+import { createNodeWebGpuBackend, nodeWebGpuUnavailable } from '../backend/webgpu/node.js';
 import { join } from 'node:path';
 import { initGemm } from '../backend/cpu/wasm-gemm.js';
 import { METHOD_HELP, methodLabel, parseMethod } from '../hypergrad/methods.js';
@@ -32,15 +34,28 @@ interface ExperimentFlags {
   out?: string;
   resume?: boolean;
   metaEpochs?: number;
+  backend?: 'cpu' | 'webgpu';
   progress: boolean;
+}
+
+/** Makes the chosen backend the default for models, λ and batches (the IML loop reads everything asynchronously). */
+async function selectBackend(kind: 'cpu' | 'webgpu'): Promise<string> {
+  if (kind === 'cpu') return 'cpu (JS + Wasm SIMD)';
+  const reason = await nodeWebGpuUnavailable();
+  if (reason !== null) throw new Error(`--backend webgpu: ${reason}`);
+  const power = process.env.IML_WEBGPU_POWER as GPUPowerPreference | undefined;
+  const be = await createNodeWebGpuBackend(power ? { powerPreference: power } : {});
+  setBackend(be);
+  return `webgpu (${be.adapterName})`;
 }
 
 async function runExperiment(name: string, flags: ExperimentFlags): Promise<void> {
   await initGemm();
+  const backendLabel = await selectBackend(flags.backend ?? 'cpu');
   const recipe = getRecipe(name);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const outDir = flags.out ?? join('runs', `${recipe.name}${flags.quick ? '-quick' : ''}-${stamp}`);
-  console.log(`${recipe.title} (thesis ${recipe.section})${flags.quick ? ' [--quick]' : ''}\nrun folder: ${outDir}`);
+  console.log(`${recipe.title} (thesis ${recipe.section})${flags.quick ? ' [--quick]' : ''}\nrun folder: ${outDir}\nbackend: ${backendLabel}`);
   const bar = flags.progress ? new cliProgress.SingleBar({ format: '{run} [{bar}] {value}/{total} meta-epochs | val acc {val} | {duration_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   let current = '';
   const { results, plan } = await runRecipe(recipe, {
@@ -84,6 +99,7 @@ export function registerExperiments(program: Command): void {
       if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`--meta-epochs must be a positive integer, got '${v}'`);
       return n;
     })
+    .addOption(backendOption())
     .option('--no-progress', 'no progress bars')
     .action((name: string, flags: ExperimentFlags) => runExperiment(name, flags));
 
@@ -109,8 +125,15 @@ report: ${report.htmlPath}`);
     .command('compare')
     .description('short IML comparison on MNIST with per-layer L2: baseline vs Neumann(3) vs CG(3) vs identity')
     .option('--out <dir>', 'run folder')
+    .addOption(backendOption())
     .option('--no-progress', 'no progress bars')
     .action((flags: ExperimentFlags) => runExperiment('compare', flags));
+}
+
+function backendOption(): Option {
+  return new Option('--backend <name>', 'where tensors live: cpu, or webgpu (Dawn: a GPU, or Mesa lavapipe); exact solves need cpu')
+    .choices(['cpu', 'webgpu'])
+    .default('cpu');
 }
 
 function readConfig(dir: string): { recipe: string; quick: boolean; metaEpochs?: number } {

@@ -414,16 +414,16 @@ export async function runInverseCheck(p: InverseCheckProblem, o: InverseCheckOpt
   const hgStar = mixed(xStar);
   const exactMs = H.ms + report.factorMs + report.spectrumMs + sol.ms;
 
-  const row = (method: string, r: InverseHvpResult, ms: number, mem: MemoryProbe, wasmBytes: number): MethodRow => {
+  const row = async (method: string, r: InverseHvpResult, ms: number, mem: MemoryProbe, wasmBytes: number): Promise<MethodRow> => {
     const hg = hgStar ? mixed(r.x) : null;
-    const nx = vnorm(xStar);
+    const nx = await vnorm(xStar);
     return {
       method,
-      cosine: vcosine(r.x, xStar),
-      relativeError: nx === 0 ? NaN : vnorm(vsub(r.x, xStar)) / nx,
-      norm: vnorm(r.x),
-      hypergradCosine: hg && hgStar ? vcosine(hg, hgStar) : null,
-      hypergradRelativeError: hg && hgStar ? vnorm(vsub(hg, hgStar)) / vnorm(hgStar) : null,
+      cosine: await vcosine(r.x, xStar),
+      relativeError: nx === 0 ? NaN : (await vnorm(vsub(r.x, xStar))) / nx,
+      norm: await vnorm(r.x),
+      hypergradCosine: hg && hgStar ? await vcosine(hg, hgStar) : null,
+      hypergradRelativeError: hg && hgStar ? (await vnorm(vsub(hg, hgStar))) / (await vnorm(hgStar)) : null,
       ms,
       peakJsBytes: mem.peak,
       peakWasmBytes: wasmBytes,
@@ -432,13 +432,13 @@ export async function runInverseCheck(p: InverseCheckProblem, o: InverseCheckOpt
     };
   };
   const rows: MethodRow[] = [
-    row(
+    await row(
       `exact (${report.method}${report.pseudoInverse ? ' pinv' : ''})`,
       { x: xStar, hvps: n, residuals: [sol.residual], note: `residual ${sol.residual.toExponential(2)}` },
       exactMs, probe, wasmPeak,
     ),
   ];
-  const timed = (name: string, solve: (hvp: (v: VectorList) => VectorList) => InverseHvpResult): void => {
+  const timed = async (name: string, solve: (hvp: (v: VectorList) => VectorList) => InverseHvpResult | Promise<InverseHvpResult>): Promise<void> => {
     const mem = new MemoryProbe();
     const hvp = (v: VectorList): VectorList => {
       const r = op.hvp(v);
@@ -448,21 +448,21 @@ export async function runInverseCheck(p: InverseCheckProblem, o: InverseCheckOpt
     const t = performance.now();
     let r: InverseHvpResult;
     try {
-      r = solve(hvp);
+      r = await solve(hvp);
     } catch (e) {
       rows.push({ method: name, cosine: NaN, relativeError: NaN, norm: NaN, hypergradCosine: null, hypergradRelativeError: null, ms: performance.now() - t, peakJsBytes: mem.peak, peakWasmBytes: 0, hvps: 0, note: `failed: ${(e as Error).message}` });
       return;
     }
     const ms = performance.now() - t;
     mem.sample();
-    rows.push(row(name, r, ms, mem, 0));
+    rows.push(await row(name, r, ms, mem, 0));
   };
-  for (const k of o.neumann) timed(`neumann(${k}, α=${o.alpha})`, (hvp) => neumannInverseHvp(hvp, g, { alpha: o.alpha, steps: k }));
-  for (const k of o.cg) timed(`cg(${k}${o.ridge ? `, ridge=${o.ridge}` : ''})`, (hvp) => cgInverseHvp(hvp, g, { steps: k, ridge: o.ridge }));
-  timed('identity', () => identityInverseHvp(g));
+  for (const k of o.neumann) await timed(`neumann(${k}, α=${o.alpha})`, (hvp) => neumannInverseHvp(hvp, g, { alpha: o.alpha, steps: k }));
+  for (const k of o.cg) await timed(`cg(${k}${o.ridge ? `, ridge=${o.ridge}` : ''})`, (hvp) => cgInverseHvp(hvp, g, { steps: k, ridge: o.ridge }));
+  await timed('identity', () => identityInverseHvp(g));
 
   return {
-    problem: { description: p.description, parameters: n, trainLoss: trainValue, valLoss: vl.item(), gradNorm: vnorm(op.grad), valGradNorm: vnorm(g) },
+    problem: { description: p.description, parameters: n, trainLoss: trainValue, valLoss: vl.item(), gradNorm: await vnorm(op.grad), valGradNorm: await vnorm(g) },
     exact: { ...report, notes: [...report.notes], hessianMs: H.ms, solveMs: sol.ms, residual: sol.residual, asymmetry: H.asymmetry },
     rows,
   };

@@ -54,7 +54,7 @@ program
     const bar = o.progress ? new cliProgress.SingleBar({ format: 'train [{bar}] {value}/{total} steps | loss {loss} | {duration_formatted}' }, cliProgress.Presets.shades_classic) : null;
     bar?.start(o.steps, 0, { loss: '-' });
     const started = performance.now();
-    const result = trainClassifier(model, optimizer, data, {
+    const result = await trainClassifier(model, optimizer, data, {
       steps: o.steps, batchSize: o.batchSize, seed: o.seed, flatten: true,
       onStep: (step, loss) => bar?.update(step, { loss: loss.toFixed(4) }),
     });

@@ -6,12 +6,12 @@ import { noGrad, type Tensor } from '../core/tensor.js';
 import { cgInverseHvp, identityInverseHvp, neumannInverseHvp, NonFiniteError, type InverseHvpResult, type LinearOperator } from './inverse-hvp.js';
 import { methodLabel, type HypergradMethod } from './methods.js';
 import { topEigenvalue } from './power-iteration.js';
-import { vaxpy, vcosine, vnorm, vsub, type VectorList } from './vector-list.js';
+import { readScalars, vaxpy, vcosine, vnorm, vsub, type VectorList } from './vector-list.js';
 
 export type LossFn = (w: Tensor[], lam: Tensor[]) => Tensor;
 
 /** Exact H⁻¹b from a dense solve; supplied by the linear-algebra module (kept pluggable). */
-export type ExactSolver = (hvp: LinearOperator, b: VectorList, damping: number) => InverseHvpResult;
+export type ExactSolver = (hvp: LinearOperator, b: VectorList, damping: number) => InverseHvpResult | Promise<InverseHvpResult>;
 
 let exactSolver: ExactSolver | null = null;
 
@@ -62,23 +62,23 @@ export interface MethodState {
   topEigenvalue?: number;
 }
 
-export function solveInverseHvp(method: HypergradMethod, hvp: LinearOperator, b: VectorList, state: MethodState = {}): InverseHvpResult {
+export async function solveInverseHvp(method: HypergradMethod, hvp: LinearOperator, b: VectorList, state: MethodState = {}): Promise<InverseHvpResult> {
   switch (method.kind) {
     case 'neumann':
       return neumannInverseHvp(hvp, b, { alpha: method.alpha, steps: method.steps });
     case 'damped-neumann': {
       // Scale by the top eigenvalue so that ||I - α(H + δI)|| < 1 on the positive part of the spectrum.
-      const top = topEigenvalue(hvp, b, { iterations: method.powerIterations, init: state.eigenvector });
+      const top = await topEigenvalue(hvp, b, { iterations: method.powerIterations, init: state.eigenvector });
       state.eigenvector = top.vector;
       state.topEigenvalue = top.value;
       const lmax = Math.abs(top.value) + method.damping;
       const alpha = 1 / lmax;
       const damped: LinearOperator = (v) => (method.damping === 0 ? hvp(v) : vaxpy(hvp(v), method.damping, v));
-      const r = neumannInverseHvp(damped, b, { alpha, steps: method.steps });
+      const r = await neumannInverseHvp(damped, b, { alpha, steps: method.steps });
       return { ...r, hvps: r.hvps + top.hvps, note: `${r.note}; α = 1/(|λ_max| + δ) with λ_max ≈ ${top.value.toPrecision(4)}` };
     }
     case 'cg': {
-      const r = cgInverseHvp(hvp, b, { steps: method.steps, ridge: method.ridge, init: method.warmStart ? state.previousSolution : undefined });
+      const r = await cgInverseHvp(hvp, b, { steps: method.steps, ridge: method.ridge, init: method.warmStart ? state.previousSolution : undefined });
       state.previousSolution = r.x;
       return r;
     }
@@ -97,7 +97,7 @@ export function solveInverseHvp(method: HypergradMethod, hvp: LinearOperator, b:
  * One hypergradient at (w, λ). trainLoss and valLoss are closures over their data batches.
  * The Neumann/CG operator reuses one recorded gradient graph for all its HVPs.
  */
-export function hypergradient(
+export async function hypergradient(
   trainLoss: LossFn,
   valLoss: LossFn,
   w: Tensor[],
@@ -105,7 +105,7 @@ export function hypergradient(
   method: HypergradMethod,
   state: MethodState = {},
   compare?: ComparisonRequest,
-): HypergradientResult {
+): Promise<HypergradientResult> {
   const t0 = performance.now();
   const nw = w.length;
   const val = valueAndGrad((xs) => valLoss(xs.slice(0, nw), xs.slice(nw)))([...w, ...lam]);
@@ -115,25 +115,28 @@ export function hypergradient(
   const backend = valGrad[0]?.backend;
   const b1 = backend?.allocatedBytes?.() ?? 0;
   const t1 = performance.now();
-  const ihvp = solveInverseHvp(method, op.hvp, valGrad, state);
+  const ihvp = await solveInverseHvp(method, op.hvp, valGrad, state);
   const t2 = performance.now();
   const approximationBytes = (backend?.allocatedBytes?.() ?? 0) - b1;
   const mixed = op.mixed(ihvp.x);
   const hypergrad = noGrad(() => direct.map((d, i) => sub(d, mixed[i])));
+  // Reading the losses and the norm waits for the device, so the total includes the pending work.
+  const [valLoss0, trainLoss0] = await readScalars([val.value, op.value]);
+  const hypergradNorm = await vnorm(hypergrad);
   const total = (performance.now() - t0) / 1000;
   const c0 = performance.now();
-  const comparisons = compare ? compareInverseHvps(op.hvp, valGrad, compare) : undefined;
+  const comparisons = compare ? await compareInverseHvps(op.hvp, valGrad, compare) : undefined;
   const comparisonSeconds = (performance.now() - c0) / 1000;
   return {
     comparisons,
     approximationBytes,
     hypergrad,
-    valLoss: val.value.item(),
-    trainLoss: op.value.item(),
+    valLoss: valLoss0,
+    trainLoss: trainLoss0,
     ihvp,
     valGrad,
     seconds: { total, approximation: (t2 - t1) / 1000, comparison: comparisonSeconds },
-    hypergradNorm: vnorm(hypergrad),
+    hypergradNorm,
   };
 }
 
@@ -141,32 +144,35 @@ export function hypergradient(
  * Solves with the reference method once and with each approximation, all at the same operator,
  * and reports cosine similarity and relative error of every approximation to the reference.
  */
-export function compareInverseHvps(hvp: LinearOperator, b: VectorList, req: ComparisonRequest): InverseHvpComparison[] {
+export async function compareInverseHvps(hvp: LinearOperator, b: VectorList, req: ComparisonRequest): Promise<InverseHvpComparison[]> {
   const c0 = performance.now();
-  const ref = solveInverseHvp(req.reference, hvp, b, {});
+  const ref = await solveInverseHvp(req.reference, hvp, b, {});
   const referenceSeconds = (performance.now() - c0) / 1000;
-  const referenceNorm = vnorm(ref.x);
-  return req.methods.map((m) => {
+  const referenceNorm = await vnorm(ref.x);
+  const out: InverseHvpComparison[] = [];
+  for (const m of req.methods) {
     let x: VectorList;
     try {
-      x = solveInverseHvp(m, hvp, b, {}).x;
+      x = (await solveInverseHvp(m, hvp, b, {})).x;
     } catch (e) {
       if (!(e instanceof NonFiniteError)) throw e;
       // A diverging approximation (e.g. Neumann with a non-contracting α) is a result, not a crash.
-      return {
+      out.push({
         method: methodLabel(m), reference: methodLabel(req.reference), cosine: NaN, relativeError: Infinity, norm: Infinity,
         referenceNorm, referenceSeconds, referenceNote: `${ref.note}; ${e.message}`,
-      };
+      });
+      continue;
     }
-    return {
+    out.push({
       method: methodLabel(m),
       reference: methodLabel(req.reference),
-      cosine: vcosine(x, ref.x),
-      relativeError: referenceNorm === 0 ? NaN : vnorm(vsub(x, ref.x)) / referenceNorm,
-      norm: vnorm(x),
+      cosine: await vcosine(x, ref.x),
+      relativeError: referenceNorm === 0 ? NaN : (await vnorm(vsub(x, ref.x))) / referenceNorm,
+      norm: await vnorm(x),
       referenceNorm,
       referenceSeconds,
       referenceNote: ref.note,
-    };
-  });
+    });
+  }
+  return out;
 }

@@ -30,7 +30,7 @@ function checkFinite(method: string, it: number, ...xs: number[]): void {
  * Neumann series (Lorraine et al.; thesis Algorithm 2 with the sign fixed):
  * H⁻¹v ≈ α Σ_{j=0..k} (I - αH)^j v, using k HVPs. Converges when ||I - αH|| < 1.
  */
-export function neumannInverseHvp(hvp: LinearOperator, v: VectorList, opts: { alpha: number; steps: number }): InverseHvpResult {
+export async function neumannInverseHvp(hvp: LinearOperator, v: VectorList, opts: { alpha: number; steps: number }): Promise<InverseHvpResult> {
   const { alpha, steps } = opts;
   if (!(alpha > 0)) throw new Error(`neumann: alpha must be positive, got ${alpha}`);
   if (!Number.isInteger(steps) || steps < 0) throw new Error(`neumann: steps must be a non-negative integer, got ${steps}`);
@@ -39,7 +39,7 @@ export function neumannInverseHvp(hvp: LinearOperator, v: VectorList, opts: { al
   for (let j = 1; j <= steps; j++) {
     cur = vaxpy(cur, -alpha, hvp(cur)); // cur ← (I - αH) cur
     p = vaxpy(p, 1, cur); // p ← p + cur
-    checkFinite('neumann', j, vnorm(cur));
+    checkFinite('neumann', j, await vnorm(cur));
   }
   return { x: vscale(p, alpha), hvps: steps, residuals: [], note: `alpha ${alpha}, ${steps} terms` };
 }
@@ -60,12 +60,12 @@ export interface CgOptions {
  * Conjugate gradient on (H + ridge I) x = b. On an indefinite H, CG is not monotone: the iterate
  * with the smallest residual is kept (keepBest) and negative curvature pᵀAp ≤ 0 is reported.
  */
-export function cgInverseHvp(hvp: LinearOperator, b: VectorList, opts: CgOptions): InverseHvpResult {
+export async function cgInverseHvp(hvp: LinearOperator, b: VectorList, opts: CgOptions): Promise<InverseHvpResult> {
   const ridge = opts.ridge ?? 0;
   const keepBest = opts.keepBest ?? true;
   if (!Number.isInteger(opts.steps) || opts.steps < 0) throw new Error(`cg: steps must be a non-negative integer, got ${opts.steps}`);
   const A = (v: VectorList): VectorList => (ridge === 0 ? hvp(v) : vaxpy(hvp(v), ridge, v));
-  const bnorm = vnorm(b);
+  const bnorm = await vnorm(b);
   let hvps = 0;
   let x = opts.init ?? vzerosLike(b);
   let r = b;
@@ -75,7 +75,7 @@ export function cgInverseHvp(hvp: LinearOperator, b: VectorList, opts: CgOptions
   }
   if (bnorm === 0) return { x: vzerosLike(b), hvps, residuals: [0], note: 'b = 0' };
   let p = r;
-  let rr = vdot(r, r);
+  let rr = await vdot(r, r);
   const residuals: number[] = [];
   let best = { x, res: Math.sqrt(rr) / bnorm, it: 0 };
   let negative = -1;
@@ -83,14 +83,14 @@ export function cgInverseHvp(hvp: LinearOperator, b: VectorList, opts: CgOptions
     if (opts.tol !== undefined && Math.sqrt(rr) / bnorm <= opts.tol) break;
     const Ap = A(p);
     hvps++;
-    const pAp = vdot(p, Ap);
+    const pAp = await vdot(p, Ap);
     checkFinite('cg', i, pAp, rr);
     if (pAp <= 0 && negative < 0) negative = i;
     if (pAp === 0) break;
     const a = rr / pAp;
     x = vaxpy(x, a, p);
     r = vaxpy(r, -a, Ap);
-    const rrNew = vdot(r, r);
+    const rrNew = await vdot(r, r);
     checkFinite('cg', i, rrNew);
     residuals.push(Math.sqrt(rrNew) / bnorm);
     if (Math.sqrt(rrNew) / bnorm < best.res) best = { x, res: Math.sqrt(rrNew) / bnorm, it: i };

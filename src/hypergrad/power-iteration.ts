@@ -13,17 +13,17 @@ export interface TopEigen {
 }
 
 /** v ← Hv/||Hv|| repeated; warm-started from `init` when given (e.g. the previous meta-step's vector). */
-export function topEigenvalue(hvp: LinearOperator, like: VectorList, opts: { iterations: number; init?: VectorList; seed?: number }): TopEigen {
+export async function topEigenvalue(hvp: LinearOperator, like: VectorList, opts: { iterations: number; init?: VectorList; seed?: number }): Promise<TopEigen> {
   const rng = new Random(opts.seed ?? 12345);
   let v = opts.init ?? like.map((t) => randn(t.shape, rng, 1, { dtype: t.dtype, backend: t.backend }));
-  v = vscale(v, 1 / vnorm(v));
+  v = vscale(v, 1 / (await vnorm(v)));
   let value = 0;
   let hvps = 0;
   for (let i = 0; i < Math.max(1, opts.iterations); i++) {
     const hv = hvp(v);
     hvps++;
-    value = vdot(v, hv);
-    const n = vnorm(hv);
+    value = await vdot(v, hv);
+    const n = await vnorm(hv);
     if (n === 0 || !Number.isFinite(n)) break;
     v = vscale(hv, 1 / n);
   }

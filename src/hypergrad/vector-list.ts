@@ -1,17 +1,34 @@
-// Vectors stored as lists of tensors (one per parameter): dot products, axpy, scaling, norms.
+// Vectors stored as lists of tensors (one per parameter): dot products, axpy, scaling, norms, on any backend.
 
-import { add, mul, sub, sum } from '../core/ops.js';
+import { add, concat, mul, reshape, sub, sum } from '../core/ops.js';
 import { noGrad, type Tensor } from '../core/tensor.js';
 import { zerosLike } from '../core/creation.js';
 
 export type VectorList = Tensor[];
 
-export function vdot(a: readonly Tensor[], b: readonly Tensor[]): number {
-  return noGrad(() => a.reduce((s, ai, i) => s + sum(mul(ai, b[i])).item(), 0));
+/**
+ * Reads one-element tensors in a single transfer (one GPU round trip instead of one per tensor).
+ * Values come back as float64 numbers.
+ */
+export async function readScalars(ts: readonly Tensor[]): Promise<number[]> {
+  if (ts.length === 0) return [];
+  for (const t of ts) if (t.size !== 1) throw new Error(`readScalars: tensor ${t.describe()} has ${t.size} elements, expected 1`);
+  if (ts.length === 1) return [(await ts[0].data())[0]];
+  const sameBackend = ts.every((t) => t.backend === ts[0].backend && t.dtype === ts[0].dtype);
+  if (!sameBackend) return Promise.all(ts.map(async (t) => (await t.data())[0]));
+  const packed = noGrad(() => concat(ts.map((t) => reshape(t, [1])), 0));
+  return Array.from(await packed.data());
 }
 
-export function vnorm(a: readonly Tensor[]): number {
-  return Math.sqrt(vdot(a, a));
+/** Σ_i a_i·b_i with each tensor's sum on its backend and the sums added in float64 here. */
+export async function vdot(a: readonly Tensor[], b: readonly Tensor[]): Promise<number> {
+  if (a.length !== b.length) throw new Error(`vdot: vector lists of ${a.length} and ${b.length} tensors`);
+  const parts = await readScalars(noGrad(() => a.map((ai, i) => sum(mul(ai, b[i])))));
+  return parts.reduce((s, p) => s + p, 0);
+}
+
+export async function vnorm(a: readonly Tensor[]): Promise<number> {
+  return Math.sqrt(await vdot(a, a));
 }
 
 /** a + s·b */
@@ -32,8 +49,8 @@ export function vzerosLike(a: readonly Tensor[]): VectorList {
 }
 
 /** Cosine similarity of two vector lists (0 when either is zero). */
-export function vcosine(a: readonly Tensor[], b: readonly Tensor[]): number {
-  const na = vnorm(a);
-  const nb = vnorm(b);
-  return na === 0 || nb === 0 ? 0 : vdot(a, b) / (na * nb);
+export async function vcosine(a: readonly Tensor[], b: readonly Tensor[]): Promise<number> {
+  const na = await vnorm(a);
+  const nb = await vnorm(b);
+  return na === 0 || nb === 0 ? 0 : (await vdot(a, b)) / (na * nb);
 }

@@ -1,6 +1,7 @@
 // Runs a recipe: every variant x method x seed as its own IML run, in a run folder with metrics and reports.
 
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { getBackend } from '../backend/registry.js';
 import { join } from 'node:path';
 import { loadDataset } from '../cli/datasets.js';
 // Registers the dense exact inverse-HVP used by the 'exact' method and exact comparisons.
@@ -72,7 +73,7 @@ function slug(s: string): string {
 export async function runRecipe(recipe: Recipe, opts: RecipeRunOptions): Promise<{ results: RecipeRunResult[]; plan: RecipePlan }> {
   const plan = planRecipe(recipe, opts);
   mkdirSync(opts.outDir, { recursive: true });
-  writeJsonAtomic(join(opts.outDir, 'config.json'), { recipe: recipe.name, section: recipe.section, quick: opts.quick, ...plan, hidden: recipe.hidden, imageSize: recipe.imageSize, split: recipe.split, metaKnowledge: recipe.metaKnowledge });
+  writeJsonAtomic(join(opts.outDir, 'config.json'), { recipe: recipe.name, section: recipe.section, quick: opts.quick, backend: getBackend().name, ...plan, hidden: recipe.hidden, imageSize: recipe.imageSize, split: recipe.split, metaKnowledge: recipe.metaKnowledge });
   const results: RecipeRunResult[] = [];
   for (const variant of plan.variants) {
     for (const spec of plan.methods) {

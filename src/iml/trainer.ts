@@ -109,6 +109,8 @@ export async function runIml(
 ): Promise<{ metrics: MetaEpochMetrics[]; summary: ImlSummary }> {
   const rng = new Random(config.seed);
   const params = model.parameters();
+  // Batches go where the model lives (CPU or WebGPU); every read below is asynchronous, so any backend works.
+  const backend = params[0]?.value.backend;
   const lamRefs: ParamRef[] = metaKnowledge.init(rng).map((value, i) => ({ name: metaKnowledge.names[i], value }));
   const inner = new Adam(params, { lr: config.innerLr });
   // The baseline has no hyperparameters to learn, hence no meta optimizer.
@@ -127,7 +129,7 @@ export async function runIml(
 
   let resumedOrder: { order: Int32Array; cursor: number } | null = null;
   if (hooks.resume && checkpointFile && existsSync(checkpointFile)) {
-    const ck = await loadCheckpoint(checkpointFile);
+    const ck = await loadCheckpoint(checkpointFile, { backend });
     const m = ck.meta as {
       rng: number[]; startEpoch: number; best: { loss: number; epoch: number; test: number }; sinceBest: number; step: number;
       metaOptimizer: OptimizerState; order: number[]; cursor: number;
@@ -162,18 +164,18 @@ export async function runIml(
 
   let order = resumedOrder?.order ?? rng.permutation(data.train.count);
   let cursor = resumedOrder?.cursor ?? 0;
-  const innerStep = (epoch: number): void => {
+  const innerStep = async (epoch: number): Promise<void> => {
     if (cursor + config.innerBatch > order.length) {
       order = rng.permutation(data.train.count);
       cursor = 0;
     }
     const idx = order.subarray(cursor, Math.min(order.length, cursor + config.innerBatch));
     cursor += config.innerBatch;
-    const { x, t } = batchTensors(data.train, idx, true);
+    const { x, t } = batchTensors(data.train, idx, true, backend);
     const loss = (ws: Tensor[]): Tensor => functionalCall(model, ws, () => crossEntropy(model.forward(x, { training: true }), t));
     const { value, grads } = valueAndGrad(loss)(params.map((p) => p.value));
     step++;
-    const v = value.item();
+    const v = (await value.data())[0];
     if (!Number.isFinite(v)) throw new ImlDivergence(epoch, step, `training loss is ${v}`);
     // ∇(data loss + penalty) = ∇ data loss + c ⊙ w for the quadratic L2 penalties: Adam adds c ⊙ w
     // to the gradient inside its update, like weight decay.
@@ -184,10 +186,10 @@ export async function runIml(
   const metaBatch = (ds: ImageDataset): { x: Tensor; t: Tensor } => {
     const n = config.metaSubset > 0 ? Math.min(config.metaSubset, ds.count) : ds.count;
     const idx = n === ds.count ? Array.from({ length: n }, (_, i) => i) : rng.permutation(ds.count).subarray(0, n);
-    return batchTensors(ds, idx, true);
+    return batchTensors(ds, idx, true, backend);
   };
 
-  const metaStep = (epoch: number): { norm: number; approx: number; hvps: number; note: string; comparisons?: InverseHvpComparison[]; comparisonSeconds: number; bytes: number } => {
+  const metaStep = async (epoch: number): Promise<{ norm: number; approx: number; hvps: number; note: string; comparisons?: InverseHvpComparison[]; comparisonSeconds: number; bytes: number }> => {
     const tr = metaBatch(data.train);
     const va = metaBatch(data.validation);
     const trainLoss: LossFn = (ws, lam) => functionalCall(model, ws, () => {
@@ -197,9 +199,9 @@ export async function runIml(
     });
     const valLoss: LossFn = (ws) => functionalCall(model, ws, () => crossEntropy(model.forward(va.x, { training: false }), va.t));
     const cmp = config.compare && epoch > 0 && epoch % config.compare.every === 0 ? config.compare : undefined;
-    let r: ReturnType<typeof hypergradient>;
+    let r: Awaited<ReturnType<typeof hypergradient>>;
     try {
-      r = hypergradient(trainLoss, valLoss, params.map((p) => p.value), lamRefs.map((l) => l.value), method, state, cmp);
+      r = await hypergradient(trainLoss, valLoss, params.map((p) => p.value), lamRefs.map((l) => l.value), method, state, cmp);
     } catch (e) {
       if (e instanceof NonFiniteError) throw new ImlDivergence(epoch, step, e.message);
       throw e;
@@ -209,21 +211,21 @@ export async function runIml(
     return { norm: r.hypergradNorm, approx: r.seconds.approximation, hvps: r.ihvp.hvps, note: r.ihvp.note, comparisons: r.comparisons, comparisonSeconds: r.seconds.comparison, bytes: r.approximationBytes };
   };
 
-  const meanDecay = (): number => noGrad(() => {
+  const meanDecay = async (): Promise<number> => {
     let s = 0;
     let n = 0;
     for (const l of lamRefs) {
-      const sp = softplus(l.value).dataSync();
+      const sp = await noGrad(() => softplus(l.value)).data();
       for (const v of sp) s += v;
       n += l.value.size;
     }
     return n ? s / n : 0;
-  });
+  };
 
   let diverged: ImlSummary['diverged'] = null;
   let stoppedEarly = false;
   try {
-    if (startEpoch === 1) for (let i = 0; i < config.warmupSteps; i++) innerStep(0);
+    if (startEpoch === 1) for (let i = 0; i < config.warmupSteps; i++) await innerStep(0);
     for (let epoch = startEpoch; epoch <= config.metaEpochs; epoch++) {
       const t0 = performance.now();
       let approx = 0;
@@ -234,9 +236,9 @@ export async function runIml(
       let comparisonSeconds = 0;
       let bytes = 0;
       for (let i = 0; i < config.innerSteps; i++) {
-        innerStep(epoch);
+        await innerStep(epoch);
         if (method.kind === 't1t2') {
-          const r = metaStep(epoch);
+          const r = await metaStep(epoch);
           approx += r.approx;
           bytes = Math.max(bytes, r.bytes);
           norm = r.norm;
@@ -244,7 +246,7 @@ export async function runIml(
         }
       }
       if (!isBaseline && method.kind !== 't1t2') {
-        const r = metaStep(epoch);
+        const r = await metaStep(epoch);
         approx = r.approx;
         norm = r.norm;
         hvps = r.hvps;
@@ -257,8 +259,8 @@ export async function runIml(
       const epochSeconds = (performance.now() - t0) / 1000 - comparisonSeconds;
       const m: MetaEpochMetrics = {
         metaEpoch: epoch, innerStep: step,
-        train: evaluate(model, data.train), validation: evaluate(model, data.validation), test: evaluate(model, data.test),
-        hypergradNorm: norm, meanDecay: meanDecay(), epochSeconds, approximationSeconds: approx, approximationBytes: bytes, hvps, note, comparisons,
+        train: await evaluate(model, data.train), validation: await evaluate(model, data.validation), test: await evaluate(model, data.test),
+        hypergradNorm: norm, meanDecay: await meanDecay(), epochSeconds, approximationSeconds: approx, approximationBytes: bytes, hvps, note, comparisons,
       };
       metrics.push(m);
       if (metricsFile) appendFileSync(metricsFile, `${JSON.stringify(m)}\n`);
@@ -292,9 +294,9 @@ export async function runIml(
     }
     await saveCheckpoint(file, {
       params: named,
-      optimizer: inner.stateDict(),
+      optimizer: await inner.stateDictAsync(),
       step,
-      meta: { metaOptimizer: meta?.stateDict() ?? null, order: Array.from(order), cursor, rng: rng.getState(), startEpoch: nextEpoch, best: { loss: best.loss, epoch: best.epoch, test: best.test }, sinceBest, step, method: methodLabel(method) },
+      meta: { metaOptimizer: (await meta?.stateDictAsync()) ?? null, order: Array.from(order), cursor, rng: rng.getState(), startEpoch: nextEpoch, best: { loss: best.loss, epoch: best.epoch, test: best.test }, sinceBest, step, method: methodLabel(method) },
     });
   }
 

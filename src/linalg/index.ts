@@ -7,6 +7,11 @@ import { exactInverseHvpFromOperator } from './exact-inverse-hvp.js';
 // training loops the Lanczos spectrum report of large Hessians (seconds) is skipped; LDLᵀ still
 // reports the inertia, and all eigenvalues are computed for n <= 1000.
 registerExactSolver((hvp, b, damping) => {
+  const slow = b.find((t) => !t.backend.readSync);
+  if (slow) {
+    throw new Error(`exact inverse-HVP: the dense float64 solve runs in Wasm and reads every Hessian column synchronously; `
+      + `'${slow.describe()}' is on the '${slow.backend.name}' backend. Run exact solves and exact comparisons on the CPU backend.`);
+  }
   const n = b.reduce((s, t) => s + t.size, 0);
   return exactInverseHvpFromOperator(hvp, b, { damping, spectrum: n <= 1000 ? 'full' : 'none' });
 });

@@ -33,12 +33,12 @@ export class DivergenceError extends Error {
 }
 
 /** Trains `model` on `train` with `optimizer`, then evaluates on all three splits. */
-export function trainClassifier(
+export async function trainClassifier(
   model: Module,
   optimizer: Optimizer,
   data: { train: ImageDataset; validation: ImageDataset; test: ImageDataset },
   opts: TrainOptions,
-): TrainResult {
+): Promise<TrainResult> {
   const rng = new Random(opts.seed);
   const params = model.parameters();
   let order = rng.permutation(data.train.count);
@@ -51,14 +51,14 @@ export function trainClassifier(
     }
     const idx = order.subarray(cursor, cursor + opts.batchSize);
     cursor += opts.batchSize;
-    const { x, t } = batchTensors(data.train, idx, opts.flatten);
+    const { x, t } = batchTensors(data.train, idx, opts.flatten, params[0]?.value.backend);
     const lossFn = (ws: Tensor[]): Tensor => functionalCall(model, ws, () => crossEntropy(model.forward(x, { training: true }), t));
     const { value, grads } = valueAndGrad(lossFn)(params.map((p) => p.value));
-    finalLoss = value.item();
+    finalLoss = (await value.data())[0];
     if (!Number.isFinite(finalLoss)) throw new DivergenceError(step, finalLoss);
     optimizer.step(grads);
     opts.onStep?.(step, finalLoss);
   }
-  const ev = (ds: ImageDataset): Evaluation => evaluate(model, ds, { flatten: opts.flatten });
-  return { train: ev(data.train), validation: ev(data.validation), test: ev(data.test), finalLoss };
+  const ev = (ds: ImageDataset): Promise<Evaluation> => evaluate(model, ds, { flatten: opts.flatten });
+  return { train: await ev(data.train), validation: await ev(data.validation), test: await ev(data.test), finalLoss };
 }

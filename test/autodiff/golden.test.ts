@@ -66,16 +66,16 @@ describe.each(['mlp-tanh-seed1.json', 'mlp-tanh-seed2.json'])('inverse-HVP appro
   const op = secondOrderOperator(p.trainLoss, p.w, p.lam);
   const H = (v: Tensor[]): Tensor[] => op.hvp(v);
   const b = p.split(g.grad_val);
-  const methods: Record<string, () => Tensor[]> = {
-    identity: () => identityInverseHvp(b).x,
-    neumann3: () => neumannInverseHvp(H, b, { alpha: 0.1, steps: 3 }).x,
-    neumann10: () => neumannInverseHvp(H, b, { alpha: 0.1, steps: 10 }).x,
-    cg3: () => cgInverseHvp(H, b, { steps: 3, keepBest: false }).x,
-    cg5: () => cgInverseHvp(H, b, { steps: 5, keepBest: false }).x,
+  const methods: Record<string, () => Promise<Tensor[]>> = {
+    identity: async () => identityInverseHvp(b).x,
+    neumann3: async () => (await neumannInverseHvp(H, b, { alpha: 0.1, steps: 3 })).x,
+    neumann10: async () => (await neumannInverseHvp(H, b, { alpha: 0.1, steps: 10 })).x,
+    cg3: async () => (await cgInverseHvp(H, b, { steps: 3, keepBest: false })).x,
+    cg5: async () => (await cgInverseHvp(H, b, { steps: 5, keepBest: false })).x,
   };
   for (const [name, run] of Object.entries(methods)) {
-    it(`${name}: inverse-HVP and hypergradient -xᵀ ∂²L_T/∂w∂λ`, () => {
-      const x = run();
+    it(`${name}: inverse-HVP and hypergradient -xᵀ ∂²L_T/∂w∂λ`, async () => {
+      const x = await run();
       expect(relErr(flat(x), g.ihvp[name])).toBeLessThan(1e-10);
       const hg = op.mixed(x).map((m) => neg(m));
       expect(relErr(flat(hg), g.hypergrad[name])).toBeLessThan(1e-10);

@@ -69,37 +69,39 @@ const rel = (a: number[], b: number[]): number =>
 
 describe('hypergradients on ridge regression against the closed form', () => {
   const p = problem(1);
-  const hg = (spec: string): number[] => hypergradient(p.trainLoss, p.valLoss, [p.w], [p.lam], parseMethod(spec)).hypergrad[0].toArray();
+  const hg = async (spec: string): Promise<number[]> => (await hypergradient(p.trainLoss, p.valLoss, [p.w], [p.lam], parseMethod(spec))).hypergrad[0].toArray();
   // ||H|| ≤ trace(H); α = 1/trace(H) makes I - αH contracting.
   const trace = p.H.reduce((s, row, i) => s + row[i], 0);
   const alpha = 1 / trace;
 
-  it('exact (dense Hessian solve) matches the closed form to 1e-6', () => {
-    expect(rel(hg('exact'), p.analytic)).toBeLessThan(1e-6);
+  it('exact (dense Hessian solve) matches the closed form to 1e-6', async () => {
+    expect(rel(await hg('exact'), p.analytic)).toBeLessThan(1e-6);
   });
 
-  it('CG with n steps is exact on this SPD problem', () => {
-    expect(rel(hg(`cg:${p.d}`), p.analytic)).toBeLessThan(1e-8);
+  it('CG with n steps is exact on this SPD problem', async () => {
+    expect(rel(await hg(`cg:${p.d}`), p.analytic)).toBeLessThan(1e-8);
   });
 
-  it('Neumann converges as k grows when α contracts', () => {
-    const errs = [2, 8, 30, 3000].map((k) => rel(hg(`neumann:${k}:alpha=${alpha}`), p.analytic));
+  it('Neumann converges as k grows when α contracts', async () => {
+    const errs: number[] = [];
+    for (const k of [2, 8, 30, 3000]) errs.push(rel(await hg(`neumann:${k}:alpha=${alpha}`), p.analytic));
     for (let i = 1; i < errs.length; i++) expect(errs[i]).toBeLessThan(errs[i - 1]);
     expect(errs[errs.length - 1]).toBeLessThan(1e-6);
   });
 
-  it('CG error falls with k', () => {
-    const errs = [1, 3, p.d].map((k) => rel(hg(`cg:${k}`), p.analytic));
+  it('CG error falls with k', async () => {
+    const errs: number[] = [];
+    for (const k of [1, 3, p.d]) errs.push(rel(await hg(`cg:${k}`), p.analytic));
     expect(errs[1]).toBeLessThan(errs[0]);
     expect(errs[2]).toBeLessThan(1e-8);
   });
 
-  it('damped Neumann (α from the top eigenvalue) converges without a hand-tuned α', () => {
-    expect(rel(hg('damped-neumann:3000:damping=0'), p.analytic)).toBeLessThan(1e-5);
+  it('damped Neumann (α from the top eigenvalue) converges without a hand-tuned α', async () => {
+    expect(rel(await hg('damped-neumann:3000:damping=0'), p.analytic)).toBeLessThan(1e-5);
   });
 
-  it('identity has the sign of the true hypergradient (positive inner product)', () => {
-    const h = hg('identity');
+  it('identity has the sign of the true hypergradient (positive inner product)', async () => {
+    const h = await hg('identity');
     const dot = h.reduce((s, v, i) => s + v * p.analytic[i], 0);
     expect(dot).toBeGreaterThan(0);
   });

@@ -71,7 +71,7 @@ describe.each(['mlp-tanh-seed1.json', 'mlp-tanh-seed2.json'])('exact curvature v
     expect(relErr(flat(rl.x), g.ihvp.exact!)).toBeLessThan(1e-10);
   });
 
-  it('agrees with a plain-TS Gaussian elimination on the same Hessian, and via the operator-only entry point', () => {
+  it('agrees with a plain-TS Gaussian elimination on the same Hessian, and via the operator-only entry point', async () => {
     const H = exactHessian(p.f, p.w);
     const dense = H.matrix.toArray();
     const bf = flattenTensors(b);
@@ -86,12 +86,12 @@ describe.each(['mlp-tanh-seed1.json', 'mlp-tanh-seed2.json'])('exact curvature v
     const ro = exactInverseHvpFromOperator(op.hvp, b);
     expect(relErr(flattenTensors(ro.x), ref)).toBeLessThan(1e-10);
     // Registered as the 'exact' hypergradient method by importing src/linalg.
-    const rm = solveInverseHvp({ kind: 'exact', damping: 0 }, op.hvp, b);
+    const rm = await solveInverseHvp({ kind: 'exact', damping: 0 }, op.hvp, b);
     expect(relErr(flat(rm.x), g.ihvp.exact!)).toBeLessThan(1e-10);
     [H.matrix, Ho.matrix].forEach((m) => m.free());
   });
 
-  it('with damping above -λmin: Cholesky, and Neumann (contracting alpha) and CG (<= n steps) converge to the exact solution', () => {
+  it('with damping above -λmin: Cholesky, and Neumann (contracting alpha) and CG (<= n steps) converge to the exact solution', async () => {
     const lmin = g.hessian_eigs[0]!;
     const lmax = g.hessian_eigs.at(-1)!;
     const damping = -lmin + 0.05;
@@ -112,11 +112,11 @@ describe.each(['mlp-tanh-seed1.json', 'mlp-tanh-seed2.json'])('exact curvature v
     const alpha = 1 / (lmax + damping);
     const rate = 1 - alpha * (lmin + damping);
     const steps = Math.ceil(Math.log(1e-11) / Math.log(rate));
-    const neu = neumannInverseHvp(A, b, { alpha, steps });
+    const neu = await neumannInverseHvp(A, b, { alpha, steps });
     expect(relErr(flat(neu.x), exact)).toBeLessThan(1e-8);
-    const few = neumannInverseHvp(A, b, { alpha, steps: 5 });
+    const few = await neumannInverseHvp(A, b, { alpha, steps: 5 });
     expect(relErr(flat(few.x), exact)).toBeGreaterThan(1e-3); // not converged yet: the test is not trivial
-    const cg = cgInverseHvp(A, b, { steps: n, keepBest: false });
+    const cg = await cgInverseHvp(A, b, { steps: n, keepBest: false });
     expect(relErr(flat(cg.x), exact)).toBeLessThan(1e-8);
     expect(cg.hvps).toBeLessThanOrEqual(n);
   });

@@ -33,9 +33,9 @@ npm run --silent build:shaders >/dev/null
 npx tsc -p tsconfig.json >/dev/null 2>&1 || true # emits even if an unrelated module fails to type-check
 test -f dist/bench/webgpu.js || { echo "build failed: dist/bench/webgpu.js missing"; exit 1; }
 
-step "kernel-equivalence tests (WebGPU vs CPU, every primitive, HVP/mixed of an MLP and a CNN)"
+step "kernel-equivalence tests (WebGPU vs CPU, every primitive, HVP/mixed of an MLP and a CNN, IML trajectories)"
 set +e
-IML_REQUIRE_WEBGPU=1 timeout 150 npx vitest run test/webgpu/kernels.test.ts --reporter=dot > /tmp/iml-gpu-tests.log 2>&1
+IML_REQUIRE_WEBGPU=1 timeout 150 npx vitest run test/webgpu/kernels.test.ts test/webgpu/iml.test.ts --reporter=dot > /tmp/iml-gpu-tests.log 2>&1
 tests_rc=$?
 set -e
 tests_line=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/iml-gpu-tests.log | grep -E 'Tests +[0-9]' | tail -1 | tr -s ' ')
@@ -43,6 +43,12 @@ tests_line=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/iml-gpu-tests.log | grep -E 'Tests +
 
 step "benchmarks (iml WebGPU vs tfjs-webgpu vs naive WGSL on the same adapter)"
 timeout 150 node dist/bench/webgpu.js --sizes 256,512,1024,2048 --power high-performance 2>&1 | grep -v '^Warning'
+step "IML meta-epochs, thesis 4.1 (784-784-10, per-parameter L2): WebGPU vs CPU, 8 meta-epochs each"
+for be in webgpu cpu; do
+  timeout 120 node dist/src/cli/main.js experiment overfit-small-val --backend $be --methods neumann:3,cg:3 --seeds 0 \
+    --meta-epochs 8 --out /tmp/iml-gpu-$be --no-progress > /tmp/iml-gpu-$be.log 2>&1 || tail -5 /tmp/iml-gpu-$be.log
+  grep -h -E '^\| (Neumann|CG)' /tmp/iml-gpu-$be/summary.md 2>/dev/null | grep ' ms ' | sed "s/^/$be /" || true
+done
 echo "kernel-equivalence tests: ${tests_line:-no result} (exit $tests_rc)"
 step "done"
 exit "$tests_rc"

@@ -1,4 +1,4 @@
-// Shared by the browser suites: bundle a test entry with esbuild and serve it (with a page loading it) on 127.0.0.1.
+// Shared by the browser suites: bundle a test entry with esbuild, serve it (with a page loading it) on 127.0.0.1, and the Chromium flags for headless WebGPU.
 import { createServer, type Server } from 'node:http';
 
 export interface ServedBundle {
@@ -33,3 +33,17 @@ export async function bundleAndServe(entry: string, title: string): Promise<Serv
   const addr = server.address();
   return { js, server, url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/` };
 }
+
+/** Chromium flags for headless WebGPU as root: SwiftShader serves the core adapter, ANGLE/Vulkan (lavapipe) the compatibility one. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--use-angle=vulkan',
+  '--use-webgpu-adapter=opengles',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+

@@ -13,6 +13,7 @@ import { methodLabel, parseMethod } from '../hypergrad/methods.js';
 import { MLP } from '../nn/layers.js';
 import { Random } from '../util/random.js';
 import type { Recipe } from './recipes.js';
+import { fileRunStore } from './file-run-store.js';
 import { runIml, type ImlConfig, type ImlSummary, type MetaEpochMetrics } from './trainer.js';
 
 export interface RecipeRunOptions {
@@ -94,7 +95,7 @@ export async function runRecipe(recipe: Recipe, opts: RecipeRunOptions): Promise
         const runDir = join(opts.outDir, slug(variant.label), slug(spec), `seed-${seed}`);
         const label = methodLabel(method);
         const { metrics, summary } = await runIml(model, mk, data, config, {
-          runDir,
+          store: fileRunStore(runDir),
           resume: opts.resume,
           onMetaEpoch: (m) => opts.onEpoch?.({ variant: variant.label, method: label, seed }, m, config.metaEpochs),
         });

@@ -1,7 +1,5 @@
 // Implicit meta-learning loop: warm-up, inner training, hypergradient meta-steps, early stopping, checkpoints.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { valueAndGrad } from '../autodiff/transforms.js';
 import { add } from '../core/ops.js';
 import { noGrad, Tensor } from '../core/tensor.js';
@@ -16,7 +14,7 @@ import { functionalCall, type Module } from '../nn/module.js';
 import { Adam } from '../optim/adam.js';
 import type { OptimizerState, ParamRef } from '../optim/optimizer.js';
 import { RMSprop } from '../optim/rmsprop.js';
-import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import type { RunStore } from './run-store.js';
 import { batchTensors, evaluate, type Evaluation } from '../train/evaluate.js';
 import { Random } from '../util/random.js';
 
@@ -105,7 +103,7 @@ export async function runIml(
   metaKnowledge: MetaKnowledge,
   data: ImlData,
   config: ImlConfig,
-  hooks: { onMetaEpoch?: (m: MetaEpochMetrics) => void; runDir?: string; resume?: boolean } = {},
+  hooks: { onMetaEpoch?: (m: MetaEpochMetrics) => void; store?: RunStore; resume?: boolean } = {},
 ): Promise<{ metrics: MetaEpochMetrics[]; summary: ImlSummary }> {
   const rng = new Random(config.seed);
   const params = model.parameters();
@@ -123,20 +121,19 @@ export async function runIml(
   let startEpoch = 1;
   let best = { loss: Infinity, epoch: 0, test: 0, snapshot: null as Snapshot | null };
   let sinceBest = 0;
-  const metricsFile = hooks.runDir ? join(hooks.runDir, 'metrics.jsonl') : null;
-  const checkpointFile = hooks.runDir ? join(hooks.runDir, 'checkpoint.json') : null;
-  if (hooks.runDir) mkdirSync(hooks.runDir, { recursive: true });
+  const store = hooks.store ?? null;
+  const where = store?.location ?? 'IML run';
 
   let resumedOrder: { order: Int32Array; cursor: number } | null = null;
-  if (hooks.resume && checkpointFile && existsSync(checkpointFile)) {
-    const ck = await loadCheckpoint(checkpointFile, { backend });
+  const ck = hooks.resume && store ? await store.loadCheckpoint(backend) : null;
+  if (ck) {
     const m = ck.meta as {
       rng: number[]; startEpoch: number; best: { loss: number; epoch: number; test: number }; sinceBest: number; step: number;
       metaOptimizer: OptimizerState; order: number[]; cursor: number;
     };
-    if (!ck.optimizer || (meta && !m?.metaOptimizer)) throw new Error(`${checkpointFile}: checkpoint has no optimizer states; it was not written by an IML run`);
-    params.forEach((p) => (p.value = need(ck.params, p.name, checkpointFile)));
-    lamRefs.forEach((l) => (l.value = need(ck.params, `lam:${l.name}`, checkpointFile)));
+    if (!ck.optimizer || (meta && !m?.metaOptimizer)) throw new Error(`${where}: checkpoint has no optimizer states; it was not written by an IML run`);
+    params.forEach((p) => (p.value = need(ck.params, p.name, where)));
+    lamRefs.forEach((l) => (l.value = need(ck.params, `lam:${l.name}`, where)));
     inner.loadStateDict(ck.optimizer);
     meta?.loadStateDict(m.metaOptimizer);
     rng.setState(m.rng);
@@ -146,13 +143,10 @@ export async function runIml(
     sinceBest = m.sinceBest;
     const bw = params.map((p) => ck.params[`best:${p.name}`]);
     best = { ...m.best, snapshot: bw.every(Boolean) ? { w: bw, lam: lamRefs.map((l) => ck.params[`bestlam:${l.name}`]) } : null };
-    if (metricsFile && existsSync(metricsFile)) {
-      for (const line of readFileSync(metricsFile, 'utf8').split('\n')) if (line.trim()) metrics.push(JSON.parse(line) as MetaEpochMetrics);
-      metrics.splice(startEpoch - 1);
-    }
+    metrics.push(...(await store!.readMetrics()).slice(0, startEpoch - 1));
   }
-  // The metrics file holds exactly the epochs of this run: the resumed prefix, or nothing.
-  if (metricsFile) writeFileSync(metricsFile, metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  // The stored metrics are exactly the epochs of this run: the resumed prefix, or nothing.
+  await store?.writeMetrics(metrics);
 
   // Inner steps need λ only through the penalty's gradient c ⊙ w; rebuild c when λ changes.
   let decay: { lam: Tensor[]; coefs: Tensor[] | null } | null = null;
@@ -263,7 +257,7 @@ export async function runIml(
         hypergradNorm: norm, meanDecay: await meanDecay(), epochSeconds, approximationSeconds: approx, approximationBytes: bytes, hvps, note, comparisons,
       };
       metrics.push(m);
-      if (metricsFile) appendFileSync(metricsFile, `${JSON.stringify(m)}\n`);
+      await store?.appendMetrics(m);
       hooks.onMetaEpoch?.(m);
       if (m.validation.loss < best.loss) {
         best = { loss: m.validation.loss, epoch, test: m.test.accuracy, snapshot: { w: params.map((p) => p.value), lam: lamRefs.map((l) => l.value) } };
@@ -271,8 +265,8 @@ export async function runIml(
       } else {
         sinceBest++;
       }
-      if (checkpointFile && config.checkpointEvery > 0 && epoch % config.checkpointEvery === 0) {
-        await saveState(checkpointFile, epoch + 1);
+      if (store && config.checkpointEvery > 0 && epoch % config.checkpointEvery === 0) {
+        await saveState(store, epoch + 1);
       }
       if (config.patience > 0 && sinceBest >= config.patience) {
         stoppedEarly = true;
@@ -284,7 +278,7 @@ export async function runIml(
     diverged = { metaEpoch: e.metaEpoch, step: e.step, what: e.what };
   }
 
-  async function saveState(file: string, nextEpoch: number): Promise<void> {
+  async function saveState(to: RunStore, nextEpoch: number): Promise<void> {
     const named: Record<string, Tensor> = {};
     params.forEach((p) => (named[p.name] = p.value));
     lamRefs.forEach((l) => (named[`lam:${l.name}`] = l.value));
@@ -292,7 +286,7 @@ export async function runIml(
       params.forEach((p, i) => (named[`best:${p.name}`] = best.snapshot!.w[i]));
       lamRefs.forEach((l, i) => (named[`bestlam:${l.name}`] = best.snapshot!.lam[i]));
     }
-    await saveCheckpoint(file, {
+    await to.saveCheckpoint({
       params: named,
       optimizer: await inner.stateDictAsync(),
       step,
@@ -300,11 +294,11 @@ export async function runIml(
     });
   }
 
-  if (hooks.runDir && best.snapshot) {
+  if (store && best.snapshot) {
     const named: Record<string, Tensor> = {};
     params.forEach((p, i) => (named[p.name] = best.snapshot!.w[i]));
     lamRefs.forEach((l, i) => (named[`lam:${l.name}`] = best.snapshot!.lam[i]));
-    await saveCheckpoint(join(hooks.runDir, 'best.json'), { params: named, step, meta: { metaEpoch: best.epoch, validationLoss: best.loss } });
+    await store.saveBest({ params: named, step, meta: { metaEpoch: best.epoch, validationLoss: best.loss } });
   }
 
   const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
@@ -330,8 +324,8 @@ export async function runIml(
   };
 }
 
-function need(params: Record<string, Tensor>, name: string, file: string): Tensor {
+function need(params: Record<string, Tensor>, name: string, where: string): Tensor {
   const t = params[name];
-  if (!t) throw new Error(`${file}: checkpoint has no tensor '${name}' (was it written by another model or method?)`);
+  if (!t) throw new Error(`${where}: checkpoint has no tensor '${name}' (was it written by another model or method?)`);
   return t;
 }

@@ -4,28 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '../../src/index.js';
-import { createImageDataset, type ImageDataset } from '../../src/data/dataset.js';
-import { noMetaKnowledge, perParameterL2 } from '../../src/hypergrad/meta-knowledge.js';
+import { noMetaKnowledge } from '../../src/hypergrad/meta-knowledge.js';
 import { parseMethod } from '../../src/hypergrad/methods.js';
-import { runIml, THESIS_DEFAULTS, type ImlConfig } from '../../src/iml/trainer.js';
+import { fileRunStore } from '../../src/iml/file-run-store.js';
+import { memoryRunStore } from '../../src/iml/run-store.js';
+import { runIml, type ImlConfig } from '../../src/iml/trainer.js';
+import { build, config as baseConfig, data } from './cases.js';
 import { MLP } from '../../src/nn/index.js';
 
-function synthetic(n: number, seed: number, name: string): ImageDataset {
-  const rng = new Random(seed);
-  const labels = new Uint8Array(n).map(() => rng.int(3));
-  const images = new Float32Array(n * 16).map((_, i) => Math.min(1, Math.max(0, 0.5 + 0.3 * rng.normal() + (labels[Math.floor(i / 16)] === i % 3 ? 0.3 : 0))));
-  return createImageDataset({ images, labels, count: n, channels: 1, height: 4, width: 4, numClasses: 3, name });
-}
+// The shared problem, with 6 meta-epochs unless a test says otherwise.
+const config = (o: Partial<ImlConfig>): ImlConfig => baseConfig({ metaEpochs: 6, ...o });
 
-const data = { train: synthetic(40, 1, 'train'), validation: synthetic(20, 2, 'val'), test: synthetic(20, 3, 'test') };
-const config = (o: Partial<ImlConfig>): ImlConfig => ({
-  ...THESIS_DEFAULTS, method: parseMethod('neumann:3'), seed: 5, innerSteps: 4, innerBatch: 8, metaEpochs: 6,
-  innerLr: 1e-2, patience: 0, ...o,
-});
-const build = () => {
-  const model = new MLP([16, 8, 3], new Random(9));
-  return { model, mk: perParameterL2(model.parameters()) };
-};
 const dirs: string[] = [];
 const tmp = (): string => {
   const d = mkdtempSync(join(tmpdir(), 'iml-'));
@@ -55,10 +44,10 @@ describe('IML trainer', () => {
     const model = new MLP([16, 8, 3], new Random(9));
     const dir = tmp();
     const cfg = config({ method: parseMethod('baseline'), metaEpochs: 2, checkpointEvery: 1 });
-    const r = await runIml(model, noMetaKnowledge(), data, cfg, { runDir: dir });
+    const r = await runIml(model, noMetaKnowledge(), data, cfg, { store: fileRunStore(dir) });
     expect(r.metrics.length).toBe(2);
     expect(r.metrics[0].hypergradNorm).toBe(0);
-    const again = await runIml(new MLP([16, 8, 3], new Random(9)), noMetaKnowledge(), data, { ...cfg, metaEpochs: 3 }, { runDir: dir, resume: true });
+    const again = await runIml(new MLP([16, 8, 3], new Random(9)), noMetaKnowledge(), data, { ...cfg, metaEpochs: 3 }, { store: fileRunStore(dir), resume: true });
     expect(again.metrics.map((m) => m.metaEpoch)).toEqual([1, 2, 3]);
   });
 
@@ -86,15 +75,35 @@ describe('IML trainer', () => {
     const full = await runIml(a.model, a.mk, data, config({ metaSubset: 10 }));
     const dir = tmp();
     const b = build();
-    await runIml(b.model, b.mk, data, config({ metaSubset: 10, metaEpochs: 3, checkpointEvery: 3 }), { runDir: dir });
+    await runIml(b.model, b.mk, data, config({ metaSubset: 10, metaEpochs: 3, checkpointEvery: 3 }), { store: fileRunStore(dir) });
     expect(existsSync(join(dir, 'checkpoint.json'))).toBe(true);
     expect(existsSync(join(dir, 'best.json'))).toBe(true);
     const c = build();
-    const resumed = await runIml(c.model, c.mk, data, config({ metaSubset: 10, checkpointEvery: 3 }), { runDir: dir, resume: true });
+    const resumed = await runIml(c.model, c.mk, data, config({ metaSubset: 10, checkpointEvery: 3 }), { store: fileRunStore(dir), resume: true });
     expect(resumed.metrics.length).toBe(6);
     const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n');
     expect(lines.map((l) => JSON.parse(l).metaEpoch)).toEqual([1, 2, 3, 4, 5, 6]);
     const key = (m: (typeof full.metrics)[number]) => [m.train.loss, m.validation.loss, m.hypergradNorm, m.meanDecay];
     expect(resumed.metrics.map(key)).toEqual(full.metrics.map(key));
+  });
+
+  it('an in-memory run store (browsers) resumes exactly like a run folder, and keeps copies, not live tensors', async () => {
+    const a = build();
+    const full = await runIml(a.model, a.mk, data, config({ metaSubset: 10 }));
+    const store = memoryRunStore();
+    const b = build();
+    await runIml(b.model, b.mk, data, config({ metaSubset: 10, metaEpochs: 3, checkpointEvery: 3 }), { store });
+    expect((await store.readMetrics()).map((m) => m.metaEpoch)).toEqual([1, 2, 3]);
+    expect(store.best).not.toBeNull();
+    const saved = (await store.loadCheckpoint())!;
+    const savedW = saved.params['fc1.weight'].toArray();
+    const c = build();
+    const resumed = await runIml(c.model, c.mk, data, config({ metaSubset: 10, checkpointEvery: 3 }), { store, resume: true });
+    expect((await store.readMetrics()).map((m) => m.metaEpoch)).toEqual([1, 2, 3, 4, 5, 6]);
+    const key = (m: (typeof full.metrics)[number]) => [m.train.loss, m.validation.loss, m.hypergradNorm, m.meanDecay];
+    expect(resumed.metrics.map(key)).toEqual(full.metrics.map(key));
+    // The checkpoint of meta-epoch 3 was replaced by the one of meta-epoch 6, whose weights differ.
+    expect((await store.loadCheckpoint())!.params['fc1.weight'].toArray()).not.toEqual(savedW);
+    expect(await memoryRunStore().loadCheckpoint()).toBeNull();
   });
 });

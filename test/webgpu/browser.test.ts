@@ -2,7 +2,7 @@
 
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { bundleAndServe } from '../browser-bundle.js';
+import { bundleAndServe, CHROMIUM_ARGS } from '../browser-bundle.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,19 +12,6 @@ import { nodeBackendOrSkip, REQUIRE_WEBGPU } from './gpu-env.js';
 import type { BrowserRun } from './browser/entry.js';
 
 const CHROMIUM = process.env.IML_CHROMIUM ?? '/usr/bin/chromium';
-
-/** Chromium flags for headless WebGPU as root: SwiftShader serves the core adapter, ANGLE/Vulkan (lavapipe) the compatibility one. */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--use-angle=vulkan',
-  '--use-webgpu-adapter=opengles',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 async function browserSkipReason(): Promise<string | null> {
   let reason: string | null = null;

@@ -1,0 +1,82 @@
+// Where an IML run keeps its per-meta-epoch metrics, resumable checkpoint and best snapshot (the trainer itself touches no file system).
+
+import { tensor } from '../core/creation.js';
+import type { Backend } from '../backend/backend.js';
+import type { Checkpoint, CheckpointInput } from '../train/checkpoint.js';
+import type { MetaEpochMetrics } from './trainer.js';
+
+/**
+ * Persistence of one run. The Node implementation (`fileRunStore`, file-run-store.ts) writes a run folder
+ * with atomic renames; `memoryRunStore` keeps everything in memory (browsers, tests).
+ */
+export interface RunStore {
+  /** Where the run is kept, for messages (a folder path, or 'memory'). */
+  readonly location: string;
+  /** The metrics written so far (empty when none). */
+  readMetrics(): Promise<MetaEpochMetrics[]>;
+  /** Replaces the metrics with exactly these epochs (the resumed prefix, or none). */
+  writeMetrics(metrics: readonly MetaEpochMetrics[]): Promise<void>;
+  appendMetrics(m: MetaEpochMetrics): Promise<void>;
+  /** The last resumable checkpoint, or null when there is none. */
+  loadCheckpoint(backend?: Backend): Promise<Checkpoint | null>;
+  saveCheckpoint(ckpt: CheckpointInput): Promise<void>;
+  /** The parameters and λ with the lowest validation loss. */
+  saveBest(ckpt: CheckpointInput): Promise<void>;
+}
+
+interface StoredTensor {
+  data: Float32Array | Float64Array;
+  shape: number[];
+  dtype: 'float32' | 'float64';
+}
+
+interface StoredCheckpoint {
+  params: Record<string, StoredTensor>;
+  step: number;
+  optimizer?: CheckpointInput['optimizer'];
+  meta?: unknown;
+}
+
+/** Copies every tensor's values off its backend, so later updates cannot change what was saved. */
+async function snapshot(ckpt: CheckpointInput): Promise<StoredCheckpoint> {
+  const params: Record<string, StoredTensor> = {};
+  for (const [name, t] of Object.entries(ckpt.params)) {
+    const data = await t.data();
+    if (!(data instanceof Float32Array || data instanceof Float64Array)) throw new Error(`memoryRunStore: tensor '${name}' is ${t.dtype}; only float tensors are stored`);
+    params[name] = { data: data.slice(), shape: [...t.shape], dtype: t.dtype as 'float32' | 'float64' };
+  }
+  // Optimizer states and meta are plain JSON values: a deep copy detaches them from the live objects.
+  const copy = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
+  return { params, step: ckpt.step, optimizer: copy(ckpt.optimizer), meta: copy(ckpt.meta) };
+}
+
+/** A run kept in memory: the same resume semantics as a run folder, without a file system. */
+export function memoryRunStore(): RunStore & { best: StoredCheckpoint | null } {
+  let metrics: MetaEpochMetrics[] = [];
+  let checkpoint: StoredCheckpoint | null = null;
+  const store = {
+    location: 'memory',
+    best: null as StoredCheckpoint | null,
+    readMetrics: async () => metrics.map((m) => structuredClone(m)),
+    writeMetrics: async (ms: readonly MetaEpochMetrics[]) => {
+      metrics = ms.map((m) => structuredClone(m));
+    },
+    appendMetrics: async (m: MetaEpochMetrics) => {
+      metrics.push(structuredClone(m));
+    },
+    loadCheckpoint: async (backend?: Backend): Promise<Checkpoint | null> => {
+      if (checkpoint === null) return null;
+      const params = Object.fromEntries(Object.entries(checkpoint.params).map(([name, t]) => [name, tensor(t.data.slice(), t.shape, { dtype: t.dtype, backend })]));
+      const out: Checkpoint = { params, step: checkpoint.step, meta: structuredClone(checkpoint.meta) };
+      if (checkpoint.optimizer !== undefined) out.optimizer = structuredClone(checkpoint.optimizer);
+      return out;
+    },
+    saveCheckpoint: async (ckpt: CheckpointInput) => {
+      checkpoint = await snapshot(ckpt);
+    },
+    saveBest: async (ckpt: CheckpointInput) => {
+      store.best = await snapshot(ckpt);
+    },
+  };
+  return store;
+}

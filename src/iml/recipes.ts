@@ -99,9 +99,10 @@ export const RECIPES: Record<string, Recipe> = {
     metaKnowledge: 'per-layer',
     methods: ['neumann:3', 'cg:3', 'identity'],
     seeds: [0, 1, 2],
+    // The thesis keeps the number of meta-updates constant (50) while the inner steps shrink: no early stopping.
     config: {
       innerSteps: 500, innerBatch: 128, innerLr: 1e-4, metaLr: 0.1, metaEpochs: 50, warmupSteps: 1000,
-      patience: 15, metaSubset: 500, checkpointEvery: 5,
+      patience: 0, metaSubset: 500, checkpointEvery: 5,
     },
     variants: [50, 100, 200, 300, 500].map((n) => ({ label: `inner ${n}`, config: { innerSteps: n } })),
     quick: { metaEpochs: 4, warmupSteps: 200, methods: ['neumann:3'], seeds: [0] },

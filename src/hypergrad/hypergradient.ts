@@ -1,9 +1,10 @@
 // The implicit hypergradient dL_V/dλ = ∂L_V/∂λ - (H⁻¹ ∂L_V/∂w)ᵀ ∂²L_T/∂w∂λ, with any inverse-HVP method.
 
 import { secondOrderOperator, valueAndGrad } from '../autodiff/transforms.js';
-import { sub } from '../core/ops.js';
+import { add, sub } from '../core/ops.js';
 import { noGrad, type Tensor } from '../core/tensor.js';
 import { cgInverseHvp, identityInverseHvp, neumannInverseHvp, NonFiniteError, type InverseHvpResult, type LinearOperator } from './inverse-hvp.js';
+import type { ClosedFormPenalty } from './meta-knowledge.js';
 import { methodLabel, type HypergradMethod } from './methods.js';
 import { topEigenvalue } from './power-iteration.js';
 import { readScalars, vaxpy, vcosine, vnorm, vsub, type VectorList } from './vector-list.js';
@@ -23,6 +24,7 @@ export interface HypergradientResult {
   /** dL_V/dλ (one tensor per λ tensor). */
   hypergrad: Tensor[];
   valLoss: number;
+  /** L_T at (w, λ): its data part alone when the penalty was given in closed form. */
   trainLoss: number;
   /** H⁻¹ ∂L_V/∂w as approximated. */
   ihvp: InverseHvpResult;
@@ -95,7 +97,9 @@ export async function solveInverseHvp(method: HypergradMethod, hvp: LinearOperat
 
 /**
  * One hypergradient at (w, λ). trainLoss and valLoss are closures over their data batches.
- * The Neumann/CG operator reuses one recorded gradient graph for all its HVPs.
+ * The Neumann/CG operator reuses one recorded gradient graph for all its HVPs. With `penalty`
+ * (closed-form curvature of the regulariser), trainLoss is the data loss alone and must not depend on
+ * λ: the operator is H_data v + H_P v and the mixed term comes from the penalty only.
  */
 export async function hypergradient(
   trainLoss: LossFn,
@@ -105,13 +109,26 @@ export async function hypergradient(
   method: HypergradMethod,
   state: MethodState = {},
   compare?: ComparisonRequest,
+  penalty?: ClosedFormPenalty,
 ): Promise<HypergradientResult> {
   const t0 = performance.now();
   const nw = w.length;
   const val = valueAndGrad((xs) => valLoss(xs.slice(0, nw), xs.slice(nw)))([...w, ...lam]);
   const valGrad = val.grads.slice(0, nw);
   const direct = val.grads.slice(nw);
-  const op = secondOrderOperator(trainLoss, w, lam);
+  // With a closed-form penalty, trainLoss is the data loss only and the penalty's curvature is added here.
+  const data = secondOrderOperator(trainLoss, w, lam);
+  const op = penalty
+    ? {
+        value: data.value,
+        hvp: (v: VectorList): VectorList => {
+          const hd = data.hvp(v);
+          const hp = penalty.hvp(v);
+          return noGrad(() => hd.map((h, i) => add(h, hp[i])));
+        },
+        mixed: (x: VectorList): VectorList => penalty.mixed(x),
+      }
+    : data;
   const backend = valGrad[0]?.backend;
   const b1 = backend?.allocatedBytes?.() ?? 0;
   const t1 = performance.now();

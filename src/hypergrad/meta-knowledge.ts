@@ -1,9 +1,9 @@
 // Meta-knowledge: hyperparameters λ and how they enter the training loss (per-parameter or per-layer L2 via softplus).
 
 import { full, randn } from '../core/creation.js';
-import { add, mul, sum } from '../core/ops.js';
+import { add, mul, sum, sumTo } from '../core/ops.js';
 import { noGrad, type Tensor } from '../core/tensor.js';
-import { softplus } from '../ops/activations.js';
+import { sigmoid, softplus } from '../ops/activations.js';
 import type { Parameter } from '../nn/module.js';
 import type { Random } from '../util/random.js';
 
@@ -24,6 +24,45 @@ export interface MetaKnowledge {
    * instead of differentiating the penalty (2 elementwise passes instead of ~12). Null: no penalty.
    */
   decayCoefficients(lam: readonly Tensor[]): Tensor[] | null;
+  /**
+   * The penalty's second derivatives in closed form at (w, λ), when it has one (the L2 forms here):
+   * the hypergradient then differentiates only the data loss and adds these, instead of
+   * differentiating the penalty's graph (~10 elementwise passes over every λ) in each HVP.
+   */
+  closedForm?(w: readonly Tensor[], lam: readonly Tensor[]): ClosedFormPenalty;
+}
+
+/** A training-loss term P(w, λ) whose curvature products are known in closed form. */
+export interface ClosedFormPenalty {
+  /** ∇²_w P · v */
+  hvp(v: readonly Tensor[]): Tensor[];
+  /** xᵀ ∂²P/∂w∂λ, one tensor per λ tensor */
+  mixed(x: readonly Tensor[]): Tensor[];
+}
+
+/**
+ * P = ½ Σ_i c_g(i)(λ) ⊙ w_i² with c = 2 softplus(λ)² (= Σ (softplus(λ) w)²), g(i) the λ tensor of weight i:
+ *   ∇²_w P · v = c_g(i) ⊙ v_i
+ *   xᵀ ∂²P/∂w∂λ_g = Σ_{i: g(i)=g} sumTo(x_i ⊙ w_i, shape λ_g) ⊙ dc/dλ_g,   dc/dλ = 4 softplus(λ) sigmoid(λ)
+ * (sumTo sums the broadcast axes, e.g. everything for a scalar per-layer λ).
+ */
+function softplusL2ClosedForm(w: readonly Tensor[], lam: readonly Tensor[], groupOf: readonly number[]): ClosedFormPenalty {
+  const { c, dc } = noGrad(() => {
+    const s = lam.map((l) => softplus(l));
+    return { c: s.map((si) => mul(mul(si, si), 2)), dc: s.map((si, g) => mul(mul(si, sigmoid(lam[g])), 4)) };
+  });
+  return {
+    hvp: (v) => noGrad(() => v.map((vi, i) => mul(c[groupOf[i]], vi))),
+    mixed: (x) => noGrad(() => {
+      const acc: (Tensor | null)[] = lam.map(() => null);
+      x.forEach((xi, i) => {
+        const g = groupOf[i];
+        const part = sumTo(mul(xi, w[i]), lam[g].shape);
+        acc[g] = acc[g] === null ? part : add(acc[g]!, part);
+      });
+      return acc.map((a, g) => (a === null ? mul(lam[g], 0) : mul(a, dc[g])));
+    }),
+  };
 }
 
 /** ∇_w Σ (s w)² = 2 s² w with s = softplus(λ): c = 2 softplus(λ)², computed without a graph. */
@@ -59,6 +98,7 @@ export function perParameterL2(params: readonly Parameter[], opts: L2InitOptions
       return total;
     },
     decayCoefficients: (lam) => doubledSquaredSoftplus(lam, params.map((_, i) => i)),
+    closedForm: (w, lam) => softplusL2ClosedForm(w, lam, params.map((_, i) => i)),
   };
 }
 
@@ -87,6 +127,7 @@ export function perLayerL2(params: readonly Parameter[], opts: L2InitOptions & {
       return total;
     },
     decayCoefficients: (lam) => doubledSquaredSoftplus(lam, groupOf),
+    closedForm: (w, lam) => softplusL2ClosedForm(w, lam, groupOf),
   };
 }
 

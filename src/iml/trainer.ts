@@ -33,6 +33,11 @@ export interface ImlConfig {
   seed: number;
   /** Save a checkpoint every this many meta-epochs (0 = never). */
   checkpointEvery: number;
+  /**
+   * Use the meta-knowledge's closed-form penalty curvature in hypergradients (default true); false
+   * differentiates the penalty's graph in every HVP (the generic path, kept as a reference).
+   */
+  closedFormPenalty?: boolean;
   /** Every this many meta-updates, compare approximations with a reference inverse-HVP (e.g. exact) at that point. */
   compare?: { every: number } & ComparisonRequest;
 }
@@ -186,16 +191,21 @@ export async function runIml(
   const metaStep = async (epoch: number): Promise<{ norm: number; approx: number; hvps: number; note: string; comparisons?: InverseHvpComparison[]; comparisonSeconds: number; bytes: number }> => {
     const tr = metaBatch(data.train);
     const va = metaBatch(data.validation);
-    const trainLoss: LossFn = (ws, lam) => functionalCall(model, ws, () => {
+    const w = params.map((p) => p.value);
+    const lam = lamRefs.map((l) => l.value);
+    // Closed-form penalty curvature when the meta-knowledge has it (the L2 forms): the HVPs then
+    // differentiate the data loss only.
+    const closed = config.closedFormPenalty === false ? undefined : metaKnowledge.closedForm?.(w, lam);
+    const trainLoss: LossFn = (ws, lm) => functionalCall(model, ws, () => {
       const ce = crossEntropy(model.forward(tr.x, { training: true, updateStats: false }), tr.t);
-      const pen = metaKnowledge.penalty(ws, lam);
+      const pen = closed ? null : metaKnowledge.penalty(ws, lm);
       return pen ? add(ce, pen) : ce;
     });
     const valLoss: LossFn = (ws) => functionalCall(model, ws, () => crossEntropy(model.forward(va.x, { training: false }), va.t));
     const cmp = config.compare && epoch > 0 && epoch % config.compare.every === 0 ? config.compare : undefined;
     let r: Awaited<ReturnType<typeof hypergradient>>;
     try {
-      r = await hypergradient(trainLoss, valLoss, params.map((p) => p.value), lamRefs.map((l) => l.value), method, state, cmp);
+      r = await hypergradient(trainLoss, valLoss, w, lam, method, state, cmp, closed);
     } catch (e) {
       if (e instanceof NonFiniteError) throw new ImlDivergence(epoch, step, e.message);
       throw e;

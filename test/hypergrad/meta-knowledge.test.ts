@@ -1,6 +1,6 @@
 // Meta-knowledge penalties: per-parameter and per-layer L2 values, the frozen form, and their λ-gradients.
 import { describe, expect, it } from 'vitest';
-import { checkGrads, mul, Random, randn, valueAndGrad, type Tensor } from '../../src/index.js';
+import { checkGrads, mul, Random, randn, secondOrderOperator, valueAndGrad, type Tensor } from '../../src/index.js';
 import type { MetaKnowledge } from '../../src/hypergrad/meta-knowledge.js';
 import { fixedL2, perLayerL2, perParameterL2 } from '../../src/hypergrad/meta-knowledge.js';
 import { parseMethod, methodLabel } from '../../src/hypergrad/methods.js';
@@ -15,7 +15,7 @@ describe('L2 meta-knowledge', () => {
   const params = model.parameters();
   const w = params.map((p) => p.value);
 
-  it('per-parameter: Σ (softplus(λ) w)², frozen form equal, second-order checks in (w, λ)', () => {
+  it('per-parameter: Σ (softplus(λ) w)², frozen and closed forms equal, second-order checks in (w, λ)', () => {
     const mk = perParameterL2(params);
     const lam = mk.init(new Random(2));
     const want = w.reduce((s, wi, i) => {
@@ -24,10 +24,11 @@ describe('L2 meta-knowledge', () => {
     }, 0);
     expect(mk.penalty(w, lam)!.item()).toBeCloseTo(want, 12);
     expectDecayMatchesGradient(mk, w, lam);
+    expectClosedFormMatchesAutodiff(mk, w, lam);
     checkGrads((xs) => [mk.penalty(xs.slice(0, 4), xs.slice(4))!], [...w, ...lam], { order: 2 });
   });
 
-  it('per-layer: one λ per tensor (or per layer), frozen form equal', () => {
+  it('per-layer: one λ per tensor (or per layer), frozen and closed forms equal', () => {
     for (const groupBy of ['tensor', 'layer'] as const) {
       const mk = perLayerL2(params, { groupBy });
       const lam = mk.init(new Random(3)).map((l) => randn(l.shape, new Random(4), 1, f64));
@@ -36,6 +37,7 @@ describe('L2 meta-knowledge', () => {
       const want = w.reduce((s, wi, i) => s + softplus(lam[group(i)].item()) ** 2 * wi.toArray().reduce((t, v) => t + v * v, 0), 0);
       expect(mk.penalty(w, lam)!.item()).toBeCloseTo(want, 12);
       expectDecayMatchesGradient(mk, w, lam);
+      expectClosedFormMatchesAutodiff(mk, w, lam);
     }
   });
 
@@ -68,6 +70,22 @@ describe('L2 meta-knowledge', () => {
     expect(() => parseMethod('baseline:l2=x')).toThrow(/l2 must be a non-negative number/);
   });
 });
+
+/** The closed-form HVP and mixed products equal reverse-over-reverse through the penalty graph. */
+function expectClosedFormMatchesAutodiff(mk: MetaKnowledge, w: Tensor[], lam: Tensor[]): void {
+  const op = secondOrderOperator((ws, ls) => mk.penalty(ws, ls)!, w, lam);
+  const cf = mk.closedForm!(w, lam);
+  const v = w.map((wi, i) => randn(wi.shape, new Random(40 + i), 1, f64));
+  const close = (a: Tensor[], b: Tensor[]): void => {
+    expect(a.map((t) => t.shape)).toEqual(b.map((t) => t.shape));
+    a.forEach((ai, i) => {
+      const want = b[i].toArray();
+      ai.toArray().forEach((x, j) => expect(Math.abs(x - want[j])).toBeLessThan(1e-12 * Math.max(1, Math.abs(want[j]))));
+    });
+  };
+  close(cf.hvp(v), op.hvp(v));
+  close(cf.mixed(v), op.mixed(v));
+}
 
 /** c ⊙ w from decayCoefficients equals the autodiff gradient of the penalty in w. */
 function expectDecayMatchesGradient(mk: MetaKnowledge, w: Tensor[], lam: Tensor[]): void {

@@ -55,4 +55,18 @@ describe('MLP hypergradient vs finite differences of the trained validation loss
       expect(Math.abs(analytic - fd)).toBeLessThan(1e-6 * Math.max(1, Math.abs(fd)));
     }
   });
+
+  it('the closed-form penalty path gives the same hypergradients as differentiating the penalty graph', async () => {
+    const dataLoss: LossFn = (w) => functionalCall(model, w, () => crossEntropy(model.forward(x), t));
+    const closed = mk.closedForm!(wStar, lam0);
+    for (const spec of ['exact', 'neumann:5', 'cg:4', 'identity', 'damped-neumann:4']) {
+      const generic = (await hypergradient(trainLoss, valLoss, wStar, lam0, parseMethod(spec))).hypergrad;
+      const fast = (await hypergradient(dataLoss, valLoss, wStar, lam0, parseMethod(spec), {}, undefined, closed)).hypergrad;
+      const g = generic.flatMap((h) => h.toArray());
+      const f = fast.flatMap((h) => h.toArray());
+      const scale = Math.max(...g.map(Math.abs));
+      expect(scale).toBeGreaterThan(0);
+      f.forEach((v, i) => expect(Math.abs(v - g[i]), `${spec}[${i}]`).toBeLessThan(1e-10 * scale));
+    }
+  });
 });

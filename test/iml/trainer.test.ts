@@ -87,6 +87,20 @@ describe('IML trainer', () => {
     expect(resumed.metrics.map(key)).toEqual(full.metrics.map(key));
   });
 
+  it('closed-form penalty curvature (default) follows the generic penalty-graph path', async () => {
+    for (const spec of ['neumann:3', 'cg:3', 't1t2']) {
+      const a = build();
+      const fast = await runIml(a.model, a.mk, data, config({ method: parseMethod(spec), metaEpochs: 3 }));
+      const b = build();
+      const generic = await runIml(b.model, b.mk, data, config({ method: parseMethod(spec), metaEpochs: 3, closedFormPenalty: false }));
+      const key = (m: (typeof fast.metrics)[number]) => [m.validation.loss, m.hypergradNorm, m.meanDecay];
+      const f = fast.metrics.flatMap(key);
+      const g = generic.metrics.flatMap(key);
+      expect(f.length).toBe(9);
+      f.forEach((v, i) => expect(Math.abs(v - g[i]), `${spec}[${i}]`).toBeLessThan(1e-4 * Math.max(1e-3, Math.abs(g[i]))));
+    }
+  });
+
   it('an in-memory run store (browsers) resumes exactly like a run folder, and keeps copies, not live tensors', async () => {
     const a = build();
     const full = await runIml(a.model, a.mk, data, config({ metaSubset: 10 }));

@@ -3,6 +3,7 @@
 import { zerosLike } from '../core/creation.js';
 import { add, div, mul, sqrt, sub } from '../core/ops.js';
 import type { Tensor } from '../core/tensor.js';
+import { fusedRmspropApplies, fusedRmspropStep } from './rmsprop-cpu.js';
 import { checkNonNegative, lerp, Optimizer, type Buffers, type HyperValue, type ParamRef } from './optimizer.js';
 
 export interface RMSpropOptions {
@@ -64,6 +65,10 @@ export class RMSprop extends Optimizer {
   //   otherwise: p ← p − γ g / s                    (computed as p + ((−γ) g) / s, like addcdiv)
   protected update(param: Tensor, grad: Tensor, buffers: Buffers | undefined): { value: Tensor; buffers: Buffers } {
     const { alpha, eps, weightDecay, momentum, centered } = this.options;
+    if (!centered && momentum === 0 && fusedRmspropApplies(param, grad)) {
+      const r = fusedRmspropStep(param, grad, buffers?.square_avg, { alpha, eps, weightDecay, lr: this.lr });
+      return { value: r.value, buffers: { square_avg: r.squareAvg } };
+    }
     const g = weightDecay !== 0 ? add(grad, mul(param, weightDecay)) : grad;
     const v = add(mul(buffers?.square_avg ?? zerosLike(param), alpha), mul(mul(g, 1 - alpha), g));
     const next: Buffers = { square_avg: v };

@@ -1,7 +1,7 @@
 // RMSprop matches hand-derived float64 steps (defaults; centred with momentum and weight decay) and PyTorch's defaults.
 import { describe, expect, it } from 'vitest';
 import { RMSprop } from '../../src/optim/index.js';
-import { expectClose, f64, P0, trajectory } from './helpers.js';
+import { expectClose, f64, G, P0, trajectory } from './helpers.js';
 
 // Throughout: p0 = [1, -2, 0.5], g1 = [0.5, -1, 2], g2 = [-0.25, 0.5, 1], g3 = [1, 2, -0.5].
 // Rule: v <- a v + (1-a) g^2; centred: gbar <- a gbar + (1-a) g, s = sqrt(v - gbar^2) + eps, else s = sqrt(v) + eps;
@@ -24,6 +24,31 @@ describe('RMSprop', () => {
       [0.9449013374421751, -1.944901331474435, 0.355098681509435],
       [0.8574273783928595, -2.0323752943495976, 0.377109100098154],
     ]);
+  });
+
+  it('weight decay 0.1, alpha 0.9 (the fused CPU path): the rule applied in float64 by hand, square_avg kept in place', () => {
+    const lr = 0.01;
+    const alpha = 0.9;
+    const wd = 0.1;
+    const p = [...P0];
+    const v = [0, 0, 0];
+    const want = G.map((g) => {
+      g.forEach((gi0, i) => {
+        const gi = gi0 + wd * p[i];
+        v[i] = v[i] * alpha + (1 - alpha) * gi * gi;
+        p[i] = p[i] + (-lr * gi) / (Math.sqrt(v[i]) + 1e-8);
+      });
+      return [...p];
+    });
+    expectClose(trajectory((refs) => new RMSprop(refs, { lr, alpha, weightDecay: wd })), want);
+    // The square_avg buffer is updated in place: the tensor held after step 1 sees step 2.
+    const ref = { name: 'w', value: f64(P0) };
+    const opt = new RMSprop([ref], { lr, alpha });
+    opt.step([f64(G[0])]);
+    const buf = opt.stateDict().params.w.buffers.square_avg;
+    opt.step([f64(G[1])]);
+    expect(opt.stateDict().params.w.buffers.square_avg).not.toEqual(buf);
+    expect(opt.stateDict().params.w.buffers.square_avg[0]).toBeCloseTo(alpha * (1 - alpha) * 0.25 + (1 - alpha) * 0.0625, 15);
   });
 
   it('centred, momentum 0.5, alpha 0.9, weight decay 0.1', () => {

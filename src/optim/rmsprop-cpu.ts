@@ -1,0 +1,43 @@
+// Fused CPU RMSprop update (no momentum, not centred): one pass over typed arrays, the squared-gradient average updated in place.
+
+import type { CpuBuffer } from '../backend/cpu/cpu-backend.js';
+import { Tensor } from '../core/tensor.js';
+
+/** Whether the fused path applies: both tensors in CPU storage (momentum and centring are handled by the caller). */
+export function fusedRmspropApplies(param: Tensor, grad: Tensor): boolean {
+  return param.backend.name === 'cpu' && grad.backend.name === 'cpu';
+}
+
+function data(t: Tensor): Float32Array | Float64Array {
+  return (t.buffer as CpuBuffer).data;
+}
+
+/**
+ * g = grad + wd·p;  v = α v0 + ((1 − α) g) g;  p' = p + ((−lr) g) / (√v + ε)
+ * Intermediates in float64, rounded once when stored (the op-by-op path rounds after every operation;
+ * the two agree to float32 precision). v0 belongs to the optimizer and is updated in place.
+ */
+export function fusedRmspropStep(
+  param: Tensor, grad: Tensor, v0: Tensor | undefined, s: { alpha: number; eps: number; weightDecay: number; lr: number },
+): { value: Tensor; squareAvg: Tensor } {
+  const b = param.backend;
+  const n = param.size;
+  const make = (buf: CpuBuffer): Tensor => new Tensor(b, buf, param.shape, param.dtype);
+  const out = b.alloc(n, param.dtype) as CpuBuffer;
+  const v = v0 ?? make(b.alloc(n, param.dtype) as CpuBuffer);
+  const p = data(param);
+  const g = data(grad);
+  const V = data(v);
+  const P = out.data;
+  const { alpha, eps, weightDecay: wd } = s;
+  const oneMinusAlpha = 1 - alpha;
+  const negLr = -s.lr;
+  for (let i = 0; i < n; i++) {
+    const pi = p[i];
+    const gi = wd !== 0 ? g[i] + pi * wd : g[i];
+    const vi = V[i] * alpha + gi * oneMinusAlpha * gi;
+    V[i] = vi;
+    P[i] = pi + (gi * negLr) / (Math.sqrt(vi) + eps);
+  }
+  return { value: make(out), squareAvg: v };
+}

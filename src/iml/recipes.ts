@@ -48,7 +48,8 @@ export const RECIPES: Record<string, Recipe> = {
     seeds: [0, 1, 2],
     config: {
       innerSteps: 50, innerBatch: 32, innerLr: 1e-4, metaLr: 0.1, metaEpochs: 1000, warmupSteps: 0,
-      patience: 15, metaSubset: 0, checkpointEvery: 25,
+      // Thesis 4.1: "Test" after the 1000th meta-epoch, "ES Test" at the early-stopping checkpoint.
+      patience: 15, continueAfterEarlyStop: true, metaSubset: 0, checkpointEvery: 25,
     },
     quick: { metaEpochs: 40, patience: 15, methods: ['neumann:3', 'neumann:20', 'cg:3', 'identity', 't1t2', 'damped-neumann:10'], seeds: [0] },
   },

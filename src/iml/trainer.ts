@@ -28,6 +28,11 @@ export interface ImlConfig {
   warmupSteps: number;
   /** Meta-updates without a better validation loss before stopping (0 = never stop early). */
   patience: number;
+  /**
+   * Keep training to metaEpochs after patience runs out (thesis 4.1: "Test" after meta-epoch 1000,
+   * "ES Test" at the frozen early-stopping checkpoint). Default false: stop there.
+   */
+  continueAfterEarlyStop?: boolean;
   /** Samples of the training / validation sets used in each meta-step (0 = all). */
   metaSubset: number;
   seed: number;
@@ -71,6 +76,8 @@ export interface ImlSummary {
   seed: number;
   metaEpochsRun: number;
   stoppedEarly: boolean;
+  /** Meta-epoch at which early stopping fired (whether or not training continued), or null (absent in older summaries). */
+  earlyStopEpoch?: number | null;
   diverged: { metaEpoch: number; step: number; what: string } | null;
   trainMax: number;
   validationMax: number;
@@ -126,6 +133,9 @@ export async function runIml(
   let startEpoch = 1;
   let best = { loss: Infinity, epoch: 0, test: 0, snapshot: null as Snapshot | null };
   let sinceBest = 0;
+  /** Meta-epoch at which patience ran out (0: not yet); the run stops there unless continueAfterEarlyStop. */
+  let earlyStopAt = 0;
+  let stoppedEarly = false;
   const store = hooks.store ?? null;
   const where = store?.location ?? 'IML run';
 
@@ -134,6 +144,7 @@ export async function runIml(
   if (ck) {
     const m = ck.meta as {
       rng: number[]; startEpoch: number; best: { loss: number; epoch: number; test: number }; sinceBest: number; step: number;
+      earlyStopAt?: number; stoppedEarly?: boolean;
       metaOptimizer: OptimizerState; order: number[]; cursor: number;
     };
     if (!ck.optimizer || (meta && !m?.metaOptimizer)) throw new Error(`${where}: checkpoint has no optimizer states; it was not written by an IML run`);
@@ -146,6 +157,8 @@ export async function runIml(
     startEpoch = m.startEpoch;
     step = m.step;
     sinceBest = m.sinceBest;
+    earlyStopAt = m.earlyStopAt ?? 0;
+    stoppedEarly = m.stoppedEarly ?? false;
     const bw = params.map((p) => ck.params[`best:${p.name}`]);
     best = { ...m.best, snapshot: bw.every(Boolean) ? { w: bw, lam: lamRefs.map((l) => ck.params[`bestlam:${l.name}`]) } : null };
     metrics.push(...(await store!.readMetrics()).slice(0, startEpoch - 1));
@@ -227,10 +240,10 @@ export async function runIml(
   };
 
   let diverged: ImlSummary['diverged'] = null;
-  let stoppedEarly = false;
   try {
     if (startEpoch === 1) for (let i = 0; i < config.warmupSteps; i++) await innerStep(0);
-    for (let epoch = startEpoch; epoch <= config.metaEpochs; epoch++) {
+    // A resumed run that had stopped early is finished: nothing more to train.
+    for (let epoch = startEpoch; !stoppedEarly && epoch <= config.metaEpochs; epoch++) {
       const t0 = performance.now();
       let approx = 0;
       let norm = 0;
@@ -269,16 +282,23 @@ export async function runIml(
       metrics.push(m);
       await store?.appendMetrics(m);
       hooks.onMetaEpoch?.(m);
-      if (m.validation.loss < best.loss) {
-        best = { loss: m.validation.loss, epoch, test: m.test.accuracy, snapshot: { w: params.map((p) => p.value), lam: lamRefs.map((l) => l.value) } };
-        sinceBest = 0;
-      } else {
-        sinceBest++;
+      // Once patience has run out the early-stopping checkpoint is frozen, also when training goes on.
+      if (earlyStopAt === 0) {
+        if (m.validation.loss < best.loss) {
+          best = { loss: m.validation.loss, epoch, test: m.test.accuracy, snapshot: { w: params.map((p) => p.value), lam: lamRefs.map((l) => l.value) } };
+          sinceBest = 0;
+        } else {
+          sinceBest++;
+        }
+        if (config.patience > 0 && sinceBest >= config.patience) earlyStopAt = epoch;
       }
-      if (store && config.checkpointEvery > 0 && epoch % config.checkpointEvery === 0) {
-        await saveState(store, epoch + 1);
+      const stopNow = earlyStopAt === epoch && !config.continueAfterEarlyStop;
+      const last = stopNow || epoch === config.metaEpochs;
+      // The last meta-epoch is always checkpointed, so resuming a finished run trains no further.
+      if (store && ((config.checkpointEvery > 0 && epoch % config.checkpointEvery === 0) || (last && config.checkpointEvery > 0))) {
+        await saveState(store, epoch + 1, stopNow);
       }
-      if (config.patience > 0 && sinceBest >= config.patience) {
+      if (stopNow) {
         stoppedEarly = true;
         break;
       }
@@ -288,7 +308,7 @@ export async function runIml(
     diverged = { metaEpoch: e.metaEpoch, step: e.step, what: e.what };
   }
 
-  async function saveState(to: RunStore, nextEpoch: number): Promise<void> {
+  async function saveState(to: RunStore, nextEpoch: number, finished = false): Promise<void> {
     const named: Record<string, Tensor> = {};
     params.forEach((p) => (named[p.name] = p.value));
     lamRefs.forEach((l) => (named[`lam:${l.name}`] = l.value));
@@ -300,7 +320,7 @@ export async function runIml(
       params: named,
       optimizer: await inner.stateDictAsync(),
       step,
-      meta: { metaOptimizer: (await meta?.stateDictAsync()) ?? null, order: Array.from(order), cursor, rng: rng.getState(), startEpoch: nextEpoch, best: { loss: best.loss, epoch: best.epoch, test: best.test }, sinceBest, step, method: methodLabel(method) },
+      meta: { metaOptimizer: (await meta?.stateDictAsync()) ?? null, order: Array.from(order), cursor, rng: rng.getState(), startEpoch: nextEpoch, best: { loss: best.loss, epoch: best.epoch, test: best.test }, sinceBest, earlyStopAt, stoppedEarly: finished, step, method: methodLabel(method) },
     });
   }
 
@@ -321,6 +341,7 @@ export async function runIml(
       seed: config.seed,
       metaEpochsRun: metrics.length,
       stoppedEarly,
+      earlyStopEpoch: earlyStopAt || null,
       diverged,
       trainMax: Math.max(0, ...metrics.map((m) => m.train.accuracy)),
       validationMax: Math.max(0, ...metrics.map((m) => m.validation.accuracy)),

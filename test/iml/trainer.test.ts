@@ -40,6 +40,40 @@ describe('IML trainer', () => {
     expect(r.summary.bestMetaEpoch).toBe(1);
   });
 
+  it('continueAfterEarlyStop trains to the budget with the early-stopping checkpoint frozen (thesis Test vs ES Test)', async () => {
+    // A high inner learning rate makes the validation loss rise after a few meta-epochs.
+    const base = { innerLr: 0.3, patience: 2, metaEpochs: 10 };
+    const a = build();
+    const stopped = await runIml(a.model, a.mk, data, config(base));
+    expect(stopped.summary.stoppedEarly).toBe(true);
+    const esAt = stopped.summary.earlyStopEpoch!;
+    expect(esAt).toBe(stopped.summary.metaEpochsRun);
+    expect(esAt).toBeLessThan(10);
+    const b = build();
+    const cont = await runIml(b.model, b.mk, data, config({ ...base, continueAfterEarlyStop: true }));
+    expect(cont.summary.stoppedEarly).toBe(false);
+    expect(cont.summary.metaEpochsRun).toBe(10);
+    expect(cont.summary.earlyStopEpoch).toBe(esAt);
+    // The same trajectory up to the stop; ES Test and its epoch frozen there, Test from the last epoch.
+    expect(cont.metrics.slice(0, esAt).map((m) => m.validation.loss)).toEqual(stopped.metrics.map((m) => m.validation.loss));
+    expect(cont.summary.bestMetaEpoch).toBe(stopped.summary.bestMetaEpoch);
+    expect(cont.summary.esTest).toBe(stopped.summary.esTest);
+    expect(cont.summary.test).toBe(cont.metrics[9].test.accuracy);
+    expect(cont.summary.esTest).toBe(cont.metrics[cont.summary.bestMetaEpoch - 1].test.accuracy);
+  });
+
+  it('resuming a run that stopped early trains no further and reports the same summary', async () => {
+    const dir = tmp();
+    const a = build();
+    const cfg = config({ innerLr: 0.3, patience: 2, metaEpochs: 10, checkpointEvery: 4 });
+    const first = await runIml(a.model, a.mk, data, cfg, { store: fileRunStore(dir) });
+    expect(first.summary.stoppedEarly).toBe(true);
+    const b = build();
+    const again = await runIml(b.model, b.mk, data, cfg, { store: fileRunStore(dir), resume: true });
+    expect(again.summary).toEqual(first.summary);
+    expect(again.metrics.map((m) => m.validation.loss)).toEqual(first.metrics.map((m) => m.validation.loss));
+  });
+
   it('runs the baseline (no hyperparameters) and resumes it', async () => {
     const model = new MLP([16, 8, 3], new Random(9));
     const dir = tmp();

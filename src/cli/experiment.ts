@@ -113,7 +113,10 @@ export function registerExperiments(program: Command): void {
       // Recipe order (thesis table order), then seed.
       const order = recipe.methods.map((m) => methodLabel(parseMethod(m)));
       const rank = (label: string): number => (order.indexOf(label) < 0 ? order.length : order.indexOf(label));
-      const results = loadRuns(dir).sort((a, b) => rank(a.method) - rank(b.method) || a.seed - b.seed);
+      // Variants (the ablation's inner-step counts) in the recipe's order too.
+      const variants = (recipe.variants ?? []).map((v) => v.label);
+      const vrank = (label: string): number => (variants.indexOf(label) < 0 ? variants.length : variants.indexOf(label));
+      const results = loadRuns(dir).sort((a, b) => vrank(a.variant) - vrank(b.variant) || rank(a.method) - rank(b.method) || a.seed - b.seed);
       if (results.length === 0) throw new Error(`${dir}: no finished runs (no */*/seed-*/summary.json)`);
       const seeds = [...new Set(results.map((r) => r.seed))];
       const report = await writeExperimentReport(dir, recipe, { ...planRecipe(recipe, { quick: cfg.quick, metaEpochs: cfg.metaEpochs }), seeds }, results, cfg.quick);

@@ -2,6 +2,7 @@
 
 import type { CpuBuffer } from '../backend/cpu/cpu-backend.js';
 import { Tensor } from '../core/tensor.js';
+import { cpuData as data } from './cpu-storage.js';
 
 export interface AdamScalars {
   weightDecay: number;
@@ -12,15 +13,6 @@ export interface AdamScalars {
   sqrtBc2: number;
   eps: number;
   negStepSize: number;
-}
-
-/** Whether the fused path applies: every tensor in CPU storage (no amsgrad, handled by the caller). */
-export function fusedAdamApplies(...ts: Tensor[]): boolean {
-  return ts.every((t) => t.backend.name === 'cpu');
-}
-
-function data(t: Tensor): Float32Array | Float64Array {
-  return (t.buffer as CpuBuffer).data;
 }
 
 /**

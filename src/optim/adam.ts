@@ -4,7 +4,8 @@ import { zerosLike } from '../core/creation.js';
 import { add, div, mul, sqrt } from '../core/ops.js';
 import type { Tensor } from '../core/tensor.js';
 import { maximum } from '../ops/elementwise.js';
-import { fusedAdamApplies, fusedAdamStep } from './adam-cpu.js';
+import { fusedAdamStep } from './adam-cpu.js';
+import { allOnCpu } from './cpu-storage.js';
 import { checkNonNegative, lerp, Optimizer, type Buffers, type HyperValue, type ParamRef } from './optimizer.js';
 
 export interface AdamOptions {
@@ -72,7 +73,7 @@ export class Adam extends Optimizer {
     const { betas, eps, weightDecay, amsgrad } = this.options;
     const [beta1, beta2] = betas;
     const decay = this.elementwiseDecay?.[index] ?? undefined;
-    if (!amsgrad && fusedAdamApplies(param, grad, ...(decay ? [decay] : []))) {
+    if (!amsgrad && allOnCpu(param, grad, ...(decay ? [decay] : []))) {
       const bc1f = 1 - beta1 ** step;
       const bc2f = 1 - beta2 ** step;
       const r = fusedAdamStep(param, grad, buffers?.exp_avg, buffers?.exp_avg_sq, {

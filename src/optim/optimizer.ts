@@ -5,6 +5,7 @@ import type { DType, TypedArray } from '../core/dtype.js';
 import { add, mul, sub } from '../core/ops.js';
 import { formatShape, shapesEqual, sizeOf } from '../core/shape.js';
 import { noGrad, Tensor } from '../core/tensor.js';
+import { allOnCpu, cpuData } from './cpu-storage.js';
 
 /** A named, replaceable parameter: the optimizer swaps `value` for the updated tensor after each step. */
 export interface ParamRef {
@@ -182,7 +183,7 @@ export abstract class Optimizer {
       }
       if (this.checkFinite && g.backend.readSync) {
         // CPU storage is read in place (no copy); other synchronous backends through readSync.
-        const data = g.backend.name === 'cpu' ? (g.buffer as unknown as { data: Float32Array | Float64Array }).data : g.dataSync();
+        const data = allOnCpu(g) ? cpuData(g) : g.dataSync();
         const bad = firstNonFinite(data);
         if (bad >= 0) {
           throw new Error(

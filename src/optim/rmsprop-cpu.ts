@@ -2,15 +2,7 @@
 
 import type { CpuBuffer } from '../backend/cpu/cpu-backend.js';
 import { Tensor } from '../core/tensor.js';
-
-/** Whether the fused path applies: both tensors in CPU storage (momentum and centring are handled by the caller). */
-export function fusedRmspropApplies(param: Tensor, grad: Tensor): boolean {
-  return param.backend.name === 'cpu' && grad.backend.name === 'cpu';
-}
-
-function data(t: Tensor): Float32Array | Float64Array {
-  return (t.buffer as CpuBuffer).data;
-}
+import { cpuData as data } from './cpu-storage.js';
 
 /**
  * g = grad + wd·p;  v = α v0 + ((1 − α) g) g;  p' = p + ((−lr) g) / (√v + ε)

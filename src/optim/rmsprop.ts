@@ -3,7 +3,8 @@
 import { zerosLike } from '../core/creation.js';
 import { add, div, mul, sqrt, sub } from '../core/ops.js';
 import type { Tensor } from '../core/tensor.js';
-import { fusedRmspropApplies, fusedRmspropStep } from './rmsprop-cpu.js';
+import { allOnCpu } from './cpu-storage.js';
+import { fusedRmspropStep } from './rmsprop-cpu.js';
 import { checkNonNegative, lerp, Optimizer, type Buffers, type HyperValue, type ParamRef } from './optimizer.js';
 
 export interface RMSpropOptions {
@@ -65,7 +66,7 @@ export class RMSprop extends Optimizer {
   //   otherwise: p ← p − γ g / s                    (computed as p + ((−γ) g) / s, like addcdiv)
   protected update(param: Tensor, grad: Tensor, buffers: Buffers | undefined): { value: Tensor; buffers: Buffers } {
     const { alpha, eps, weightDecay, momentum, centered } = this.options;
-    if (!centered && momentum === 0 && fusedRmspropApplies(param, grad)) {
+    if (!centered && momentum === 0 && allOnCpu(param, grad)) {
       const r = fusedRmspropStep(param, grad, buffers?.square_avg, { alpha, eps, weightDecay, lr: this.lr });
       return { value: r.value, buffers: { square_avg: r.squareAvg } };
     }

@@ -47,12 +47,10 @@ export interface ClosedFormPenalty {
  * (sumTo sums the broadcast axes, e.g. everything for a scalar per-layer λ).
  */
 function softplusL2ClosedForm(w: readonly Tensor[], lam: readonly Tensor[], groupOf: readonly number[]): ClosedFormPenalty {
-  const { c, dc } = noGrad(() => {
-    const s = lam.map((l) => softplus(l));
-    return { c: s.map((si) => mul(mul(si, si), 2)), dc: s.map((si, g) => mul(mul(si, sigmoid(lam[g])), 4)) };
-  });
+  const terms = lam.map(softplusTerms);
+  const dc = noGrad(() => terms.map(({ s }, g) => mul(mul(s, sigmoid(lam[g])), 4)));
   return {
-    hvp: (v) => noGrad(() => v.map((vi, i) => mul(c[groupOf[i]], vi))),
+    hvp: (v) => noGrad(() => v.map((vi, i) => mul(terms[groupOf[i]].c, vi))),
     mixed: (x) => noGrad(() => {
       const acc: (Tensor | null)[] = lam.map(() => null);
       x.forEach((xi, i) => {
@@ -65,12 +63,27 @@ function softplusL2ClosedForm(w: readonly Tensor[], lam: readonly Tensor[], grou
   };
 }
 
-/** ∇_w Σ (s w)² = 2 s² w with s = softplus(λ): c = 2 softplus(λ)², computed without a graph. */
+/**
+ * s = softplus(λ) and c = 2 s², computed once per λ tensor without a graph: the inner steps' decay
+ * coefficients and the closed-form curvature of the same meta-step share them. λ tensors are values
+ * (the meta optimizer makes new ones), so keying on the tensor object is safe.
+ */
+const softplusTermsOf = new WeakMap<Tensor, { s: Tensor; c: Tensor }>();
+function softplusTerms(l: Tensor): { s: Tensor; c: Tensor } {
+  let t = softplusTermsOf.get(l);
+  if (t === undefined) {
+    t = noGrad(() => {
+      const s = softplus(l);
+      return { s, c: mul(mul(s, s), 2) };
+    });
+    softplusTermsOf.set(l, t);
+  }
+  return t;
+}
+
+/** ∇_w Σ (s w)² = 2 s² w with s = softplus(λ): c = 2 softplus(λ)². */
 function doubledSquaredSoftplus(lam: readonly Tensor[], groupOf: readonly number[]): Tensor[] {
-  const c = noGrad(() => lam.map((l) => {
-    const s = softplus(l);
-    return mul(mul(s, s), 2);
-  }));
+  const c = lam.map((l) => softplusTerms(l).c);
   return groupOf.map((g) => c[g]);
 }
 

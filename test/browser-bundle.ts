@@ -1,4 +1,5 @@
-// Shared by the browser suites: bundle a test entry with esbuild, serve it (with a page loading it) on 127.0.0.1, and the Chromium flags for headless WebGPU.
+// Shared by the browser suites: bundle a test entry with esbuild, serve it (with a page loading it) on 127.0.0.1, the Chromium flags for headless WebGPU, and the skip-or-fail check for a missing browser.
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 
 export interface ServedBundle {
@@ -47,3 +48,26 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
+/** Debian's Chromium, or IML_CHROMIUM. */
+export const CHROMIUM = process.env.IML_CHROMIUM ?? '/usr/bin/chromium';
+
+/**
+ * Why a browser suite cannot run here (no Chromium, playwright-core or esbuild), or null. The reason is
+ * printed as a skip notice, or thrown when `required` names the setting that demands the suite.
+ */
+export async function browserSkipReason(suite: string, tag: string, required?: string): Promise<string | null> {
+  let reason: string | null = null;
+  if (!existsSync(CHROMIUM)) reason = `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+  else {
+    try {
+      await import('playwright-core');
+      await import('esbuild');
+    } catch {
+      reason = 'playwright-core or esbuild is not installed';
+    }
+  }
+  if (reason === null) return null;
+  if (required) throw new Error(`${required} but ${suite} cannot run: ${reason}`);
+  console.warn(`\n[${tag}] SKIPPED ${suite}: ${reason}.\n`);
+  return reason;
+}

@@ -1,35 +1,17 @@
 // IML in the browser: the trainer bundled (esbuild, no Node built-ins) and run in Debian's headless Chromium follows the Node CPU trajectories on the CPU backend (to the engines' last-bit Math.exp/log differences) and on WebGPU (float32 tolerance).
 
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleAndServe, CHROMIUM_ARGS } from '../browser-bundle.js';
+import { browserSkipReason, bundleAndServe, CHROMIUM, CHROMIUM_ARGS } from '../browser-bundle.js';
 import { REQUIRE_WEBGPU } from '../webgpu/gpu-env.js';
 import { memoryRunStore } from '../../src/iml/run-store.js';
 import { CASE_METHODS, expectCloseMessage, runCase } from './cases.js';
 import type { ImlBrowserRun } from './browser/entry.js';
 
-const CHROMIUM = process.env.IML_CHROMIUM ?? '/usr/bin/chromium';
-
-async function skipReason(): Promise<string | null> {
-  let reason: string | null = null;
-  if (!existsSync(CHROMIUM)) reason = `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
-  else {
-    try {
-      await import('playwright-core');
-      await import('esbuild');
-    } catch {
-      reason = 'playwright-core or esbuild is not installed';
-    }
-  }
-  if (reason !== null && REQUIRE_WEBGPU) throw new Error(`IML_REQUIRE_WEBGPU=1 but the browser IML run cannot start: ${reason}`);
-  if (reason !== null) console.warn(`\n[iml] SKIPPED the browser run: ${reason}.\n`);
-  return reason;
-}
-
-const reason = await skipReason();
+const reason = await browserSkipReason('the browser IML run', 'iml', REQUIRE_WEBGPU ? 'IML_REQUIRE_WEBGPU=1' : undefined);
 
 describe.skipIf(reason !== null)('IML meta-training in headless Chromium agrees with Node', () => {
   let server: Server;

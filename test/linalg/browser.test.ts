@@ -1,7 +1,7 @@
 // Node and browser give the same results: the linalg cases bundled (esbuild) and run in Debian's headless Chromium via playwright-core match the Node run (bit for bit for the Wasm routines).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { bundleAndServe } from '../browser-bundle.js';
+import { browserSkipReason, bundleAndServe, CHROMIUM } from '../browser-bundle.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,21 +9,7 @@ import { initLinalg } from '../../src/linalg/wasm.js';
 import { base64ToF64, linalgCases } from './browser-cases.js';
 import type { LinalgBrowserRun } from './browser/entry.js';
 
-const CHROMIUM = process.env.IML_CHROMIUM ?? '/usr/bin/chromium';
-
-async function skipReason(): Promise<string | null> {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
-  try {
-    await import('playwright-core');
-    await import('esbuild');
-  } catch {
-    return 'playwright-core or esbuild is not installed';
-  }
-  return null;
-}
-
-const reason = await skipReason();
-if (reason) console.warn(`\n[linalg] SKIPPED the browser run: ${reason}.\n`);
+const reason = await browserSkipReason('the browser linalg run', 'linalg');
 
 describe.skipIf(reason !== null)('linalg in headless Chromium agrees with Node', () => {
   let server: Server;

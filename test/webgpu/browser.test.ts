@@ -1,8 +1,8 @@
 // The WebGPU checks bundled (esbuild) and run in Debian's headless Chromium via playwright-core, on SwiftShader (core) and lavapipe (compatibility); results must match the Node run.
 
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { bundleAndServe, CHROMIUM_ARGS } from '../browser-bundle.js';
+import { browserSkipReason, bundleAndServe, CHROMIUM, CHROMIUM_ARGS } from '../browser-bundle.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,26 +11,8 @@ import { allChecks, base64ToF32, compareOutputs, type Check } from './cases.js';
 import { nodeBackendOrSkip, REQUIRE_WEBGPU } from './gpu-env.js';
 import type { BrowserRun } from './browser/entry.js';
 
-const CHROMIUM = process.env.IML_CHROMIUM ?? '/usr/bin/chromium';
-
-async function browserSkipReason(): Promise<string | null> {
-  let reason: string | null = null;
-  if (!existsSync(CHROMIUM)) reason = `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
-  else {
-    try {
-      await import('playwright-core');
-    } catch {
-      reason = 'playwright-core is not installed';
-    }
-  }
-  if (reason === null) return null;
-  if (REQUIRE_WEBGPU) throw new Error(`IML_REQUIRE_WEBGPU=1 but the browser WebGPU checks cannot run: ${reason}`);
-  console.warn(`\n[webgpu] SKIPPED browser WebGPU checks: ${reason}.\n`);
-  return reason;
-}
-
 const nodeGpu = await nodeBackendOrSkip('WebGPU browser-vs-Node checks');
-const skip = nodeGpu === null || (await browserSkipReason()) !== null;
+const skip = nodeGpu === null || (await browserSkipReason('the browser WebGPU checks', 'webgpu', REQUIRE_WEBGPU ? 'IML_REQUIRE_WEBGPU=1' : undefined)) !== null;
 
 describe.skipIf(skip)('the same WebGPU checks in headless Chromium agree with Node', () => {
   const checks: Check[] = allChecks();

@@ -1,11 +1,34 @@
 // A run folder on disk (Node): metrics.jsonl, checkpoint.json and best.json, checkpoints written atomically.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
+import { writeFileAtomic } from '../util/write-atomic.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointInput } from '../train/checkpoint.js';
 import type { RunStore } from './run-store.js';
 import type { MetaEpochMetrics } from './trainer.js';
+
+/**
+ * Parses metrics.jsonl text: one JSON object per line. A last line without its newline that does not parse
+ * was being written when the process died and is dropped; any other bad line is an error naming it.
+ * With `upTo`, lines after the first `upTo` are not read at all.
+ */
+export function parseMetricsLines(text: string, file: string, upTo = Infinity): MetaEpochMetrics[] {
+  const lines = text.split('\n');
+  const complete = text.endsWith('\n') || text === '';
+  const out: MetaEpochMetrics[] = [];
+  for (let i = 0; i < lines.length && out.length < upTo; i++) {
+    const line = lines[i];
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as MetaEpochMetrics);
+    } catch (e) {
+      if (i === lines.length - 1 && !complete) break;
+      throw new Error(`${file}: line ${i + 1} is not JSON (${(e as Error).message})`, { cause: e });
+    }
+  }
+  return out;
+}
 
 /** The run store of `runDir` (created if missing). */
 export function fileRunStore(runDir: string): RunStore {
@@ -14,20 +37,9 @@ export function fileRunStore(runDir: string): RunStore {
   const checkpointFile = join(runDir, 'checkpoint.json');
   return {
     location: runDir,
-    readMetrics: async () => {
-      if (!existsSync(metricsFile)) return [];
-      const out: MetaEpochMetrics[] = [];
-      readFileSync(metricsFile, 'utf8').split('\n').forEach((line, i) => {
-        if (!line.trim()) return;
-        try {
-          out.push(JSON.parse(line) as MetaEpochMetrics);
-        } catch (e) {
-          throw new Error(`${metricsFile}: line ${i + 1} is not JSON (${(e as Error).message})`, { cause: e });
-        }
-      });
-      return out;
-    },
-    writeMetrics: async (ms: readonly MetaEpochMetrics[]) => writeFileSync(metricsFile, ms.map((m) => `${JSON.stringify(m)}\n`).join('')),
+    readMetrics: async (upTo?: number) => (existsSync(metricsFile) ? parseMetricsLines(readFileSync(metricsFile, 'utf8'), metricsFile, upTo) : []),
+    // Replacing the metrics (a fresh start, or the resumed prefix) goes through a temp file and a rename.
+    writeMetrics: async (ms: readonly MetaEpochMetrics[]) => writeFileAtomic(metricsFile, ms.map((m) => `${JSON.stringify(m)}\n`).join('')),
     appendMetrics: async (m: MetaEpochMetrics) => appendFileSync(metricsFile, `${JSON.stringify(m)}\n`),
     loadCheckpoint: async (backend?: Backend) => (existsSync(checkpointFile) ? loadCheckpoint(checkpointFile, { backend }) : null),
     saveCheckpoint: (ckpt: CheckpointInput) => saveCheckpoint(checkpointFile, ckpt),

@@ -12,8 +12,11 @@ import type { MetaEpochMetrics } from './trainer.js';
 export interface RunStore {
   /** Where the run is kept, for messages (a folder path, or 'memory'). */
   readonly location: string;
-  /** The metrics written so far (empty when none). */
-  readMetrics(): Promise<MetaEpochMetrics[]>;
+  /**
+   * The metrics written so far (empty when none); with `upTo`, only the first `upTo` epochs (later lines,
+   * e.g. written after the last checkpoint or half-written by a killed process, are not read).
+   */
+  readMetrics(upTo?: number): Promise<MetaEpochMetrics[]>;
   /** Replaces the metrics with exactly these epochs (the resumed prefix, or none). */
   writeMetrics(metrics: readonly MetaEpochMetrics[]): Promise<void>;
   appendMetrics(m: MetaEpochMetrics): Promise<void>;
@@ -34,6 +37,7 @@ interface StoredCheckpoint {
   params: Record<string, StoredTensor>;
   step: number;
   optimizer?: CheckpointInput['optimizer'];
+  optimizers?: CheckpointInput['optimizers'];
   meta?: unknown;
 }
 
@@ -47,7 +51,7 @@ async function snapshot(ckpt: CheckpointInput): Promise<StoredCheckpoint> {
   }
   // Optimizer states and meta are plain JSON values: a deep copy detaches them from the live objects.
   const copy = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
-  return { params, step: ckpt.step, optimizer: copy(ckpt.optimizer), meta: copy(ckpt.meta) };
+  return { params, step: ckpt.step, optimizer: copy(ckpt.optimizer), optimizers: copy(ckpt.optimizers), meta: copy(ckpt.meta) };
 }
 
 /** A run kept in memory: the same resume semantics as a run folder, without a file system. */
@@ -57,7 +61,7 @@ export function memoryRunStore(): RunStore & { best: StoredCheckpoint | null } {
   const store = {
     location: 'memory',
     best: null as StoredCheckpoint | null,
-    readMetrics: async () => metrics.map((m) => structuredClone(m)),
+    readMetrics: async (upTo?: number) => metrics.slice(0, upTo ?? metrics.length).map((m) => structuredClone(m)),
     writeMetrics: async (ms: readonly MetaEpochMetrics[]) => {
       metrics = ms.map((m) => structuredClone(m));
     },
@@ -67,8 +71,10 @@ export function memoryRunStore(): RunStore & { best: StoredCheckpoint | null } {
     loadCheckpoint: async (backend?: Backend): Promise<Checkpoint | null> => {
       if (checkpoint === null) return null;
       const params = Object.fromEntries(Object.entries(checkpoint.params).map(([name, t]) => [name, tensor(t.data.slice(), t.shape, { dtype: t.dtype, backend })]));
-      const out: Checkpoint = { params, step: checkpoint.step, meta: structuredClone(checkpoint.meta) };
+      // Held in this process only: nothing outside can have changed it.
+      const out: Checkpoint = { params, step: checkpoint.step, meta: structuredClone(checkpoint.meta), checksummed: 'all' };
       if (checkpoint.optimizer !== undefined) out.optimizer = structuredClone(checkpoint.optimizer);
+      if (checkpoint.optimizers !== undefined) out.optimizers = structuredClone(checkpoint.optimizers) as Record<string, NonNullable<Checkpoint['optimizer']>>;
       return out;
     },
     saveCheckpoint: async (ckpt: CheckpointInput) => {

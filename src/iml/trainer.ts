@@ -12,7 +12,7 @@ import { crossEntropy } from '../ops/losses.js';
 import { softplus } from '../ops/activations.js';
 import { functionalCall, type Module } from '../nn/module.js';
 import { Adam } from '../optim/adam.js';
-import type { OptimizerState, ParamRef } from '../optim/optimizer.js';
+import type { ParamRef } from '../optim/optimizer.js';
 import { RMSprop } from '../optim/rmsprop.js';
 import type { RunStore } from './run-store.js';
 import { batchTensors, evaluate, type Evaluation } from '../train/evaluate.js';
@@ -109,13 +109,44 @@ interface Snapshot {
   lam: Tensor[];
 }
 
+/**
+ * Configuration fields that may differ between a checkpoint and the run resuming it: they change how far
+ * the run goes and how often it is saved, not the trajectory up to there.
+ */
+export const RESUMABLE_CHANGES: readonly string[] = ['config.metaEpochs', 'config.checkpointEvery'];
+
+/** What a checkpoint records about the run it belongs to: the caller's description (recipe, dataset, ...) and the trainer's configuration. */
+export function runIdentity(config: ImlConfig, metaKnowledge: MetaKnowledge, described: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+  return JSON.parse(JSON.stringify({ ...described, method: methodLabel(config.method), metaKnowledge: metaKnowledge.kind, hyperparameters: metaKnowledge.names, config })) as Record<string, unknown>;
+}
+
+/** Differences between two JSON values as 'path: a in the checkpoint, b now' lines (paths like config.seed). */
+export function configDifferences(saved: unknown, now: unknown, path = ''): string[] {
+  const show = (v: unknown): string => (v === undefined ? 'absent' : JSON.stringify(v));
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (isObj(saved) && isObj(now)) {
+    const keys = [...new Set([...Object.keys(saved), ...Object.keys(now)])].sort();
+    return keys.flatMap((k) => configDifferences(saved[k], now[k], path ? `${path}.${k}` : k));
+  }
+  return JSON.stringify(saved) === JSON.stringify(now) ? [] : [`${path || '(value)'}: ${show(saved)} in the checkpoint, ${show(now)} now`];
+}
+
 /** Runs one IML training (or the baseline) and returns the per-epoch metrics and the summary. */
 export async function runIml(
   model: Module,
   metaKnowledge: MetaKnowledge,
   data: ImlData,
   config: ImlConfig,
-  hooks: { onMetaEpoch?: (m: MetaEpochMetrics) => void; store?: RunStore; resume?: boolean } = {},
+  hooks: {
+    onMetaEpoch?: (m: MetaEpochMetrics) => void;
+    store?: RunStore;
+    resume?: boolean;
+    /**
+     * What else identifies the run (recipe, dataset, variant, backend, model sizes, ...): recorded in every
+     * checkpoint with the configuration; resuming with a different identity is refused with the differences.
+     */
+    identity?: Readonly<Record<string, unknown>>;
+  } = {},
 ): Promise<{ metrics: MetaEpochMetrics[]; summary: ImlSummary }> {
   const rng = new Random(config.seed);
   const params = model.parameters();
@@ -139,29 +170,57 @@ export async function runIml(
   const store = hooks.store ?? null;
   const where = store?.location ?? 'IML run';
 
+  const identity = runIdentity(config, metaKnowledge, hooks.identity);
   let resumedOrder: { order: Int32Array; cursor: number } | null = null;
   const ck = hooks.resume && store ? await store.loadCheckpoint(backend) : null;
   if (ck) {
     const m = ck.meta as {
-      rng: number[]; startEpoch: number; best: { loss: number; epoch: number; test: number }; sinceBest: number; step: number;
-      earlyStopAt?: number; stoppedEarly?: boolean;
-      metaOptimizer: OptimizerState; order: number[]; cursor: number;
+      rng: (number | null)[]; startEpoch: number; best: { loss: number; epoch: number; test: number }; sinceBest: number; step: number;
+      earlyStopAt: number; stoppedEarly: boolean; order: number[]; cursor: number; identity: Record<string, unknown>;
+      methodState: { topEigenvalue: number | null; previousSolution: number; eigenvector: number };
     };
-    if (!ck.optimizer || (meta && !m?.metaOptimizer)) throw new Error(`${where}: checkpoint has no optimizer states; it was not written by an IML run`);
+    const ckWhere = `${where}: checkpoint`;
+    if (ck.checksummed !== 'all') {
+      throw new Error(`${ckWhere} was written by an older version whose checksum covers only the tensors (its configuration and optimizer settings cannot be verified); start the run afresh (--force)`);
+    }
+    if (!ck.optimizer || (meta && !ck.optimizers?.meta) || !m || typeof m !== 'object' || !m.identity) {
+      throw new Error(`${ckWhere} has no optimizer states or run configuration; it was not written by an IML run`);
+    }
+    const diffs = configDifferences(m.identity, identity).filter((d) => !RESUMABLE_CHANGES.some((f) => d.startsWith(`${f}:`)));
+    if (diffs.length > 0) {
+      throw new Error(`${ckWhere} belongs to a different configuration; refusing to resume:\n  ${diffs.join('\n  ')}\n(use another run folder, or start afresh with --force)`);
+    }
     params.forEach((p) => (p.value = need(ck.params, p.name, where)));
     lamRefs.forEach((l) => (l.value = need(ck.params, `lam:${l.name}`, where)));
     inner.loadStateDict(ck.optimizer);
-    meta?.loadStateDict(m.metaOptimizer);
-    rng.setState(m.rng);
+    if (meta) meta.loadStateDict(ck.optimizers!.meta);
+    // The learning rates are constant in this loop: a checkpoint with others was not written by this configuration.
+    if (inner.lr !== config.innerLr) throw new Error(`${ckWhere}: inner optimizer lr ${inner.lr} differs from the configuration's innerLr ${config.innerLr}`);
+    if (meta && meta.lr !== config.metaLr) throw new Error(`${ckWhere}: meta optimizer lr ${meta.lr} differs from the configuration's metaLr ${config.metaLr}`);
+    rng.setState(m.rng.map((v) => (v === null ? NaN : v)));
     resumedOrder = { order: Int32Array.from(m.order), cursor: m.cursor };
     startEpoch = m.startEpoch;
     step = m.step;
+    if (step !== ck.step || inner.stepCount !== step) throw new Error(`${ckWhere}: step counters disagree (meta ${step}, file ${ck.step}, optimizer ${inner.stepCount})`);
     sinceBest = m.sinceBest;
-    earlyStopAt = m.earlyStopAt ?? 0;
-    stoppedEarly = m.stoppedEarly ?? false;
+    earlyStopAt = m.earlyStopAt;
+    stoppedEarly = m.stoppedEarly;
+    const vectors = (prefix: string, n: number): Tensor[] => Array.from({ length: n }, (_, i) => need(ck.params, `${prefix}:${i}`, where));
+    if (m.methodState.previousSolution > 0) state.previousSolution = vectors('state:previousSolution', m.methodState.previousSolution);
+    if (m.methodState.eigenvector > 0) state.eigenvector = vectors('state:eigenvector', m.methodState.eigenvector);
+    if (m.methodState.topEigenvalue !== null) state.topEigenvalue = m.methodState.topEigenvalue;
     const bw = params.map((p) => ck.params[`best:${p.name}`]);
     best = { ...m.best, snapshot: bw.every(Boolean) ? { w: bw, lam: lamRefs.map((l) => ck.params[`bestlam:${l.name}`]) } : null };
-    metrics.push(...(await store!.readMetrics()).slice(0, startEpoch - 1));
+    // metrics.jsonl holds the checkpoint's epochs, perhaps more (written after it, or half-written when the
+    // process died): the later ones are dropped; fewer than the checkpoint's is a damaged run.
+    const stored = await store!.readMetrics(startEpoch - 1);
+    if (stored.length < startEpoch - 1) {
+      throw new Error(`${where}: metrics hold ${stored.length} meta-epochs but the checkpoint is at meta-epoch ${startEpoch - 1}; the metrics were truncated or replaced (refusing to resume with a gap)`);
+    }
+    stored.forEach((s, i) => {
+      if (s?.metaEpoch !== i + 1) throw new Error(`${where}: metrics line ${i + 1} is meta-epoch ${String(s?.metaEpoch)}, expected ${i + 1}`);
+    });
+    metrics.push(...stored);
   }
   // The stored metrics are exactly the epochs of this run: the resumed prefix, or nothing.
   await store?.writeMetrics(metrics);
@@ -316,11 +375,19 @@ export async function runIml(
       params.forEach((p, i) => (named[`best:${p.name}`] = best.snapshot!.w[i]));
       lamRefs.forEach((l, i) => (named[`bestlam:${l.name}`] = best.snapshot!.lam[i]));
     }
+    // The inverse-HVP method's carried state (CG warm start, power-iteration vector) continues the run too.
+    state.previousSolution?.forEach((t, i) => (named[`state:previousSolution:${i}`] = t));
+    state.eigenvector?.forEach((t, i) => (named[`state:eigenvector:${i}`] = t));
+    const methodState = { previousSolution: state.previousSolution?.length ?? 0, eigenvector: state.eigenvector?.length ?? 0, topEigenvalue: state.topEigenvalue ?? null };
     await to.saveCheckpoint({
       params: named,
       optimizer: await inner.stateDictAsync(),
+      optimizers: meta ? { meta: await meta.stateDictAsync() } : undefined,
       step,
-      meta: { metaOptimizer: (await meta?.stateDictAsync()) ?? null, order: Array.from(order), cursor, rng: rng.getState(), startEpoch: nextEpoch, best: { loss: best.loss, epoch: best.epoch, test: best.test }, sinceBest, earlyStopAt, stoppedEarly: finished, step, method: methodLabel(method) },
+      meta: {
+        identity, order: Array.from(order), cursor, rng: rng.getState().map((v) => (Number.isNaN(v) ? null : v)), startEpoch: nextEpoch,
+        best: { loss: best.loss, epoch: best.epoch, test: best.test }, sinceBest, earlyStopAt, stoppedEarly: finished, step, methodState,
+      },
     });
   }
 

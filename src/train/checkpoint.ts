@@ -1,4 +1,4 @@
-// Training checkpoints: one JSON file (tensors as checksummed little-endian base64), written atomically via tmp + rename.
+// Training checkpoints: one JSON file, everything in it under one SHA-256 (tensors as little-endian base64), written atomically via tmp + rename.
 
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -11,12 +11,18 @@ import { Tensor } from '../core/tensor.js';
 import type { OptimizerState, ParamRef, ParamStateDict } from '../optim/optimizer.js';
 
 export const CHECKPOINT_FORMAT = 'iml-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+/**
+ * Version 2 puts the whole content (tensors, optimizer states and hyperparameters, step, meta) under one
+ * SHA-256; version 1 checksummed the tensors only and is still read (`checksummed: 'tensors'`).
+ */
+export const CHECKPOINT_VERSION = 2;
 
 /** What saveCheckpoint writes: parameters by name (a record or ParamRef list), optimizer state, step, free metadata. */
 export interface CheckpointInput {
   params: Readonly<Record<string, Tensor>> | readonly ParamRef[];
   optimizer?: OptimizerState;
+  /** Further optimizers by name (e.g. the meta optimizer of an IML run), stored like `optimizer`. */
+  optimizers?: Readonly<Record<string, OptimizerState>>;
   step: number;
   /** Any JSON-serialisable value (run configuration, metrics, ...). */
   meta?: unknown;
@@ -26,8 +32,11 @@ export interface CheckpointInput {
 export interface Checkpoint {
   params: Record<string, Tensor>;
   optimizer?: OptimizerState;
+  optimizers?: Record<string, OptimizerState>;
   step: number;
   meta?: unknown;
+  /** What the file's checksums cover: everything (version 2), or only the tensors (version 1 files). */
+  checksummed?: 'all' | 'tensors';
 }
 
 /** A tensor inside the file: dtype, shape, SHA-256 of the bytes and the little-endian bytes in base64. */
@@ -42,13 +51,24 @@ interface EncodedOptimizer extends Omit<OptimizerState, 'params'> {
   params: Record<string, { shape: number[]; dtype: DType; buffers: Record<string, EncodedTensor> }>;
 }
 
-interface CheckpointFile {
-  format: typeof CHECKPOINT_FORMAT;
-  version: number;
+interface CheckpointContent {
   step: number;
   params: Record<string, EncodedTensor>;
   optimizer?: EncodedOptimizer;
+  optimizers?: Record<string, EncodedOptimizer>;
   meta?: unknown;
+}
+
+/** Version 2: the content and the SHA-256 of its JSON text (JSON.stringify of the parsed content reproduces it). */
+interface CheckpointFile {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  sha256: string;
+  content: CheckpointContent;
+}
+
+function sha256Hex(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -108,12 +128,21 @@ export async function saveCheckpoint(path: string, ckpt: CheckpointInput): Promi
   if (!Number.isInteger(ckpt.step) || ckpt.step < 0) throw new Error(`${where}: step must be an integer >= 0, got ${String(ckpt.step)}`);
   const params: [string, EncodedTensor][] = [];
   for (const [name, t] of asRecord(where, ckpt.params)) params.push([name, encode(await t.data(), t.dtype, t.shape)]);
-  const file: CheckpointFile = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, step: ckpt.step, params: Object.fromEntries(params) };
-  if (ckpt.optimizer !== undefined) file.optimizer = encodeOptimizer(where, ckpt.optimizer);
-  if (ckpt.meta !== undefined) file.meta = ckpt.meta;
+  const content: CheckpointContent = { step: ckpt.step, params: Object.fromEntries(params) };
+  if (ckpt.optimizer !== undefined) content.optimizer = encodeOptimizer(where, ckpt.optimizer);
+  if (ckpt.optimizers !== undefined) {
+    content.optimizers = Object.fromEntries(Object.entries(ckpt.optimizers).map(([k, o]) => [k, encodeOptimizer(`${where}: optimizer '${k}'`, o)]));
+  }
+  if (ckpt.meta !== undefined) content.meta = ckpt.meta;
   let text: string;
   try {
-    text = JSON.stringify(file);
+    // Numbers that JSON cannot hold (NaN, ±Infinity) would come back as null and change the run: refuse them.
+    const body = JSON.stringify(content, function (this: unknown, key: string, v: unknown) {
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`field '${key}' is ${v}, which JSON cannot hold`);
+      return v;
+    });
+    // The checksum covers the content's JSON text; loading re-serialises the parsed content to check it.
+    text = `{"format":${JSON.stringify(CHECKPOINT_FORMAT)},"version":${CHECKPOINT_VERSION},"sha256":"${sha256Hex(body)}","content":${body}}`;
   } catch (e) {
     throw new Error(`${where}: cannot serialise the checkpoint (nothing was written): ${(e as Error).message}`, { cause: e });
   }
@@ -225,18 +254,34 @@ export async function loadCheckpoint(path: string, opts: LoadCheckpointOptions =
     throw new Error(`${where}: the file is truncated or corrupt (invalid JSON: ${(e as Error).message})`, { cause: e });
   }
   if (!isObject(raw) || raw.format !== CHECKPOINT_FORMAT) throw new Error(`${where}: not an ${CHECKPOINT_FORMAT} file`);
-  if (raw.version !== CHECKPOINT_VERSION) {
-    throw new Error(`${where}: unsupported checkpoint version ${JSON.stringify(raw.version)} (this build reads version ${CHECKPOINT_VERSION})`);
+  let body: Record<string, unknown>;
+  let checksummed: 'all' | 'tensors';
+  if (raw.version === CHECKPOINT_VERSION) {
+    if (typeof raw.sha256 !== 'string' || !isObject(raw.content)) throw new Error(`${where}: missing content or checksum (the file is corrupt)`);
+    if (sha256Hex(JSON.stringify(raw.content)) !== raw.sha256) {
+      throw new Error(`${where}: fails its checksum: the file was modified or is corrupt (refusing to resume from it)`);
+    }
+    body = raw.content;
+    checksummed = 'all';
+  } else if (raw.version === 1) {
+    body = raw;
+    checksummed = 'tensors';
+  } else {
+    throw new Error(`${where}: unsupported checkpoint version ${JSON.stringify(raw.version)} (this build reads versions 1 and ${CHECKPOINT_VERSION})`);
   }
-  if (!Number.isInteger(raw.step) || (raw.step as number) < 0) throw new Error(`${where}: invalid step ${JSON.stringify(raw.step)}`);
-  if (!isObject(raw.params)) throw new Error(`${where}: missing params`);
-  const params = Object.entries(raw.params).map(([name, rec]): [string, Tensor] => {
+  if (!Number.isInteger(body.step) || (body.step as number) < 0) throw new Error(`${where}: invalid step ${JSON.stringify(body.step)}`);
+  if (!isObject(body.params)) throw new Error(`${where}: missing params`);
+  const params = Object.entries(body.params).map(([name, rec]): [string, Tensor] => {
     const t = decode(where, `parameter '${name}'`, rec);
     return [name, tensor(t.data, t.shape, { dtype: t.dtype, backend: opts.backend })];
   });
-  const out: Checkpoint = { params: Object.fromEntries(params), step: raw.step as number };
-  if (raw.optimizer !== undefined) out.optimizer = decodeOptimizer(where, raw.optimizer);
-  if (Object.hasOwn(raw, 'meta')) out.meta = raw.meta;
+  const out: Checkpoint = { params: Object.fromEntries(params), step: body.step as number, checksummed };
+  if (body.optimizer !== undefined) out.optimizer = decodeOptimizer(where, body.optimizer);
+  if (body.optimizers !== undefined) {
+    if (!isObject(body.optimizers)) throw new Error(`${where}: optimizers is malformed`);
+    out.optimizers = Object.fromEntries(Object.entries(body.optimizers).map(([k, o]) => [k, decodeOptimizer(`${where}: optimizer '${k}'`, o)]));
+  }
+  if (Object.hasOwn(body, 'meta')) out.meta = body.meta;
   return out;
 }
 

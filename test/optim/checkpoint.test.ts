@@ -1,4 +1,5 @@
 // Checkpoints: bit-exact float32/float64 round trips, optimizer resume, atomic tmp-then-rename writes, corrupt-file errors.
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,9 +48,11 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     }
     // One JSON file; tensors are base64 of little-endian bytes with dtype and shape.
     const raw = JSON.parse(readFileSync(path, 'utf8'));
-    expect(raw).toMatchObject({ format: 'iml-checkpoint', version: 1, step: 1234 });
-    expect(raw.params.s).toMatchObject({ dtype: 'float64', shape: [] });
-    expect(Buffer.from(raw.params.s.data, 'base64').readDoubleLE(0)).toBe(2.5);
+    expect(raw).toMatchObject({ format: 'iml-checkpoint', version: 2, content: { step: 1234 } });
+    // One SHA-256 over the whole content's JSON text.
+    expect(raw.sha256).toBe(createHash('sha256').update(JSON.stringify(raw.content)).digest('hex'));
+    expect(raw.content.params.s).toMatchObject({ dtype: 'float64', shape: [] });
+    expect(Buffer.from(raw.content.params.s.data, 'base64').readDoubleLE(0)).toBe(2.5);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
@@ -164,6 +167,11 @@ describe('saveCheckpoint / loadCheckpoint', () => {
       await setup;
       return readFileSync(good, 'utf8');
     };
+    // Edits re-sealed with a fresh whole-file checksum reach the per-tensor checks behind it.
+    const reseal = (raw: { sha256: string; content: unknown }): string => {
+      raw.sha256 = createHash('sha256').update(JSON.stringify(raw.content)).digest('hex');
+      return JSON.stringify(raw);
+    };
     const expectRejected = async (p: string, re: RegExp): Promise<void> => {
       const err = await loadCheckpoint(p).then(
         () => null,
@@ -184,29 +192,45 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     it('wrong version', async () => {
       const raw = JSON.parse(await text());
       raw.version = 99;
-      await expectRejected(write(JSON.stringify(raw)), /unsupported checkpoint version 99 \(this build reads version 1\)/);
+      await expectRejected(write(JSON.stringify(raw)), /unsupported checkpoint version 99 \(this build reads versions 1 and 2\)/);
+    });
+    it('any edit of the content without a matching checksum is refused (step, optimizer lr, meta)', async () => {
+      for (const edit of [(r: any) => (r.content.step = 6), (r: any) => (r.content.optimizer.lr = 0.2), (r: any) => (r.content.meta = { x: 1 })]) {
+        const raw = JSON.parse(await text());
+        edit(raw);
+        await expectRejected(write(JSON.stringify(raw)), /fails its checksum: the file was modified or is corrupt/);
+      }
+      const raw = JSON.parse(await text());
+      delete raw.sha256;
+      await expectRejected(write(JSON.stringify(raw)), /missing content or checksum/);
+    });
+    it('non-finite numbers in meta are refused when saving (JSON would turn them into null)', async () => {
+      const p = fresh();
+      await expect(saveCheckpoint(p, { params: {}, step: 0, meta: { best: { loss: Infinity } } })).rejects.toThrow(/field 'loss' is Infinity, which JSON cannot hold/);
     });
     it('flipped data byte fails the checksum', async () => {
       const raw = JSON.parse(await text());
-      const d: string = raw.params.w.data;
-      raw.params.w.data = (d[0] === 'A' ? 'B' : 'A') + d.slice(1);
-      await expectRejected(write(JSON.stringify(raw)), /parameter 'w' fails its checksum/);
+      const d: string = raw.content.params.w.data;
+      raw.content.params.w.data = (d[0] === 'A' ? 'B' : 'A') + d.slice(1);
+      await expectRejected(write(JSON.stringify(raw)), /fails its checksum: the file was modified/);
+      await expectRejected(write(reseal(raw)), /parameter 'w' fails its checksum/);
     });
     it('corrupt optimizer buffer fails the checksum', async () => {
       const raw = JSON.parse(await text());
-      const rec = raw.optimizer.params.w.buffers.momentum_buffer;
+      const rec = raw.content.optimizer.params.w.buffers.momentum_buffer;
       rec.data = (rec.data[0] === 'A' ? 'B' : 'A') + rec.data.slice(1);
-      await expectRejected(write(JSON.stringify(raw)), /optimizer buffer 'momentum_buffer' of 'w' fails its checksum/);
+      await expectRejected(write(reseal(raw)), /optimizer buffer 'momentum_buffer' of 'w' fails its checksum/);
     });
     it('wrong byte count or bad base64', async () => {
       const raw = JSON.parse(await text());
-      raw.params.w.shape = [2, 3];
-      await expectRejected(write(JSON.stringify(raw)), /holds 32 bytes, \[2, 3\]:float64 needs 48/);
-      raw.params.w.shape = [2, 2];
-      raw.params.w.data = '!!!!' + raw.params.w.data.slice(4);
-      await expectRejected(write(JSON.stringify(raw)), /corrupt base64/);
-      raw.params.w.dtype = 'int8';
-      await expectRejected(write(JSON.stringify(raw)), /unknown dtype "int8"/);
+      const w = raw.content.params.w;
+      w.shape = [2, 3];
+      await expectRejected(write(reseal(raw)), /holds 32 bytes, \[2, 3\]:float64 needs 48/);
+      w.shape = [2, 2];
+      w.data = '!!!!' + w.data.slice(4);
+      await expectRejected(write(reseal(raw)), /corrupt base64/);
+      w.dtype = 'int8';
+      await expectRejected(write(reseal(raw)), /unknown dtype "int8"/);
     });
     it('the intact file loads, including the optimizer state', async () => {
       await setup;

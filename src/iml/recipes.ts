@@ -126,7 +126,7 @@ export const RECIPES: Record<string, Recipe> = {
 };
 
 export function getRecipe(name: string): Recipe {
-  const r = RECIPES[name];
+  const r = Object.prototype.hasOwnProperty.call(RECIPES, name) ? RECIPES[name] : undefined;
   if (!r) throw new Error(`unknown recipe '${name}'; choose one of ${Object.keys(RECIPES).join(', ')}`);
   return r;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The `iml` command line: `iml train` trains the thesis' MLP on built-in MNIST (more commands follow).
 
-import { Command, InvalidArgumentError } from 'commander';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadDataset, DATASET_NAMES } from './datasets.js';
 import { MLP } from '../nn/layers.js';
@@ -10,22 +12,8 @@ import { Random } from '../util/random.js';
 import { trainClassifier } from '../train/train-classifier.js';
 import { initGemm } from '../backend/cpu/wasm-gemm.js';
 import { registerExperiments } from './experiment.js';
-
-function positiveInt(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`);
-    return n;
-  };
-}
-
-function positiveNumber(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got '${v}'`);
-    return n;
-  };
-}
+import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+import { writeFileAtomic } from '../util/write-atomic.js';
 
 const program = new Command();
 program.name('iml').description('Implicit meta-learning engine: autodiff with exact second order on CPU/Wasm and WebGPU');
@@ -40,9 +28,13 @@ program
   .option('--steps <n>', 'training steps', positiveInt('--steps'), 600)
   .option('--batch-size <n>', 'minibatch size', positiveInt('--batch-size'), 128)
   .option('--lr <x>', 'Adam learning rate', positiveNumber('--lr'), 1e-4)
-  .option('--seed <n>', 'random seed (initialisation, split, batches)', (v) => Number.parseInt(v, 10), 0)
+  .option('--seed <n>', 'random seed (initialisation, split, batches)', nonNegativeInt('--seed'), 0)
+  .option('--out <dir>', 'write the result to DIR/result.json (atomically)')
+  .option('--json <file>', 'write the result as JSON to FILE (atomically)')
   .option('--no-progress', 'no progress bar')
   .action(async (o) => {
+    const outFile = o.out === undefined ? undefined : join(o.out, 'result.json');
+    if (o.out !== undefined && statSync(o.out, { throwIfNoEntry: false })?.isDirectory() === false) throw new Error(`--out ${o.out}: exists and is not a folder`);
     await initGemm();
     const data = loadDataset(o.dataset, { dataDir: o.dataDir, imageSize: o.imageSize, seed: o.seed });
     const inputs = data.train.channels * data.train.height * data.train.width;
@@ -66,6 +58,17 @@ program
       console.log(`| ${name} | ${pct(ev.accuracy)} | ${ev.loss.toFixed(4)} |`);
     }
     console.log(`\n${o.steps} steps in ${seconds.toFixed(1)} s (${((1000 * seconds) / o.steps).toFixed(1)} ms/step, including evaluation)`);
+    const json = JSON.stringify({
+      dataset: o.dataset, description: data.name, sizes: [inputs, hidden, data.train.numClasses], parameters: model.parameterCount(),
+      options: { imageSize: o.imageSize ?? null, hidden, steps: o.steps, batchSize: o.batchSize, lr: o.lr, seed: o.seed, dataDir: o.dataDir ?? null },
+      split: { train: data.train.count, validation: data.validation.count, test: data.test.count },
+      train: result.train, validation: result.validation, test: result.test, finalLoss: result.finalLoss, seconds,
+    }, null, 2) + '\n';
+    for (const path of [outFile, o.json as string | undefined]) {
+      if (path === undefined) continue;
+      await writeFileAtomic(path, json);
+      console.log(`result written to ${path}`);
+    }
   });
 
 registerExperiments(program);

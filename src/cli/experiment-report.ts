@@ -25,8 +25,12 @@ function comparisonTable(results: RunResult[]): TableData | null {
   };
 }
 
+/**
+ * Writes summary.md, plots and report.html of `outDir` from the runs' results. `folderConfig` is the folder's
+ * recorded config.json (shown in the report with its provenance); config.json itself is never written here.
+ */
 export async function writeExperimentReport(
-  outDir: string, recipe: Recipe, plan: RecipePlan, results: RecipeRunResult[], quick: boolean,
+  outDir: string, recipe: Recipe, plan: RecipePlan, results: RecipeRunResult[], quick: boolean, folderConfig?: unknown,
 ): Promise<{ markdown: string; htmlPath: string }> {
   const runs: RunResult[] = results.map((r) => ({
     method: r.variant === 'main' ? r.method : `${r.variant} · ${r.method}`,
@@ -38,7 +42,7 @@ export async function writeExperimentReport(
   const title = `${recipe.title}${quick ? ' [--quick]' : ''}`;
   const cmp = comparisonTable(runs);
   const htmlPath = await writeRunFolder(outDir, {
-    config: { recipe: recipe.name, section: recipe.section, quick, ...plan },
+    config: folderConfig ?? { recipe: recipe.name, section: recipe.section, quick, ...plan },
     results: runs,
     title,
     extraColumns: [memory],

@@ -14,9 +14,11 @@ import { initGemm } from '../backend/cpu/wasm-gemm.js';
 import { registerExperiments } from './experiment.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 import { writeFileAtomic } from '../util/write-atomic.js';
+import { packageVersion } from './provenance.js';
 
 const program = new Command();
-program.name('iml').description('Implicit meta-learning engine: autodiff with exact second order on CPU/Wasm and WebGPU');
+program.name('iml').description('Implicit meta-learning engine: autodiff with exact second order on CPU/Wasm and WebGPU')
+  .version(packageVersion(), '-V, --version', 'print the package version');
 
 program
   .command('train')

@@ -1,6 +1,6 @@
-// Runs a recipe: every variant x method x seed as its own IML run, in a run folder with metrics and reports.
+// Runs a recipe: every variant x method x seed as its own IML run, in a locked run folder with its configuration, provenance and metrics.
 
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { getBackend } from '../backend/registry.js';
 import { join } from 'node:path';
 import { loadDataset } from '../cli/datasets.js';
@@ -12,9 +12,13 @@ import { fixedL2, perLayerL2, perParameterL2, noMetaKnowledge } from '../hypergr
 import { methodLabel, parseMethod } from '../hypergrad/methods.js';
 import { MLP } from '../nn/layers.js';
 import { Random } from '../util/random.js';
+import { readJsonFile } from '../util/read-json.js';
+import { writeFileAtomicSync } from '../util/write-atomic.js';
+import type { RecipeOverrides } from './recipe-overrides.js';
 import type { Recipe } from './recipes.js';
 import { fileRunStore } from './file-run-store.js';
-import { runIml, type ImlConfig, type ImlSummary, type MetaEpochMetrics } from './trainer.js';
+import { LOCK_FILE, lockRunFolder, removeStaleTempFiles } from './run-folder-lock.js';
+import { configDifferences, RESUMABLE_CHANGES, runIml, type ImlConfig, type ImlSummary, type MetaEpochMetrics } from './trainer.js';
 
 export interface RecipeRunOptions {
   quick: boolean;
@@ -24,11 +28,19 @@ export interface RecipeRunOptions {
   methods?: string[];
   seeds?: number[];
   resume?: boolean;
+  /** Start afresh in a folder that already holds a run: its runs are deleted first. */
+  force?: boolean;
   /** Overrides the recipe's meta-epoch budget. */
   metaEpochs?: number;
+  /** Protocol settings from a file (applied after --quick, before the explicit options above). */
+  overrides?: RecipeOverrides;
+  /** Recorded in config.json (package version, git commit, Node, adapter, command line, ...). */
+  provenance?: Record<string, unknown>;
   /** Called with a line of progress (method, seed, meta-epoch). */
   onEpoch?: (run: { variant: string; method: string; seed: number }, m: MetaEpochMetrics, total: number) => void;
   onRunDone?: (r: RecipeRunResult) => void;
+  /** Notices (stale lock taken over, temp files removed, runs deleted by --force). */
+  onMessage?: (line: string) => void;
 }
 
 export interface RecipeRunResult {
@@ -45,20 +57,42 @@ export interface RecipePlan {
   seeds: number[];
   variants: { label: string; config: Partial<ImlConfig> }[];
   dataset: Recipe['dataset'];
+  hidden: number;
+  imageSize?: number;
+  split?: Recipe['split'];
+  metaKnowledge: Recipe['metaKnowledge'];
+  compareExact?: Recipe['compareExact'];
 }
 
-/** Resolves the protocol that will run: recipe defaults, the --quick preset, then explicit overrides. */
-export function planRecipe(recipe: Recipe, opts: Pick<RecipeRunOptions, 'quick' | 'methods' | 'seeds' | 'dataset' | 'metaEpochs'>): RecipePlan {
+/** Resolves the protocol that will run: recipe defaults, the --quick preset, a settings file, then explicit options. */
+export function planRecipe(recipe: Recipe, opts: Pick<RecipeRunOptions, 'quick' | 'methods' | 'seeds' | 'dataset' | 'metaEpochs' | 'overrides'>): RecipePlan {
   const { methods: qm, seeds: qs, ...quickConfig } = recipe.quick;
-  const config = { ...recipe.config, ...(opts.quick ? quickConfig : {}), ...(opts.metaEpochs ? { metaEpochs: opts.metaEpochs } : {}) };
-  const methods = opts.methods ?? (opts.quick && qm ? qm : recipe.methods);
+  const o = opts.overrides ?? {};
+  const config = { ...recipe.config, ...(opts.quick ? quickConfig : {}), ...(o.config ?? {}), ...(opts.metaEpochs ? { metaEpochs: opts.metaEpochs } : {}) };
+  const methods = opts.methods ?? o.methods ?? (opts.quick && qm ? qm : recipe.methods);
+  const seeds = opts.seeds ?? o.seeds ?? (opts.quick && qs ? qs : recipe.seeds);
+  const where = `recipe ${recipe.name}`;
+  if (methods.length === 0) throw new Error(`${where}: no methods to run`);
+  if (seeds.length === 0) throw new Error(`${where}: no seeds to run`);
+  for (const [what, xs] of [['method', methods], ['seed', seeds]] as const) {
+    const dup = (xs as readonly (string | number)[]).find((x, i) => xs.indexOf(x as never) !== i);
+    if (dup !== undefined) throw new Error(`${where}: ${what} ${JSON.stringify(dup)} is listed twice`);
+  }
   methods.forEach(parseMethod); // validate early, before any training
+  const labels = methods.map((m) => methodLabel(parseMethod(m)));
+  const same = labels.findIndex((l, i) => labels.indexOf(l) !== i);
+  if (same >= 0) throw new Error(`${where}: methods '${methods[labels.indexOf(labels[same])]}' and '${methods[same]}' are the same method (${labels[same]})`);
   return {
     config,
     methods,
-    seeds: opts.seeds ?? (opts.quick && qs ? qs : recipe.seeds),
+    seeds,
     variants: recipe.variants ?? [{ label: 'main', config: {} }],
-    dataset: opts.dataset ?? recipe.dataset,
+    dataset: opts.dataset ?? o.dataset ?? recipe.dataset,
+    hidden: o.hidden ?? recipe.hidden,
+    imageSize: o.imageSize ?? recipe.imageSize,
+    split: o.split ?? recipe.split,
+    metaKnowledge: o.metaKnowledge ?? recipe.metaKnowledge,
+    compareExact: o.compareExact ?? recipe.compareExact,
   };
 }
 
@@ -71,47 +105,125 @@ function slug(s: string): string {
   return s.replace(/[^a-zA-Z0-9.=-]+/g, '_');
 }
 
-export async function runRecipe(recipe: Recipe, opts: RecipeRunOptions): Promise<{ results: RecipeRunResult[]; plan: RecipePlan }> {
-  const plan = planRecipe(recipe, opts);
-  mkdirSync(opts.outDir, { recursive: true });
-  writeJsonAtomic(join(opts.outDir, 'config.json'), { recipe: recipe.name, section: recipe.section, quick: opts.quick, backend: getBackend().name, ...plan, hidden: recipe.hidden, imageSize: recipe.imageSize, split: recipe.split, metaKnowledge: recipe.metaKnowledge });
-  const results: RecipeRunResult[] = [];
-  for (const variant of plan.variants) {
-    for (const spec of plan.methods) {
-      const method = parseMethod(spec);
-      for (const seed of plan.seeds) {
-        const loaded = loadDataset(plan.dataset, { dataDir: opts.dataDir, imageSize: recipe.imageSize, seed });
-        const data = recipe.split
-          ? { train: firstN(loaded.train, recipe.split.train), validation: firstN(loaded.validation, recipe.split.validation), test: firstN(loaded.test, recipe.split.test) }
-          : loaded;
-        const inputs = data.train.channels * data.train.height * data.train.width;
-        const model = new MLP([inputs, recipe.hidden || inputs, data.train.numClasses], new Random(1000 + seed));
-        const params = model.parameters();
-        const mk = method.kind === 'baseline' ? (method.l2 > 0 ? fixedL2(params, method.l2) : noMetaKnowledge())
-          : recipe.metaKnowledge === 'per-parameter' ? perParameterL2(params) : perLayerL2(params, { groupBy: 'tensor' });
-        const compare = recipe.compareExact && method.kind !== 't1t2'
-          ? { every: recipe.compareExact.every, reference: parseMethod('exact'), methods: recipe.compareExact.methods.map(parseMethod) } : undefined;
-        const config: ImlConfig = { ...plan.config, ...variant.config, method, seed, compare };
-        const runDir = join(opts.outDir, slug(variant.label), slug(spec), `seed-${seed}`);
-        const label = methodLabel(method);
-        const { metrics, summary } = await runIml(model, mk, data, config, {
-          store: fileRunStore(runDir),
-          resume: opts.resume,
-          onMetaEpoch: (m) => opts.onEpoch?.({ variant: variant.label, method: label, seed }, m, config.metaEpochs),
-        });
-        const r = { variant: variant.label, method: label, seed, summary, metrics };
-        results.push(r);
-        writeJsonAtomic(join(runDir, 'summary.json'), summary);
-        opts.onRunDone?.(r);
-      }
-    }
-  }
-  writeJsonAtomic(join(opts.outDir, 'results.json'), results.map(({ metrics: _m, ...rest }) => rest));
-  return { results, plan };
+/** What config.json records about a run folder: the recipe and the resolved protocol (the methods and seeds run in it are kept as their union). */
+export interface RunFolderConfig extends RecipePlan {
+  recipe: string;
+  section: string;
+  title: string;
+  quick: boolean;
+  backend: string;
+  dataDir?: string;
+  provenance?: Record<string, unknown>;
+  /** One entry per later `--resume` of the folder. */
+  resumes?: Record<string, unknown>[];
 }
 
+/** The fields of config.json that must agree when a folder is resumed (everything but the method/seed lists and the budget). */
+function protocolOf(c: Partial<RunFolderConfig>): Record<string, unknown> {
+  const { methods: _m, seeds: _s, provenance: _p, resumes: _r, title: _t, dataDir: _d, ...rest } = c;
+  return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
+}
+
+const RUN_FOLDER_FILES = ['config.json', 'results.json', 'summary.md', 'report.html', 'plots', 'tables'];
+
+/** Deletes what an earlier run left in `dir` (its known files and its <variant>/<method>/seed-N folders); nothing else. */
+function clearRunFolder(dir: string, onMessage?: (line: string) => void): void {
+  for (const f of RUN_FOLDER_FILES) rmSync(join(dir, f), { recursive: true, force: true });
+  const subdirs = (d: string): string[] => readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  for (const variant of subdirs(dir)) {
+    for (const method of subdirs(join(dir, variant))) {
+      const seeds = subdirs(join(dir, variant, method)).filter((n) => /^seed-\d+$/.test(n));
+      for (const s of seeds) rmSync(join(dir, variant, method, s), { recursive: true, force: true });
+      if (seeds.length > 0) onMessage?.(`--force: removed the runs in ${join(dir, variant, method)}`);
+      if (readdirSync(join(dir, variant, method)).length === 0) rmSync(join(dir, variant, method), { recursive: true });
+    }
+    if (readdirSync(join(dir, variant)).length === 0) rmSync(join(dir, variant), { recursive: true });
+  }
+}
+
+export async function runRecipe(recipe: Recipe, opts: RecipeRunOptions): Promise<{ results: RecipeRunResult[]; plan: RecipePlan }> {
+  const plan = planRecipe(recipe, opts);
+  const dir = opts.outDir;
+  if (opts.resume && opts.force) throw new Error('--resume and --force exclude each other: --resume continues the runs in the folder, --force deletes them');
+  const configPath = join(dir, 'config.json');
+  if (opts.resume && !existsSync(configPath)) {
+    throw new Error(`${dir}: nothing to resume (no config.json${existsSync(dir) ? '' : '; the folder does not exist'})`);
+  }
+  mkdirSync(dir, { recursive: true });
+  const lock = lockRunFolder(dir, { onMessage: opts.onMessage });
+  try {
+    for (const p of removeStaleTempFiles(dir)) opts.onMessage?.(`removed ${p}, a temporary file left by a killed writer`);
+    const folderConfig: RunFolderConfig = {
+      recipe: recipe.name, section: recipe.section, title: recipe.title, quick: opts.quick, backend: getBackend().name, dataDir: opts.dataDir, ...plan,
+      provenance: opts.provenance,
+    };
+    if (opts.resume) {
+      const saved = readJsonFile(configPath) as Partial<RunFolderConfig>;
+      const diffs = configDifferences(protocolOf(saved), protocolOf(folderConfig)).filter((d) => !RESUMABLE_CHANGES.some((f) => d.startsWith(`${f}:`)));
+      if (diffs.length > 0) {
+        throw new Error(`${configPath}: --resume with a different configuration is refused:\n  ${diffs.join('\n  ').replaceAll('in the checkpoint', 'in the folder')}\n(use another --out, or start afresh with --force)`);
+      }
+      // The folder's runs are the union of what every invocation ran; the first provenance stays.
+      const union = <T>(a: T[] | undefined, b: T[]): T[] => [...(a ?? []), ...b.filter((x) => !(a ?? []).includes(x))];
+      writeFileAtomicSync(configPath, `${JSON.stringify({
+        ...saved, config: plan.config, methods: union(saved.methods, plan.methods), seeds: union(saved.seeds, plan.seeds),
+        resumes: [...(saved.resumes ?? []), { ...opts.provenance, methods: plan.methods, seeds: plan.seeds }],
+      }, null, 2)}\n`);
+    } else {
+      const entries = readdirSync(dir).filter((n) => n !== LOCK_FILE);
+      if (entries.length > 0 && !opts.force) {
+        throw new Error(existsSync(configPath)
+          ? `${dir} already holds a run (config.json); pass --resume to continue it or --force to delete its runs and start afresh`
+          : `${dir} is not empty and is not a run folder (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}); choose another --out, or --force to write into it`);
+      }
+      if (opts.force) clearRunFolder(dir, opts.onMessage);
+      writeFileAtomicSync(configPath, `${JSON.stringify(folderConfig, null, 2)}\n`);
+    }
+    const results: RecipeRunResult[] = [];
+    for (const variant of plan.variants) {
+      for (const spec of plan.methods) {
+        const method = parseMethod(spec);
+        for (const seed of plan.seeds) {
+          const loaded = loadDataset(plan.dataset, { dataDir: opts.dataDir, imageSize: plan.imageSize, seed });
+          const data = plan.split
+            ? { train: firstN(loaded.train, plan.split.train), validation: firstN(loaded.validation, plan.split.validation), test: firstN(loaded.test, plan.split.test) }
+            : loaded;
+          const inputs = data.train.channels * data.train.height * data.train.width;
+          const sizes = [inputs, plan.hidden || inputs, data.train.numClasses];
+          const model = new MLP(sizes, new Random(1000 + seed));
+          const params = model.parameters();
+          const mk = method.kind === 'baseline' ? (method.l2 > 0 ? fixedL2(params, method.l2) : noMetaKnowledge())
+            : plan.metaKnowledge === 'per-parameter' ? perParameterL2(params) : perLayerL2(params, { groupBy: 'tensor' });
+          const compare = plan.compareExact && method.kind !== 't1t2'
+            ? { every: plan.compareExact.every, reference: parseMethod('exact'), methods: plan.compareExact.methods.map(parseMethod) } : undefined;
+          const config: ImlConfig = { ...plan.config, ...variant.config, method, seed, compare };
+          const runDir = join(dir, slug(variant.label), slug(spec), `seed-${seed}`);
+          const label = methodLabel(method);
+          const { metrics, summary } = await runIml(model, mk, data, config, {
+            store: fileRunStore(runDir),
+            resume: opts.resume,
+            identity: {
+              recipe: recipe.name, quick: opts.quick, variant: variant.label, methodSpec: spec, backend: getBackend().name,
+              dataset: { name: plan.dataset, train: data.train.count, validation: data.validation.count, test: data.test.count, shape: [data.train.channels, data.train.height, data.train.width] },
+              model: { kind: 'mlp', sizes },
+            },
+            onMetaEpoch: (m) => opts.onEpoch?.({ variant: variant.label, method: label, seed }, m, config.metaEpochs),
+          });
+          const r = { variant: variant.label, method: label, seed, summary, metrics };
+          results.push(r);
+          writeFileAtomicSync(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+          opts.onRunDone?.(r);
+        }
+      }
+    }
+    writeFileAtomicSync(join(dir, 'results.json'), `${JSON.stringify(results.map(({ metrics: _m, ...rest }) => rest), null, 2)}\n`);
+    return { results, plan };
+  } finally {
+    lock.release();
+  }
+}
+
+/** Writes JSON atomically (temp file + rename). */
 export function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, `${JSON.stringify(value, null, 2)}\n`);
 }

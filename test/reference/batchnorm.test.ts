@@ -55,7 +55,7 @@ describe.each(SHAPES)('%s', (_name, s) => {
   const gamma = normals(c, 33, 0.5, 1);
   const beta = normals(c, 34);
 
-  function make(momentum: number, opts = f64): BatchNorm {
+  function make(momentum: number, opts: { dtype: 'float32' | 'float64' } = f64): BatchNorm {
     const bn = new BatchNorm(c, eps, momentum, opts);
     bn.gamma.value = tensor(gamma, [c], opts);
     bn.beta.value = tensor(beta, [c], opts);

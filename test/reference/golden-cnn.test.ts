@@ -1,0 +1,115 @@
+// A conv-ReLU-maxpool-BN-linear CNN with per-parameter L2 matches PyTorch float64 golden values (loss, grad, HVP, mixed term, BN stats).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  add, crossEntropy, hvpAndMixed, maxPool2d, mul, relu, reshape, secondOrderOperator, softplus, sum, tensor, valueAndGrad, type Tensor,
+} from '../../src/index.js';
+import { BatchNorm, Conv2d, functionalCall, Linear, Module, type ForwardContext } from '../../src/nn/index.js';
+import { Random } from '../../src/util/random.js';
+import { expectClose, f64 } from './helpers.js';
+
+interface GoldenCnn {
+  config: { n: number; c: number; h: number; w: number; o: number; padding: number; k: number; soft: boolean; eps: number; momentum: number };
+  param_names: string[];
+  param_shapes: number[][];
+  x: number[];
+  targets: number[];
+  labels: number[] | null;
+  weights: number[][];
+  lambdas: number[][];
+  v: number[][];
+  loss: number;
+  cross_entropy: number;
+  train_logits: number[];
+  grad: number[][];
+  hvp: number[][];
+  mixed: number[][];
+  running_mean: number[];
+  running_var: number[];
+  eval_logits: number[];
+}
+
+/** conv3x3 -> ReLU -> max-pool 2 -> BatchNorm -> flatten -> linear, built from the engine's nn layers. */
+class SmallCnn extends Module {
+  readonly conv: Conv2d;
+  readonly bn: BatchNorm;
+  readonly fc: Linear;
+  constructor(cfg: GoldenCnn['config'], features: number) {
+    super();
+    const rng = new Random(0); // overwritten by the golden weights
+    this.conv = this.child('conv', new Conv2d(cfg.c, cfg.o, 3, rng, { ...f64, padding: cfg.padding }));
+    this.bn = this.child('bn', new BatchNorm(cfg.o, cfg.eps, cfg.momentum, f64));
+    this.fc = this.child('fc', new Linear(features, cfg.k, rng, f64));
+  }
+  forward(x: Tensor, ctx: ForwardContext): Tensor {
+    const h = this.bn.forward(maxPool2d(relu(this.conv.forward(x)), 2), ctx);
+    return this.fc.forward(reshape(h, [h.shape[0], -1]));
+  }
+}
+
+const flat = (ts: Tensor[]): number[] => ts.flatMap((t) => t.toArray());
+const relErr = (got: number[], want: number[]): number =>
+  Math.sqrt(got.reduce((s, g, i) => s + (g - want[i]) ** 2, 0) / want.reduce((s, w) => s + w * w, 0));
+
+describe.each(['cnn-seed1.json', 'cnn-seed2.json'])('PyTorch float64 CNN golden %s', (file) => {
+  const g = JSON.parse(readFileSync(new URL(`../fixtures/golden/${file}`, import.meta.url), 'utf8')) as GoldenCnn;
+  const cfg = g.config;
+  const features = g.param_shapes[4][1];
+  const model = new SmallCnn(cfg, features);
+  const shapes = g.param_shapes;
+  const w = g.weights.map((a, i) => tensor(a, shapes[i], f64));
+  const lam = g.lambdas.map((a, i) => tensor(a, shapes[i], f64));
+  const v = g.v.map((a, i) => tensor(a, shapes[i], f64));
+  const x = tensor(g.x, [cfg.n, cfg.c, cfg.h, cfg.w], f64);
+  const t = tensor(g.targets, [cfg.n, cfg.k], f64);
+  const logits = (ws: Tensor[], ctx: ForwardContext): Tensor => functionalCall(model, ws, () => model.forward(x, ctx));
+  const trainLoss = (ws: Tensor[], ls: Tensor[]): Tensor => {
+    let loss = crossEntropy(logits(ws, { training: true, updateStats: false }), t);
+    ws.forEach((wi, i) => {
+      const r = mul(softplus(ls[i]), wi);
+      loss = add(loss, sum(mul(r, r)));
+    });
+    return loss;
+  };
+
+  it('the engine model has the fixture\'s parameters, in order and shape', () => {
+    const ps = model.parameters();
+    expect(ps.map((p) => p.name)).toEqual(g.param_names);
+    expect(ps.map((p) => p.value.shape)).toEqual(shapes);
+    expect(g.targets.length).toBe(cfg.n * cfg.k);
+  });
+
+  it('training-mode logits, cross-entropy and regularised loss', () => {
+    expectClose(logits(w, { training: true, updateStats: false }).toArray(), g.train_logits, { rtol: 1e-11, atol: 1e-12, label: 'logits' });
+    expect(Math.abs(crossEntropy(logits(w, { training: true, updateStats: false }), t).item() - g.cross_entropy)).toBeLessThan(1e-12);
+    expect(Math.abs(trainLoss(w, lam).item() - g.loss)).toBeLessThan(1e-12 * Math.abs(g.loss));
+  });
+
+  it('gradient with respect to every parameter', () => {
+    const { value, grads } = valueAndGrad((ws) => trainLoss(ws, lam))(w);
+    expect(Math.abs(value.item() - g.loss)).toBeLessThan(1e-12);
+    grads.forEach((gr, i) => expect(relErr(gr.toArray(), g.grad[i]), g.param_names[i]).toBeLessThan(1e-10));
+    expectClose(flat(grads), g.grad.flat(), { rtol: 1e-9, atol: 1e-12, label: 'grad' });
+  });
+
+  it('H v and vᵀ ∂²L/∂w∂λ in one pass (hvpAndMixed), and from a recorded operator', () => {
+    const r = hvpAndMixed(trainLoss, w, lam, v);
+    r.hvp.forEach((h, i) => expect(relErr(h.toArray(), g.hvp[i]), `hvp ${g.param_names[i]}`).toBeLessThan(1e-10));
+    r.mixed.forEach((m, i) => expect(relErr(m.toArray(), g.mixed[i]), `mixed ${g.param_names[i]}`).toBeLessThan(1e-10));
+    expectClose(flat(r.hvp), g.hvp.flat(), { rtol: 1e-8, atol: 1e-11, label: 'hvp' });
+    expectClose(flat(r.mixed), g.mixed.flat(), { rtol: 1e-8, atol: 1e-11, label: 'mixed' });
+    expect(relErr(flat(r.grad), g.grad.flat())).toBeLessThan(1e-10);
+    const op = secondOrderOperator(trainLoss, w, lam);
+    expect(relErr(flat(op.hvp(v)), g.hvp.flat())).toBeLessThan(1e-10);
+    expect(relErr(flat(op.mixed(v)), g.mixed.flat())).toBeLessThan(1e-10);
+  });
+
+  it('BN running statistics after one training forward, then evaluation-mode logits', () => {
+    const fresh = new SmallCnn(cfg, features);
+    functionalCall(fresh, w, () => fresh.forward(x, { training: true }));
+    expectClose(fresh.bn.runningMean.toArray(), g.running_mean, { rtol: 1e-12, atol: 1e-14, label: 'running mean' });
+    expectClose(fresh.bn.runningVar.toArray(), g.running_var, { rtol: 1e-12, atol: 1e-14, label: 'running var' });
+    const ev = functionalCall(fresh, w, () => fresh.forward(x, { training: false }));
+    expectClose(ev.toArray(), g.eval_logits, { rtol: 1e-11, atol: 1e-12, label: 'eval logits' });
+  });
+});

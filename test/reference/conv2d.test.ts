@@ -96,6 +96,9 @@ const CASES: Array<[string, Case]> = [
   ['1x1 stride 2 (WRN shortcut), 8x7 input', { ...base, h: 8, w: 7, kh: 1, kw: 1, sh: 2, sw: 2, ph: 0, pw: 0 }],
   ['2x3 kernel, stride [1,2], padding [2,0]', { ...base, h: 5, w: 8, kh: 2, kw: 3, sh: 1, sw: 2, ph: 2, pw: 0 }],
   ['3x2 kernel, stride [2,1], padding [0,1], 3x3 input', { ...base, h: 3, w: 3, kh: 3, kw: 2, sh: 2, sw: 1, ph: 0, pw: 1 }],
+  ['1x1 kernel, padding 2 (border outputs see only padding)', { ...base, h: 3, w: 4, kh: 1, kw: 1, sh: 1, sw: 1, ph: 2, pw: 2 }],
+  ['3x3 stride 3 pad 1, 8x10 input (windows do not overlap, last row/col unused)', { ...base, h: 8, w: 10, kh: 3, kw: 3, sh: 3, sw: 3, ph: 1, pw: 1 }],
+  ['larger: batch 3, 6 -> 8 channels, 12x13, stride 2 pad 1 (Wasm gemm paths)', { n: 3, c: 6, o: 8, h: 12, w: 13, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1 }],
 ];
 
 const opts = (q: Case) => ({ stride: [q.sh, q.sw] as [number, number], padding: [q.ph, q.pw] as [number, number] });

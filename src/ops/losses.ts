@@ -1,12 +1,21 @@
 // Softmax, log-softmax and the classification losses, from primitives.
 
-import { div, exp, mul, neg, sub, sum } from '../core/ops.js';
+import { detach, div, exp, log, max, mul, neg, sub, sum } from '../core/ops.js';
 import type { Tensor } from '../core/tensor.js';
 import { formatShape, shapesEqual } from '../core/shape.js';
-import { logSumExp, mean } from './reductions.js';
+import { mean } from './reductions.js';
 
+/**
+ * log softmax(x) = (x - m) - log Σ exp(x - m) along `axis`, with m = max(x) detached (a constant).
+ * Shifting first keeps float32 precision under a common offset of the logits: x - logSumExp(x) would add
+ * m back into logSumExp and subtract it again, losing about |m|·2⁻²⁴ absolutely.
+ * The result does not depend on m: with y = x - m, ∂/∂x [y - log Σ exp(y)] = I - softmax(x) for any
+ * constant m, so treating m as a constant leaves gradients, HVPs and forward mode exact; the rule is
+ * composed from sub, exp, sum and log (no rule of its own).
+ */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return sub(x, logSumExp(x, axis, true));
+  const shifted = sub(x, detach(max(x, axis, true)));
+  return sub(shifted, log(sum(exp(shifted), axis, true)));
 }
 
 export function softmax(x: Tensor, axis = -1): Tensor {

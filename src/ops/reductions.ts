@@ -18,7 +18,12 @@ export function variance(x: Tensor, axes?: number | readonly number[], keepDims 
   return mean(mul(d, d), axes, keepDims);
 }
 
-/** log Σ exp(x) along axes, shifted by the (constant) max for stability. */
+/**
+ * log Σ exp(x) along axes, shifted by the (constant, detached) max m for stability: m + log Σ exp(x - m).
+ * ∂/∂x_i = exp(x_i - m) / Σ exp(x - m) = softmax(x)_i whatever constant m is, so detaching m is exact for
+ * every derivative order. (Log-softmax does not go through here: adding m back and subtracting it again
+ * loses float32 precision under a large common offset; see logSoftmax in losses.ts.)
+ */
 export function logSumExp(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   const m = detach(max(x, axes, true));
   const s = log(sum(exp(sub(x, m)), axes, true));

@@ -1,10 +1,11 @@
-// A conv-ReLU-maxpool-BN-linear CNN with per-parameter L2 matches PyTorch float64 golden values (loss, grad, HVP, mixed term, BN stats).
+// A conv-ReLU-maxpool-BN-linear CNN and a WRN basic block with per-parameter L2 match PyTorch float64 golden values (loss, grad, HVP, mixed term, BN stats).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   add, crossEntropy, hvpAndMixed, maxPool2d, mul, relu, reshape, secondOrderOperator, softplus, sum, tensor, valueAndGrad, type Tensor,
 } from '../../src/index.js';
-import { BatchNorm, Conv2d, functionalCall, Linear, Module, type ForwardContext } from '../../src/nn/index.js';
+import { BatchNorm, Conv2d, functionalCall, Linear, Module, WideBasicBlock, type ForwardContext } from '../../src/nn/index.js';
+import { globalAvgPool2d } from '../../src/ops/pooling.js';
 import { Random } from '../../src/util/random.js';
 import { expectClose, f64 } from './helpers.js';
 
@@ -109,6 +110,73 @@ describe.each(['cnn-seed1.json', 'cnn-seed2.json'])('PyTorch float64 CNN golden 
     functionalCall(fresh, w, () => fresh.forward(x, { training: true }));
     expectClose(fresh.bn.runningMean.toArray(), g.running_mean, { rtol: 1e-12, atol: 1e-14, label: 'running mean' });
     expectClose(fresh.bn.runningVar.toArray(), g.running_var, { rtol: 1e-12, atol: 1e-14, label: 'running var' });
+    const ev = functionalCall(fresh, w, () => fresh.forward(x, { training: false }));
+    expectClose(ev.toArray(), g.eval_logits, { rtol: 1e-11, atol: 1e-12, label: 'eval logits' });
+  });
+});
+
+interface GoldenWrn extends Omit<GoldenCnn, 'config' | 'running_mean' | 'running_var'> {
+  config: { n: number; c: number; h: number; w: number; o: number; stride: number; k: number; slope: number; momentum: number; eps: number };
+  running: Record<'bn1.mean' | 'bn1.var' | 'bn2.mean' | 'bn2.var', number[]>;
+}
+
+/** One engine WideBasicBlock, global average pooling and a linear head. */
+class BlockNet extends Module {
+  readonly block: WideBasicBlock;
+  readonly head: Linear;
+  constructor(cfg: GoldenWrn['config']) {
+    super();
+    const rng = new Random(0); // overwritten by the golden weights
+    this.block = this.child('block', new WideBasicBlock(cfg.c, cfg.o, cfg.stride, rng, cfg.slope, cfg.momentum, f64));
+    this.head = this.child('head', new Linear(cfg.o, cfg.k, rng, f64));
+  }
+  forward(x: Tensor, ctx: ForwardContext): Tensor {
+    return this.head.forward(globalAvgPool2d(this.block.forward(x, ctx)));
+  }
+}
+
+describe('PyTorch float64 golden: WRN basic block with projection shortcut (cnn-wrn-block.json)', () => {
+  const g = JSON.parse(readFileSync(new URL('../fixtures/golden/cnn-wrn-block.json', import.meta.url), 'utf8')) as GoldenWrn;
+  const cfg = g.config;
+  const net = new BlockNet(cfg);
+  const shapes = g.param_shapes;
+  const w = g.weights.map((a, i) => tensor(a, shapes[i], f64));
+  const lam = g.lambdas.map((a, i) => tensor(a, shapes[i], f64));
+  const v = g.v.map((a, i) => tensor(a, shapes[i], f64));
+  const x = tensor(g.x, [cfg.n, cfg.c, cfg.h, cfg.w], f64);
+  const t = tensor(g.targets, [cfg.n, cfg.k], f64);
+  const trainLoss = (ws: Tensor[], ls: Tensor[]): Tensor => {
+    let loss = crossEntropy(functionalCall(net, ws, () => net.forward(x, { training: true, updateStats: false })), t);
+    ws.forEach((wi, i) => {
+      const r = mul(softplus(ls[i]), wi);
+      loss = add(loss, sum(mul(r, r)));
+    });
+    return loss;
+  };
+
+  it('parameter names and shapes match', () => {
+    expect(net.parameters().map((p) => p.name)).toEqual(g.param_names);
+    expect(net.parameters().map((p) => p.value.shape)).toEqual(shapes);
+  });
+
+  it('logits, loss, gradient, H v and the mixed term', () => {
+    const z = functionalCall(net, w, () => net.forward(x, { training: true, updateStats: false }));
+    expectClose(z.toArray(), g.train_logits, { rtol: 1e-11, atol: 1e-12, label: 'logits' });
+    const r = hvpAndMixed(trainLoss, w, lam, v);
+    expect(Math.abs(r.value.item() - g.loss)).toBeLessThan(1e-12 * Math.abs(g.loss));
+    r.grad.forEach((q, i) => expect(relErr(q.toArray(), g.grad[i]), `grad ${g.param_names[i]}`).toBeLessThan(1e-10));
+    r.hvp.forEach((q, i) => expect(relErr(q.toArray(), g.hvp[i]), `hvp ${g.param_names[i]}`).toBeLessThan(1e-10));
+    r.mixed.forEach((q, i) => expect(relErr(q.toArray(), g.mixed[i]), `mixed ${g.param_names[i]}`).toBeLessThan(1e-10));
+  });
+
+  it('running statistics (momentum 0.001) after one training forward, and evaluation logits', () => {
+    const fresh = new BlockNet(cfg);
+    functionalCall(fresh, w, () => fresh.forward(x, { training: true }));
+    const b = fresh.block;
+    expectClose(b.bn1.runningMean.toArray(), g.running['bn1.mean'], { rtol: 1e-12, atol: 1e-15, label: 'bn1 mean' });
+    expectClose(b.bn1.runningVar.toArray(), g.running['bn1.var'], { rtol: 1e-12, atol: 1e-15, label: 'bn1 var' });
+    expectClose(b.bn2.runningMean.toArray(), g.running['bn2.mean'], { rtol: 1e-12, atol: 1e-15, label: 'bn2 mean' });
+    expectClose(b.bn2.runningVar.toArray(), g.running['bn2.var'], { rtol: 1e-12, atol: 1e-15, label: 'bn2 var' });
     const ev = functionalCall(fresh, w, () => fresh.forward(x, { training: false }));
     expectClose(ev.toArray(), g.eval_logits, { rtol: 1e-11, atol: 1e-12, label: 'eval logits' });
   });

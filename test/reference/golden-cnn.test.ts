@@ -7,7 +7,7 @@ import {
 import { BatchNorm, Conv2d, functionalCall, Linear, Module, WideBasicBlock, type ForwardContext } from '../../src/nn/index.js';
 import { globalAvgPool2d } from '../../src/ops/pooling.js';
 import { Random } from '../../src/util/random.js';
-import { expectClose, f64 } from './helpers.js';
+import { expectClose, f32, f64 } from './helpers.js';
 
 interface GoldenCnn {
   config: { n: number; c: number; h: number; w: number; o: number; padding: number; k: number; soft: boolean; eps: number; momentum: number };
@@ -35,12 +35,12 @@ class SmallCnn extends Module {
   readonly conv: Conv2d;
   readonly bn: BatchNorm;
   readonly fc: Linear;
-  constructor(cfg: GoldenCnn['config'], features: number) {
+  constructor(cfg: GoldenCnn['config'], features: number, opts: { dtype: 'float32' | 'float64' } = f64) {
     super();
     const rng = new Random(0); // overwritten by the golden weights
-    this.conv = this.child('conv', new Conv2d(cfg.c, cfg.o, 3, rng, { ...f64, padding: cfg.padding }));
-    this.bn = this.child('bn', new BatchNorm(cfg.o, cfg.eps, cfg.momentum, f64));
-    this.fc = this.child('fc', new Linear(features, cfg.k, rng, f64));
+    this.conv = this.child('conv', new Conv2d(cfg.c, cfg.o, 3, rng, { ...opts, padding: cfg.padding }));
+    this.bn = this.child('bn', new BatchNorm(cfg.o, cfg.eps, cfg.momentum, opts));
+    this.fc = this.child('fc', new Linear(features, cfg.k, rng, opts));
   }
   forward(x: Tensor, ctx: ForwardContext): Tensor {
     const h = this.bn.forward(maxPool2d(relu(this.conv.forward(x)), 2), ctx);
@@ -103,6 +103,27 @@ describe.each(['cnn-seed1.json', 'cnn-seed2.json'])('PyTorch float64 CNN golden 
     const op = secondOrderOperator(trainLoss, w, lam);
     expect(relErr(flat(op.hvp(v)), g.hvp.flat())).toBeLessThan(1e-10);
     expect(relErr(flat(op.mixed(v)), g.mixed.flat())).toBeLessThan(1e-10);
+  });
+
+  it('float32 (Wasm sgemm paths): loss, gradient, H v and mixed term to float32 accuracy', () => {
+    const m32 = new SmallCnn(cfg, features, f32);
+    const c = (a: number[], i: number): Tensor => tensor(a, shapes[i], f32);
+    const x32 = tensor(g.x, [cfg.n, cfg.c, cfg.h, cfg.w], f32);
+    const t32 = tensor(g.targets, [cfg.n, cfg.k], f32);
+    const f = (ws: Tensor[], ls: Tensor[]): Tensor => {
+      let loss = crossEntropy(functionalCall(m32, ws, () => m32.forward(x32, { training: true, updateStats: false })), t32);
+      ws.forEach((wi, i) => {
+        const r = mul(softplus(ls[i]), wi);
+        loss = add(loss, sum(mul(r, r)));
+      });
+      return loss;
+    };
+    const r = hvpAndMixed(f, g.weights.map(c), g.lambdas.map(c), g.v.map(c));
+    expect(r.value.dtype).toBe('float32');
+    expect(Math.abs(r.value.item() - g.loss)).toBeLessThan(1e-5 * Math.abs(g.loss));
+    expect(relErr(flat(r.grad), g.grad.flat())).toBeLessThan(1e-5);
+    expect(relErr(flat(r.hvp), g.hvp.flat())).toBeLessThan(1e-4);
+    expect(relErr(flat(r.mixed), g.mixed.flat())).toBeLessThan(1e-4);
   });
 
   it('BN running statistics after one training forward, then evaluation-mode logits', () => {

@@ -123,12 +123,14 @@ export class BatchNorm extends Module {
     let m: Tensor;
     let v: Tensor;
     if (ctx.training) {
+      // As PyTorch: one value per channel has no batch variance (and 0/0 as the unbiased running one).
+      if (x.size / this.channels <= 1) throw new Error(`BatchNorm(${this.channels}): training needs more than 1 value per channel, got input ${x.describe()}`);
       m = mean(x, axes, true);
       v = variance(x, axes, true);
       if (ctx.updateStats !== false) {
         const n = x.size / this.channels;
         noGrad(() => {
-          const unbiased = mul(reshape(v, [this.channels]), n / Math.max(n - 1, 1));
+          const unbiased = mul(reshape(v, [this.channels]), n / (n - 1));
           this.runningMean = add(mul(this.runningMean, 1 - this.momentum), mul(reshape(m, [this.channels]), this.momentum));
           this.runningVar = add(mul(this.runningVar, 1 - this.momentum), mul(unbiased, this.momentum));
         });

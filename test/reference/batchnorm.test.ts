@@ -167,3 +167,20 @@ describe.each(SHAPES)('%s', (_name, s) => {
     expectClose(dx, want, { label: 'dx eval' });
   });
 });
+
+describe('BatchNorm with a single value per channel', () => {
+  it('training is refused, as in PyTorch (the unbiased running variance would be 0/0); evaluation works', () => {
+    for (const s of [[1, 3], [1, 3, 1, 1]]) {
+      const bn = new BatchNorm(3, 1e-5, 0.1, f64);
+      expect(() => bn.forward(tensor([1, 2, 3], s, f64), { training: true })).toThrow(/more than 1 value per channel/);
+      expect(() => bn.forward(tensor([1, 2, 3], s, f64), { training: true, updateStats: false })).toThrow(/more than 1 value per channel/);
+      expectClose(bn.runningVar.toArray(), [1, 1, 1], { label: 'running var untouched' });
+      const y = bn.forward(tensor([1, 2, 3], s, f64), { training: false });
+      expectClose(y.toArray(), [1, 2, 3].map((v) => v / Math.sqrt(1 + 1e-5)), { label: 'eval' });
+    }
+    // Two values per channel (from the spatial axes of one image) are enough.
+    const bn = new BatchNorm(1, 1e-5, 0.1, f64);
+    bn.forward(tensor([1, 3], [1, 1, 2, 1], f64), { training: true });
+    expectClose(bn.runningVar.toArray(), [0.9 + 0.1 * 2], { label: 'unbiased var of {1, 3}' });
+  });
+});

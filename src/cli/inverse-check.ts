@@ -3,6 +3,8 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, uniqueIntList } from './options.js';
+import { readJsonFile } from '../util/read-json.js';
 import { secondOrderOperator, valueAndGrad } from '../autodiff/transforms.js';
 import { tensor } from '../core/creation.js';
 import { add, mul, sum } from '../core/ops.js';
@@ -120,6 +122,8 @@ function sampleBatch(ds: Parameters<typeof getBatch>[0], count: number, rng: Ran
  */
 export function builtinProblem(o: Partial<BuiltinOptions> = {}, log: (s: string) => void = () => {}): InverseCheckProblem {
   const c = { ...BUILTIN_DEFAULTS, ...o };
+  if (c.imageSize > 28) throw new Error(`inverse-check: --image-size ${c.imageSize} is larger than MNIST's 28x28 images`);
+  checkParameterCount('inverse-check: the built-in problem (--image-size, --hidden)', [c.imageSize * c.imageSize, c.hidden, 10]);
   const data = loadDataset('mnist', { imageSize: c.imageSize, seed: c.seed });
   const rng = new Random(c.seed + 1);
   const train = sampleBatch(data.train, c.trainSize, rng);
@@ -177,89 +181,199 @@ interface TensorJson {
   data: number[];
 }
 
-function tensorFromJson(where: string, v: unknown): Tensor {
-  if (Array.isArray(v)) {
-    // Nested arrays: infer the shape.
-    const shape: number[] = [];
-    let cur: unknown = v;
-    while (Array.isArray(cur)) {
-      shape.push(cur.length);
-      cur = cur[0];
-    }
-    const data = (v as unknown[]).flat(shape.length) as number[];
-    if (data.length !== shape.reduce((a, b) => a * b, 1) || data.some((x) => typeof x !== 'number')) {
-      throw new Error(`${where}: ragged or non-numeric nested array`);
-    }
-    return tensor(data, shape, F64);
+/**
+ * The most parameters `iml inverse-check` accepts: the exact path keeps the dense n×n float64 Hessian and one
+ * factor copy in Wasm memory (16·n² bytes, 3.4 GiB at 15000), and wasm32 memories end at 4 GiB.
+ */
+export const MAX_PARAMETERS = 15000;
+
+const TOO_LARGE = `inverse-check handles at most ${MAX_PARAMETERS} parameters (the exact solve keeps the dense n×n Hessian and a factor, 16·n² bytes, in the 4 GiB wasm32 memory)`;
+
+/** Parameter names and shapes of an MLP with these layer sizes (the order of the flattened Hessian). */
+export function mlpParameterShapes(sizes: readonly number[]): { name: string; shape: number[] }[] {
+  const out: { name: string; shape: number[] }[] = [];
+  for (let k = 1; k < sizes.length; k++) {
+    out.push({ name: `fc${k}.weight`, shape: [sizes[k]!, sizes[k - 1]!] }, { name: `fc${k}.bias`, shape: [sizes[k]!] });
   }
-  if (typeof v === 'number') return tensor([v], [], F64);
-  const t = v as Partial<TensorJson>;
-  if (!t || !Array.isArray(t.shape) || !Array.isArray(t.data)) throw new Error(`${where}: expected {shape, data}, a nested array or a number`);
-  const size = t.shape.reduce((a, b) => a * b, 1);
-  if (t.data.length !== size) throw new Error(`${where}: ${t.data.length} values for shape [${t.shape.join(', ')}]`);
-  return tensor(t.data, t.shape, F64);
+  return out;
+}
+
+/** Throws when an MLP with these sizes has more than MAX_PARAMETERS parameters (`where` names the source). */
+export function checkParameterCount(where: string, sizes: readonly number[]): number {
+  const n = mlpParameterShapes(sizes).reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
+  if (n > MAX_PARAMETERS) throw new Error(`${where}: an MLP ${sizes.join('-')} has ${n} parameters; ${TOO_LARGE}`);
+  return n;
+}
+
+const show = (v: unknown): string =>
+  v === null ? 'null' : v === undefined ? 'missing' : typeof v === 'string' ? `the string ${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}...` : v)}`
+    : typeof v === 'number' ? String(v) : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : String(v);
+
+const shapeText = (s: readonly number[]): string => `[${s.join(', ')}]`;
+
+/** Copies finite numbers into `out` from `at`, naming the first bad element by its path. */
+function finiteInto(path: (i: number) => string, values: readonly unknown[], out: Float64Array, at: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (typeof x !== 'number' || !Number.isFinite(x)) {
+      throw new Error(`${path(i)} is ${show(x)}${typeof x === 'number' ? ' (out of range?)' : ''}, expected a finite number`);
+    }
+    out[at + i] = x;
+  }
+}
+
+/**
+ * A tensor of exactly `expected` shape from {shape, data}, a nested array or (for a scalar) a number; the shape is
+ * checked before any data is read or allocated, and every element must be a finite number. `where` is the field's path.
+ */
+function tensorFromJson(where: string, v: unknown, expected: readonly number[], scalarOk = false): Tensor {
+  const size = expected.reduce((a, b) => a * b, 1);
+  if (typeof v === 'number' || v === null || typeof v === 'string' || typeof v === 'boolean') {
+    if (!(scalarOk || size === 1)) throw new Error(`${where} is ${show(v)}, expected a tensor of shape ${shapeText(expected)}`);
+    const out = new Float64Array(1);
+    finiteInto(() => where, [v], out, 0);
+    return tensor(out, scalarOk ? [] : [...expected], F64);
+  }
+  if (Array.isArray(v)) {
+    // Nested arrays: walk the expected shape, naming the first element that does not fit.
+    const out = new Float64Array(size);
+    let at = 0;
+    const walk = (a: unknown, depth: number, path: string): void => {
+      if (depth === expected.length) {
+        finiteInto(() => path, [a], out, at++);
+        return;
+      }
+      if (!Array.isArray(a)) throw new Error(`${path} is ${show(a)}, expected an array of ${expected[depth]} (shape ${shapeText(expected)})`);
+      if (a.length !== expected[depth]) throw new Error(`${path} has ${a.length} entries, expected ${expected[depth]} (shape ${shapeText(expected)})`);
+      if (depth === expected.length - 1) {
+        finiteInto((i) => `${path}[${i}]`, a, out, at);
+        at += a.length;
+      } else {
+        a.forEach((x, i) => walk(x, depth + 1, `${path}[${i}]`));
+      }
+    };
+    walk(v, 0, where);
+    return tensor(out, scalarOk ? [] : [...expected], F64);
+  }
+  const t = v as Partial<TensorJson> | undefined;
+  if (!t || typeof t !== 'object') throw new Error(`${where} is ${show(v)}, expected {"shape", "data"}, a nested array or a number`);
+  if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
+    throw new Error(`${where}.shape must be an array of non-negative integers, got ${JSON.stringify(t.shape) ?? 'nothing'}`);
+  }
+  const same = t.shape.length === expected.length && t.shape.every((d, i) => d === expected[i]);
+  const scalarLike = scalarOk && t.shape.reduce((a: number, b: number) => a * b, 1) === 1;
+  if (!same && !scalarLike) throw new Error(`${where}.shape is ${shapeText(t.shape)}, expected ${shapeText(expected)}`);
+  if (!Array.isArray(t.data)) throw new Error(`${where}.data is ${show(t.data)}, expected an array of numbers`);
+  const n = t.shape.reduce((a: number, b: number) => a * b, 1);
+  if (t.data.length !== n) throw new Error(`${where}.data has ${t.data.length} values, shape ${shapeText(t.shape)} needs ${n}`);
+  const out = new Float64Array(n);
+  finiteInto((i) => `${where}.data[${i}]`, t.data, out, 0);
+  return tensor(out, scalarLike ? [] : [...expected], F64);
 }
 
 function tensorToJson(t: Tensor): TensorJson {
   return { shape: [...t.shape], data: Array.from(t.dataSync()) };
 }
 
-/** Parses a problem file's JSON (a checkpoint named in it is loaded relative to `baseDir`). */
-export async function parseProblem(raw: unknown, baseDir = '.'): Promise<InverseCheckProblem> {
-  const where = 'problem file';
-  const o = raw as Record<string, unknown>;
-  if (!o || typeof o !== 'object' || o.format !== PROBLEM_FORMAT) throw new Error(`${where}: "format" must be "${PROBLEM_FORMAT}"`);
-  const model = o.model as { type?: string; sizes?: number[]; activation?: Activation } | undefined;
-  if (!model || model.type !== 'mlp' || !Array.isArray(model.sizes) || model.sizes.length < 2) {
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/**
+ * Parses a problem file's JSON (a checkpoint named in it is loaded relative to `baseDir`); `source` (the file's
+ * path) starts every error, which names the field at fault. Sizes and the parameter limit are checked first,
+ * then every shape against them before its data is read.
+ */
+export async function parseProblem(raw: unknown, baseDir = '.', source = 'problem file'): Promise<InverseCheckProblem> {
+  const where = source;
+  if (!isRecord(raw) || raw.format !== PROBLEM_FORMAT) throw new Error(`${where}: "format" must be "${PROBLEM_FORMAT}"`);
+  const o = raw;
+  if (o.version !== undefined && o.version !== 1) throw new Error(`${where}: version is ${show(o.version)}, expected 1`);
+  if (o.description !== undefined && typeof o.description !== 'string') throw new Error(`${where}: description is ${show(o.description)}, expected a string`);
+  const model = o.model;
+  if (!isRecord(model) || model.type !== 'mlp' || !Array.isArray(model.sizes) || model.sizes.length < 2) {
     throw new Error(`${where}: "model" must be {"type": "mlp", "sizes": [in, ..., classes], "activation"?}`);
   }
-  const activation = model.activation ?? 'relu';
-  if (!['relu', 'tanh', 'sigmoid'].includes(activation)) throw new Error(`${where}: unknown activation '${activation}'`);
-  const names = new MLP(model.sizes, new Random(0), activation, F64).parameters().map((q) => q.name);
-  let named: Record<string, Tensor> = {};
+  model.sizes.forEach((s, i) => {
+    if (!Number.isInteger(s) || (s as number) <= 0) throw new Error(`${where}: model.sizes[${i}] is ${show(s)}, expected a positive integer`);
+  });
+  const sizes = model.sizes as number[];
+  const activation = (model.activation ?? 'relu') as Activation;
+  if (!['relu', 'tanh', 'sigmoid'].includes(activation)) throw new Error(`${where}: model.activation is ${show(model.activation)}, expected "relu", "tanh" or "sigmoid"`);
+  checkParameterCount(`${where}: model.sizes`, sizes);
+  const params = mlpParameterShapes(sizes);
+  const names = params.map((q) => q.name);
+  const shapeOf = new Map(params.map((q) => [q.name, q.shape]));
+  const named: Record<string, Tensor> = {};
   let lambdasFromCheckpoint: Record<string, Tensor> = {};
-  if (typeof o.checkpoint === 'string') {
-    const ck = await readCheckpointParams(resolve(baseDir, o.checkpoint));
-    named = ck.weights;
+  if (o.checkpoint !== undefined) {
+    if (typeof o.checkpoint !== 'string') throw new Error(`${where}: checkpoint is ${show(o.checkpoint)}, expected a path`);
+    const path = resolve(baseDir, o.checkpoint);
+    const ck = await readCheckpointParams(path);
+    for (const name of names) {
+      const t = ck.weights[name];
+      if (t && t.shape.join('x') !== shapeOf.get(name)!.join('x')) {
+        throw new Error(`${where}: checkpoint ${o.checkpoint}: '${name}' has shape ${shapeText(t.shape)}, model.sizes ${shapeText(sizes)} needs ${shapeText(shapeOf.get(name)!)}`);
+      }
+      if (t) named[name] = t;
+    }
     lambdasFromCheckpoint = ck.lambdas;
   }
   if (o.weights !== undefined) {
-    for (const [k, v] of Object.entries(o.weights as Record<string, unknown>)) named[k] = tensorFromJson(`${where}: weights.${k}`, v);
+    if (!isRecord(o.weights)) throw new Error(`${where}: weights is ${show(o.weights)}, expected an object {name: tensor}`);
+    for (const [k, v] of Object.entries(o.weights)) {
+      if (!shapeOf.has(k)) throw new Error(`${where}: weights.${k} is not a parameter of the MLP ${sizes.join('-')} (its parameters: ${names.join(', ')})`);
+      named[k] = tensorFromJson(`${where}: weights.${k}`, v, shapeOf.get(k)!);
+    }
   }
-  const missing = names.filter((n) => !named[n]);
+  const missing = names.filter((n) => !has(named, n));
   if (missing.length > 0) throw new Error(`${where}: no weights for ${missing.join(', ')} (give "weights" or "checkpoint")`);
   const weights = names.map((n) => named[n]!);
-  const reg = (o.regularizer ?? { type: 'none' }) as { type?: string; lambdas?: Record<string, unknown> };
+  const reg = o.regularizer ?? { type: 'none' };
+  if (!isRecord(reg)) throw new Error(`${where}: regularizer is ${show(reg)}, expected {"type", "lambdas"?}`);
   let lambdas: Tensor[] = [];
   if (reg.type === 'per-parameter-l2' || reg.type === 'per-tensor-l2') {
+    const perTensor = reg.type === 'per-tensor-l2';
     const given = reg.lambdas ?? {};
-    lambdas = names.map((n, i) => {
-      const t = given[n] !== undefined ? tensorFromJson(`${where}: regularizer.lambdas.${n}`, given[n]) : lambdasFromCheckpoint[n];
-      if (!t) throw new Error(`${where}: no λ for '${n}'`);
-      const ok = reg.type === 'per-tensor-l2' ? t.size === 1 : t.shape.join('x') === weights[i]!.shape.join('x');
-      if (!ok) throw new Error(`${where}: λ for '${n}' has shape [${t.shape.join(', ')}], expected ${reg.type === 'per-tensor-l2' ? 'a scalar' : `[${weights[i]!.shape.join(', ')}]`}`);
-      return t.size === 1 && t.shape.length > 0 ? tensor(t.dataSync(), [], F64) : t;
+    if (!isRecord(given)) throw new Error(`${where}: regularizer.lambdas is ${show(reg.lambdas)}, expected an object {name: tensor}`);
+    for (const k of Object.keys(given)) {
+      if (!shapeOf.has(k)) throw new Error(`${where}: regularizer.lambdas.${k} is not a parameter of the MLP ${sizes.join('-')} (its parameters: ${names.join(', ')})`);
+    }
+    lambdas = names.map((n) => {
+      const field = `${where}: regularizer.lambdas.${n}`;
+      if (has(given, n)) return tensorFromJson(field, given[n], perTensor ? [1] : shapeOf.get(n)!, perTensor);
+      const t = has(lambdasFromCheckpoint, n) ? lambdasFromCheckpoint[n] : undefined;
+      if (!t) throw new Error(`${where}: no λ for '${n}' (regularizer.lambdas.${n}, or lam:${n}.l2 in the checkpoint)`);
+      const ok = perTensor ? t.size === 1 : t.shape.join('x') === shapeOf.get(n)!.join('x');
+      if (!ok) throw new Error(`${where}: checkpoint λ for '${n}' has shape ${shapeText(t.shape)}, expected ${perTensor ? 'a scalar' : shapeText(shapeOf.get(n)!)}`);
+      const data = t.dataSync();
+      for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) throw new Error(`${where}: checkpoint λ for '${n}' has a non-finite value at ${i}`);
+      return t.size === 1 && t.shape.length > 0 ? tensor(data, [], F64) : t;
     });
   } else if (reg.type !== 'none') {
-    throw new Error(`${where}: "regularizer.type" must be "per-parameter-l2", "per-tensor-l2" or "none"`);
+    throw new Error(`${where}: regularizer.type is ${show(reg.type)}, expected "per-parameter-l2", "per-tensor-l2" or "none"`);
   }
+  const inputs = sizes[0]!;
+  const classes = sizes[sizes.length - 1]!;
   const batch = (key: 'train' | 'validation'): { x: Tensor; y: number[] } => {
-    const b = o[key] as { x?: unknown; y?: unknown } | undefined;
-    if (!b || !Array.isArray(b.y)) throw new Error(`${where}: "${key}" must be {"x": tensor [N, ${model.sizes![0]}], "y": [labels]}`);
-    const x = tensorFromJson(`${where}: ${key}.x`, b.x);
-    const y = b.y as number[];
-    if (x.rank !== 2 || x.shape[1] !== model.sizes![0] || x.shape[0] !== y.length) {
-      throw new Error(`${where}: ${key}.x has shape [${x.shape.join(', ')}], expected [${y.length}, ${model.sizes![0]}]`);
-    }
-    const classes = model.sizes![model.sizes!.length - 1]!;
+    const b = o[key];
+    if (!isRecord(b) || !Array.isArray(b.y)) throw new Error(`${where}: "${key}" must be {"x": tensor [N, ${inputs}], "y": [labels]}`);
+    const y = b.y as unknown[];
+    if (y.length === 0) throw new Error(`${where}: ${key}.y is empty; the ${key === 'train' ? 'training batch (which defines H)' : 'validation batch (which defines g)'} needs at least one sample`);
     y.forEach((c, i) => {
-      if (!Number.isInteger(c) || c < 0 || c >= classes) throw new Error(`${where}: ${key}.y[${i}] = ${c} is not a class in [0, ${classes})`);
+      if (!Number.isInteger(c) || (c as number) < 0 || (c as number) >= classes) {
+        throw new Error(`${where}: ${key}.y[${i}] is ${show(c)}, expected a class in [0, ${classes})`);
+      }
     });
-    return { x, y };
+    const rows = Array.isArray(b.x) ? b.x.length : isRecord(b.x) && Array.isArray(b.x.shape) ? b.x.shape[0] : undefined;
+    if (typeof rows === 'number' && rows !== y.length) throw new Error(`${where}: ${key}.x has ${rows} rows but ${key}.y has ${y.length} labels`);
+    const x = tensorFromJson(`${where}: ${key}.x`, b.x, [y.length, inputs]);
+    return { x, y: y as number[] };
   };
+  const train = batch('train');
+  const validation = batch('validation');
   return {
     description: typeof o.description === 'string' ? o.description : 'problem file',
-    sizes: model.sizes, activation, names, weights, lambdas, train: batch('train'), validation: batch('validation'),
+    sizes, activation, names, weights, lambdas, train, validation,
   };
 }
 
@@ -304,6 +418,7 @@ async function checkpointProblem(path: string, o: BuiltinOptions): Promise<Inver
     sizes.push(s[0]!);
   }
   if (sizes.length < 2) throw new Error(`inverse-check: ${path} has no fc1.weight (an MLP checkpoint from 'iml train' or the IML trainer is expected)`);
+  checkParameterCount(`inverse-check: ${path}`, sizes);
   const side = Math.round(Math.sqrt(sizes[0]!));
   if (side * side !== sizes[0]) throw new Error(`inverse-check: input size ${sizes[0]} is not a square MNIST image; use --problem with your own data`);
   const data = loadDataset('mnist', { imageSize: side, seed: o.seed });
@@ -354,6 +469,8 @@ export interface MethodRow {
   peakWasmBytes: number;
   hvps: number;
   note: string;
+  /** CG rows: the iterate returned (of how many), its relative residual ||b - Ax||/||b||, and whether it is the best-residual or the last one. */
+  iterate: { returned: number; iterations: number; residual: number; choice: 'best' | 'last' } | null;
 }
 
 export interface InverseCheckResult {
@@ -382,6 +499,10 @@ class MemoryProbe {
 
 /** Runs the exact solve and every approximation on one problem. */
 export async function runInverseCheck(p: InverseCheckProblem, o: InverseCheckOptions): Promise<InverseCheckResult> {
+  const count = p.weights.reduce((s, t) => s + t.size, 0);
+  if (count > MAX_PARAMETERS) throw new Error(`inverse-check: the problem has ${count} parameters; ${TOO_LARGE}`);
+  if (p.train.y.length === 0) throw new Error('inverse-check: the training batch is empty (it defines H)');
+  if (p.validation.y.length === 0) throw new Error('inverse-check: the validation batch is empty (it defines g)');
   await initLinalg();
   const model = buildModel(p);
   const { trainLoss, valLoss } = makeLosses(p, model);
@@ -429,6 +550,7 @@ export async function runInverseCheck(p: InverseCheckProblem, o: InverseCheckOpt
       peakWasmBytes: wasmBytes,
       hvps: r.hvps,
       note: r.note,
+      iterate: r.iterate ?? null,
     };
   };
   const rows: MethodRow[] = [
@@ -450,7 +572,7 @@ export async function runInverseCheck(p: InverseCheckProblem, o: InverseCheckOpt
     try {
       r = await solve(hvp);
     } catch (e) {
-      rows.push({ method: name, cosine: NaN, relativeError: NaN, norm: NaN, hypergradCosine: null, hypergradRelativeError: null, ms: performance.now() - t, peakJsBytes: mem.peak, peakWasmBytes: 0, hvps: 0, note: `failed: ${(e as Error).message}` });
+      rows.push({ method: name, cosine: NaN, relativeError: NaN, norm: NaN, hypergradCosine: null, hypergradRelativeError: null, ms: performance.now() - t, peakJsBytes: mem.peak, peakWasmBytes: 0, hvps: 0, note: `failed: ${(e as Error).message}`, iterate: null });
       return;
     }
     const ms = performance.now() - t;
@@ -475,6 +597,12 @@ export async function runInverseCheck(p: InverseCheckProblem, o: InverseCheckOpt
 const mib = (b: number): string => (b / 2 ** 20).toFixed(2);
 const fmt = (x: number | null, digits = 4): string => (x === null ? '-' : Number.isNaN(x) ? 'NaN' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(digits - 1) : x.toFixed(digits));
 
+/** '7 of 10, best residual 1.2e-3' (an earlier iterate had the smallest residual) or '10 of 10, last, residual ...'; '-' for other methods. */
+export function iterateText(it: MethodRow['iterate']): string {
+  if (!it) return '-';
+  return `${it.returned} of ${it.iterations}, ${it.choice === 'best' ? 'best' : 'last'}, residual ${fmt(it.residual)}`;
+}
+
 export function formatInverseCheck(r: InverseCheckResult): string {
   const e = r.exact;
   const lines: string[] = [];
@@ -487,10 +615,10 @@ export function formatInverseCheck(r: InverseCheckResult): string {
     `factor ${(e.factorMs / 1000).toFixed(2)} s, solve ${e.solveMs.toFixed(1)} ms, residual ||Hx-g||/||g|| ${fmt(e.residual)}`);
   for (const note of e.notes) lines.push(`  note: ${note}`);
   lines.push('');
-  const head = ['method', 'cos(x, x*)', 'rel. error', '||x||', 'hypergrad cos', 'hypergrad rel. err', 'time (ms)', 'peak MiB (JS + Wasm)', 'HVPs'];
+  const head = ['method', 'cos(x, x*)', 'rel. error', '||x||', 'hypergrad cos', 'hypergrad rel. err', 'time (ms)', 'peak MiB (JS + Wasm)', 'HVPs', 'CG iterate returned'];
   const body = r.rows.map((m) => [
     m.method, fmt(m.cosine, 6), fmt(m.relativeError), fmt(m.norm), fmt(m.hypergradCosine, 6), fmt(m.hypergradRelativeError),
-    m.ms.toFixed(1), `${mib(m.peakJsBytes)} + ${mib(m.peakWasmBytes)}`, String(m.hvps),
+    m.ms.toFixed(1), `${mib(m.peakJsBytes)} + ${mib(m.peakWasmBytes)}`, String(m.hvps), iterateText(m.iterate),
   ]);
   lines.push(`| ${head.join(' | ')} |`);
   lines.push(`|${head.map(() => '---').join('|')}|`);
@@ -504,31 +632,10 @@ export function formatInverseCheck(r: InverseCheckResult): string {
 // Command.
 // ---------------------------------------------------------------------------
 
+/** A comma list of distinct non-negative integers; '' or 'none' is the empty list. */
 function intList(name: string) {
-  return (v: string): number[] => {
-    if (v.trim() === '' || v === 'none') return [];
-    return v.split(',').map((s) => {
-      const n = Number(s);
-      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} takes comma-separated non-negative integers, got '${v}'`);
-      return n;
-    });
-  };
-}
-
-function num(name: string, min: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number >= ${min}, got '${v}'`);
-    return n;
-  };
-}
-
-function posInt(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`);
-    return n;
-  };
+  const parse = uniqueIntList(name);
+  return (v: string): number[] => (v.trim() === '' || v.trim() === 'none' ? [] : parse(v));
 }
 
 /** Adds `iml inverse-check` to the program. */
@@ -541,19 +648,19 @@ export function registerInverseCheck(program: Command): void {
     .option('--save-problem <file>', 'write the problem (e.g. the built-in one) in the problem-file format')
     .option('--json <file>', 'write the results as JSON')
     .option('--neumann <k,...>', 'Neumann series terms to compare', intList('--neumann'), [3, 10, 20, 50])
-    .option('--alpha <x>', 'Neumann step size α', num('--alpha', 0), 0.1)
+    .option('--alpha <x>', 'Neumann step size α', positiveNumber('--alpha'), 0.1)
     .option('--cg <k,...>', 'conjugate-gradient steps to compare', intList('--cg'), [3, 5, 10])
-    .option('--ridge <x>', 'CG damping: solve (H + ridge I) x = g', num('--ridge', 0), 0)
+    .option('--ridge <x>', 'CG damping: solve (H + ridge I) x = g', nonNegativeNumber('--ridge'), 0)
     .option('--method <m>', 'exact solver: auto (Cholesky, else LDLᵀ, else eigen pseudo-inverse), cholesky, ldlt, lu or eigen', 'auto')
-    .option('--damping <x>', 'exact solve of (H + damping I) x = g', num('--damping', 0), 0)
+    .option('--damping <x>', 'exact solve of (H + damping I) x = g', nonNegativeNumber('--damping'), 0)
     .option('--spectrum <s>', 'eigenvalues for the report: auto, full, lanczos or none', 'auto')
-    .option('--seed <n>', 'built-in problem: data split, sample choice, initialisation', (v) => Number.parseInt(v, 10), BUILTIN_DEFAULTS.seed)
-    .option('--image-size <n>', 'built-in problem: MNIST resized to n x n', posInt('--image-size'), BUILTIN_DEFAULTS.imageSize)
-    .option('--hidden <n>', 'built-in problem: hidden units', posInt('--hidden'), BUILTIN_DEFAULTS.hidden)
-    .option('--train-size <n>', 'training samples (the Hessian batch)', posInt('--train-size'), BUILTIN_DEFAULTS.trainSize)
-    .option('--val-size <n>', 'validation samples', posInt('--val-size'), BUILTIN_DEFAULTS.valSize)
-    .option('--train-steps <n>', 'built-in problem: Adam steps before the check', (v) => Number.parseInt(v, 10), BUILTIN_DEFAULTS.trainSteps)
-    .option('--lr <x>', 'built-in problem: Adam learning rate', num('--lr', 0), BUILTIN_DEFAULTS.lr)
+    .option('--seed <n>', 'built-in problem: data split, sample choice, initialisation', nonNegativeInt('--seed'), BUILTIN_DEFAULTS.seed)
+    .option('--image-size <n>', 'built-in problem: MNIST resized to n x n', positiveInt('--image-size'), BUILTIN_DEFAULTS.imageSize)
+    .option('--hidden <n>', 'built-in problem: hidden units', positiveInt('--hidden'), BUILTIN_DEFAULTS.hidden)
+    .option('--train-size <n>', 'training samples (the Hessian batch)', positiveInt('--train-size'), BUILTIN_DEFAULTS.trainSize)
+    .option('--val-size <n>', 'validation samples', positiveInt('--val-size'), BUILTIN_DEFAULTS.valSize)
+    .option('--train-steps <n>', 'built-in problem: Adam steps before the check', nonNegativeInt('--train-steps'), BUILTIN_DEFAULTS.trainSteps)
+    .option('--lr <x>', 'built-in problem: Adam learning rate', positiveNumber('--lr'), BUILTIN_DEFAULTS.lr)
     .option('--activation <a>', 'relu, tanh or sigmoid (built-in problem and --checkpoint)', BUILTIN_DEFAULTS.activation)
     .option('--no-progress', 'no progress output')
     .action(async (opts) => {
@@ -567,15 +674,8 @@ export function registerInverseCheck(program: Command): void {
       };
       let problem: InverseCheckProblem;
       if (opts.problem) {
-        const text = await fsp.readFile(opts.problem, 'utf8');
-        let raw: unknown;
-        try {
-          raw = JSON.parse(text);
-        } catch (e) {
-          throw new Error(`${opts.problem}: invalid JSON (${(e as Error).message})`);
-        }
-        problem = await parseProblem(raw, dirname(resolve(opts.problem)));
         if (opts.checkpoint) throw new Error('give either --problem (which may name a checkpoint) or --checkpoint, not both');
+        problem = await parseProblem(readJsonFile(opts.problem), dirname(resolve(opts.problem)), opts.problem);
       } else if (opts.checkpoint) {
         problem = await checkpointProblem(opts.checkpoint, builtin);
       } else {

@@ -14,6 +14,12 @@ export interface InverseHvpResult {
   residuals: number[];
   /** A solver-specific note: which iterate was returned, negative curvature met, divergence. */
   note: string;
+  /**
+   * CG only: which iterate x was returned: `returned` of `iterations` run (0 = x₀), its relative residual,
+   * and which it is: 'best' (the smallest-residual iterate, kept by keepBest, is an earlier one than the last) or
+   * 'last' (the last iterate: it had the smallest residual, keepBest is off, or no iterate beat x₀ = 0).
+   */
+  iterate?: { returned: number; iterations: number; residual: number; choice: 'best' | 'last' };
 }
 
 export class NonFiniteError extends Error {
@@ -73,7 +79,7 @@ export async function cgInverseHvp(hvp: LinearOperator, b: VectorList, opts: CgO
     r = vsub(b, A(x));
     hvps++;
   }
-  if (bnorm === 0) return { x: vzerosLike(b), hvps, residuals: [0], note: 'b = 0' };
+  if (bnorm === 0) return { x: vzerosLike(b), hvps, residuals: [0], note: 'b = 0', iterate: { returned: 0, iterations: 0, residual: 0, choice: 'last' } };
   let p = r;
   let rr = await vdot(r, r);
   const residuals: number[] = [];
@@ -102,9 +108,11 @@ export async function cgInverseHvp(hvp: LinearOperator, b: VectorList, opts: CgO
   if (negative > 0) note += `; negative curvature pᵀ(H+ridge)p ≤ 0 at iteration ${negative}`;
   if (keepBest && chosen.it === 0 && !opts.init) {
     // Never hand back a silent zero: fall back to the last iterate and say so.
-    return { x, hvps, residuals, note: `${note}; no iterate improved on x₀ = 0, returning the last one` };
+    const last = { returned: residuals.length, iterations: residuals.length, residual: residuals.at(-1) ?? 1, choice: 'last' as const };
+    return { x, hvps, residuals, note: `${note}; no iterate improved on x₀ = 0, returning the last one`, iterate: last };
   }
-  return { x: chosen.x, hvps, residuals, note };
+  const choice = keepBest && chosen.it !== residuals.length ? 'best' : 'last';
+  return { x: chosen.x, hvps, residuals, note, iterate: { returned: chosen.it, iterations: residuals.length, residual: chosen.res, choice } };
 }
 
 /** IFT-Identity: H⁻¹v ≈ v. */

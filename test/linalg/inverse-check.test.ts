@@ -86,7 +86,8 @@ describe('inverse-check', () => {
     await expect(parseProblem({ format: 'x' })).rejects.toThrow(/"format" must be/);
     await expect(parseProblem({ ...json, weights: { 'fc1.weight': json.weights && (json.weights as Record<string, unknown>)['fc1.weight'] } })).rejects.toThrow(/no weights for fc1.bias/);
     const badY = { ...json, train: { ...(json.train as object), y: [99] } };
-    await expect(parseProblem(badY)).rejects.toThrow(/train\.x has shape|not a class/);
+    await expect(parseProblem(badY)).rejects.toThrow(new Error('problem file: train.y[0] is 99, expected a class in [0, 10)'));
+    await expect(parseProblem({ ...json, train: { ...(json.train as object), y: [1] } })).rejects.toThrow(new Error('problem file: train.x has 16 rows but train.y has 1 labels'));
   });
 
   it('the command writes the table and the JSON file', async () => {

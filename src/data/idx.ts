@@ -2,7 +2,7 @@
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { constants as zlibConstants, gunzipSync } from "node:zlib";
 
 import { createImageDataset, type ImageDataset } from "./dataset.js";
 
@@ -25,12 +25,26 @@ export interface IdxArray {
   data: Uint8Array;
 }
 
+/** Bounds for {@link ParseIdxOptions.inflate}. */
+export interface InflateLimits {
+  /** `gz` is a prefix of the stream: return what it inflates to so far (no end-of-stream error). */
+  partial: boolean;
+  /** Stop (throw) once the output would exceed this many bytes (honoured when `partial` is false). */
+  maxOutputLength?: number;
+}
+
+/** The largest IDX payload read (bytes after the header): 2^31 - 1, as a Float32Array of pixels must fit too. */
+export const IDX_MAX_ELEMENTS = 2 ** 31 - 1;
+
 export interface ParseIdxOptions {
   /**
    * Decompresses a gzip stream. Only needed for gzip input (magic 1f 8b); keeps this parser free
-   * of Node APIs. {@link readIdxFile} passes node:zlib's gunzipSync.
+   * of Node APIs. {@link readIdxFile} passes node:zlib's gunzipSync. The parser first inflates growing
+   * prefixes (`partial`) until it has the IDX header, then the whole stream bounded by the size the
+   * header declares (`maxOutputLength`), so a gzip bomb is refused without being inflated. A function
+   * that ignores the limits still works (the sizes are checked afterwards).
    */
-  inflate?: (gz: Uint8Array) => Uint8Array;
+  inflate?: (gz: Uint8Array, limits?: InflateLimits) => Uint8Array;
 }
 
 /** True when the bytes start with the gzip magic number 1f 8b. */
@@ -42,23 +56,15 @@ function hex(v: number, digits: number): string {
   return "0x" + v.toString(16).padStart(digits, "0");
 }
 
-/**
- * Parses an IDX file (optionally gzip-compressed). Environment-free: gzip input requires
- * `options.inflate`. Throws an Error starting with `sourceName` on any malformation: bad magic
- * number, unsupported element type, truncated header or data, trailing bytes.
- */
-export function parseIdx(bytes: Uint8Array, sourceName: string, options: ParseIdxOptions = {}): IdxArray {
-  const where = `IDX file ${sourceName}`;
-  if (isGzip(bytes)) {
-    if (!options.inflate) throw new Error(`${where}: data is gzip-compressed but no inflate function was given`);
-    let raw: Uint8Array;
-    try {
-      raw = options.inflate(bytes);
-    } catch (err) {
-      throw new Error(`${where}: corrupt or truncated gzip stream: ${(err as Error).message}`);
-    }
-    return parseIdx(raw, sourceName + " (gunzipped)", {});
-  }
+interface IdxHeader {
+  dataType: number;
+  dims: number[];
+  elements: number;
+  headerBytes: number;
+}
+
+/** Reads and checks the IDX header at the start of `bytes` (magic number, element type, dimensions). */
+function readIdxHeader(bytes: Uint8Array, where: string): IdxHeader {
   if (bytes.length < 4) {
     throw new Error(`${where}: truncated: ${bytes.length} bytes is shorter than the 4-byte IDX magic number`);
   }
@@ -88,9 +94,65 @@ export function parseIdx(bytes: Uint8Array, sourceName: string, options: ParseId
     dims.push(size);
     elements *= size;
   }
-  if (!Number.isSafeInteger(elements)) {
-    throw new Error(`${where}: dimensions ${dims.join("x")} are too large`);
+  if (!Number.isSafeInteger(elements) || elements > IDX_MAX_ELEMENTS) {
+    throw new Error(`${where}: dimensions ${dims.join("x")} are too large (${elements} bytes; at most ${IDX_MAX_ELEMENTS} are read)`);
   }
+  return { dataType, dims, elements, headerBytes };
+}
+
+/**
+ * Inflates a gzip'd IDX file without trusting it: the header is read from inflated prefixes first,
+ * then the stream is inflated with a bound of exactly the size the header declares; longer data is
+ * refused at that bound (a gzip bomb never inflates), shorter data is left to parseIdx to report.
+ */
+function inflateIdx(bytes: Uint8Array, where: string, inflate: NonNullable<ParseIdxOptions["inflate"]>): Uint8Array {
+  const run = (gz: Uint8Array, limits: InflateLimits): Uint8Array => {
+    try {
+      return inflate(gz, limits);
+    } catch (err) {
+      if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw err;
+      throw new Error(`${where}: corrupt or truncated gzip stream: ${(err as Error).message}`);
+    }
+  };
+  // 1. The header (at most 4 + 4·255 bytes), from growing prefixes of the compressed stream.
+  let head: Uint8Array = new Uint8Array(0);
+  for (let n = 256; ; n *= 4) {
+    head = run(bytes.subarray(0, Math.min(n, bytes.length)), { partial: true });
+    const need = head.length >= 4 ? 4 + 4 * head[3] : 4;
+    if (head.length >= need || n >= bytes.length) break;
+  }
+  const { dims, elements, headerBytes } = readIdxHeader(head, `${where} (gunzipped)`);
+  // 2. The whole stream, stopped one byte past the declared size.
+  const expected = headerBytes + elements;
+  let raw: Uint8Array;
+  try {
+    raw = run(bytes, { partial: false, maxOutputLength: expected });
+  } catch (err) {
+    if ((err as { code?: string }).code !== "ERR_BUFFER_TOO_LARGE") throw err;
+    return tooLong(where, dims, expected);
+  }
+  if (raw.length > expected) return tooLong(where, dims, expected);
+  return raw;
+}
+
+function tooLong(where: string, dims: number[], expected: number): never {
+  throw new Error(
+    `${where}: gzip data inflates to more than the ${expected} bytes its header declares (dimensions ${dims.join("x")}); stopped there`,
+  );
+}
+
+/**
+ * Parses an IDX file (optionally gzip-compressed). Environment-free: gzip input requires
+ * `options.inflate`. Throws an Error starting with `sourceName` on any malformation: bad magic
+ * number, unsupported element type, truncated header or data, trailing bytes.
+ */
+export function parseIdx(bytes: Uint8Array, sourceName: string, options: ParseIdxOptions = {}): IdxArray {
+  const where = `IDX file ${sourceName}`;
+  if (isGzip(bytes)) {
+    if (!options.inflate) throw new Error(`${where}: data is gzip-compressed but no inflate function was given`);
+    return parseIdx(inflateIdx(bytes, where, options.inflate), sourceName + " (gunzipped)", {});
+  }
+  const { dataType, dims, elements, headerBytes } = readIdxHeader(bytes, where);
   const payload = bytes.length - headerBytes;
   if (payload < elements) {
     throw new Error(
@@ -129,7 +191,12 @@ export function readIdxFile(path: string): IdxArray {
   } catch (err) {
     throw new Error(`IDX file ${path}: cannot be read: ${(err as Error).message}`);
   }
-  return parseIdx(bytes, path, { inflate: (gz) => gunzipSync(gz) });
+  return parseIdx(bytes, path, {
+    inflate: (gz, limits) =>
+      limits?.partial
+        ? gunzipSync(gz, { finishFlush: zlibConstants.Z_SYNC_FLUSH })
+        : gunzipSync(gz, limits?.maxOutputLength !== undefined ? { maxOutputLength: limits.maxOutputLength } : {}),
+  });
 }
 
 export interface IdxDatasetOptions {
@@ -255,10 +322,15 @@ export function loadMnistStyleDir(dir: string, name: string, hint = ""): { train
     else paths[key] = p;
   }
   if (missing.length > 0) throw new Error(`${name}: missing file(s) in ${dir}: ${missing.join(", ")}${hint}`);
-  return {
-    train: loadIdxDataset(paths.trainImages, paths.trainLabels, `${name}/train`),
-    test: loadIdxDataset(paths.testImages, paths.testLabels, `${name}/test`),
-  };
+  const train = loadIdxDataset(paths.trainImages, paths.trainLabels, `${name}/train`);
+  const test = loadIdxDataset(paths.testImages, paths.testLabels, `${name}/test`);
+  if (train.height !== test.height || train.width !== test.width) {
+    throw new Error(
+      `${name}: image sizes differ: ${paths.trainImages} has ${train.height}x${train.width} images, ` +
+        `${paths.testImages} has ${test.height}x${test.width}`,
+    );
+  }
+  return { train, test };
 }
 
 /**

@@ -62,6 +62,9 @@ export function resolveSplitSizes(count: number, sizes: SplitSizes, name = "data
       left--;
     }
   }
+  for (let i = 0; i < 3; i++) {
+    if (counts[i] > count) throw new Error(`splitDataset(${name}): ${counts[i]} ${PARTS[i]} images requested, ${count} available`);
+  }
   const total = counts[0] + counts[1] + counts[2];
   if (total > count) {
     throw new Error(

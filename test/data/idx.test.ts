@@ -2,7 +2,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { constants as zlibConstants, gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import {
@@ -14,6 +14,8 @@ import {
   readIdxFile,
 } from "../../src/data/idx.js";
 import { Random } from "../../src/util/random.js";
+import { splitDataset } from "../../src/data/split.js";
+import { loadDataset } from "../../src/cli/datasets.js";
 
 let dir: string;
 beforeAll(() => {
@@ -176,5 +178,113 @@ describe("loadFashionMnist on a generated directory", () => {
 
   it("names the directory when it does not exist", () => {
     expect(() => loadFashionMnist(join(dir, "absent"))).toThrow(/fashion-mnist: directory .*absent does not exist/);
+  });
+});
+
+describe("gzip'd IDX files are inflated only as far as their header declares", () => {
+  /** A gzip member of `mib` MiB of zeros (about 1 KB compressed per MiB), to append after a valid file. */
+  const zerosMember = (mib: number) => gzipSync(new Uint8Array(mib * 2 ** 20));
+  /** Concatenated gzip members inflate to the concatenation: a ~600 KB file that inflates to 600 MiB past the header's size. */
+  const bomb = (head: Uint8Array, copies: number) => {
+    const member = zerosMember(1);
+    return Buffer.concat([gzipSync(head), ...Array.from({ length: copies }, () => member)]);
+  };
+  /** gunzipSync honouring the limits, recording every output size. */
+  const recording = () => {
+    const outputs: number[] = [];
+    const limits: unknown[] = [];
+    const inflate = (gz: Uint8Array, l?: { partial: boolean; maxOutputLength?: number }) => {
+      limits.push(l);
+      const out = l?.partial ? gunzipSync(gz, { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : gunzipSync(gz, l?.maxOutputLength ? { maxOutputLength: l.maxOutputLength } : {});
+      outputs.push(out.length);
+      return out;
+    };
+    return { inflate, outputs, limits };
+  };
+
+  it("refuses a gzip bomb at the declared size, naming the file and that size", () => {
+    const gz = bomb(encodeIdx([10, 28, 28], randomBytes(7840, 11)), 600);
+    expect(gz.length).toBeLessThan(1_000_000);
+    const p = write("bomb-images.gz", gz);
+    expect(() => readIdxFile(p)).toThrow(
+      new Error(`IDX file ${p}: gzip data inflates to more than the 7856 bytes its header declares (dimensions 10x28x28); stopped there`),
+    );
+    // Memory stays bounded: no inflate call produced more than the declared size.
+    const r = recording();
+    expect(() => parseIdx(gz, "mem.gz", { inflate: r.inflate })).toThrow(/^IDX file mem\.gz: gzip data inflates to more than the 7856 bytes/);
+    expect(r.limits).toEqual([{ partial: true }, { partial: false, maxOutputLength: 7856 }]);
+    expect(Math.max(...r.outputs)).toBeLessThanOrEqual(7856);
+  });
+
+  it("refuses data one byte longer than the header says", () => {
+    const raw = encodeIdx([3, 2, 2], randomBytes(12, 12));
+    const p = write("long.gz", gzipSync(Buffer.concat([raw, Buffer.from([7])])));
+    expect(() => readIdxFile(p)).toThrow(
+      new Error(`IDX file ${p}: gzip data inflates to more than the 28 bytes its header declares (dimensions 3x2x2); stopped there`),
+    );
+    expect(Array.from(readIdxFile(write("exact.gz", gzipSync(raw))).data)).toEqual(Array.from(raw.subarray(16)));
+  });
+
+  it("refuses data shorter than the header says", () => {
+    const raw = encodeIdx([3, 2, 2], randomBytes(12, 13));
+    const p = write("short.gz", gzipSync(raw.subarray(0, 27)));
+    expect(() => readIdxFile(p)).toThrow(
+      new Error(`IDX file ${p} (gunzipped): truncated data: dimensions 3x2x2 need 12 bytes after the header, found 11`),
+    );
+  });
+
+  it("checks the header before inflating the rest", () => {
+    const r = recording();
+    const badMagic = bomb(Uint8Array.from([0xff, 0, 8, 3]), 50);
+    expect(() => parseIdx(badMagic, "bad.gz", { inflate: r.inflate })).toThrow(/^IDX file bad\.gz \(gunzipped\): bad magic number 0xff000803/);
+    expect(r.limits).toEqual([{ partial: true }]);
+    expect(Math.max(...r.outputs)).toBeLessThan(300_000);
+    const huge = new Uint8Array(16);
+    new DataView(huge.buffer).setUint32(0, 0x0803);
+    [100000, 1000, 1000].forEach((d, i) => new DataView(huge.buffer).setUint32(4 + 4 * i, d));
+    const p = write("huge.gz", bomb(huge, 5));
+    expect(() => readIdxFile(p)).toThrow(
+      new Error(`IDX file ${p} (gunzipped): dimensions 100000x1000x1000 are too large (100000000000 bytes; at most 2147483647 are read)`),
+    );
+  });
+
+  it("reads a file whose gzip header carries a long file name", () => {
+    const raw = encodeIdx([2, 3], randomBytes(6, 14));
+    const gz = gzipSync(raw);
+    // Set FNAME and insert a 5000-character name after the 10-byte gzip header.
+    const named = Buffer.concat([gz.subarray(0, 3), Buffer.from([gz[3]! | 0x08]), gz.subarray(4, 10), Buffer.from("n".repeat(5000) + "\0"), gz.subarray(10)]);
+    expect(Array.from(readIdxFile(write("named.gz", named)).data)).toEqual(Array.from(raw.subarray(12)));
+  });
+});
+
+describe("datasets: image sizes and split sizes", () => {
+  it("refuses train and test image files of different sizes, naming both", () => {
+    const fm = join(dir, "fm-sizes");
+    mkdirSync(fm);
+    writeFileSync(join(fm, "train-images-idx3-ubyte"), encodeIdx([2, 28, 28], randomBytes(2 * 784, 15)));
+    writeFileSync(join(fm, "train-labels-idx1-ubyte"), encodeIdx([2], Uint8Array.from([1, 2])));
+    writeFileSync(join(fm, "t10k-images-idx3-ubyte.gz"), gzipSync(encodeIdx([2, 14, 14], randomBytes(2 * 196, 16))));
+    writeFileSync(join(fm, "t10k-labels-idx1-ubyte"), encodeIdx([2], Uint8Array.from([3, 4])));
+    expect(() => loadFashionMnist(fm)).toThrow(new Error(
+      `fashion-mnist: image sizes differ: ${join(fm, "train-images-idx3-ubyte")} has 28x28 images, ${join(fm, "t10k-images-idx3-ubyte.gz")} has 14x14`,
+    ));
+  });
+
+  it("a split larger than the data says how many were requested and are available", () => {
+    const { imagesPath, labelsPath } = writePair("two-hundred", 200, 2, 2, false);
+    const ds = loadIdxDataset(imagesPath, labelsPath, "small");
+    expect(() => splitDataset(ds, { train: 0, validation: 5000, test: 0 }, 0)).toThrow(new Error("splitDataset(small): 5000 validation images requested, 200 available"));
+    expect(() => splitDataset(ds, { train: 150, validation: 50, test: 1 }, 0)).toThrow(
+      new Error("splitDataset(small): requested 150 train + 50 validation + 1 test = 201 images, but the dataset has only 200"),
+    );
+    const fm = join(dir, "fm-small");
+    mkdirSync(fm);
+    writeFileSync(join(fm, "train-images-idx3-ubyte"), encodeIdx([200, 2, 2], randomBytes(800, 17)));
+    writeFileSync(join(fm, "train-labels-idx1-ubyte"), encodeIdx([200], new Uint8Array(200)));
+    writeFileSync(join(fm, "t10k-images-idx3-ubyte"), encodeIdx([2, 2, 2], randomBytes(8, 18)));
+    writeFileSync(join(fm, "t10k-labels-idx1-ubyte"), encodeIdx([2], new Uint8Array(2)));
+    expect(() => loadDataset("fashion-mnist", { dataDir: fm, seed: 0 })).toThrow(new Error(
+      `fashion-mnist (${fm}): 5000 validation images requested, 200 available in the training files (the validation images are held out of them, and at least one must be left to train on)`,
+    ));
   });
 });

@@ -1,6 +1,9 @@
-// Aggregates per-seed IML results by method: mean ± population std of accuracies, convergence epoch, timings, extra columns.
+// Aggregates per-seed IML results by method: mean ± population std of accuracies, convergence epoch, timings, extra columns (diverged runs counted apart).
 
 import type { ImlSummary, MetaEpochMetrics } from '../iml/trainer.js';
+import { validateSummary } from './validate-summary.js';
+
+export { validateSummary } from './validate-summary.js';
 
 /** One finished run (one method, one seed), as returned by `runIml` plus its method label. */
 export interface RunResult {
@@ -41,6 +44,8 @@ export interface MethodAggregate {
   method: string;
   runs: number;
   seeds: number[];
+  /** Runs in the means (all but the diverged ones unless `excludeDiverged: false`). */
+  used: number;
   trainMax: MeanStd;
   validationMax: MeanStd;
   test: MeanStd;
@@ -51,6 +56,7 @@ export interface MethodAggregate {
   meanApproximationSeconds: MeanStd;
   /** Per run approximation time / epoch time (runs with a zero epoch time are skipped). */
   approximationShare: MeanStd;
+  /** Over all runs, diverged ones included (how far they got). */
   metaEpochsRun: MeanStd;
   diverged: number;
   stoppedEarly: number;
@@ -58,7 +64,10 @@ export interface MethodAggregate {
 }
 
 export interface AggregateOptions {
-  /** Leave diverged runs out of the means (they are still counted in `runs` and `diverged`). Default false. */
+  /**
+   * Leave diverged runs (summary.diverged !== null) out of the means and stds (they are still counted in `runs`
+   * and `diverged`). Default true; false averages them in.
+   */
   excludeDiverged?: boolean;
   extraColumns?: readonly ExtraColumn[];
 }
@@ -77,7 +86,7 @@ export function meanStd(values: readonly (number | null | undefined)[]): MeanStd
   return { mean, std: Math.sqrt(variance), n };
 }
 
-/** "98.14±0.10%" style text; "—" when there were no values. */
+/** "98.14±0.10%" style text; just "98.14%" for a single value (no ± 0.00); "—" when there were no values. */
 export function formatMeanStd(s: MeanStd, format: MeanStdFormat = {}): string {
   if (s.n === 0 || !Number.isFinite(s.mean)) return '—';
   const { scale = 1, digits = 2, unit = '' } = format;
@@ -85,7 +94,7 @@ export function formatMeanStd(s: MeanStd, format: MeanStdFormat = {}): string {
     const t = (v * scale).toFixed(digits);
     return /^-0(\.0*)?$/.test(t) ? t.slice(1) : t;
   };
-  return `${fix(s.mean)}±${fix(s.std)}${unit}`;
+  return s.n === 1 ? `${fix(s.mean)}${unit}` : `${fix(s.mean)}±${fix(s.std)}${unit}`;
 }
 
 export const formatPercent = (s: MeanStd, digits = 2): string => formatMeanStd(s, { ...PERCENT, digits });
@@ -110,26 +119,39 @@ export function extraValues(results: readonly RunResult[], column: ExtraColumn):
 /** Mean ± std of one extra column per method (the generic helper behind `extra`). */
 export function aggregateExtra(results: readonly RunResult[], column: ExtraColumn, options: { excludeDiverged?: boolean } = {}): Map<string, ExtraAggregate> {
   const values = extraValues(results, column);
+  const exclude = options.excludeDiverged ?? true;
   const out = new Map<string, ExtraAggregate>();
   for (const method of methodOrder(results)) {
-    const vs = values.filter((_, i) => results[i].method === method && !(options.excludeDiverged && results[i].summary.diverged));
+    const vs = values.filter((_, i) => results[i].method === method && !(exclude && results[i].summary.diverged));
     const stats = meanStd(vs);
     out.set(method, { name: column.name, stats, text: formatMeanStd(stats, column) });
   }
   return out;
 }
 
-/** Groups the runs by method (first-appearance order) and computes mean ± population std over seeds. */
+/** Where a run is, for error messages: `run '<method>' seed <seed>`. */
+export function runLabel(r: { method: string; seed: number }): string {
+  return `run '${r.method}' seed ${r.seed}`;
+}
+
+/**
+ * Groups the runs by method (first-appearance order) and computes mean ± population std over seeds. Every summary
+ * is validated first (an invalid one is refused with the run and the field named); diverged runs are left out of
+ * the means unless `excludeDiverged: false`.
+ */
 export function aggregateByMethod(results: readonly RunResult[], options: AggregateOptions = {}): MethodAggregate[] {
-  const extras = (options.extraColumns ?? []).map((c) => aggregateExtra(results, c, options));
+  for (const r of results) validateSummary(r.summary, runLabel(r));
+  const exclude = options.excludeDiverged ?? true;
+  const extras = (options.extraColumns ?? []).map((c) => aggregateExtra(results, c, { excludeDiverged: exclude }));
   return methodOrder(results).map((method) => {
     const all = results.filter((r) => r.method === method);
-    const used = options.excludeDiverged ? all.filter((r) => !r.summary.diverged) : all;
+    const used = exclude ? all.filter((r) => !r.summary.diverged) : all;
     const of = (f: (s: ImlSummary) => number): MeanStd => meanStd(used.map((r) => f(r.summary)));
     return {
       method,
       runs: all.length,
       seeds: all.map((r) => r.seed),
+      used: used.length,
       trainMax: of((s) => s.trainMax),
       validationMax: of((s) => s.validationMax),
       test: of((s) => s.test),
@@ -138,7 +160,7 @@ export function aggregateByMethod(results: readonly RunResult[], options: Aggreg
       meanEpochSeconds: of((s) => s.meanEpochSeconds),
       meanApproximationSeconds: of((s) => s.meanApproximationSeconds),
       approximationShare: of((s) => (s.meanEpochSeconds > 0 ? s.meanApproximationSeconds / s.meanEpochSeconds : NaN)),
-      metaEpochsRun: of((s) => s.metaEpochsRun),
+      metaEpochsRun: meanStd(all.map((r) => r.summary.metaEpochsRun)),
       diverged: all.filter((r) => r.summary.diverged).length,
       stoppedEarly: all.filter((r) => r.summary.stoppedEarly).length,
       extra: extras.map((e) => e.get(method)!),

@@ -1,4 +1,4 @@
-// Self-contained HTML report of an experiment: title, generated-at time, tables, inline SVG plots, config JSON; no external assets.
+// Self-contained HTML report of an experiment: title, generated-at time, tables, inline SVG plots, provenance, config JSON; no external assets.
 
 import type { TableData } from './markdown.js';
 
@@ -10,7 +10,7 @@ export interface HtmlPlot {
 
 export interface HtmlReportInput {
   title: string;
-  /** Shown as pretty-printed JSON. */
+  /** Shown as pretty-printed JSON; its `provenance` object (and `resumes` list), if any, also as a "Provenance" table. */
   config?: unknown;
   /** Default: now. */
   generatedAt?: Date | string;
@@ -54,6 +54,33 @@ export function htmlTable(t: TableData): string {
   return `<table>\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** A provenance value as text: strings as they are, arrays of strings joined by spaces (a command line), anything else as JSON. */
+function provenanceText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.join(' ');
+  return JSON.stringify(v) ?? String(v);
+}
+
+/** A key/value table of a provenance record (whatever keys it has, in order; everything escaped). */
+export function provenanceTable(p: Record<string, unknown>): string {
+  const rows = Object.entries(p).map(([k, v]) => `<tr><th style="text-align:left">${escapeHtml(k)}</th><td style="text-align:left"><code>${escapeHtml(provenanceText(v))}</code></td></tr>`);
+  return `<table class="provenance">\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`;
+}
+
+/** The "Provenance" section of `config` (its `provenance` object, then each `resumes` entry), or null when it has none. */
+export function provenanceSection(config: unknown): string | null {
+  if (!isRecord(config) || !isRecord(config.provenance)) return null;
+  const parts = ['<h2 id="provenance">Provenance</h2>', provenanceTable(config.provenance)];
+  if (Array.isArray(config.resumes)) {
+    config.resumes.forEach((r, i) => {
+      parts.push(`<h3>Resumed (${i + 1})</h3>`, isRecord(r) ? provenanceTable(r) : `<pre><code>${escapeHtml(provenanceText(r))}</code></pre>`);
+    });
+  }
+  return parts.join('\n');
+}
+
 const STYLE = `
 body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; color: #222; }
 h1 { margin-bottom: 0.2rem; }
@@ -67,6 +94,7 @@ figure svg { max-width: 100%; height: auto; }
 figcaption { color: #444; font-size: 0.9rem; }
 pre { background: #f6f8fa; padding: 0.8rem; overflow: auto; border: 1px solid #e1e4e8; }
 nav ul { columns: 2; }
+table.provenance code { white-space: pre-wrap; word-break: break-all; }
 `;
 
 function slug(s: string, i: number, prefix: string): string {
@@ -80,9 +108,11 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   const generated = typeof at === 'string' ? at : at.toISOString();
   const tables = input.tables.map((t, i) => ({ id: slug(t.title ?? '', i, 'table'), t }));
   const plots = input.plots.map((p, i) => ({ id: slug(p.title, i, 'plot'), p }));
+  const provenance = provenanceSection(input.config);
   const nav = [
     ...tables.map(({ id, t }, i) => `<li><a href="#${id}">${escapeHtml(t.title ?? `Table ${i + 1}`)}</a></li>`),
     ...plots.map(({ id, p }) => `<li><a href="#${id}">${escapeHtml(p.title)}</a></li>`),
+    ...(provenance ? ['<li><a href="#provenance">Provenance</a></li>'] : []),
     ...(input.config !== undefined ? ['<li><a href="#config">Configuration</a></li>'] : []),
   ];
   const parts: string[] = [
@@ -108,6 +138,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   plots.forEach(({ id, p }, i) => {
     parts.push(`<figure id="${id}">`, inlineSvg(p.svg, `p${i + 1}-`), `<figcaption>${escapeHtml(p.title)}</figcaption>`, '</figure>');
   });
+  if (provenance) parts.push(provenance);
   if (input.config !== undefined) {
     parts.push('<h2 id="config">Configuration</h2>', `<pre><code>${escapeHtml(JSON.stringify(input.config, null, 2) ?? 'undefined')}</code></pre>`);
   }

@@ -16,9 +16,17 @@ export interface TableData {
   align?: Align[];
 }
 
-function escapeCell(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/**
+ * Text for markdown: HTML special characters as entities (a method named `<script>` stays text), backslashes and
+ * table pipes backslash-escaped, line breaks as spaces.
+ */
+export function escapeMarkdown(s: string): string {
+  return s
+    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+    .replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n|\r/g, ' ');
 }
+
+const escapeCell = escapeMarkdown;
 
 function defaultAlign(n: number): Align[] {
   return Array.from({ length: n }, (_, i) => (i === 0 ? 'left' : 'right'));
@@ -42,25 +50,32 @@ export function tableToMarkdown(t: TableData): string {
   return markdownTable(t.headers, t.rows, t.align);
 }
 
-/** Thesis table 4.1/4.2 shape: Name | Train max | Val max | Test | ES Test | Convergence epoch. */
+/** "1/3": diverged runs of all runs. */
+export const divergedText = (a: MethodAggregate): string => `${a.diverged}/${a.runs}`;
+
+/**
+ * Thesis table 4.1/4.2 shape: Name | n seeds | Train max | Val max | Test | ES Test | Convergence epoch | Diverged.
+ * "n seeds" is how many runs the means are over (diverged ones are left out and counted under Diverged as "1/3");
+ * a single seed prints its value without ±, a method whose every seed diverged prints "—".
+ */
 export function accuracyTable(aggs: readonly MethodAggregate[], title = 'Accuracy'): TableData {
   return {
     title,
-    headers: ['Name', 'Train max', 'Val max', 'Test', 'ES Test', 'Convergence epoch'],
+    headers: ['Name', 'n seeds', 'Train max', 'Val max', 'Test', 'ES Test', 'Convergence epoch', 'Diverged'],
     rows: aggs.map((a) => [
-      a.method, formatPercent(a.trainMax), formatPercent(a.validationMax), formatPercent(a.test), formatPercent(a.esTest),
-      formatEpochs(a.bestMetaEpoch),
+      a.method, String(a.used), formatPercent(a.trainMax), formatPercent(a.validationMax), formatPercent(a.test), formatPercent(a.esTest),
+      formatEpochs(a.bestMetaEpoch), divergedText(a),
     ]),
   };
 }
 
-/** Thesis table 4.5 shape: Name | Epoch time | Approximation time | share of epoch | Convergence epoch. */
+/** Thesis table 4.5 shape: Name | n seeds | Epoch time | Approximation time | share of epoch | Convergence epoch (diverged runs left out). */
 export function timeTable(aggs: readonly MethodAggregate[], title = 'Time per meta-epoch'): TableData {
   return {
     title,
-    headers: ['Name', 'Epoch time', 'Approximation time', 'Share of epoch', 'Convergence epoch'],
+    headers: ['Name', 'n seeds', 'Epoch time', 'Approximation time', 'Share of epoch', 'Convergence epoch'],
     rows: aggs.map((a) => [
-      a.method, formatMs(a.meanEpochSeconds), formatMs(a.meanApproximationSeconds), formatMeanStd(a.approximationShare, PERCENT),
+      a.method, String(a.used), formatMs(a.meanEpochSeconds), formatMs(a.meanApproximationSeconds), formatMeanStd(a.approximationShare, PERCENT),
       formatEpochs(a.bestMetaEpoch),
     ]),
   };
@@ -73,16 +88,16 @@ export function runStatusTable(aggs: readonly MethodAggregate[], title = 'Runs')
     headers: ['Name', 'Runs', 'Seeds', 'Diverged', 'Early stopped', 'Meta-epochs run'],
     align: ['left', 'right', 'left', 'right', 'right', 'right'],
     rows: aggs.map((a) => [
-      a.method, String(a.runs), a.seeds.join(', '), String(a.diverged), String(a.stoppedEarly), formatEpochs(a.metaEpochsRun),
+      a.method, String(a.runs), a.seeds.join(', '), divergedText(a), String(a.stoppedEarly), formatEpochs(a.metaEpochsRun),
     ]),
   };
 }
 
-/** Name | one column per extra (cosine similarity, relative error, ...); null when there are no extras. */
+/** Name | n seeds | one column per extra (cosine similarity, relative error, ...); null when there are no extras. */
 export function extraTable(aggs: readonly MethodAggregate[], title = 'Extra measurements'): TableData | null {
   const names = aggs[0]?.extra.map((e) => e.name) ?? [];
   if (names.length === 0) return null;
-  return { title, headers: ['Name', ...names], rows: aggs.map((a) => [a.method, ...a.extra.map((e) => e.text)]) };
+  return { title, headers: ['Name', 'n seeds', ...names], rows: aggs.map((a) => [a.method, String(a.used), ...a.extra.map((e) => e.text)]) };
 }
 
 /** One row per run: Name | Seed | Meta-epochs | Train max | Val max | Test | ES Test | Best epoch | Status. */
@@ -100,10 +115,10 @@ export function perRunTable(results: readonly RunResult[], title = 'Per run'): T
   };
 }
 
-/** A markdown document: `# title`, then each table under `## its title`. */
+/** A markdown document: `# title`, then each table under `## its title` (title, intro and table titles escaped). */
 export function markdownDocument(title: string, tables: readonly TableData[], intro?: string): string {
-  const parts = [`# ${title}\n`];
-  if (intro) parts.push(`${intro.trim()}\n`);
-  tables.forEach((t, i) => parts.push(`## ${t.title ?? `Table ${i + 1}`}\n\n${tableToMarkdown(t)}`));
+  const parts = [`# ${escapeMarkdown(title)}\n`];
+  if (intro) parts.push(`${escapeMarkdown(intro.trim())}\n`);
+  tables.forEach((t, i) => parts.push(`## ${escapeMarkdown(t.title ?? `Table ${i + 1}`)}\n\n${tableToMarkdown(t)}`));
   return parts.join('\n');
 }

@@ -21,7 +21,10 @@ describe('meanStd', () => {
     expect(formatPercent({ mean: 0.9814, std: 0.001, n: 3 })).toBe('98.14±0.10%');
     expect(formatMs({ mean: 0.18634, std: 0.00468, n: 3 })).toBe('186.34±4.68 ms');
     expect(formatMeanStd({ mean: 12, std: 2, n: 2 }, { digits: 1 })).toBe('12.0±2.0');
-    expect(formatMeanStd({ mean: -0.0001, std: 0, n: 1 }, { digits: 2 })).toBe('0.00±0.00');
+    expect(formatMeanStd({ mean: -0.0001, std: 0, n: 2 }, { digits: 2 })).toBe('0.00±0.00');
+    // A single seed has no spread to show: just the value.
+    expect(formatMeanStd({ mean: -0.0001, std: 0, n: 1 }, { digits: 2 })).toBe('0.00');
+    expect(formatPercent({ mean: 0.955, std: 0, n: 1 })).toBe('95.50%');
     expect(formatPercent(meanStd([]))).toBe('—');
   });
 });
@@ -46,22 +49,36 @@ describe('aggregateByMethod', () => {
     expect(formatMs(neumann.meanApproximationSeconds)).toBe('25.00±5.00 ms');
     expect(formatPercent(neumann.approximationShare)).toBe('13.45±2.34%');
     expect(neumann.approximationShare.mean).toBeCloseTo((0.02 / 0.18 + 0.03 / 0.19) / 2, 15);
-    // Population std over 3 seeds: sqrt(((-2)^2 + 0 + 2^2)/3) = 1.63 (the sample std would be 2.00).
-    expect(formatPercent(cg.test)).toBe('92.00±1.63%');
-    expect(cg.bestMetaEpoch.mean).toBe(6);
-    expect(cg.bestMetaEpoch.std).toBeCloseTo(Math.sqrt(2 / 3), 15);
-    expect(formatPercent(cg.approximationShare)).toBe('33.33±0.00%');
-    expect(formatPercent(baseline.test)).toBe('95.50±0.00%');
-    expect(formatMs(baseline.meanApproximationSeconds)).toBe('0.00±0.00 ms');
-  });
-
-  it('can leave diverged runs out of the means but still count them', () => {
-    const cg = aggregateByMethod(sampleResults(), { excludeDiverged: true })[1];
-    expect(cg.runs).toBe(3);
-    expect(cg.diverged).toBe(1);
-    expect(cg.test.n).toBe(2);
+    // CG seed 3 diverged: the means are over seeds 1 and 2 (0.90, 0.92).
+    expect(cg.used).toBe(2);
     expect(formatPercent(cg.test)).toBe('91.00±1.00%');
     expect(cg.bestMetaEpoch).toEqual({ mean: 5.5, std: 0.5, n: 2 });
+    expect(formatPercent(cg.approximationShare)).toBe('33.33±0.00%');
+    // metaEpochsRun is over all runs (5, 5, 2): how far they got, diverged or not.
+    expect(cg.metaEpochsRun.mean).toBe(4);
+    expect(cg.metaEpochsRun.std).toBeCloseTo(Math.sqrt(2), 15);
+    expect(formatPercent(baseline.test)).toBe('95.50%');
+    expect(formatMs(baseline.meanApproximationSeconds)).toBe('0.00 ms');
+  });
+
+  it('leaves diverged runs out of the means by default, counts them, and can average them in', () => {
+    const cg = aggregateByMethod(sampleResults())[1];
+    expect([cg.runs, cg.used, cg.diverged, cg.test.n]).toEqual([3, 2, 1, 2]);
+    const all = aggregateByMethod(sampleResults(), { excludeDiverged: false })[1];
+    expect([all.runs, all.used, all.diverged]).toEqual([3, 3, 1]);
+    // Population std over 3 seeds: sqrt(((-2)^2 + 0 + 2^2)/3) = 1.63 (the sample std would be 2.00).
+    expect(formatPercent(all.test)).toBe('92.00±1.63%');
+    expect(all.bestMetaEpoch.mean).toBe(6);
+    expect(all.bestMetaEpoch.std).toBeCloseTo(Math.sqrt(2 / 3), 15);
+  });
+
+  it('a method whose every seed diverged has no means ("—"), not 0.00%', () => {
+    const nan = { metaEpoch: 2, step: 10, what: 'loss is NaN' };
+    const aggs2 = aggregateByMethod([run('Bad', 1, { diverged: nan }), run('Bad', 2, { diverged: nan, test: NaN }), run('Good', 1, { test: 0.5 })]);
+    expect([aggs2[0].runs, aggs2[0].used, aggs2[0].diverged]).toEqual([2, 0, 2]);
+    expect(formatPercent(aggs2[0].test)).toBe('—');
+    expect(formatPercent(aggs2[0].trainMax)).toBe('—');
+    expect(formatPercent(aggs2[1].test)).toBe('50.00%');
   });
 
   it('aggregates extra columns given as arrays or functions', () => {
@@ -70,8 +87,10 @@ describe('aggregateByMethod', () => {
     const memory = { name: 'Peak memory', values: (r: (typeof results)[number]) => r.seed * 100, digits: 0, unit: ' MiB' };
     const aggs2 = aggregateByMethod(results, { extraColumns: [cosine, memory] });
     expect(aggs2[0].extra.map((e) => e.text)).toEqual(['0.850±0.050', '150±50 MiB']);
-    expect(aggs2[1].extra.map((e) => e.text)).toEqual(['0.980±0.010', '200±82 MiB']);
-    expect(aggs2[2].extra.map((e) => e.text)).toEqual(['—', '700±0 MiB']);
+    // CG: the diverged seed 3 is left out (seeds 1, 2).
+    expect(aggs2[1].extra.map((e) => e.text)).toEqual(['0.980±0.010', '150±50 MiB']);
+    expect(aggs2[2].extra.map((e) => e.text)).toEqual(['—', '700 MiB']);
+    expect(aggregateByMethod(results, { extraColumns: [memory], excludeDiverged: false })[1].extra[0].text).toBe('200±82 MiB');
     expect(aggregateExtra(results, cosine).get('CG')!.stats.n).toBe(2);
     expect(() => aggregateByMethod(results, { extraColumns: [{ name: 'bad', values: [1, 2] }] })).toThrow(/2 values for 6 runs/);
   });

@@ -3,7 +3,7 @@
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { aggregateByMethod } from '../../src/report/aggregate.js';
-import { escapeHtml, htmlTable, inlineSvg, renderHtmlReport } from '../../src/report/html.js';
+import { escapeHtml, htmlTable, inlineSvg, provenanceSection, renderHtmlReport } from '../../src/report/html.js';
 import { accuracyTable, timeTable } from '../../src/report/markdown.js';
 import { curvesSvg, timePerMethodSvg } from '../../src/report/plots.js';
 import { sampleResults } from './fixtures.js';
@@ -64,5 +64,25 @@ describe('html report', () => {
     expect('<a href=\'http://x\'>').toMatch(EXTERNAL);
     expect('<script src="//cdn/x.js">').toMatch(EXTERNAL);
     expect('<svg xmlns="http://www.w3.org/2000/svg">').not.toMatch(EXTERNAL);
+  });
+
+  it('renders config.provenance (any keys, escaped) and each resume in a Provenance section', () => {
+    const config = {
+      recipe: 'compare',
+      provenance: { packageVersion: '0.3.0', gitCommit: 'deadbeef', node: 'v22.1.0', backend: 'webgpu', adapter: 'llvmpipe <x>', command: ['iml', 'experiment', 'a b'], startedAt: '2026-01-01T00:00:00Z', effectiveOptions: { quick: true } },
+      resumes: [{ startedAt: '2026-01-02T00:00:00Z', seeds: [0, 1] }],
+    };
+    const sec = provenanceSection(config)!;
+    expect(sec.startsWith('<h2 id="provenance">Provenance</h2>')).toBe(true);
+    for (const [k, v] of [['packageVersion', '0.3.0'], ['gitCommit', 'deadbeef'], ['node', 'v22.1.0'], ['backend', 'webgpu'], ['adapter', 'llvmpipe &lt;x&gt;'], ['command', 'iml experiment a b'], ['startedAt', '2026-01-01T00:00:00Z'], ['effectiveOptions', '{&quot;quick&quot;:true}']]) {
+      expect(sec).toContain(`<th style="text-align:left">${k}</th><td style="text-align:left"><code>${v}</code></td>`);
+    }
+    expect(sec).toContain('<h3>Resumed (1)</h3>');
+    expect(sec).toContain('<code>[0,1]</code>');
+    expect(provenanceSection({ recipe: 'x' })).toBeNull();
+    expect(provenanceSection(null)).toBeNull();
+    const html = renderHtmlReport({ title: 'R', config, tables: [], plots: [] });
+    expect(html).toContain('<li><a href="#provenance">Provenance</a></li>');
+    expect(html.indexOf('id="provenance"')).toBeLessThan(html.indexOf('id="config"'));
   });
 });

@@ -1,6 +1,7 @@
 // Shared by the browser suites: bundle a test entry with esbuild, serve it (with a page loading it) on 127.0.0.1, the Chromium flags for headless WebGPU, and the skip-or-fail check for a missing browser.
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { skipOrFail } from './require-or-skip.js';
 
 export interface ServedBundle {
   js: string;
@@ -52,10 +53,10 @@ export const CHROMIUM_ARGS = [
 export const CHROMIUM = process.env.IML_CHROMIUM ?? '/usr/bin/chromium';
 
 /**
- * Why a browser suite cannot run here (no Chromium, playwright-core or esbuild), or null. The reason is
- * printed as a skip notice, or thrown when `required` names the setting that demands the suite.
+ * Why a browser suite cannot run here (no Chromium, playwright-core or esbuild), or null. The reason is printed as
+ * a skip notice, or thrown under CI (and, for `webgpu` suites, IML_REQUIRE_WEBGPU=1): see ../require-or-skip.ts.
  */
-export async function browserSkipReason(suite: string, tag: string, required?: string): Promise<string | null> {
+export async function browserSkipReason(suite: string, tag: string, opts: { webgpu?: boolean } = {}): Promise<string | null> {
   let reason: string | null = null;
   if (!existsSync(CHROMIUM)) reason = `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
   else {
@@ -67,7 +68,5 @@ export async function browserSkipReason(suite: string, tag: string, required?: s
     }
   }
   if (reason === null) return null;
-  if (required) throw new Error(`${required} but ${suite} cannot run: ${reason}`);
-  console.warn(`\n[${tag}] SKIPPED ${suite}: ${reason}.\n`);
-  return reason;
+  return skipOrFail(suite, reason, { tag, webgpu: opts.webgpu });
 }

@@ -18,20 +18,68 @@ import { Random } from '../../src/util/random.js';
 
 export type Kind = 'elementwise' | 'exact' | 'reduce' | 'matmul' | 'conv' | 'autodiff';
 
-/** Relative error bounds (∞-norm: max |Δ| / max |reference|); 0 means bit-identical. */
-export const TOLERANCE: Record<Kind, number> = {
-  elementwise: 1e-5,
-  exact: 0,
-  reduce: 1e-5,
-  matmul: 1e-4,
-  conv: 1e-4,
-  autodiff: 1e-4,
-};
+/**
+ * Per-element bound of a check: |gpu - cpu| <= rtol * m + atol for every element, where m is |cpu| ('value'), or
+ * ('terms') the same op evaluated on the CPU with every input replaced by its absolute value: Σ|x_i| for a sum,
+ * (|A| |B|)_ij for a matmul, the conv of |x| with |w|. That is the scale of the classical rounding-error bound of a
+ * sum (|fl(Σ x_i) - Σ x_i| <= γ_n Σ|x_i|), so an output that is small by cancellation gets an absolute bound from
+ * the size of its terms, and nothing is judged against the largest value of the output. NaNs must coincide.
+ */
+export interface Tolerance {
+  rtol: number;
+  atol: number;
+  scale: 'value' | 'terms';
+}
+
+/** float32 unit roundoff u = 2^-24 (half an ULP); 1 ULP relative = 2u ≈ 1.19e-7. */
+const U = 2 ** -24;
+
+/**
+ * Tolerances per op, from float32 rounding. The CPU reference computes in float64 and rounds once (error <= u), so
+ * each bound is the WGSL accuracy of the op (WGSL spec, "Floating Point Accuracy") plus u for the reference, with
+ * about 2x margin for the unary builtins.
+ */
+export const TOLERANCES = {
+  /** Bit-identical: movement, gather/scatter of single values, compare, where, max. */
+  exact: { rtol: 0, atol: 0, scale: 'value' },
+  /** neg, add, sub, mul are correctly rounded in WGSL, like the reference: equal up to 1 ULP (allowed: 2 ULP = 4 u). */
+  arith: { rtol: 4 * U, atol: 1e-30, scale: 'value' },
+  /** x / y: 2.5 ULP in WGSL, + 0.5 ULP reference = 3 ULP ≈ 3.6e-7. */
+  div: { rtol: 8 * U, atol: 1e-30, scale: 'value' },
+  /** exp(x): 3 + 2|x| ULP; |x| <= 5 in the checks gives 13 ULP + 0.5 ≈ 1.6e-6 (outputs >= e^-5, never near 0). */
+  exp: { rtol: 32 * U, atol: 1e-7, scale: 'value' },
+  /** log(x): absolute 2^-21 ≈ 4.8e-7 on [0.5, 2] (where log crosses 0), 3 ULP elsewhere ≈ 3.6e-7 relative. */
+  log: { rtol: 8 * U, atol: 2 ** -20, scale: 'value' },
+  /** sqrt(x): inherited from 1 / inverseSqrt(x): 2 + 2.5 ULP ≈ 5.4e-7; sqrt(0) = 0 exactly. */
+  sqrt: { rtol: 12 * U, atol: 1e-30, scale: 'value' },
+  /**
+   * Sums of n terms in float32, any order: the worst case is (n - 1) u Σ|x_i|, the realistic (random-walk) error
+   * a few u Σ|x_i|; 16 u ≈ 1e-6 (lavapipe measures <= 4 u).
+   */
+  reduce: { rtol: 1e-6, atol: 1e-30, scale: 'terms' },
+  /** Dot products of length K <= 5000 (tiled, any order): the same bound on (|A||B|)_ij, 16 u (lavapipe: <= 1 u). */
+  matmul: { rtol: 1e-6, atol: 1e-30, scale: 'terms' },
+  /** conv2d and its two gradients: the same dot-product bound over C·kh·kw (or N·Ho·Wo) terms (lavapipe: <= 2 u). */
+  conv: { rtol: 1e-6, atol: 1e-30, scale: 'terms' },
+  /**
+   * value, gradients, HVPs, mixed terms and JVPs of two small models: chains of ~20 float32 ops (exp/log in softplus
+   * and cross-entropy, sums over <= 64 terms, two reverse passes) with O(1) intermediates: rounding of ~100 u
+   * relative, 1e-5, with an absolute floor of 2e-6 for entries small by cancellation of O(1) terms (lavapipe's
+   * worst: 8e-7 on an HVP entry of 0.019).
+   */
+  autodiff: { rtol: 1e-5, atol: 2e-6, scale: 'value' },
+} as const satisfies Record<string, Tolerance>;
+
+export type ToleranceName = keyof typeof TOLERANCES;
 
 export interface Check {
   name: string;
   kind: Kind;
+  /** Which entry of TOLERANCES bounds it. */
+  tolerance: ToleranceName;
   run(be: Backend): Promise<Float32Array[]>;
+  /** The per-element scale m of the bound (one array per output; see Tolerance), computed on `cpu`. */
+  scale(cpu: Backend): Promise<Float32Array[]>;
 }
 
 function data(seed: number, n: number, lo = -1, hi = 1): Float32Array {
@@ -52,8 +100,12 @@ const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b,
 
 /** A tensor of seeded uniform values in [lo, hi). */
 function input(be: Backend, seed: number, shape: number[], lo = -1, hi = 1): Tensor {
-  return tensor(data(seed, size(shape), lo, hi), shape, { backend: be });
+  const d = data(seed, size(shape), lo, hi);
+  return tensor(absInputs ? d.map(Math.abs) : d, shape, { backend: be });
 }
+
+/** Set while a 'terms' scale is computed: input() then gives |x|, so the op's result is Σ|terms| per element. */
+let absInputs = false;
 
 async function read(...ts: Tensor[]): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
@@ -61,31 +113,48 @@ async function read(...ts: Tensor[]): Promise<Float32Array[]> {
   return out;
 }
 
-function check(name: string, kind: Kind, fn: (be: Backend) => Tensor | Tensor[]): Check {
+/** Kind of each tolerance (the grouping the tests print). */
+const KIND_OF: Record<ToleranceName, Kind> = {
+  exact: 'exact', arith: 'elementwise', div: 'elementwise', exp: 'elementwise', log: 'elementwise', sqrt: 'elementwise',
+  reduce: 'reduce', matmul: 'matmul', conv: 'conv', autodiff: 'autodiff',
+};
+
+function check(name: string, tolerance: ToleranceName, fn: (be: Backend) => Tensor | Tensor[]): Check {
+  const run = async (be: Backend): Promise<Float32Array[]> => {
+    const r = withBackend(be, () => fn(be));
+    return read(...(Array.isArray(r) ? r : [r]));
+  };
   return {
     name,
-    kind,
-    run: async (be) => {
-      const r = withBackend(be, () => fn(be));
-      return read(...(Array.isArray(r) ? r : [r]));
+    kind: KIND_OF[tolerance],
+    tolerance,
+    run,
+    scale: async (cpu) => {
+      if (TOLERANCES[tolerance].scale === 'value') return (await run(cpu)).map((a) => a.map(Math.abs));
+      absInputs = true;
+      try {
+        return await run(cpu);
+      } finally {
+        absInputs = false;
+      }
     },
   };
 }
 
 function elementwiseChecks(): Check[] {
   const c: Check[] = [];
-  c.push(check('neg [1]', 'elementwise', (be) => neg(input(be, 1, [1]))));
-  c.push(check('exp [7,13]', 'elementwise', (be) => exp(input(be, 2, [7, 13], -5, 5))));
-  c.push(check('exp [1048579] (large)', 'elementwise', (be) => exp(input(be, 3, [1048579], -3, 3))));
-  c.push(check('log [257,33]', 'elementwise', (be) => log(input(be, 4, [257, 33], 0.01, 10))));
-  c.push(check('sqrt [3,1,4]', 'elementwise', (be) => sqrt(input(be, 5, [3, 1, 4], 0, 10))));
-  c.push(check('add [1031,257] same shape', 'elementwise', (be) => add(input(be, 6, [1031, 257]), input(be, 7, [1031, 257]))));
-  c.push(check('sub [5,1,7]-[3,1] broadcast', 'elementwise', (be) => sub(input(be, 8, [5, 1, 7]), input(be, 9, [3, 1]))));
-  c.push(check('mul scalar x [4,5]', 'elementwise', (be) => mul(input(be, 10, []), input(be, 11, [4, 5]))));
-  c.push(check('div rank-5 broadcast', 'elementwise', (be) => div(input(be, 12, [2, 1, 3, 1, 5]), input(be, 13, [1, 4, 1, 6, 1], 0.5, 2))));
-  c.push(check('add [1,1,1]+[1]', 'elementwise', (be) => add(input(be, 14, [1, 1, 1]), input(be, 15, [1]))));
-  c.push(check('mul [70001]x[1]', 'elementwise', (be) => mul(input(be, 16, [70001]), input(be, 17, [1]))));
-  c.push(check('add [9,1]+[1,70] outer', 'elementwise', (be) => add(input(be, 18, [9, 1]), input(be, 19, [1, 70]))));
+  c.push(check('neg [1]', 'arith', (be) => neg(input(be, 1, [1]))));
+  c.push(check('exp [7,13]', 'exp', (be) => exp(input(be, 2, [7, 13], -5, 5))));
+  c.push(check('exp [1048579] (large)', 'exp', (be) => exp(input(be, 3, [1048579], -3, 3))));
+  c.push(check('log [257,33]', 'log', (be) => log(input(be, 4, [257, 33], 0.01, 10))));
+  c.push(check('sqrt [3,1,4]', 'sqrt', (be) => sqrt(input(be, 5, [3, 1, 4], 0, 10))));
+  c.push(check('add [1031,257] same shape', 'arith', (be) => add(input(be, 6, [1031, 257]), input(be, 7, [1031, 257]))));
+  c.push(check('sub [5,1,7]-[3,1] broadcast', 'arith', (be) => sub(input(be, 8, [5, 1, 7]), input(be, 9, [3, 1]))));
+  c.push(check('mul scalar x [4,5]', 'arith', (be) => mul(input(be, 10, []), input(be, 11, [4, 5]))));
+  c.push(check('div rank-5 broadcast', 'div', (be) => div(input(be, 12, [2, 1, 3, 1, 5]), input(be, 13, [1, 4, 1, 6, 1], 0.5, 2))));
+  c.push(check('add [1,1,1]+[1]', 'arith', (be) => add(input(be, 14, [1, 1, 1]), input(be, 15, [1]))));
+  c.push(check('mul [70001]x[1]', 'arith', (be) => mul(input(be, 16, [70001]), input(be, 17, [1]))));
+  c.push(check('add [9,1]+[1,70] outer', 'arith', (be) => add(input(be, 18, [9, 1]), input(be, 19, [1, 70]))));
   const ops: CompareOp[] = ['gt', 'ge', 'lt', 'le', 'eq', 'ne'];
   for (const op of ops) {
     c.push(check(`compare ${op} [4,1,5] vs [3,1]`, 'exact', (be) =>
@@ -243,42 +312,59 @@ export function allChecks(): Check[] {
   return [...elementwiseChecks(), ...reduceChecks(), ...movementChecks(), ...matmulChecks(), ...convChecks(), ...autodiffChecks()];
 }
 
-/** ∞-norm relative error of got against want (Infinity on a length mismatch; NaNs must coincide). */
-export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  if (got.length !== want.length) return Infinity;
-  let num = 0;
-  let den = 0;
+/**
+ * How far got is from want under `tol`: the largest ratio |got - want| / (rtol * m + atol) over the elements (<= 1
+ * passes), with the element that attains it. A length mismatch or a NaN in only one of them is Infinity.
+ */
+export function elementError(got: ArrayLike<number>, want: ArrayLike<number>, scale: ArrayLike<number>, tol: Tolerance): { ratio: number; at: number } {
+  if (got.length !== want.length || scale.length !== want.length) return { ratio: Infinity, at: -1 };
+  let ratio = 0;
+  let at = -1;
   for (let i = 0; i < want.length; i++) {
     const g = got[i];
     const w = want[i];
     if (Number.isNaN(w) || Number.isNaN(g)) {
-      if (Number.isNaN(w) !== Number.isNaN(g)) return Infinity;
+      if (Number.isNaN(w) !== Number.isNaN(g)) return { ratio: Infinity, at: i };
       continue;
     }
     if (g === w) continue;
-    num = Math.max(num, Math.abs(g - w));
-    den = Math.max(den, Math.abs(w));
+    const bound = tol.rtol * Math.abs(scale[i]) + tol.atol;
+    const q = Math.abs(g - w) / bound; // Infinity for any difference under 'exact' and for infinities that differ
+    const r = Number.isNaN(q) ? Infinity : q;
+    if (!(r <= ratio)) {
+      ratio = r;
+      at = i;
+      if (r === Infinity) break;
+    }
   }
-  for (let i = 0; i < want.length; i++) if (Number.isFinite(want[i])) den = Math.max(den, Math.abs(want[i]));
-  return num === 0 ? 0 : num / (den || 1e-30);
+  return { ratio, at };
 }
 
-/** Whether outputs agree within the kind's tolerance; a message describing the worst output otherwise. */
-export function compareOutputs(kind: Kind, got: Float32Array[], want: Float32Array[]): { ok: boolean; worst: number; message: string } {
-  const tol = TOLERANCE[kind];
+/**
+ * Whether every element of every output is within the check's bound (TOLERANCES[check.tolerance]); `scale` is what
+ * check.scale(cpu) returned. `factor` widens the bound (2 when both sides are float32 GPU results, each within the
+ * bound of the reference). The message names the worst element: got, want, its bound.
+ */
+export function compareOutputs(
+  check: Pick<Check, 'tolerance'>, got: Float32Array[], want: Float32Array[], scale: Float32Array[], factor = 1,
+): { ok: boolean; worst: number; message: string } {
+  const base: Tolerance = TOLERANCES[check.tolerance];
+  const tol: Tolerance = { ...base, rtol: base.rtol * factor, atol: base.atol * factor };
   if (got.length !== want.length) return { ok: false, worst: Infinity, message: `${got.length} outputs, expected ${want.length}` };
   let worst = 0;
   let message = '';
   got.forEach((g, i) => {
-    const e = relativeError(g, want[i]);
-    if (e > worst) {
-      worst = e;
-      let j = 0;
-      for (let k = 0; k < g.length; k++) if (Math.abs(g[k] - want[i][k]) > Math.abs(g[j] - want[i][j]) || Number.isNaN(g[k])) j = k;
-      message = `output ${i}: relative error ${e.toExponential(2)} (element ${j}: got ${g[j]}, want ${want[i][j]}, length ${g.length} vs ${want[i].length})`;
+    const { ratio, at } = elementError(g, want[i], scale[i] ?? [], tol);
+    if (ratio > worst || (ratio === Infinity && worst !== Infinity)) {
+      worst = ratio;
+      const bound = at >= 0 ? tol.rtol * Math.abs(scale[i]?.[at] ?? NaN) + tol.atol : NaN;
+      message = at < 0
+        ? `output ${i}: length ${g.length} vs ${want[i].length} (scale ${scale[i]?.length})`
+        : `output ${i} element ${at}: got ${g[at]}, want ${want[i][at]}, |Δ| ${Math.abs(g[at] - want[i][at]).toExponential(2)} vs bound ${bound.toExponential(2)} ` +
+          `(${check.tolerance}: rtol ${tol.rtol.toExponential(2)} x ${tol.scale === 'terms' ? 'Σ|terms|' : '|want|'} ${Math.abs(scale[i]?.[at] ?? NaN).toExponential(2)} + atol ${tol.atol.toExponential(2)}; ${(ratio).toFixed(2)}x the bound)`;
     }
   });
-  return { ok: worst <= tol, worst, message: message || 'identical' };
+  return { ok: worst <= 1, worst, message: message || 'identical' };
 }
 
 /** Float32 arrays <-> base64 (results cross the browser boundary as bytes, not decimal strings). */

@@ -1,18 +1,17 @@
-// Node WebGPU test environment: a backend on Dawn's adapter, or a plain skip notice (a hard failure when IML_REQUIRE_WEBGPU=1).
+// Node WebGPU test environment: a backend on Dawn's adapter, or a plain skip notice (a hard failure under CI or IML_REQUIRE_WEBGPU=1).
 
 import { createNodeWebGpuBackend, nodeWebGpuUnavailable } from '../../src/backend/webgpu/node.js';
 import type { WebGpuBackend } from '../../src/backend/webgpu/webgpu-backend.js';
+import { requiredBy, skipOrFail } from '../require-or-skip.js';
 
-/** Set by .ci/run: a missing adapter (or browser) fails the suites instead of skipping them. */
-export const REQUIRE_WEBGPU = process.env.IML_REQUIRE_WEBGPU === '1';
+/** Set by .ci/run (CI=true, IML_REQUIRE_WEBGPU=1): a missing adapter (or browser) fails the suites instead of skipping them. */
+export const REQUIRE_WEBGPU = requiredBy({ webgpu: true }) !== null;
 
-/** The reason WebGPU suites cannot run here, or null. Under IML_REQUIRE_WEBGPU=1 a reason is an error. */
+/** The reason WebGPU suites cannot run here, or null. Under CI or IML_REQUIRE_WEBGPU=1 a reason is an error. */
 export async function webGpuSkipReason(suite: string): Promise<string | null> {
   const reason = await nodeWebGpuUnavailable();
   if (reason === null) return null;
-  if (REQUIRE_WEBGPU) throw new Error(`IML_REQUIRE_WEBGPU=1 but ${suite} cannot run: ${reason}`);
-  console.warn(`\n[webgpu] SKIPPED ${suite}: ${reason}. Install Mesa >= 25 (mesa-vulkan-drivers from bookworm-backports, see .ci/run) to run it.\n`);
-  return reason;
+  return skipOrFail(suite, `${reason}; install Mesa >= 25 (mesa-vulkan-drivers from bookworm-backports, see .ci/run)`, { tag: 'webgpu', webgpu: true });
 }
 
 /** A fresh backend (one per test file), or null when the suite is skipped. */

@@ -1,14 +1,24 @@
-// Checks the Wasm SIMD sgemm against a float64 triple loop for all transpose modes, odd shapes and accumulate.
-import { describe, expect, it } from 'vitest';
+// Checks the Wasm SIMD sgemm against a float64 triple loop for all transpose modes, odd shapes and accumulate; the
+// 2-thread path (workers verified to have done their parts) and the relaxed-SIMD (FMA) builds, the latter in a child
+// Node started with --experimental-wasm-relaxed-simd where the engine needs it (Node 20).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   getGemmInfo,
   getGemmThreads,
+  getGemmWorkerJobs,
   initGemm,
   setGemmRelaxedSimd,
   setGemmThreads,
   sgemm,
 } from '../../src/backend/cpu/wasm-gemm.js';
 import { gemmRelaxedWasmBase64 } from '../../src/generated/gemm-relaxed.wasm.js';
+import { gemmMtRelaxedWasmBase64 } from '../../src/generated/gemm-mt-relaxed.wasm.js';
+import { skipOrFail } from '../require-or-skip.js';
+import { caseInputs, runCase, SINGLE_CASES, THREADED_CASES, type ChildReport, type RelaxedCase } from './relaxed-simd-child.js';
 
 /** Deterministic uniform values in [-1, 1). */
 function randArray(n: number, seed: number): Float32Array {
@@ -164,18 +174,31 @@ describe('wasm sgemm with worker threads', () => {
         const a = randArray(M * K, 11 + M);
         const b = randArray(K * N, 13 + N);
         const c0 = randArray(M * N, 17);
+        const jobs0 = getGemmWorkerJobs();
         expect(relErr(sgemm(a, b, M, N, K, tA, tB), refGemm(a, b, M, N, K, tA, tB))).toBeLessThanOrEqual(1e-5);
         const out = Float32Array.from(c0);
         sgemm(a, b, M, N, K, tA, tB, out, true);
         expect(relErr(out, refGemm(a, b, M, N, K, tA, tB, c0))).toBeLessThanOrEqual(1e-5);
+        // Each product was split: the one worker thread computed its part of both (counted by the worker itself).
+        expect(getGemmWorkerJobs() - jobs0).toBe(2);
       });
     }
   }
 
+  it('leaves small products (< 2^21 multiply-adds) on the calling thread', () => {
+    const jobs0 = getGemmWorkerJobs();
+    const [M, N, K] = [100, 100, 100];
+    const a = randArray(M * K, 3), b = randArray(K * N, 4);
+    expect(relErr(sgemm(a, b, M, N, K, false, false), refGemm(a, b, M, N, K, false, false))).toBeLessThanOrEqual(1e-5);
+    expect(getGemmWorkerJobs()).toBe(jobs0);
+  });
+
   it('matches the single-threaded result exactly and switches back to 1 thread', async () => {
     const [M, N, K] = [333, 222, 111];
     const a = randArray(M * K, 21), b = randArray(K * N, 22);
+    const jobs0 = getGemmWorkerJobs();
     const par = sgemm(a, b, M, N, K, false, false);
+    expect(getGemmWorkerJobs() - jobs0).toBe(1);
     expect(await setGemmThreads(1)).toBe(1);
     expect(getGemmThreads()).toBe(1);
     const seq = sgemm(a, b, M, N, K, false, false);
@@ -210,5 +233,101 @@ describe('wasm sgemm build variants', () => {
       await setGemmRelaxedSimd(true);
     }
     expect(getGemmInfo().relaxedSimd).toBe(relaxedSupported);
+  });
+});
+
+/** Bytes of a base64 string (the relaxed builds are validated from them). */
+const bytesOf = (b64: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+const f32 = (b64: string): Float32Array => {
+  const buf = Buffer.from(b64, 'base64');
+  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+};
+
+/** (|op(A)| |op(B)| + |C0|)_ij: the scale of the rounding-error bound of each output element. */
+function absScale(c: RelaxedCase): Float64Array {
+  const { a, b, c0 } = caseInputs(c);
+  return refGemm(a.map(Math.abs), b.map(Math.abs), c.M, c.N, c.K, c.tA, c.tB, c0?.map(Math.abs));
+}
+
+/** Largest |got - want|_ij / (u (|A||B| + |C0|)_ij) over the elements, u = 2^-24: the error in units of roundoff. */
+function unitsOfRoundoff(got: ArrayLike<number>, want: ArrayLike<number>, scale: Float64Array): number {
+  expect(got.length).toBe(want.length);
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i]! - want[i]!);
+    if (d > 0) worst = Math.max(worst, d / (2 ** -24 * scale[i]!));
+  }
+  return worst;
+}
+
+describe('relaxed-SIMD (FMA) sgemm in a child Node with --experimental-wasm-relaxed-simd', () => {
+  const suite = 'the relaxed-SIMD sgemm checks';
+  // Node 22+ validates relaxed SIMD without the flag (and may not know it any more); Node 20 needs it.
+  const flags = WebAssembly.validate(bytesOf(gemmRelaxedWasmBase64)) ? [] : ['--experimental-wasm-relaxed-simd'];
+  let report: ChildReport;
+  let dir = '';
+  const plain = new Map<RelaxedCase, Float32Array>();
+
+  beforeAll(async () => {
+    const esbuild = await import('esbuild');
+    dir = mkdtempSync(join(tmpdir(), 'iml-relaxed-'));
+    const file = join(dir, 'relaxed-simd-child.mjs');
+    await esbuild.build({
+      entryPoints: [join(import.meta.dirname, 'relaxed-simd-child.ts')],
+      bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: file, logLevel: 'silent',
+    });
+    report = JSON.parse(execFileSync(process.execPath, [...flags, file], { encoding: 'utf8', timeout: 120_000 })) as ChildReport;
+    // The reference: this process's plain-SIMD build, single-threaded.
+    await setGemmRelaxedSimd(false);
+    try {
+      expect(getGemmInfo().relaxedSimd).toBe(false);
+      for (const c of [...SINGLE_CASES, ...THREADED_CASES]) plain.set(c, runCase(c));
+    } finally {
+      await setGemmRelaxedSimd(true);
+    }
+  });
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the child engine validates both relaxed builds and the child ran them (1 thread, then 2 with a worker doing its parts)', (ctx) => {
+    expect(report.execArgv).toEqual(flags);
+    if (!report.single.relaxedSimd) {
+      ctx.skip(skipOrFail(suite, `Node ${report.node} ${flags.join(' ')} does not validate the relaxed-SIMD gemm build`, { tag: 'gemm' }));
+    }
+    expect(report.single.relaxedSimd).toBe(true);
+    expect(report.threaded).toMatchObject({ relaxedSimd: true, threads: 2, workerJobs: THREADED_CASES.length });
+    if (flags.length > 0) {
+      // Without the flag this engine refuses them, so the flag is what the child ran under.
+      expect(WebAssembly.validate(bytesOf(gemmMtRelaxedWasmBase64))).toBe(false);
+    }
+  });
+
+  it('relaxed results agree with the plain-SIMD build and the float64 loop element by element (every transpose mode, accumulate, 2 threads)', (ctx) => {
+    if (!report.single.relaxedSimd) ctx.skip('the child engine has no relaxed SIMD (see the previous test)');
+    const cases = [
+      ...SINGLE_CASES.map((c, i) => ({ c, got: f32(report.single.outputs[i]!) })),
+      ...THREADED_CASES.map((c, i) => ({ c, got: f32(report.threaded.outputs[i]!) })),
+    ];
+    expect(cases.map((x) => x.got.length)).toEqual(cases.map(({ c }) => c.M * c.N));
+    let differing = 0;
+    const failures: string[] = [];
+    for (const { c, got } of cases) {
+      const { a, b, c0 } = caseInputs(c);
+      const scale = absScale(c);
+      const ref = refGemm(a, b, c.M, c.N, c.K, c.tA, c.tB, c0 ?? undefined);
+      const p = plain.get(c)!;
+      // Each float32 result is within a few u (|A||B| + |C0|) of the exact one (blocked sums, random-walk rounding;
+      // the worst case K u is far looser): 16 u against float64, 32 u between the two builds.
+      const vsRef = unitsOfRoundoff(got, ref, scale);
+      const vsPlain = unitsOfRoundoff(got, p, scale);
+      const label = `${c.tA ? 'At' : 'A'}*${c.tB ? 'Bt' : 'B'} ${c.M}x${c.N}x${c.K}${c.acc ? ' +C0' : ''}`;
+      if (!(vsRef <= 16)) failures.push(`${label}: ${vsRef.toFixed(1)} u from the float64 loop`);
+      if (!(vsPlain <= 32)) failures.push(`${label}: ${vsPlain.toFixed(1)} u from the plain-SIMD build`);
+      for (let i = 0; i < got.length; i++) if (got[i] !== p[i]) differing++;
+    }
+    console.log(`[gemm] relaxed SIMD in ${report.node} ${flags.join(' ')}: ${differing} elements differ from the plain build in the last bits (fused multiply-add)`);
+    expect(failures, failures.join('\n')).toEqual([]);
   });
 });

@@ -105,6 +105,7 @@ const C_SEQ = 0; // job sequence number posted by the main thread; -1 asks the w
 const C_DONE = 1; // last finished sequence number, written by the worker
 const C_STATUS = 2; // 0 ok, 1 the job threw in the worker (which logs it to stderr)
 const C_ARGS = 3; // 14 sgemmRange arguments
+const C_JOBS = 17; // jobs this worker completed without an error, counted by the worker itself
 /** Below this many multiply-adds the wake-up cost (~tens of microseconds) outweighs a second thread. */
 const PARALLEL_MIN_MACS = 1 << 21;
 
@@ -132,6 +133,7 @@ for (;;) {
     console.error('gemm worker failed:', err);
   }
   c[${C_STATUS}] = status;
+  if (status === 0) Atomics.add(c, ${C_JOBS}, 1);
   Atomics.store(c, ${C_DONE}, seq);
   Atomics.notify(c, ${C_DONE});
 }
@@ -192,7 +194,18 @@ function threadsSupported(): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && typeof Atomics !== 'undefined' && !!proc?.versions?.node;
 }
 
+/** Worker jobs completed by thread pools that have been stopped. */
+let retiredWorkerJobs = 0;
+
+/** sgemm parts completed by worker threads since the process started, as the workers count them (tests, diagnostics). */
+export function getGemmWorkerJobs(): number {
+  let n = retiredWorkerJobs;
+  if (mt) for (let w = 0; w < mt.workers.length; w++) n += Atomics.load(mt.ctrl, w * CTRL_WORDS + C_JOBS);
+  return n;
+}
+
 async function stopWorkers(state: MtState): Promise<void> {
+  for (let w = 0; w < state.workers.length; w++) retiredWorkerJobs += Atomics.load(state.ctrl, w * CTRL_WORDS + C_JOBS);
   state.stopping = true;
   for (let w = 0; w < state.workers.length; w++) {
     const c = state.ctrl.subarray(w * CTRL_WORDS, (w + 1) * CTRL_WORDS);

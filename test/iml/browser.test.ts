@@ -6,12 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserSkipReason, bundleAndServe, CHROMIUM, CHROMIUM_ARGS } from '../browser-bundle.js';
-import { REQUIRE_WEBGPU } from '../webgpu/gpu-env.js';
 import { memoryRunStore } from '../../src/iml/run-store.js';
 import { CASE_METHODS, expectCloseMessage, runCase } from './cases.js';
 import type { ImlBrowserRun } from './browser/entry.js';
 
-const reason = await browserSkipReason('the browser IML run', 'iml', REQUIRE_WEBGPU ? 'IML_REQUIRE_WEBGPU=1' : undefined);
+const reason = await browserSkipReason('the browser IML run', 'iml', { webgpu: true });
 
 describe.skipIf(reason !== null)('IML meta-training in headless Chromium agrees with Node', () => {
   let server: Server;

@@ -1,4 +1,4 @@
-// WebGPU memory: pooled buffers freed once per shared buffer, flat device memory over 10,000 training steps, clear out-of-memory and device-lost errors.
+// WebGPU memory: pooled buffers freed once per shared buffer, flat device memory over 10,000 training steps (exact accounting after forced collections), clear out-of-memory and device-lost errors.
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { randn, tensor } from '../../src/core/creation.js';
@@ -7,7 +7,7 @@ import { noGrad, type Tensor } from '../../src/core/tensor.js';
 import { valueAndGrad } from '../../src/autodiff/transforms.js';
 import { relu } from '../../src/ops/activations.js';
 import { meanSquaredError } from '../../src/ops/losses.js';
-import { createNodeWebGpuBackend } from '../../src/backend/webgpu/node.js';
+import { createNodeWebGpuBackend, nodeGarbageCollector } from '../../src/backend/webgpu/node.js';
 import { Random } from '../../src/util/random.js';
 import { nodeBackendOrSkip } from './gpu-env.js';
 
@@ -46,8 +46,14 @@ describe.skipIf(gpu === null)('WebGPU memory management', () => {
   });
 
   it('keeps device memory flat over 10,000 training steps of a small MLP (tensors released by garbage collection)', async () => {
+    // Deterministic: at every sample the test itself runs a full collection and waits until the finalizers have
+    // returned every unreachable tensor's buffer, so live memory is exactly what the reachable tensors hold (the
+    // weights, x, target), whatever the collector did on its own in between.
+    const gc = await nodeGarbageCollector();
+    expect(gc, 'V8 garbage collector not reachable (node:v8 / --expose-gc)').not.toBeNull();
+    let backendCollections = 0;
     // Its own backend with a 4 MiB collection threshold, so the plateau is reached within the warm-up.
-    const tb = await createNodeWebGpuBackend({ gcThresholdBytes: 4 * 2 ** 20 });
+    const tb = await createNodeWebGpuBackend({ gcThresholdBytes: 4 * 2 ** 20, collectGarbage: () => { backendCollections++; gc!(); } });
     const rng = new Random(7);
     const opts = { backend: tb };
     let ws: Tensor[] = [randn([16, 8], rng, 0.3, opts), randn([16], rng, 0.1, opts), randn([4, 16], rng, 0.3, opts), randn([4], rng, 0.1, opts)];
@@ -55,34 +61,59 @@ describe.skipIf(gpu === null)('WebGPU memory management', () => {
     const target = randn([32, 4], rng, 1, opts);
     const step = valueAndGrad(([w1, b1, w2, b2]) =>
       meanSquaredError(add(matmul(relu(add(matmul(x, w1, { transB: true }), b1)), w2, { transB: true }), b2), target));
-    const samples: { step: number; total: number; live: number }[] = [];
+    /** Collects and drains finalizers until live memory is back to `want` (or 200 rounds passed); returns the stats. */
+    const settle = async (want: { liveBuffers: number; liveBytes: number } | null) => {
+      await tb.sync();
+      let m = tb.memoryStats();
+      for (let round = 0; round < 200; round++) {
+        gc!();
+        await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setTimeout(r, 0));
+        const next = tb.memoryStats();
+        const done = want ? next.liveBuffers === want.liveBuffers && next.liveBytes === want.liveBytes : next.liveBuffers === m.liveBuffers && round >= 3;
+        m = next;
+        if (done) break;
+      }
+      return m;
+    };
+    const base = await settle(null);
+    // The 6 reachable tensors: 4 weights, x, target.
+    expect(base.liveBuffers).toBe(6);
+    const samples: { step: number; total: number; live: number; liveBuffers: number; created: number }[] = [];
     let firstLoss = NaN;
     let lastLoss = NaN;
     for (let s = 1; s <= 10_000; s++) {
       const { value, grads } = step(ws);
       ws = noGrad(() => ws.map((w, i) => sub(w, mul(grads[i], 0.05))));
       if (s === 1) firstLoss = (await value.data())[0];
-      if (s % 50 === 0) await tb.sync(); // a training loop yields now and then: collection and finalizers happen there
+      if (s % 50 === 0) await tb.sync(); // a training loop yields now and then: the backend's collections happen there
       if (s % 500 === 0) {
-        const m = tb.memoryStats();
-        samples.push({ step: s, total: m.totalBytes, live: m.liveBytes });
+        const m = await settle(base);
+        samples.push({ step: s, total: m.totalBytes, live: m.liveBytes, liveBuffers: m.liveBuffers, created: m.createdBuffers });
       }
     }
     lastLoss = (await (step(ws).value).data())[0];
-    const m = tb.memoryStats();
+    const m = await settle(base);
     tb.dispose();
-    const early = Math.max(...samples.filter((p) => p.step <= 5000).map((p) => p.total));
-    const late = Math.max(...samples.filter((p) => p.step > 5000).map((p) => p.total));
     console.log(
       `[webgpu] 10,000 steps: loss ${firstLoss.toFixed(4)} -> ${lastLoss.toFixed(4)}; device bytes (live+pool+arena) ` +
         samples.map((p) => `${p.step}:${(p.total / 1024).toFixed(0)}K`).join(' ') +
-        `; ${m.collectedBuffers} buffers released by GC, ${m.createdBuffers} ever created`,
+        `; ${m.collectedBuffers} buffers released by GC, ${m.createdBuffers} ever created, ${backendCollections} collections by the backend`,
     );
     expect(lastLoss).toBeLessThan(firstLoss);
+    // Exact accounting: after every sample's collection only the reachable tensors are live, to the byte.
+    expect(samples.map((p) => [p.liveBuffers, p.live])).toEqual(samples.map(() => [base.liveBuffers, base.liveBytes]));
+    expect([m.liveBuffers, m.liveBytes]).toEqual([base.liveBuffers, base.liveBytes]);
+    // Everything else went through the finalizers (no dispose() in the loop), and the backend's threshold fired.
     expect(m.collectedBuffers).toBeGreaterThan(100_000);
-    // Flat: the second half holds no more than the first did (plus 10% slack), far below what 10,000 steps allocate.
+    expect(backendCollections).toBeGreaterThan(0);
+    // Flat: the pool stops growing; the second half holds no more than the first did (plus 10% slack), far below
+    // what 10,000 steps allocate.
+    const early = Math.max(...samples.filter((p) => p.step <= 5000).map((p) => p.total));
+    const late = Math.max(...samples.filter((p) => p.step > 5000).map((p) => p.total));
     expect(late).toBeLessThanOrEqual(early * 1.1);
     expect(late).toBeLessThan(32 * 2 ** 20);
+    expect(m.createdBuffers).toBeLessThan(m.collectedBuffers / 100);
   });
 
   it('reports out-of-memory clearly: above the device limit and above the backend limit', async () => {

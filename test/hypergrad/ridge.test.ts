@@ -61,7 +61,21 @@ function problem(seed: number, n = 40, d = 6, nv = 30) {
   const z = solve(H, gv);
   const analytic = z.map((zi, i) => -zi * wStar[i]);
   const eig = H.map((row, i) => row[i]); // diagonal, used only for a contracting α bound below
-  return { w, lam, trainLoss, valLoss, analytic, H, d, maxDiag: Math.max(...eig) };
+  // L_V(w*(λ')) for any λ', by the closed form (a plain float64 computation, independent of the engine).
+  const Xva = Xv.toArray();
+  const yva = yv.toArray();
+  const valAt = (lams: number[]): number => {
+    const Hl = H.map((row, i) => row.map((v, j) => v - (i === j ? lamArr[i] - lams[i] : 0)));
+    const ws = solve(Hl, Xty);
+    let s = 0;
+    for (let r = 0; r < nv; r++) {
+      let pr = 0;
+      for (let k = 0; k < d; k++) pr += Xva[r * d + k] * ws[k];
+      s += (pr - yva[r]) ** 2;
+    }
+    return 0.5 * s;
+  };
+  return { w, lam, lamArr, trainLoss, valLoss, analytic, valAt, H, d, maxDiag: Math.max(...eig) };
 }
 
 const rel = (a: number[], b: number[]): number =>
@@ -105,6 +119,30 @@ describe('hypergradients on ridge regression against the closed form', () => {
     const dot = h.reduce((s, v, i) => s + v * p.analytic[i], 0);
     expect(dot).toBeGreaterThan(0);
   });
+});
+
+describe('a meta-step lowers the validation loss, for every method', () => {
+  // λ' = λ - ε h with the method's hypergradient h. To first order L_V(w*(λ')) - L_V(w*(λ)) = -ε h·∇_λ L_V, where
+  // ∇_λ L_V is the closed form: the step must lower the loss, by that amount up to O(ε²). A method whose hypergradient
+  // had the wrong sign (or pointed away from the true one) raises it.
+  const p = problem(3);
+  const trace = p.H.reduce((s, row, i) => s + row[i], 0);
+  const specs = ['exact', `cg:${p.d}`, 'cg:2', 'cg:1', `neumann:3:alpha=${1 / trace}`, `neumann:30:alpha=${1 / trace}`, 'damped-neumann:5', 'identity', 't1t2'];
+  for (const spec of specs) {
+    it(spec, async () => {
+      const h = (await hypergradient(p.trainLoss, p.valLoss, [p.w], [p.lam], parseMethod(spec))).hypergrad[0].toArray();
+      const slope = -h.reduce((s, v, i) => s + v * p.analytic[i], 0);
+      expect(slope).toBeLessThan(0);
+      const base = p.valAt(p.lamArr);
+      const hn = Math.sqrt(h.reduce((s, v) => s + v * v, 0));
+      for (const eps of [1e-3 / hn, 1e-4 / hn]) {
+        const delta = p.valAt(p.lamArr.map((l, i) => l - eps * h[i])) - base;
+        expect(delta).toBeLessThan(0);
+        // first order: the change divided by ε is the predicted slope within 1% (the O(ε) remainder)
+        expect(Math.abs(delta / eps - slope)).toBeLessThan(0.01 * Math.abs(slope));
+      }
+    });
+  }
 });
 
 export type { Tensor };

@@ -149,6 +149,10 @@ export async function runRecipe(recipe: Recipe, opts: RecipeRunOptions): Promise
   if (opts.resume && !existsSync(configPath)) {
     throw new Error(`${dir}: nothing to resume (no config.json${existsSync(dir) ? '' : '; the folder does not exist'})`);
   }
+  // The data are loaded before the folder is touched: a bad --dataset/--data-dir fails without leaving a config.json
+  // that would label the folder as a run of data it never trained on.
+  const loadFor = (seed: number) => loadDataset(plan.dataset, { dataDir: opts.dataDir, imageSize: plan.imageSize, seed });
+  let preloaded: { seed: number; data: ReturnType<typeof loadFor> } | null = { seed: plan.seeds[0], data: loadFor(plan.seeds[0]) };
   mkdirSync(dir, { recursive: true });
   const lock = lockRunFolder(dir, { onMessage: opts.onMessage });
   try {
@@ -184,7 +188,8 @@ export async function runRecipe(recipe: Recipe, opts: RecipeRunOptions): Promise
       for (const spec of plan.methods) {
         const method = parseMethod(spec);
         for (const seed of plan.seeds) {
-          const loaded = loadDataset(plan.dataset, { dataDir: opts.dataDir, imageSize: plan.imageSize, seed });
+          const loaded = preloaded?.seed === seed ? preloaded.data : loadFor(seed);
+          preloaded = null;
           const data = plan.split
             ? { train: firstN(loaded.train, plan.split.train), validation: firstN(loaded.validation, plan.split.validation), test: firstN(loaded.test, plan.split.test) }
             : loaded;

@@ -83,6 +83,11 @@ describe('iml CLI run folders', () => {
     expect(dry.stdout).toContain('overfit-small-val: 33 run(s) = 1 variant(s) x 11 method(s) x 3 seed(s); mnist 50/50/50, 623290 weights; up to 1000 meta-epochs of 50 inner steps (batch 32)');
     expect(dry.stdout).toMatch(/total: at most ~\d+ h \d+ min on this machine/);
     expect(existsSync(join(base, 'dry'))).toBe(false);
+    // Data that cannot be loaded fail before the folder is created: no config.json labels it a run of those data.
+    const noData = await runCli(['experiment', 'compare', '--dataset', 'cifar10', '--out', join(base, 'nodata')]);
+    expect(noData.code).toBe(1);
+    expect(noData.stderr).toContain('iml: cifar10 needs --data-dir pointing at the folder with data_batch_1.bin');
+    expect(existsSync(join(base, 'nodata'))).toBe(false);
   }, 120_000);
 
   it('a second writer is refused while the first runs; after kill -9 the stale lock is taken over, temp files removed and the run resumes', async () => {

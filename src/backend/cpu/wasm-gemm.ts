@@ -21,6 +21,11 @@ interface GemmExports {
     aPtr: number, bPtr: number, cPtr: number, accumulate: number,
     m0: number, m1: number, n0: number, n1: number, slot: number,
   ): void;
+  /** assembly/conv.ts: one image's im2col into `cols` and its adjoint (col2im overwrites `out`). */
+  im2col(x: number, c: number, h: number, w: number, kh: number, kw: number, ho: number, wo: number,
+    sh: number, sw: number, ph: number, pw: number, cols: number): void;
+  col2im(cols: number, c: number, h: number, w: number, kh: number, kw: number, ho: number, wo: number,
+    sh: number, sw: number, ph: number, pw: number, out: number): void;
 }
 
 
@@ -364,6 +369,47 @@ function checkDim(name: string, v: number): void {
 }
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
+
+/** Scratch in the GEMM module's memory for kernels that keep their operands there (conv2d). */
+export interface GemmArena {
+  readonly exports: GemmExports;
+  /** Byte address of the first of the `bytes` bytes asked for (16-byte aligned). */
+  readonly base: number;
+  /** A float32 view of memory (re-created per call: views die when memory grows). */
+  f32(ptr: number, length: number): Float32Array;
+  /** sgemm on pointers into this memory (see sgemm), on the worker threads when enabled and large enough. */
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, aPtr: number, bPtr: number, cPtr: number, accumulate: boolean): void;
+}
+
+/**
+ * Reserves `bytes` bytes after the GEMM scratch of the module sgemm uses (the threaded one when
+ * setGemmThreads enabled it); valid until the next call that reserves again (sgemm included).
+ * `what` names the caller in the error thrown when the Wasm memory cannot hold it.
+ */
+export function gemmArena(bytes: number, what: string): GemmArena {
+  if (mt?.broken) {
+    const dead = mt;
+    mt = null;
+    threads = 1;
+    console.warn('sgemm: a gemm worker thread exited; continuing single-threaded');
+    stopWorkers(dead).catch(() => undefined);
+  }
+  const par = mt;
+  const w = par ? par.exports : singleThreaded();
+  const base = bytes < 2 ** 31 - w.userBase() ? w.ensureCapacity(bytes) : 0;
+  if (base === 0) throw new Error(`${what}: needs ${bytes} bytes of Wasm memory, more than it can hold`);
+  return {
+    exports: w,
+    base,
+    f32: (ptr, length) => new Float32Array(w.memory.buffer, ptr, length),
+    gemm: (transA, transB, M, N, K, aPtr, bPtr, cPtr, accumulate) => {
+      if (M === 0 || N === 0) return;
+      const tA = transA ? 1 : 0, tB = transB ? 1 : 0, acc = accumulate ? 1 : 0;
+      if (par && !par.broken && M * N * K >= PARALLEL_MIN_MACS) runParallel(par, tA, tB, M, N, K, aPtr, bPtr, cPtr, acc);
+      else w.sgemm(tA, tB, M, N, K, aPtr, bPtr, cPtr, acc);
+    },
+  };
+}
 
 /**
  * C[M,N] = op(A) op(B), float32, row-major. op(A) is A ([M,K]) or, if transA, A^T with A stored [K,M];

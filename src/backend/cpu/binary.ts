@@ -7,7 +7,7 @@ import { broadcastStrides, collapse, Outer } from './strided.js';
 
 export type Combine = BinaryPrim | CompareOp;
 
-/** out = a (op) b with NumPy broadcasting of aShape and bShape into outShape (comparisons give 1 or 0). */
+/** out = a (op) b with NumPy broadcasting of aShape and bShape into outShape (comparisons give 1 or 0, computed as +(a > b): no branch to mispredict). */
 export function binaryKernel(
   op: Combine,
   a: TypedArray, aShape: readonly number[],
@@ -41,12 +41,12 @@ function sameShape(op: Combine, a: TypedArray, b: TypedArray, out: TypedArray, n
     case 'sub': for (let i = 0; i < n; i++) out[i] = a[i] - b[i]; return;
     case 'mul': for (let i = 0; i < n; i++) out[i] = a[i] * b[i]; return;
     case 'div': for (let i = 0; i < n; i++) out[i] = a[i] / b[i]; return;
-    case 'gt': for (let i = 0; i < n; i++) out[i] = a[i] > b[i] ? 1 : 0; return;
-    case 'ge': for (let i = 0; i < n; i++) out[i] = a[i] >= b[i] ? 1 : 0; return;
-    case 'lt': for (let i = 0; i < n; i++) out[i] = a[i] < b[i] ? 1 : 0; return;
-    case 'le': for (let i = 0; i < n; i++) out[i] = a[i] <= b[i] ? 1 : 0; return;
-    case 'eq': for (let i = 0; i < n; i++) out[i] = a[i] === b[i] ? 1 : 0; return;
-    case 'ne': for (let i = 0; i < n; i++) out[i] = a[i] !== b[i] ? 1 : 0; return;
+    case 'gt': for (let i = 0; i < n; i++) out[i] = +(a[i] > b[i]); return;
+    case 'ge': for (let i = 0; i < n; i++) out[i] = +(a[i] >= b[i]); return;
+    case 'lt': for (let i = 0; i < n; i++) out[i] = +(a[i] < b[i]); return;
+    case 'le': for (let i = 0; i < n; i++) out[i] = +(a[i] <= b[i]); return;
+    case 'eq': for (let i = 0; i < n; i++) out[i] = +(a[i] === b[i]); return;
+    case 'ne': for (let i = 0; i < n; i++) out[i] = +(a[i] !== b[i]); return;
   }
 }
 
@@ -57,12 +57,12 @@ function scalarRight(op: Combine, a: TypedArray, s: number, out: TypedArray, n: 
     case 'sub': for (let i = 0; i < n; i++) out[i] = a[i] - s; return;
     case 'mul': for (let i = 0; i < n; i++) out[i] = a[i] * s; return;
     case 'div': for (let i = 0; i < n; i++) out[i] = a[i] / s; return;
-    case 'gt': for (let i = 0; i < n; i++) out[i] = a[i] > s ? 1 : 0; return;
-    case 'ge': for (let i = 0; i < n; i++) out[i] = a[i] >= s ? 1 : 0; return;
-    case 'lt': for (let i = 0; i < n; i++) out[i] = a[i] < s ? 1 : 0; return;
-    case 'le': for (let i = 0; i < n; i++) out[i] = a[i] <= s ? 1 : 0; return;
-    case 'eq': for (let i = 0; i < n; i++) out[i] = a[i] === s ? 1 : 0; return;
-    case 'ne': for (let i = 0; i < n; i++) out[i] = a[i] !== s ? 1 : 0; return;
+    case 'gt': for (let i = 0; i < n; i++) out[i] = +(a[i] > s); return;
+    case 'ge': for (let i = 0; i < n; i++) out[i] = +(a[i] >= s); return;
+    case 'lt': for (let i = 0; i < n; i++) out[i] = +(a[i] < s); return;
+    case 'le': for (let i = 0; i < n; i++) out[i] = +(a[i] <= s); return;
+    case 'eq': for (let i = 0; i < n; i++) out[i] = +(a[i] === s); return;
+    case 'ne': for (let i = 0; i < n; i++) out[i] = +(a[i] !== s); return;
   }
 }
 
@@ -73,12 +73,12 @@ function scalarLeft(op: Combine, s: number, b: TypedArray, out: TypedArray, n: n
     case 'sub': for (let i = 0; i < n; i++) out[i] = s - b[i]; return;
     case 'mul': for (let i = 0; i < n; i++) out[i] = s * b[i]; return;
     case 'div': for (let i = 0; i < n; i++) out[i] = s / b[i]; return;
-    case 'gt': for (let i = 0; i < n; i++) out[i] = s > b[i] ? 1 : 0; return;
-    case 'ge': for (let i = 0; i < n; i++) out[i] = s >= b[i] ? 1 : 0; return;
-    case 'lt': for (let i = 0; i < n; i++) out[i] = s < b[i] ? 1 : 0; return;
-    case 'le': for (let i = 0; i < n; i++) out[i] = s <= b[i] ? 1 : 0; return;
-    case 'eq': for (let i = 0; i < n; i++) out[i] = s === b[i] ? 1 : 0; return;
-    case 'ne': for (let i = 0; i < n; i++) out[i] = s !== b[i] ? 1 : 0; return;
+    case 'gt': for (let i = 0; i < n; i++) out[i] = +(s > b[i]); return;
+    case 'ge': for (let i = 0; i < n; i++) out[i] = +(s >= b[i]); return;
+    case 'lt': for (let i = 0; i < n; i++) out[i] = +(s < b[i]); return;
+    case 'le': for (let i = 0; i < n; i++) out[i] = +(s <= b[i]); return;
+    case 'eq': for (let i = 0; i < n; i++) out[i] = +(s === b[i]); return;
+    case 'ne': for (let i = 0; i < n; i++) out[i] = +(s !== b[i]); return;
   }
 }
 
@@ -124,42 +124,42 @@ function block(
     case 'gt':
       for (let i2 = 0; i2 < n2; i2++, pa += a2, pb += b2) {
         for (let i1 = 0, qa = pa, qb = pb; i1 < n1; i1++, qa += a1, qb += b1) {
-          for (let i0 = 0, ra = qa, rb = qb; i0 < n0; i0++, ra += a0, rb += b0) out[o++] = a[ra] > b[rb] ? 1 : 0;
+          for (let i0 = 0, ra = qa, rb = qb; i0 < n0; i0++, ra += a0, rb += b0) out[o++] = +(a[ra] > b[rb]);
         }
       }
       return;
     case 'ge':
       for (let i2 = 0; i2 < n2; i2++, pa += a2, pb += b2) {
         for (let i1 = 0, qa = pa, qb = pb; i1 < n1; i1++, qa += a1, qb += b1) {
-          for (let i0 = 0, ra = qa, rb = qb; i0 < n0; i0++, ra += a0, rb += b0) out[o++] = a[ra] >= b[rb] ? 1 : 0;
+          for (let i0 = 0, ra = qa, rb = qb; i0 < n0; i0++, ra += a0, rb += b0) out[o++] = +(a[ra] >= b[rb]);
         }
       }
       return;
     case 'lt':
       for (let i2 = 0; i2 < n2; i2++, pa += a2, pb += b2) {
         for (let i1 = 0, qa = pa, qb = pb; i1 < n1; i1++, qa += a1, qb += b1) {
-          for (let i0 = 0, ra = qa, rb = qb; i0 < n0; i0++, ra += a0, rb += b0) out[o++] = a[ra] < b[rb] ? 1 : 0;
+          for (let i0 = 0, ra = qa, rb = qb; i0 < n0; i0++, ra += a0, rb += b0) out[o++] = +(a[ra] < b[rb]);
         }
       }
       return;
     case 'le':
       for (let i2 = 0; i2 < n2; i2++, pa += a2, pb += b2) {
         for (let i1 = 0, qa = pa, qb = pb; i1 < n1; i1++, qa += a1, qb += b1) {
-          for (let i0 = 0, ra = qa, rb = qb; i0 < n0; i0++, ra += a0, rb += b0) out[o++] = a[ra] <= b[rb] ? 1 : 0;
+          for (let i0 = 0, ra = qa, rb = qb; i0 < n0; i0++, ra += a0, rb += b0) out[o++] = +(a[ra] <= b[rb]);
         }
       }
       return;
     case 'eq':
       for (let i2 = 0; i2 < n2; i2++, pa += a2, pb += b2) {
         for (let i1 = 0, qa = pa, qb = pb; i1 < n1; i1++, qa += a1, qb += b1) {
-          for (let i0 = 0, ra = qa, rb = qb; i0 < n0; i0++, ra += a0, rb += b0) out[o++] = a[ra] === b[rb] ? 1 : 0;
+          for (let i0 = 0, ra = qa, rb = qb; i0 < n0; i0++, ra += a0, rb += b0) out[o++] = +(a[ra] === b[rb]);
         }
       }
       return;
     case 'ne':
       for (let i2 = 0; i2 < n2; i2++, pa += a2, pb += b2) {
         for (let i1 = 0, qa = pa, qb = pb; i1 < n1; i1++, qa += a1, qb += b1) {
-          for (let i0 = 0, ra = qa, rb = qb; i0 < n0; i0++, ra += a0, rb += b0) out[o++] = a[ra] !== b[rb] ? 1 : 0;
+          for (let i0 = 0, ra = qa, rb = qb; i0 < n0; i0++, ra += a0, rb += b0) out[o++] = +(a[ra] !== b[rb]);
         }
       }
       return;

@@ -1,4 +1,4 @@
-// Float32 im2col / col2im for one NCHW image in Wasm memory: the packing around the conv2d GEMMs (stride-1 rows as block copies and SIMD adds).
+// Float32 im2col / col2im for one NCHW image, in a small module that imports the GEMM module's memory (no data of its own): the packing around the conv2d GEMMs (stride-1 rows as block copies and SIMD adds).
 
 /**
  * cols[(ci, ki, kj), (oy, ox)] = x[ci, oy*sh - ph + ki, ox*sw - pw + kj] (0 outside the image), for one

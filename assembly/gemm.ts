@@ -397,6 +397,3 @@ export function sgemm(
 ): void {
   sgemmRange(transA, transB, M, N, K, aPtr, bPtr, cPtr, accumulate, 0, M, 0, N, 0);
 }
-
-// The conv2d packing routines run in the same module so they share its memory with the GEMM.
-export { im2col, col2im } from './conv';

@@ -1,4 +1,4 @@
-// CPU benchmark of a small-CNN SGD step and of elementwise throughput (exp, log, mul over 623k floats): this engine, optionally an older build of it, and PyTorch (1 thread) in the same run.
+// CPU benchmark of a small-CNN SGD step, conv2d (b64 3->32 32x32 3x3) and elementwise throughput (exp, log, mul over 623k floats): this engine, optionally an older build of it, and PyTorch (1 thread) in the same run.
 // Usage: npm run build && node dist/bench/cnn-elementwise.js [--baseline DIR] [--samples N] [--no-torch] [--out FILE.md]
 //   --baseline DIR: a checkout of this repository with its own `npm run build` (e.g. a git worktree at an
 //   older commit); its dist/src/index.js is loaded into this process and measured alongside.
@@ -28,6 +28,8 @@ const LR = 0.01;
 /** The case functions one engine build runs. */
 interface Cases {
   cnnStep(): void;
+  convFwd(): void;
+  convFwdBwd(): void;
   exp(): void;
   log(): void;
   mul(): void;
@@ -57,6 +59,8 @@ function makeCases(api: Api): Cases {
     return api.crossEntropy(api.add(api.matmul(h, p[6]!), p[7]!), t);
   };
   const vg = api.valueAndGrad(loss);
+  const cx = r([64, 3, 32, 32], 1), cw = r([32, 3, 3, 3], 0.2);
+  const convVg = api.valueAndGrad((p) => api.sum(api.conv2d(p[0]!, p[1]!, { padding: 1 })));
   const u = api.randn([ELEMENTS], rng, 1);
   const pos = api.add(api.exp(u), 0.1);
   return {
@@ -64,6 +68,8 @@ function makeCases(api: Api): Cases {
       const { grads } = vg(ws);
       ws = ws.map((w, i) => api.sub(w, api.mul(grads[i]!, LR)));
     },
+    convFwd: () => void api.conv2d(cx, cw, { padding: 1 }),
+    convFwdBwd: () => void convVg([cx, cw]),
     exp: () => void api.exp(u),
     log: () => void api.log(pos),
     mul: () => void api.mul(u, pos),
@@ -95,6 +101,8 @@ def step():
             w -= LR * g
 u = torch.randn(E)
 pos = u.exp() + 0.1
+cx = torch.randn(64, 3, 32, 32).requires_grad_()
+cw = (torch.randn(32, 3, 3, 3) * 0.2).requires_grad_()
 def median_ms(fn):
     for _ in range(3):
         fn()
@@ -107,7 +115,9 @@ def median_ms(fn):
     return xs[len(xs) // 2]
 out = {"version": torch.__version__, "threads": torch.get_num_threads(), "ms": {}}
 out["ms"]["cnnStep"] = median_ms(step)
+out["ms"]["convFwdBwd"] = median_ms(lambda: torch.autograd.grad(F.conv2d(cx, cw, padding=1).sum(), [cx, cw]))
 with torch.no_grad():
+    out["ms"]["convFwd"] = median_ms(lambda: F.conv2d(cx, cw, padding=1))
     out["ms"]["exp"] = median_ms(lambda: torch.exp(u))
     out["ms"]["log"] = median_ms(lambda: torch.log(pos))
     out["ms"]["mul"] = median_ms(lambda: u * pos)
@@ -141,11 +151,11 @@ const median = (xs: number[]): number => {
 
 /** Median ms per case and engine; engines alternate sample by sample so load changes hit both alike. */
 function measure(engines: Map<string, Cases>): Map<string, Record<keyof Cases, number>> {
-  const keys: (keyof Cases)[] = ['cnnStep', 'exp', 'log', 'mul'];
+  const keys: (keyof Cases)[] = ['cnnStep', 'convFwd', 'convFwdBwd', 'exp', 'log', 'mul'];
   const res = new Map<string, Record<keyof Cases, number>>();
-  for (const name of engines.keys()) res.set(name, { cnnStep: 0, exp: 0, log: 0, mul: 0 });
+  for (const name of engines.keys()) res.set(name, { cnnStep: 0, convFwd: 0, convFwdBwd: 0, exp: 0, log: 0, mul: 0 });
   for (const k of keys) {
-    const n = k === 'cnnStep' ? samples : samples * 4;
+    const n = k === 'cnnStep' || k === 'convFwdBwd' ? samples : samples * 2;
     const xs = new Map<string, number[]>([...engines.keys()].map((e) => [e, []]));
     for (const c of engines.values()) for (let i = 0; i < 2; i++) c[k]();
     for (let i = 0; i < n; i++) {
@@ -168,7 +178,7 @@ async function main(): Promise<void> {
     const old = (await import(pathToFileURL(join(resolve(baselineDir), 'dist/src/index.js')).href)) as Api;
     engines.set(`engine (baseline ${baselineDir})`, makeCases(old));
   }
-  console.log(`measuring ${[...engines.keys()].join(', ')}: ${samples} CNN steps and ${samples * 4} elementwise calls each...`);
+  console.log(`measuring ${[...engines.keys()].join(', ')}: ${samples} CNN steps / conv gradients and ${samples * 2} conv forwards / elementwise calls each...`);
   const ours = measure(engines);
   const torch = flag('no-torch') ? 'skipped (--no-torch)' : runTorch();
   const load1 = loadavg();
@@ -182,12 +192,14 @@ async function main(): Promise<void> {
     lines.push(`| ${label} | ${cells.join(' | ')} | ${torchMs ? unit(torchMs[k]) : String(torch)} |`);
   };
   row(`small-CNN SGD step b${BATCH} 28x28 (1 thread)`, 'cnnStep', false);
+  row('conv2d b64 3->32 32x32 3x3 p1 forward', 'convFwd', false);
+  row('conv2d same, forward + backward (dx, dW)', 'convFwdBwd', false);
   row(`exp over ${ELEMENTS} floats`, 'exp', true);
   row(`log over ${ELEMENTS} floats`, 'log', true);
   row(`mul over ${ELEMENTS} floats`, 'mul', true);
   if (baselineDir) {
     const [a, b] = [...ours.values()];
-    lines.push('', `this build vs baseline (same process): CNN step ${(b!.cnnStep / a!.cnnStep).toFixed(2)}x faster, exp ${(b!.exp / a!.exp).toFixed(2)}x, log ${(b!.log / a!.log).toFixed(2)}x, mul ${(b!.mul / a!.mul).toFixed(2)}x`);
+    lines.push('', `this build vs baseline (same process): CNN step ${(b!.cnnStep / a!.cnnStep).toFixed(2)}x faster, conv fwd ${(b!.convFwd / a!.convFwd).toFixed(2)}x, conv fwd+bwd ${(b!.convFwdBwd / a!.convFwdBwd).toFixed(2)}x, exp ${(b!.exp / a!.exp).toFixed(2)}x, log ${(b!.log / a!.log).toFixed(2)}x, mul ${(b!.mul / a!.mul).toFixed(2)}x`);
   }
   lines.push('', `load average (1/5/15 min) ${load0.map((v) => v.toFixed(2)).join(' ')} at start, ${load1.map((v) => v.toFixed(2)).join(' ')} at end; medians of interleaved samples.`);
   const text = lines.join('\n');

@@ -5,6 +5,21 @@ import { conv2dGradInputJs, conv2dGradWeightJs, conv2dJs } from '../../src/backe
 import { getGemmWorkerJobs, setGemmThreads } from '../../src/backend/cpu/wasm-gemm.js';
 import { convOutputSize } from '../../src/core/primitives.js';
 import { Random } from '../../src/util/random.js';
+import { decodeBase64 } from '../../src/util/base64.js';
+import { convWasmBase64 } from '../../src/generated/conv.wasm.js';
+import { convMtWasmBase64 } from '../../src/generated/conv-mt.wasm.js';
+import { gemmWasmBase64 } from '../../src/generated/gemm.wasm.js';
+import { gemmRelaxedWasmBase64 } from '../../src/generated/gemm-relaxed.wasm.js';
+
+// Chromium refuses to compile modules over 4 KiB synchronously on the main thread; the CPU backend
+// compiles the GEMM and conv modules on first use, synchronously, so each must stay under that.
+it('the GEMM and conv Wasm modules stay under 4 KiB each (synchronous compile on browser main threads)', () => {
+  for (const [name, b64] of Object.entries({ gemmWasmBase64, gemmRelaxedWasmBase64, convWasmBase64, convMtWasmBase64 })) {
+    const n = decodeBase64(b64).length;
+    expect(n, name).toBeGreaterThan(500);
+    expect(n, name).toBeLessThanOrEqual(4096);
+  }
+});
 
 interface Geo { n: number; c: number; o: number; h: number; w: number; k: [number, number]; s: [number, number]; p: [number, number] }
 

@@ -1,4 +1,4 @@
-// CPU conv2d and its two gradients: float32 runs image by image in the GEMM's Wasm memory (im2col / col2im in assembly/conv.ts, no transposes); other dtypes use the JS reference.
+// CPU conv2d and its two gradients: float32 runs image by image in the GEMM's Wasm memory (im2col / col2im in assembly/conv.ts on that memory, no transposes); other dtypes use the JS reference.
 
 import type { TypedArray } from '../../core/dtype.js';
 import type { Conv2dParams } from '../../core/primitives.js';
@@ -37,7 +37,7 @@ function conv2dWasm(x: Float32Array, w: Float32Array, g: Geometry, out: Float32A
   const [px, pw, pc, py] = layout(arena, x.length, w.length, direct ? 0 : K * hw, out.length);
   arena.f32(px, x.length).set(x);
   arena.f32(pw, w.length).set(w);
-  const e = arena.exports;
+  const e = arena.conv;
   const a = packArgs(g);
   for (let n = 0; n < g.n; n++) {
     const xn = px + n * img * 4;
@@ -59,7 +59,7 @@ function conv2dGradInputWasm(gy: Float32Array, w: Float32Array, g: Geometry, out
   const [pg, pw, pc, px] = layout(arena, gy.length, w.length, direct ? 0 : K * hw, out.length);
   arena.f32(pg, gy.length).set(gy);
   arena.f32(pw, w.length).set(w);
-  const e = arena.exports;
+  const e = arena.conv;
   const a = packArgs(g);
   for (let n = 0; n < g.n; n++) {
     const xn = px + n * img * 4;
@@ -81,7 +81,7 @@ function conv2dGradWeightWasm(x: Float32Array, gy: Float32Array, g: Geometry, ou
   const [px, pg, pc, pw] = layout(arena, x.length, gy.length, direct ? 0 : K * hw, out.length);
   arena.f32(px, x.length).set(x);
   arena.f32(pg, gy.length).set(gy);
-  const e = arena.exports;
+  const e = arena.conv;
   const a = packArgs(g);
   for (let n = 0; n < g.n; n++) {
     const xn = px + n * img * 4;

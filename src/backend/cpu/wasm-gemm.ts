@@ -4,6 +4,8 @@ import { gemmWasmBase64 } from '../../generated/gemm.wasm.js';
 import { gemmRelaxedWasmBase64 } from '../../generated/gemm-relaxed.wasm.js';
 import { gemmMtWasmBase64 } from '../../generated/gemm-mt.wasm.js';
 import { gemmMtRelaxedWasmBase64 } from '../../generated/gemm-mt-relaxed.wasm.js';
+import { convWasmBase64 } from '../../generated/conv.wasm.js';
+import { convMtWasmBase64 } from '../../generated/conv-mt.wasm.js';
 
 /** Raw exports of the gemm Wasm module (pointers are byte offsets into `memory`). */
 interface GemmExports {
@@ -21,11 +23,27 @@ interface GemmExports {
     aPtr: number, bPtr: number, cPtr: number, accumulate: number,
     m0: number, m1: number, n0: number, n1: number, slot: number,
   ): void;
-  /** assembly/conv.ts: one image's im2col into `cols` and its adjoint (col2im overwrites `out`). */
+}
+
+/** assembly/conv.ts, instantiated on a GEMM module's memory: one image's im2col into `cols` and its adjoint (col2im overwrites `out`). */
+export interface ConvExports {
   im2col(x: number, c: number, h: number, w: number, kh: number, kw: number, ho: number, wo: number,
     sh: number, sw: number, ph: number, pw: number, cols: number): void;
   col2im(cols: number, c: number, h: number, w: number, kh: number, kw: number, ho: number, wo: number,
     sh: number, sw: number, ph: number, pw: number, out: number): void;
+}
+
+/** The conv module bound to each GEMM instance's memory. It is under 4 KiB (and the GEMM module too), so
+ * browsers' main threads may compile both synchronously. */
+const convInstances = new WeakMap<GemmExports, ConvExports>();
+function convFor(gemm: GemmExports, memory: WebAssembly.Memory, shared: boolean): ConvExports {
+  let c = convInstances.get(gemm);
+  if (!c) {
+    const module = new WebAssembly.Module(decodeBase64(shared ? convMtWasmBase64 : convWasmBase64));
+    c = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as ConvExports;
+    convInstances.set(gemm, c);
+  }
+  return c;
 }
 
 
@@ -372,7 +390,8 @@ const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 /** Scratch in the GEMM module's memory for kernels that keep their operands there (conv2d). */
 export interface GemmArena {
-  readonly exports: GemmExports;
+  /** im2col / col2im working in this memory. */
+  readonly conv: ConvExports;
   /** Byte address of the first of the `bytes` bytes asked for (16-byte aligned). */
   readonly base: number;
   /** A float32 view of memory (re-created per call: views die when memory grows). */
@@ -399,7 +418,7 @@ export function gemmArena(bytes: number, what: string): GemmArena {
   const base = bytes < 2 ** 31 - w.userBase() ? w.ensureCapacity(bytes) : 0;
   if (base === 0) throw new Error(`${what}: needs ${bytes} bytes of Wasm memory, more than it can hold`);
   return {
-    exports: w,
+    conv: convFor(w, par ? par.memory : w.memory, par !== null),
     base,
     f32: (ptr, length) => new Float32Array(w.memory.buffer, ptr, length),
     gemm: (transA, transB, M, N, K, aPtr, bPtr, cPtr, accumulate) => {

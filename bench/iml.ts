@@ -1,4 +1,5 @@
-// IML cost benchmark: hypergradient time / gradient time per method on the thesis MLP (784-784-10, batch 50, per-parameter L2), closed-form vs graph penalty curvature.
+// IML cost benchmark: hypergradient time / gradient time per method on the thesis MLP (784-784-10, batch 50, per-parameter L2), closed-form vs graph penalty curvature, with PyTorch (1 thread) mirrored in the same run.
+// Usage: node dist/bench/iml.js [methods=identity,neumann:3,...] [--no-torch]
 
 import Benchmark from 'benchmark';
 import { initGemm } from '../src/backend/cpu/wasm-gemm.js';
@@ -8,6 +9,7 @@ import { hypergradient, type LossFn } from '../src/hypergrad/hypergradient.js';
 import { perParameterL2 } from '../src/hypergrad/meta-knowledge.js';
 import { parseMethod } from '../src/hypergrad/methods.js';
 import { functionalCall, MLP } from '../src/nn/index.js';
+import { runTorchIml, type MirroredMethod } from './iml-torch.js';
 
 await initGemm();
 const rng = new Random(0);
@@ -22,7 +24,8 @@ const w = model.parameters().map((p) => p.value);
 const trainLoss: LossFn = (ws, ls) => functionalCall(model, ws, () => add(crossEntropy(model.forward(tr.x, { training: true }), tr.t), mk.penalty(ws, ls)!));
 const valLoss: LossFn = (ws) => functionalCall(model, ws, () => crossEntropy(model.forward(va.x, { training: false }), va.t));
 
-const methods = (process.argv[2] ?? 'identity,neumann:3,neumann:10,cg:3,cg:5,damped-neumann:10').split(',');
+const methodArg = process.argv.slice(2).find((a) => !a.startsWith('--'));
+const methods = (methodArg ?? 'identity,neumann:3,neumann:10,cg:3,cg:5,damped-neumann:10').split(',');
 const suite = new Benchmark.Suite('iml');
 const ms: Record<string, number> = {};
 // Deferred like the hypergradients below, so both carry the same per-sample scheduling overhead.
@@ -74,6 +77,26 @@ suite.on('complete', () => {
     const p = ms[m + GRAPH];
     console.log(`| ${m} | ${c.toFixed(1)} | ${(c / g).toFixed(2)}x | ${p.toFixed(1)} | ${(p / g).toFixed(2)}x |`);
   }
-  console.log('\nPyTorch on this machine: Neumann(3) hypergradient / gradient = 5.0x (issue 5).');
+  if (process.argv.includes('--no-torch')) return;
+  // PyTorch measured now, in this run (it used to be quoted as a constant): the same problem, 1 thread.
+  const mirrored: MirroredMethod[] = methods.flatMap((m): MirroredMethod[] => {
+    const p = parseMethod(m);
+    if (p.kind === 'identity') return [{ name: m, kind: 'identity' as const, steps: 0, alpha: 0 }];
+    if (p.kind === 'neumann') return [{ name: m, kind: 'neumann' as const, steps: p.steps, alpha: p.alpha }];
+    return [];
+  });
+  const torch = runTorchIml(mirrored);
+  if (typeof torch === 'string') {
+    console.log(`\nPyTorch: ${torch}`);
+    return;
+  }
+  const tg = torch.ms['gradient']!;
+  console.log(`\nPyTorch ${torch.version}, 1 thread, same problem, same run (methods it mirrors: identity, neumann):`);
+  console.log(`| method | PyTorch closed-form (ms) | / its gradient (${tg.toFixed(1)} ms) | PyTorch penalty graph (ms) | / its gradient | engine / PyTorch, closed-form | engine / PyTorch, graph |\n|---|---|---|---|---|---|---|`);
+  for (const m of mirrored) {
+    const c = torch.ms[m.name]!, p = torch.ms[m.name + GRAPH]!;
+    console.log(`| ${m.name} | ${c.toFixed(1)} | ${(c / tg).toFixed(2)}x | ${p.toFixed(1)} | ${(p / tg).toFixed(2)}x | ${(ms[m.name]! / c).toFixed(2)}x | ${(ms[m.name + GRAPH]! / p).toFixed(2)}x |`);
+  }
+  console.log(`gradient: engine ${g.toFixed(1)} ms, PyTorch ${tg.toFixed(1)} ms (${(g / tg).toFixed(2)}x)`);
 });
 suite.run({ async: false, minSamples: 10 } as Benchmark.Options);

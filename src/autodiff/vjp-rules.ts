@@ -45,11 +45,13 @@ export const vjpRules: { [P in Prim]: VjpRule<P> } = {
   where: (g, [c, a, b], _y, _p, n) => [null, when(n[1], () => sumTo(where(c, g, 0), a.shape)), when(n[2], () => sumTo(where(c, 0, g), b.shape))],
   // y = Σ_axes x:  x̄ = broadcast(ȳ)
   sum: (g, [x], _y, { axes }) => [unreduce(g, x, axes)],
-  // y = max_axes x: x̄ = ȳ · [x = y] / #ties  (ties share the cotangent equally)
+  // y = max_axes x: x̄ = [x = y] · (ȳ / #ties)  (ties share the cotangent equally). The division
+  // runs on the reduced shape and y, ȳ / #ties broadcast inside compare and mul (no materialised
+  // broadcast); mask ∈ {0, 1}, so this equals (ȳ · mask) / #ties bit for bit.
   max: (g, [x], y, { axes }) => {
-    const mask = compare(x, unreduce(y, x, axes), 'eq');
-    const count = unreduce(sum(mask, axes), x, axes);
-    return [div(mul(unreduce(g, x, axes), mask), count)];
+    const keep = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const mask = compare(x, reshape(y, keep), 'eq');
+    return [mul(mask, reshape(div(g, sum(mask, axes)), keep))];
   },
   // y = broadcast(x): x̄ = Σ over broadcast axes of ȳ
   broadcastTo: (g, [x]) => [sumTo(g, x.shape)],

@@ -14,8 +14,9 @@ export type ExactMethod = 'cholesky' | 'ldlt' | 'lu' | 'eigen';
 
 export interface ExactSolverOptions {
   /**
-   * 'auto' (default): Cholesky when H + δI is positive definite; otherwise the symmetric-indefinite
-   * LDLᵀ (Bunch–Kaufman, half the flops of LU); if that is singular (a zero pivot, or
+   * 'auto' (default): Cholesky when the spectrum (see `spectrum`) shows H + δI positive definite;
+   * otherwise, and always with spectrum 'none', the symmetric-indefinite LDLᵀ (Bunch–Kaufman, half
+   * the flops of LU, reports the inertia); if that is singular (a zero pivot, or
    * rcond₁ < singularRcond), the eigen pseudo-inverse. A named method is used as is (Cholesky
    * throws NotPositiveDefiniteError on indefinite input, LDLᵀ and LU throw SingularMatrixError on
    * an exactly singular one). 'lu' (partial pivoting, 2n³/3 flops) is what torch.linalg.solve does.
@@ -252,8 +253,14 @@ export class ExactHessianSolver {
           notes.push(`singular to working precision: smallest |λ| = ${st.absMin.toExponential(3)}`);
         } else {
           const lm = st ? st.min : ritz ? ritz.min : NaN;
-          if (lm <= 0) notes.push(`indefinite (${st ? 'smallest eigenvalue' : 'a Ritz value'} ${lm.toExponential(3)} <= 0): Cholesky skipped`);
-          else done = tryCholesky() === null;
+          if (Number.isNaN(lm)) {
+            // No spectrum: LDLᵀ right away. It reports the inertia and solves a positive definite matrix
+            // as well; a Cholesky attempt that fails (a trained network's Hessian is almost always
+            // indefinite, often only in its last minors) would cost up to a whole factorisation first.
+            notes.push('no spectrum: LDLᵀ directly (it reports the inertia), no Cholesky attempt');
+          } else if (lm <= 0) {
+            notes.push(`indefinite (${st ? 'smallest eigenvalue' : 'a Ritz value'} ${lm.toExponential(3)} <= 0): Cholesky skipped`);
+          } else done = tryCholesky() === null;
           if (!done) {
             const canEigen = n <= eigenMaxN;
             done = tryLdlt(false, canEigen);

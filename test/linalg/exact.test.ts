@@ -144,12 +144,20 @@ describe('method policy and report', () => {
     expect(s2.report.negativeEigenvalues).toBeGreaterThan(0);
     expect(relErr(s2.solve(b).x, gaussSolve(ind.toArray(), b, n))).toBeLessThan(1e-10);
     expect(() => ExactHessianSolver.create(ind, { method: 'cholesky' })).toThrow(NotPositiveDefiniteError);
-    // Without the spectrum, auto tries Cholesky first and falls back.
+    // Without the spectrum, auto factors LDLᵀ once (no Cholesky attempt that fails first) and reports the inertia.
     const s2b = ExactHessianSolver.create(ind, { spectrum: 'none' });
     expect(s2b.report.method).toBe('ldlt');
-    expect(s2b.report.inertia!.negative).toBeGreaterThan(0);
-    expect(s2b.report.notes[0]).toMatch(/Cholesky failed: the leading minor of order \d+/);
+    expect(s2b.report.inertia!.negative).toBe(s2.report.negativeEigenvalues);
+    expect(s2b.report.notes.join('; ')).toMatch(/no spectrum: LDLᵀ directly/);
+    expect(s2b.report.notes.join('; ')).not.toMatch(/Cholesky failed/);
     expect(s2b.report.spectrumSource).toBe('none');
+    expect(relErr(s2b.solve(b).x, gaussSolve(ind.toArray(), b, n))).toBeLessThan(1e-10);
+    // A positive definite matrix without the spectrum: LDLᵀ with inertia all positive, the same solution.
+    const s1b = ExactHessianSolver.create(spd, { spectrum: 'none' });
+    expect(s1b.report.method).toBe('ldlt');
+    expect(s1b.report.inertia).toEqual({ positive: n, negative: 0, zero: 0 });
+    expect(relErr(s1b.solve(b).x, x1.x)).toBeLessThan(1e-10);
+    s1b.free();
 
     // Singular PSD (rank n-2): the pseudo-inverse, which gives the minimum-norm least-squares solution.
     const ur = randomMatrix(n, n - 2, 5);
@@ -199,7 +207,8 @@ describe('method policy and report', () => {
     const n = 20;
     const a = randomSpd(n, 4);
     const A = Matrix.from(a, n, n);
-    const s = ExactHessianSolver.create(A, { overwrite: true, spectrum: 'none' });
+    const s = ExactHessianSolver.create(A, { overwrite: true, spectrum: 'full' });
+    expect(s.report.method).toBe('cholesky');
     const b = Float64Array.from({ length: n }, (_, i) => i - 3);
     const r = s.solve(b);
     expect(r.residual).toBeLessThan(1e-13);

@@ -99,6 +99,10 @@ const CASES: Array<[string, Case]> = [
   ['1x1 kernel, padding 2 (border outputs see only padding)', { ...base, h: 3, w: 4, kh: 1, kw: 1, sh: 1, sw: 1, ph: 2, pw: 2 }],
   ['3x3 stride 3 pad 1, 8x10 input (windows do not overlap, last row/col unused)', { ...base, h: 8, w: 10, kh: 3, kw: 3, sh: 3, sw: 3, ph: 1, pw: 1 }],
   ['larger: batch 3, 6 -> 8 channels, 12x13, stride 2 pad 1 (Wasm gemm paths)', { n: 3, c: 6, o: 8, h: 12, w: 13, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1 }],
+  ['1x1 stride 1 pad 0 (pointwise: float32 reads the image as its columns)', { n: 3, c: 5, o: 3, h: 4, w: 7, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0 }],
+  ['1x1 image, 3x3 kernel, pad 1 (only the centre tap sees data)', { n: 2, c: 2, o: 3, h: 1, w: 1, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 }],
+  ['larger stride 1: batch 4, 5 -> 7 channels, 15x17, 3x3 pad 1 (row copies and SIMD adds with tails)', { n: 4, c: 5, o: 7, h: 15, w: 17, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 }],
+  ['wide kernel: 2x7 kernel, pad [0,3], 3x9 input (runs shorter than the kernel)', { ...base, h: 3, w: 9, kh: 2, kw: 7, sh: 1, sw: 1, ph: 0, pw: 3 }],
 ];
 
 const opts = (q: Case) => ({ stride: [q.sh, q.sw] as [number, number], padding: [q.ph, q.pw] as [number, number] });

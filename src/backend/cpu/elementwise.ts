@@ -1,9 +1,10 @@
-// CPU elementwise kernels: unary maps, broadcasting binary ops, comparisons and select.
+// CPU elementwise kernels: unary maps, select (where) and strided copies (broadcast, transpose, slice, pad).
 
 import type { TypedArray } from '../../core/dtype.js';
-import type { BinaryPrim, CompareOp, UnaryPrim } from '../../core/primitives.js';
-import { shapesEqual, stridesOf } from '../../core/shape.js';
-import { broadcastStrides, forEachRow } from './strided.js';
+import type { UnaryPrim } from '../../core/primitives.js';
+import { stridesOf } from '../../core/shape.js';
+import { broadcastStrides, collapse, Outer } from './strided.js';
+
 
 export function unaryKernel(op: UnaryPrim, x: TypedArray, out: TypedArray): void {
   const n = out.length;
@@ -15,58 +16,6 @@ export function unaryKernel(op: UnaryPrim, x: TypedArray, out: TypedArray): void
   }
 }
 
-type Combine = BinaryPrim | CompareOp;
-
-function combineRow(op: Combine, a: TypedArray, oa: number, sa: number, b: TypedArray, ob: number, sb: number, out: TypedArray, o: number, n: number): void {
-  switch (op) {
-    case 'add': for (let j = 0; j < n; j++) out[o + j] = a[oa + j * sa] + b[ob + j * sb]; break;
-    case 'sub': for (let j = 0; j < n; j++) out[o + j] = a[oa + j * sa] - b[ob + j * sb]; break;
-    case 'mul': for (let j = 0; j < n; j++) out[o + j] = a[oa + j * sa] * b[ob + j * sb]; break;
-    case 'div': for (let j = 0; j < n; j++) out[o + j] = a[oa + j * sa] / b[ob + j * sb]; break;
-    case 'gt': for (let j = 0; j < n; j++) out[o + j] = a[oa + j * sa] > b[ob + j * sb] ? 1 : 0; break;
-    case 'ge': for (let j = 0; j < n; j++) out[o + j] = a[oa + j * sa] >= b[ob + j * sb] ? 1 : 0; break;
-    case 'lt': for (let j = 0; j < n; j++) out[o + j] = a[oa + j * sa] < b[ob + j * sb] ? 1 : 0; break;
-    case 'le': for (let j = 0; j < n; j++) out[o + j] = a[oa + j * sa] <= b[ob + j * sb] ? 1 : 0; break;
-    case 'eq': for (let j = 0; j < n; j++) out[o + j] = a[oa + j * sa] === b[ob + j * sb] ? 1 : 0; break;
-    case 'ne': for (let j = 0; j < n; j++) out[o + j] = a[oa + j * sa] !== b[ob + j * sb] ? 1 : 0; break;
-  }
-}
-
-/** out = a (op) b with NumPy broadcasting of aShape and bShape into outShape. */
-export function binaryKernel(
-  op: Combine,
-  a: TypedArray, aShape: readonly number[],
-  b: TypedArray, bShape: readonly number[],
-  out: TypedArray, outShape: readonly number[],
-): void {
-  const n = out.length;
-  if (n === 0) return;
-  if (shapesEqual(aShape, outShape) && shapesEqual(bShape, outShape)) {
-    combineRow(op, a, 0, 1, b, 0, 1, out, 0, n);
-    return;
-  }
-  if (outShape.length === 0) {
-    combineRow(op, a, 0, 0, b, 0, 0, out, 0, 1);
-    return;
-  }
-  // Tensor (op) scalar and scalar (op) tensor: one flat loop.
-  if (b.length === 1 && a.length === n) {
-    combineRow(op, a, 0, 1, b, 0, 0, out, 0, n);
-    return;
-  }
-  if (a.length === 1 && b.length === n) {
-    combineRow(op, a, 0, 0, b, 0, 1, out, 0, n);
-    return;
-  }
-  const sa = broadcastStrides(aShape, outShape);
-  const sb = broadcastStrides(bShape, outShape);
-  const so = stridesOf(outShape);
-  const inner = outShape[outShape.length - 1];
-  const ia = sa[sa.length - 1];
-  const ib = sb[sb.length - 1];
-  forEachRow(outShape, [sa, sb, so], (off) => combineRow(op, a, off[0], ia, b, off[1], ib, out, off[2], inner));
-}
-
 /** out = c != 0 ? a : b, broadcasting all three. */
 export function whereKernel(
   c: TypedArray, cShape: readonly number[],
@@ -74,38 +23,79 @@ export function whereKernel(
   b: TypedArray, bShape: readonly number[],
   out: TypedArray, outShape: readonly number[],
 ): void {
-  if (out.length === 0) return;
-  if (outShape.length === 0) {
-    out[0] = c[0] !== 0 ? a[0] : b[0];
+  const n = out.length;
+  if (n === 0) return;
+  if (c.length === n && a.length === n && b.length === n) {
+    for (let i = 0; i < n; i++) out[i] = c[i] !== 0 ? a[i] : b[i];
     return;
   }
-  const sc = broadcastStrides(cShape, outShape);
-  const sa = broadcastStrides(aShape, outShape);
-  const sb = broadcastStrides(bShape, outShape);
-  const so = stridesOf(outShape);
-  const r = outShape.length - 1;
-  const inner = outShape[r];
-  const [ic, ia, ib] = [sc[r], sa[r], sb[r]];
-  forEachRow(outShape, [sc, sa, sb, so], (off) => {
-    const [oc, oa, ob, oo] = [off[0], off[1], off[2], off[3]];
-    for (let j = 0; j < inner; j++) out[oo + j] = c[oc + j * ic] !== 0 ? a[oa + j * ia] : b[ob + j * ib];
-  });
+  if (c.length === n && a.length === n && b.length === 1) {
+    const s = b[0];
+    for (let i = 0; i < n; i++) out[i] = c[i] !== 0 ? a[i] : s;
+    return;
+  }
+  if (c.length === n && a.length === 1 && b.length === n) {
+    const s = a[0];
+    for (let i = 0; i < n; i++) out[i] = c[i] !== 0 ? s : b[i];
+    return;
+  }
+  const k = collapse(outShape, [
+    broadcastStrides(cShape, outShape), broadcastStrides(aShape, outShape), broadcastStrides(bShape, outShape), stridesOf(outShape),
+  ]);
+  const r = k.shape.length;
+  const [sc, sa, sb] = k.strides;
+  const n2 = k.shape[r - 3], n1 = k.shape[r - 2], n0 = k.shape[r - 1];
+  const c2 = sc[r - 3], c1 = sc[r - 2], c0 = sc[r - 1];
+  const a2 = sa[r - 3], a1 = sa[r - 2], a0 = sa[r - 1];
+  const b2 = sb[r - 3], b1 = sb[r - 2], b0 = sb[r - 1];
+  const it = new Outer(k.shape, k.strides);
+  let o = 0;
+  for (let t = 0; t < it.count; t++) {
+    let pc = it.offsets[0], pa = it.offsets[1], pb = it.offsets[2];
+    for (let i2 = 0; i2 < n2; i2++, pc += c2, pa += a2, pb += b2) {
+      for (let i1 = 0, qc = pc, qa = pa, qb = pb; i1 < n1; i1++, qc += c1, qa += a1, qb += b1) {
+        for (let i0 = 0, rc = qc, ra = qa, rb = qb; i0 < n0; i0++, rc += c0, ra += a0, rb += b0) out[o++] = c[rc] !== 0 ? a[ra] : b[rb];
+      }
+    }
+    it.next();
+  }
+}
+
+/**
+ * dst[dstBase + i·dstStrides] = src[srcBase + i·srcStrides] for every index i of `shape`: the one
+ * copy loop behind broadcast, transpose, slice and pad. Contiguous runs of 64+ use a native copy.
+ */
+export function copyStrided(
+  src: TypedArray, srcBase: number, srcStrides: readonly number[],
+  dst: TypedArray, dstBase: number, dstStrides: readonly number[],
+  shape: readonly number[],
+): void {
+  for (const d of shape) if (d === 0) return;
+  const k = collapse(shape, [srcStrides, dstStrides]);
+  const r = k.shape.length;
+  const [ss, ds] = k.strides;
+  const n2 = k.shape[r - 3], n1 = k.shape[r - 2], n0 = k.shape[r - 1];
+  const s2 = ss[r - 3], s1 = ss[r - 2], s0 = ss[r - 1];
+  const d2 = ds[r - 3], d1 = ds[r - 2], d0 = ds[r - 1];
+  const native = s0 === 1 && d0 === 1 && n0 >= 64;
+  const it = new Outer(k.shape, k.strides, [srcBase, dstBase]);
+  for (let t = 0; t < it.count; t++) {
+    let ps = it.offsets[0], pd = it.offsets[1];
+    for (let i2 = 0; i2 < n2; i2++, ps += s2, pd += d2) {
+      for (let i1 = 0, qs = ps, qd = pd; i1 < n1; i1++, qs += s1, qd += d1) {
+        if (native) {
+          dst.set(src.subarray(qs, qs + n0), qd);
+        } else {
+          for (let i0 = 0, rs = qs, rd = qd; i0 < n0; i0++, rs += s0, rd += d0) dst[rd] = src[rs];
+        }
+      }
+    }
+    it.next();
+  }
 }
 
 /** Materialises a broadcast (or any strided view) into contiguous `out`. */
-export function stridedCopy(x: TypedArray, strides: number[], out: TypedArray, outShape: readonly number[]): void {
+export function stridedCopy(x: TypedArray, strides: readonly number[], out: TypedArray, outShape: readonly number[]): void {
   if (out.length === 0) return;
-  if (outShape.length === 0) {
-    out[0] = x[0];
-    return;
-  }
-  const so = stridesOf(outShape);
-  const r = outShape.length - 1;
-  const inner = outShape[r];
-  const ix = strides[r];
-  forEachRow(outShape, [strides, so], (off) => {
-    const ox = off[0];
-    const oo = off[1];
-    for (let j = 0; j < inner; j++) out[oo + j] = x[ox + j * ix];
-  });
+  copyStrided(x, 0, strides, out, 0, stridesOf(outShape), outShape);
 }

@@ -2,7 +2,7 @@
 
 import type { TypedArray } from '../../core/dtype.js';
 import { sizeOf, stridesOf } from '../../core/shape.js';
-import { stridedCopy } from './elementwise.js';
+import { copyStrided, stridedCopy } from './elementwise.js';
 
 export function transposeKernel(x: TypedArray, inShape: readonly number[], perm: readonly number[], out: TypedArray): void {
   const si = stridesOf(inShape);
@@ -14,7 +14,7 @@ export function sliceKernel(x: TypedArray, inShape: readonly number[], begin: re
   const si = stridesOf(inShape);
   let base = 0;
   for (let i = 0; i < begin.length; i++) base += begin[i] * si[i];
-  stridedCopy(x.subarray(base), si, out, size);
+  copyStrided(x, base, si, out, 0, stridesOf(size), size);
 }
 
 export function padKernel(x: TypedArray, inShape: readonly number[], before: readonly number[], out: TypedArray, outShape: readonly number[]): void {
@@ -23,26 +23,8 @@ export function padKernel(x: TypedArray, inShape: readonly number[], before: rea
   const so = stridesOf(outShape);
   let base = 0;
   for (let i = 0; i < before.length; i++) base += before[i] * so[i];
-  // Write x into the interior window: iterate x's rows, each mapped with the output strides.
-  const si = stridesOf(inShape);
-  const rank = inShape.length;
-  if (rank === 0) {
-    out[0] = x[0];
-    return;
-  }
-  const inner = inShape[rank - 1];
-  const rows = sizeOf(inShape) / Math.max(inner, 1);
-  const idx = new Int32Array(rank);
-  for (let r = 0; r < rows; r++) {
-    let rem = r * inner;
-    let o = base;
-    for (let ax = 0; ax < rank - 1; ax++) {
-      idx[ax] = Math.floor(rem / si[ax]);
-      rem -= idx[ax] * si[ax];
-      o += idx[ax] * so[ax];
-    }
-    out.set(x.subarray(r * inner, r * inner + inner), o);
-  }
+  // x, read in order, lands in the interior window of out.
+  copyStrided(x, 0, stridesOf(inShape), out, base, so, inShape);
 }
 
 /** Splits a shape around `axis` into [outer, axisLength, inner]. */

@@ -4,6 +4,8 @@ import { gemmWasmBase64 } from '../../generated/gemm.wasm.js';
 import { gemmRelaxedWasmBase64 } from '../../generated/gemm-relaxed.wasm.js';
 import { gemmMtWasmBase64 } from '../../generated/gemm-mt.wasm.js';
 import { gemmMtRelaxedWasmBase64 } from '../../generated/gemm-mt-relaxed.wasm.js';
+import { convWasmBase64 } from '../../generated/conv.wasm.js';
+import { convMtWasmBase64 } from '../../generated/conv-mt.wasm.js';
 
 /** Raw exports of the gemm Wasm module (pointers are byte offsets into `memory`). */
 interface GemmExports {
@@ -21,6 +23,27 @@ interface GemmExports {
     aPtr: number, bPtr: number, cPtr: number, accumulate: number,
     m0: number, m1: number, n0: number, n1: number, slot: number,
   ): void;
+}
+
+/** assembly/conv.ts, instantiated on a GEMM module's memory: one image's im2col into `cols` and its adjoint (col2im overwrites `out`). */
+export interface ConvExports {
+  im2col(x: number, c: number, h: number, w: number, kh: number, kw: number, ho: number, wo: number,
+    sh: number, sw: number, ph: number, pw: number, cols: number): void;
+  col2im(cols: number, c: number, h: number, w: number, kh: number, kw: number, ho: number, wo: number,
+    sh: number, sw: number, ph: number, pw: number, out: number): void;
+}
+
+/** The conv module bound to each GEMM instance's memory. It is under 4 KiB (and the GEMM module too), so
+ * browsers' main threads may compile both synchronously. */
+const convInstances = new WeakMap<GemmExports, ConvExports>();
+function convFor(gemm: GemmExports, memory: WebAssembly.Memory, shared: boolean): ConvExports {
+  let c = convInstances.get(gemm);
+  if (!c) {
+    const module = new WebAssembly.Module(decodeBase64(shared ? convMtWasmBase64 : convWasmBase64));
+    c = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as ConvExports;
+    convInstances.set(gemm, c);
+  }
+  return c;
 }
 
 
@@ -364,6 +387,48 @@ function checkDim(name: string, v: number): void {
 }
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
+
+/** Scratch in the GEMM module's memory for kernels that keep their operands there (conv2d). */
+export interface GemmArena {
+  /** im2col / col2im working in this memory. */
+  readonly conv: ConvExports;
+  /** Byte address of the first of the `bytes` bytes asked for (16-byte aligned). */
+  readonly base: number;
+  /** A float32 view of memory (re-created per call: views die when memory grows). */
+  f32(ptr: number, length: number): Float32Array;
+  /** sgemm on pointers into this memory (see sgemm), on the worker threads when enabled and large enough. */
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, aPtr: number, bPtr: number, cPtr: number, accumulate: boolean): void;
+}
+
+/**
+ * Reserves `bytes` bytes after the GEMM scratch of the module sgemm uses (the threaded one when
+ * setGemmThreads enabled it); valid until the next call that reserves again (sgemm included).
+ * `what` names the caller in the error thrown when the Wasm memory cannot hold it.
+ */
+export function gemmArena(bytes: number, what: string): GemmArena {
+  if (mt?.broken) {
+    const dead = mt;
+    mt = null;
+    threads = 1;
+    console.warn('sgemm: a gemm worker thread exited; continuing single-threaded');
+    stopWorkers(dead).catch(() => undefined);
+  }
+  const par = mt;
+  const w = par ? par.exports : singleThreaded();
+  const base = bytes < 2 ** 31 - w.userBase() ? w.ensureCapacity(bytes) : 0;
+  if (base === 0) throw new Error(`${what}: needs ${bytes} bytes of Wasm memory, more than it can hold`);
+  return {
+    conv: convFor(w, par ? par.memory : w.memory, par !== null),
+    base,
+    f32: (ptr, length) => new Float32Array(w.memory.buffer, ptr, length),
+    gemm: (transA, transB, M, N, K, aPtr, bPtr, cPtr, accumulate) => {
+      if (M === 0 || N === 0) return;
+      const tA = transA ? 1 : 0, tB = transB ? 1 : 0, acc = accumulate ? 1 : 0;
+      if (par && !par.broken && M * N * K >= PARALLEL_MIN_MACS) runParallel(par, tA, tB, M, N, K, aPtr, bPtr, cPtr, acc);
+      else w.sgemm(tA, tB, M, N, K, aPtr, bPtr, cPtr, acc);
+    },
+  };
+}
 
 /**
  * C[M,N] = op(A) op(B), float32, row-major. op(A) is A ([M,K]) or, if transA, A^T with A stored [K,M];

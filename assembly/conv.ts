@@ -1,0 +1,88 @@
+// Float32 im2col / col2im for one NCHW image, in a small module that imports the GEMM module's memory (no data of its own): the packing around the conv2d GEMMs (stride-1 rows as block copies and SIMD adds).
+
+/**
+ * cols[(ci, ki, kj), (oy, ox)] = x[ci, oy*sh - ph + ki, ox*sw - pw + kj] (0 outside the image), for one
+ * image x of c x h x w floats; cols is (c*kh*kw) x (ho*wo), row-major. Pointers are byte addresses.
+ */
+export function im2col(
+  x: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, ho: i32, wo: i32,
+  sh: i32, sw: i32, ph: i32, pw: i32, cols: usize,
+): void {
+  const rowBytes = <usize>wo << 2;
+  let dst = cols;
+  for (let ci = 0; ci < c; ci++) {
+    const xc = x + ((<usize>ci * <usize>h * <usize>w) << 2);
+    for (let ki = 0; ki < kh; ki++) {
+      for (let kj = 0; kj < kw; kj++) {
+        // Output columns whose input column ox*sw - pw + kj lies in [0, w).
+        const ox0 = kj >= pw ? 0 : (pw - kj + sw - 1) / sw;
+        const ox1 = w - 1 + pw - kj < 0 ? 0 : min(wo, (w - 1 + pw - kj) / sw + 1);
+        for (let oy = 0; oy < ho; oy++, dst += rowBytes) {
+          const iy = oy * sh - ph + ki;
+          if (iy < 0 || iy >= h || ox1 <= ox0) {
+            memory.fill(dst, 0, rowBytes);
+            continue;
+          }
+          if (ox0 > 0) memory.fill(dst, 0, <usize>ox0 << 2);
+          if (ox1 < wo) memory.fill(dst + (<usize>ox1 << 2), 0, <usize>(wo - ox1) << 2);
+          const src = xc + ((<usize>iy * <usize>w) << 2);
+          if (sw == 1) {
+            memory.copy(dst + (<usize>ox0 << 2), src + (<usize>(ox0 - pw + kj) << 2), <usize>(ox1 - ox0) << 2);
+          } else {
+            for (let ox = ox0; ox < ox1; ox++) {
+              store<f32>(dst + (<usize>ox << 2), load<f32>(src + (<usize>(ox * sw - pw + kj) << 2)));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The adjoint of im2col: out (c x h x w, one image) = 0, then every column value is added back onto the
+ * input pixel it was read from.
+ */
+export function col2im(
+  cols: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, ho: i32, wo: i32,
+  sh: i32, sw: i32, ph: i32, pw: i32, out: usize,
+): void {
+  memory.fill(out, 0, (<usize>c * <usize>h * <usize>w) << 2);
+  const rowBytes = <usize>wo << 2;
+  let src = cols;
+  for (let ci = 0; ci < c; ci++) {
+    const oc = out + ((<usize>ci * <usize>h * <usize>w) << 2);
+    for (let ki = 0; ki < kh; ki++) {
+      for (let kj = 0; kj < kw; kj++) {
+        const ox0 = kj >= pw ? 0 : (pw - kj + sw - 1) / sw;
+        const ox1 = w - 1 + pw - kj < 0 ? 0 : min(wo, (w - 1 + pw - kj) / sw + 1);
+        for (let oy = 0; oy < ho; oy++, src += rowBytes) {
+          const iy = oy * sh - ph + ki;
+          if (iy < 0 || iy >= h || ox1 <= ox0) continue;
+          const dst = oc + ((<usize>iy * <usize>w) << 2);
+          if (sw == 1) {
+            addRun(dst + (<usize>(ox0 - pw + kj) << 2), src + (<usize>ox0 << 2), ox1 - ox0);
+          } else {
+            for (let ox = ox0; ox < ox1; ox++) {
+              const d = dst + (<usize>(ox * sw - pw + kj) << 2);
+              store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>ox << 2)));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** dst[0:n] += src[0:n] (floats), four at a time. */
+function addRun(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+  }
+}

@@ -1,0 +1,214 @@
+// CPU benchmark of a small-CNN SGD step, conv2d (b64 3->32 32x32 3x3) and elementwise throughput (exp, log, mul over 623k floats): this engine, optionally an older build of it, and PyTorch (1 thread) in the same run.
+// Usage: npm run build && node dist/bench/cnn-elementwise.js [--baseline DIR] [--samples N] [--no-torch] [--out FILE.md]
+//   --baseline DIR: a checkout of this repository with its own `npm run build` (e.g. a git worktree at an
+//   older commit); its dist/src/index.js is loaded into this process and measured alongside.
+
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import * as current from '../src/index.js';
+
+type Api = typeof current;
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+const samples = Number(arg('samples') ?? 15);
+const baselineDir = arg('baseline');
+const outFile = arg('out');
+
+const BATCH = 64;
+const ELEMENTS = 623_290; // the parameter count of MLP 784-784-10 (the IML benchmarks' per-parameter penalty)
+const LR = 0.01;
+
+/** The case functions one engine build runs. */
+interface Cases {
+  cnnStep(): void;
+  convFwd(): void;
+  convFwdBwd(): void;
+  exp(): void;
+  log(): void;
+  mul(): void;
+}
+
+/**
+ * conv 1->32 3x3 p1, ReLU, max-pool 2, conv 32->64 3x3 p1, ReLU, max-pool 2, fc 3136->128, ReLU,
+ * fc 128->10, cross-entropy; one SGD step = gradient of the batch loss and w <- w - lr·g.
+ */
+function makeCases(api: Api): Cases {
+  const rng = new api.Random(1);
+  const r = (shape: number[], scale: number) => api.randn(shape, rng, scale);
+  let ws = [
+    r([32, 1, 3, 3], 1 / 3), r([32], 0), r([64, 32, 3, 3], 1 / Math.sqrt(288)), r([64], 0),
+    r([3136, 128], 1 / Math.sqrt(3136)), r([128], 0), r([128, 10], 1 / Math.sqrt(128)), r([10], 0),
+  ];
+  const x = r([BATCH, 1, 28, 28], 1);
+  const labels = Array.from({ length: BATCH }, (_, i) => i % 10);
+  const t = api.oneHot(labels, 10);
+  const convBlock = (h: current.Tensor, w: current.Tensor, b: current.Tensor): current.Tensor =>
+    api.maxPool2d(api.relu(api.add(api.conv2d(h, w, { padding: 1 }), api.reshape(b, [1, -1, 1, 1]))), 2);
+  const loss = (p: current.Tensor[]): current.Tensor => {
+    let h = convBlock(x, p[0]!, p[1]!);
+    h = convBlock(h, p[2]!, p[3]!);
+    h = api.reshape(h, [BATCH, -1]);
+    h = api.relu(api.add(api.matmul(h, p[4]!), p[5]!));
+    return api.crossEntropy(api.add(api.matmul(h, p[6]!), p[7]!), t);
+  };
+  const vg = api.valueAndGrad(loss);
+  const cx = r([64, 3, 32, 32], 1), cw = r([32, 3, 3, 3], 0.2);
+  const convVg = api.valueAndGrad((p) => api.sum(api.conv2d(p[0]!, p[1]!, { padding: 1 })));
+  const u = api.randn([ELEMENTS], rng, 1);
+  const pos = api.add(api.exp(u), 0.1);
+  return {
+    cnnStep: () => {
+      const { grads } = vg(ws);
+      ws = ws.map((w, i) => api.sub(w, api.mul(grads[i]!, LR)));
+    },
+    convFwd: () => void api.conv2d(cx, cw, { padding: 1 }),
+    convFwdBwd: () => void convVg([cx, cw]),
+    exp: () => void api.exp(u),
+    log: () => void api.log(pos),
+    mul: () => void api.mul(u, pos),
+  };
+}
+
+const TORCH_SCRIPT = String.raw`
+import json, sys, time
+import torch
+import torch.nn.functional as F
+cfg = json.loads(sys.argv[1])
+torch.set_num_threads(1)
+torch.manual_seed(0)
+B, E, LR, S = cfg["batch"], cfg["elements"], cfg["lr"], cfg["samples"]
+def p(*shape, scale):
+    return (torch.randn(*shape) * scale).requires_grad_()
+ws = [p(32, 1, 3, 3, scale=1/3), p(32, scale=0), p(64, 32, 3, 3, scale=288**-0.5), p(64, scale=0),
+      p(3136, 128, scale=3136**-0.5), p(128, scale=0), p(128, 10, scale=128**-0.5), p(10, scale=0)]
+x = torch.randn(B, 1, 28, 28)
+y = torch.arange(B) % 10
+def step():
+    h = F.max_pool2d(F.relu(F.conv2d(x, ws[0], ws[1], padding=1)), 2)
+    h = F.max_pool2d(F.relu(F.conv2d(h, ws[2], ws[3], padding=1)), 2)
+    h = F.relu(h.reshape(B, -1) @ ws[4] + ws[5])
+    loss = F.cross_entropy(h @ ws[6] + ws[7], y)
+    gs = torch.autograd.grad(loss, ws)
+    with torch.no_grad():
+        for w, g in zip(ws, gs):
+            w -= LR * g
+u = torch.randn(E)
+pos = u.exp() + 0.1
+cx = torch.randn(64, 3, 32, 32).requires_grad_()
+cw = (torch.randn(32, 3, 3, 3) * 0.2).requires_grad_()
+def median_ms(fn):
+    for _ in range(3):
+        fn()
+    xs = []
+    for _ in range(S):
+        t = time.perf_counter()
+        fn()
+        xs.append((time.perf_counter() - t) * 1e3)
+    xs.sort()
+    return xs[len(xs) // 2]
+out = {"version": torch.__version__, "threads": torch.get_num_threads(), "ms": {}}
+out["ms"]["cnnStep"] = median_ms(step)
+out["ms"]["convFwdBwd"] = median_ms(lambda: torch.autograd.grad(F.conv2d(cx, cw, padding=1).sum(), [cx, cw]))
+with torch.no_grad():
+    out["ms"]["convFwd"] = median_ms(lambda: F.conv2d(cx, cw, padding=1))
+    out["ms"]["exp"] = median_ms(lambda: torch.exp(u))
+    out["ms"]["log"] = median_ms(lambda: torch.log(pos))
+    out["ms"]["mul"] = median_ms(lambda: u * pos)
+print(json.dumps(out))
+`;
+
+interface TorchOut {
+  version: string;
+  threads: number;
+  ms: Record<keyof Cases, number>;
+}
+
+function runTorch(): TorchOut | string {
+  const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  const cfg = { batch: BATCH, elements: ELEMENTS, lr: LR, samples: samples * 2 };
+  const run = spawnSync('/usr/bin/python3', ['-c', TORCH_SCRIPT, JSON.stringify(cfg)], { encoding: 'utf8', timeout: 300_000, env });
+  if (run.error) return `PyTorch not runnable: ${run.error.message}`;
+  if (run.status !== 0) return `PyTorch exited with ${run.status} (on Debian: apt-get install python3-torch): ${run.stderr.trim().split('\n').slice(-2).join(' | ')}`;
+  try {
+    return JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as TorchOut;
+  } catch {
+    return `PyTorch printed no JSON: ${run.stdout.slice(0, 200)}`;
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Median ms per case and engine; engines alternate sample by sample so load changes hit both alike. */
+function measure(engines: Map<string, Cases>): Map<string, Record<keyof Cases, number>> {
+  const keys: (keyof Cases)[] = ['cnnStep', 'convFwd', 'convFwdBwd', 'exp', 'log', 'mul'];
+  const res = new Map<string, Record<keyof Cases, number>>();
+  for (const name of engines.keys()) res.set(name, { cnnStep: 0, convFwd: 0, convFwdBwd: 0, exp: 0, log: 0, mul: 0 });
+  for (const k of keys) {
+    const n = k === 'cnnStep' || k === 'convFwdBwd' ? samples : samples * 2;
+    const xs = new Map<string, number[]>([...engines.keys()].map((e) => [e, []]));
+    for (const c of engines.values()) for (let i = 0; i < 2; i++) c[k]();
+    for (let i = 0; i < n; i++) {
+      for (const [name, c] of engines) {
+        const t0 = performance.now();
+        c[k]();
+        xs.get(name)!.push(performance.now() - t0);
+      }
+    }
+    for (const [name, v] of xs) res.get(name)![k] = median(v);
+  }
+  return res;
+}
+
+async function main(): Promise<void> {
+  const load0 = loadavg();
+  const engines = new Map<string, Cases>();
+  engines.set('engine (this build)', makeCases(current));
+  if (baselineDir) {
+    const old = (await import(pathToFileURL(join(resolve(baselineDir), 'dist/src/index.js')).href)) as Api;
+    engines.set(`engine (baseline ${baselineDir})`, makeCases(old));
+  }
+  console.log(`measuring ${[...engines.keys()].join(', ')}: ${samples} CNN steps / conv gradients and ${samples * 2} conv forwards / elementwise calls each...`);
+  const ours = measure(engines);
+  const torch = flag('no-torch') ? 'skipped (--no-torch)' : runTorch();
+  const load1 = loadavg();
+  const lines: string[] = [];
+  const torchMs = typeof torch === 'string' ? null : torch.ms;
+  lines.push(`| case | ${[...engines.keys()].join(' | ')} | PyTorch ${typeof torch === 'string' ? '' : `${torch.version} 1T`} |`);
+  lines.push(`|---|${[...engines.keys()].map(() => '---|').join('')}---|`);
+  const row = (label: string, k: keyof Cases, perElement: boolean): void => {
+    const unit = (ms: number) => (perElement ? `${((ms * 1e6) / ELEMENTS).toFixed(2)} ns/el` : `${ms.toFixed(1)} ms`);
+    const cells = [...ours.values()].map((r) => `${unit(r[k])}${torchMs ? ` (${(r[k] / torchMs[k]).toFixed(1)}x PyTorch)` : ''}`);
+    lines.push(`| ${label} | ${cells.join(' | ')} | ${torchMs ? unit(torchMs[k]) : String(torch)} |`);
+  };
+  row(`small-CNN SGD step b${BATCH} 28x28 (1 thread)`, 'cnnStep', false);
+  row('conv2d b64 3->32 32x32 3x3 p1 forward', 'convFwd', false);
+  row('conv2d same, forward + backward (dx, dW)', 'convFwdBwd', false);
+  row(`exp over ${ELEMENTS} floats`, 'exp', true);
+  row(`log over ${ELEMENTS} floats`, 'log', true);
+  row(`mul over ${ELEMENTS} floats`, 'mul', true);
+  if (baselineDir) {
+    const [a, b] = [...ours.values()];
+    lines.push('', `this build vs baseline (same process): CNN step ${(b!.cnnStep / a!.cnnStep).toFixed(2)}x faster, conv fwd ${(b!.convFwd / a!.convFwd).toFixed(2)}x, conv fwd+bwd ${(b!.convFwdBwd / a!.convFwdBwd).toFixed(2)}x, exp ${(b!.exp / a!.exp).toFixed(2)}x, log ${(b!.log / a!.log).toFixed(2)}x, mul ${(b!.mul / a!.mul).toFixed(2)}x`);
+  }
+  lines.push('', `load average (1/5/15 min) ${load0.map((v) => v.toFixed(2)).join(' ')} at start, ${load1.map((v) => v.toFixed(2)).join(' ')} at end; medians of interleaved samples.`);
+  const text = lines.join('\n');
+  console.log(text);
+  if (outFile) {
+    const tmp = `${outFile}.tmp`;
+    writeFileSync(tmp, `${text}\n`);
+    (await import('node:fs')).renameSync(tmp, outFile);
+  }
+}
+
+await main();

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { classHistogram, flattenedSize, type ImageDataset } from "../../src/data/dataset.js";
-import { loadMnist } from "../../src/data/mnist.js";
+import { loadMnist } from "../../src/node/mnist.js";
 
 describe("loadMnist", () => {
   let ds: ImageDataset;

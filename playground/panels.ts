@@ -55,7 +55,7 @@ export interface InverseSettings {
   seed: number;
 }
 
-export const INVERSE_DEFAULTS: InverseSettings = { hidden: 32, trainSize: 50, valSize: 50, trainSteps: 300, neumann: [3, 10, 20, 50], cg: [3, 5, 10], seed: 0 };
+export const INVERSE_DEFAULTS: InverseSettings = { hidden: 16, trainSize: 50, valSize: 50, trainSteps: 300, neumann: [3, 10, 20, 50], cg: [3, 5, 10], seed: 0 };
 
 /** Exact H⁻¹g against Neumann, CG and identity (float64 on the CPU backend: the dense solve reads every Hessian column). */
 export async function inverseCheck(mnist: ImageDataset, s: InverseSettings): Promise<InverseCheckResult> {

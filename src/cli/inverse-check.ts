@@ -1,4 +1,4 @@
-// `iml inverse-check`: the command over compareInverseHvps (src/linalg) with problems from files, checkpoints or built-in MNIST (src/node).
+// `iml inverse-check`: the command over runInverseCheck (src/linalg) with problems from files, checkpoints or built-in MNIST (src/node).
 
 import { promises as fsp } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';

@@ -14,7 +14,7 @@ import { exactHessian } from '../src/linalg/hessian.js';
 import { ExactHessianSolver } from '../src/linalg/exact-inverse-hvp.js';
 import { flattenTensors } from '../src/linalg/hessian.js';
 import { initLinalg } from '../src/linalg/wasm.js';
-import { builtinProblem } from '../src/cli/inverse-check.js';
+import { builtinProblem } from '../src/node/inverse-check-files.js';
 import { valueAndGrad } from '../src/autodiff/transforms.js';
 import { functionalCall } from '../src/nn/module.js';
 import { MLP } from '../src/nn/layers.js';

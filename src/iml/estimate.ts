@@ -8,7 +8,7 @@ import { functionalCall } from '../nn/module.js';
 import { crossEntropy } from '../ops/losses.js';
 import { batchTensors } from '../train/evaluate.js';
 import { Random } from '../util/random.js';
-import type { RecipePlan } from './run-recipe.js';
+import type { RecipePlan } from './recipe-plan.js';
 
 /** HVPs one meta-step of `m` costs on a model with `parameters` weights (exact: one per weight, for the dense Hessian). */
 export function hvpsPerMetaStep(m: HypergradMethod, parameters: number): number {

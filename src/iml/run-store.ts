@@ -27,13 +27,15 @@ export interface RunStore {
   saveBest(ckpt: CheckpointInput): Promise<void>;
 }
 
-interface StoredTensor {
+/** A tensor's values copied off its backend. */
+export interface StoredTensor {
   data: Float32Array | Float64Array;
   shape: number[];
   dtype: 'float32' | 'float64';
 }
 
-interface StoredCheckpoint {
+/** A checkpoint held in memory by memoryRunStore. */
+export interface StoredCheckpoint {
   params: Record<string, StoredTensor>;
   step: number;
   optimizer?: CheckpointInput['optimizer'];
@@ -54,8 +56,11 @@ async function snapshot(ckpt: CheckpointInput): Promise<StoredCheckpoint> {
   return { params, step: ckpt.step, optimizer: copy(ckpt.optimizer), optimizers: copy(ckpt.optimizers), meta: copy(ckpt.meta) };
 }
 
+/** A RunStore in memory; `best` is the snapshot with the lowest validation loss so far. */
+export type MemoryRunStore = RunStore & { best: StoredCheckpoint | null };
+
 /** A run kept in memory: the same resume semantics as a run folder, without a file system. */
-export function memoryRunStore(): RunStore & { best: StoredCheckpoint | null } {
+export function memoryRunStore(): MemoryRunStore {
   let metrics: MetaEpochMetrics[] = [];
   let checkpoint: StoredCheckpoint | null = null;
   const store = {

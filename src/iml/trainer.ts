@@ -131,22 +131,28 @@ export function configDifferences(saved: unknown, now: unknown, path = ''): stri
   return JSON.stringify(saved) === JSON.stringify(now) ? [] : [`${path || '(value)'}: ${show(saved)} in the checkpoint, ${show(now)} now`];
 }
 
+/** Hooks of runIml: progress, where the run is kept (a RunStore), resuming, and what identifies the run. */
+export interface ImlRunOptions {
+  /** Called after every meta-epoch with its metrics; a returned promise is awaited (e.g. to let a page repaint its charts). */
+  onMetaEpoch?: (m: MetaEpochMetrics) => void | Promise<void>;
+  /** Where metrics, checkpoints and the best snapshot go (memoryRunStore(), or fileRunStore(dir) in Node). */
+  store?: RunStore;
+  /** Continue from the store's checkpoint. */
+  resume?: boolean;
+  /**
+   * What else identifies the run (recipe, dataset, variant, backend, model sizes, ...): recorded in every
+   * checkpoint with the configuration; resuming with a different identity is refused with the differences.
+   */
+  identity?: Readonly<Record<string, unknown>>;
+}
+
 /** Runs one IML training (or the baseline) and returns the per-epoch metrics and the summary. */
 export async function runIml(
   model: Module,
   metaKnowledge: MetaKnowledge,
   data: ImlData,
   config: ImlConfig,
-  hooks: {
-    onMetaEpoch?: (m: MetaEpochMetrics) => void;
-    store?: RunStore;
-    resume?: boolean;
-    /**
-     * What else identifies the run (recipe, dataset, variant, backend, model sizes, ...): recorded in every
-     * checkpoint with the configuration; resuming with a different identity is refused with the differences.
-     */
-    identity?: Readonly<Record<string, unknown>>;
-  } = {},
+  hooks: ImlRunOptions = {},
 ): Promise<{ metrics: MetaEpochMetrics[]; summary: ImlSummary }> {
   const rng = new Random(config.seed);
   const params = model.parameters();
@@ -340,7 +346,7 @@ export async function runIml(
       };
       metrics.push(m);
       await store?.appendMetrics(m);
-      hooks.onMetaEpoch?.(m);
+      await hooks.onMetaEpoch?.(m);
       // Once patience has run out the early-stopping checkpoint is frozen, also when training goes on.
       if (earlyStopAt === 0) {
         if (m.validation.loss < best.loss) {

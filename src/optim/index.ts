@@ -1,4 +1,4 @@
-// Optimizers, learning-rate schedules and checkpoints: the public surface of src/optim (and src/train/checkpoint).
+// Optimizers, learning-rate schedules and the portable checkpoint format: the public surface of src/optim (files: src/node/checkpoint-file.ts).
 
 export { Optimizer } from './optimizer.js';
 export type { Buffers, HyperValue, OptimizerState, ParamRef, ParamStateDict } from './optimizer.js';
@@ -10,5 +10,5 @@ export { RMSprop } from './rmsprop.js';
 export type { RMSpropOptions } from './rmsprop.js';
 export { constantLr, cosineAnnealingLr, fixMatchCosineLr } from './schedule.js';
 export type { LrSchedule } from './schedule.js';
-export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, loadCheckpoint, restoreParams, saveCheckpoint } from '../train/checkpoint.js';
+export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, decodeCheckpoint, encodeCheckpoint, restoreParams } from '../train/checkpoint.js';
 export type { Checkpoint, CheckpointInput, LoadCheckpointOptions } from '../train/checkpoint.js';

@@ -1,7 +1,7 @@
 // SVG plots of experiment runs with vega-lite + vega, rendered headless in Node (renderer 'none', no canvas).
 
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import type * as Vega from 'vega';
+import type * as VegaLite from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import { meanCurves, meanStd, methodOrder, type ComparisonRow, type CurveMetric, type RunResult } from './aggregate.js';
 
@@ -67,8 +67,18 @@ export function wantsLogScale(values: readonly number[], option: boolean | 'auto
 
 const leftOutNote = (k: number, what: string): string => `${k} non-positive ${what} value${k === 1 ? '' : 's'} left out of the log axis`;
 
+/** vega and vega-lite, loaded on first use: they are optional peer dependencies, needed only for SVG plots. */
+async function loadVega(): Promise<{ vega: typeof Vega; vl: typeof VegaLite }> {
+  try {
+    return { vega: await import('vega'), vl: await import('vega-lite') };
+  } catch (e) {
+    throw new Error(`SVG plots need the optional peer dependencies 'vega' and 'vega-lite' (npm install vega vega-lite): ${(e as Error).message}`, { cause: e });
+  }
+}
+
 /** A headless vega View of a vega-lite spec, already run (its scales and scenegraph can be inspected); finalize it when done. */
-export async function vegaView(spec: TopLevelSpec): Promise<vega.View> {
+export async function vegaView(spec: TopLevelSpec): Promise<Vega.View> {
+  const { vega, vl } = await loadVega();
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
   await view.runAsync();
   return view;
@@ -76,6 +86,7 @@ export async function vegaView(spec: TopLevelSpec): Promise<vega.View> {
 
 /** Compiles a vega-lite spec and renders it to a standalone SVG string, without a browser or canvas. */
 export async function renderVegaLite(spec: TopLevelSpec): Promise<string> {
+  const { vega, vl } = await loadVega();
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -1,14 +1,13 @@
-// Training checkpoints: one JSON file, everything in it under one SHA-256 (tensors as little-endian base64), written atomically via tmp + rename.
+// The checkpoint format (portable): one JSON text, everything in it under one SHA-256, tensors as little-endian base64; files: src/node/checkpoint-file.ts.
 
-import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { tensor } from '../core/creation.js';
 import type { DType, TypedArray } from '../core/dtype.js';
 import { formatShape, shapesEqual, sizeOf } from '../core/shape.js';
 import { Tensor } from '../core/tensor.js';
 import type { OptimizerState, ParamRef, ParamStateDict } from '../optim/optimizer.js';
+import { decodeBase64, encodeBase64 } from '../util/base64.js';
+import { sha256Hex } from '../util/sha256.js';
 
 export const CHECKPOINT_FORMAT = 'iml-checkpoint';
 /**
@@ -67,17 +66,13 @@ interface CheckpointFile {
   content: CheckpointContent;
 }
 
-function sha256Hex(text: string | Buffer): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const BYTES: Record<DType, number> = { float32: 4, float64: 8 };
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function toLittleEndianBytes(data: TypedArray): Buffer {
-  if (LITTLE_ENDIAN) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const out = Buffer.alloc(data.byteLength);
+function toLittleEndianBytes(data: TypedArray): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   for (let i = 0; i < data.length; i++) {
     if (data instanceof Float32Array) view.setFloat32(i * 4, data[i], true);
@@ -86,7 +81,7 @@ function toLittleEndianBytes(data: TypedArray): Buffer {
   return out;
 }
 
-function fromLittleEndianBytes(bytes: Buffer, dtype: DType): TypedArray {
+function fromLittleEndianBytes(bytes: Uint8Array, dtype: DType): TypedArray {
   const n = bytes.length / BYTES[dtype];
   const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
   if (LITTLE_ENDIAN) {
@@ -98,9 +93,9 @@ function fromLittleEndianBytes(bytes: Buffer, dtype: DType): TypedArray {
   return out;
 }
 
-function encode(data: TypedArray, dtype: DType, shape: readonly number[]): EncodedTensor {
+async function encode(data: TypedArray, dtype: DType, shape: readonly number[]): Promise<EncodedTensor> {
   const bytes = toLittleEndianBytes(data);
-  return { dtype, shape: [...shape], sha256: createHash('sha256').update(bytes).digest('hex'), data: bytes.toString('base64') };
+  return { dtype, shape: [...shape], sha256: await sha256Hex(bytes), data: encodeBase64(bytes) };
 }
 
 function asRecord(where: string, params: CheckpointInput['params']): [string, Tensor][] {
@@ -118,81 +113,51 @@ function asRecord(where: string, params: CheckpointInput['params']): [string, Te
 }
 
 /**
- * Writes a checkpoint to `path` atomically: the whole file is serialised first, written to
- * `path.tmp-<pid>`, flushed to disk and renamed over `path`, so a failed or interrupted save leaves any
- * previous checkpoint at `path` intact. Tensors are read with `await t.data()` (any backend).
+ * The checkpoint file's text for `ckpt` (tensors are read with `await t.data()`, any backend). `where` starts
+ * every error message (e.g. the file it is meant for). Numbers JSON cannot hold are refused.
  */
-export async function saveCheckpoint(path: string, ckpt: CheckpointInput): Promise<void> {
-  const where = `saveCheckpoint(${path})`;
+export async function encodeCheckpoint(ckpt: CheckpointInput, where = 'encodeCheckpoint'): Promise<string> {
   if (ckpt === null || typeof ckpt !== 'object') throw new Error(`${where}: expected {params, step, optimizer?, meta?}`);
   if (!Number.isInteger(ckpt.step) || ckpt.step < 0) throw new Error(`${where}: step must be an integer >= 0, got ${String(ckpt.step)}`);
   const params: [string, EncodedTensor][] = [];
-  for (const [name, t] of asRecord(where, ckpt.params)) params.push([name, encode(await t.data(), t.dtype, t.shape)]);
+  for (const [name, t] of asRecord(where, ckpt.params)) params.push([name, await encode(await t.data(), t.dtype, t.shape)]);
   const content: CheckpointContent = { step: ckpt.step, params: Object.fromEntries(params) };
-  if (ckpt.optimizer !== undefined) content.optimizer = encodeOptimizer(where, ckpt.optimizer);
+  if (ckpt.optimizer !== undefined) content.optimizer = await encodeOptimizer(where, ckpt.optimizer);
   if (ckpt.optimizers !== undefined) {
-    content.optimizers = Object.fromEntries(Object.entries(ckpt.optimizers).map(([k, o]) => [k, encodeOptimizer(`${where}: optimizer '${k}'`, o)]));
+    const entries: [string, EncodedOptimizer][] = [];
+    for (const [k, o] of Object.entries(ckpt.optimizers)) entries.push([k, await encodeOptimizer(`${where}: optimizer '${k}'`, o)]);
+    content.optimizers = Object.fromEntries(entries);
   }
   if (ckpt.meta !== undefined) content.meta = ckpt.meta;
-  let text: string;
+  let body: string;
   try {
     // Numbers that JSON cannot hold (NaN, ±Infinity) would come back as null and change the run: refuse them.
-    const body = JSON.stringify(content, function (this: unknown, key: string, v: unknown) {
+    body = JSON.stringify(content, function (this: unknown, key: string, v: unknown) {
       if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`field '${key}' is ${v}, which JSON cannot hold`);
       return v;
     });
-    // The checksum covers the content's JSON text; loading re-serialises the parsed content to check it.
-    text = `{"format":${JSON.stringify(CHECKPOINT_FORMAT)},"version":${CHECKPOINT_VERSION},"sha256":"${sha256Hex(body)}","content":${body}}`;
   } catch (e) {
     throw new Error(`${where}: cannot serialise the checkpoint (nothing was written): ${(e as Error).message}`, { cause: e });
   }
-  const tmp = `${path}.tmp-${process.pid}`;
-  let created = false;
-  try {
-    const handle = await fsp.open(tmp, 'w');
-    created = true;
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fsp.rename(tmp, path);
-    created = false;
-  } catch (e) {
-    if (created) await fsp.unlink(tmp).catch(() => undefined);
-    throw new Error(`${where}: write failed, the previous file (if any) is unchanged: ${(e as Error).message}`, { cause: e });
-  }
-  await syncDirectory(dirname(path));
+  // The checksum covers the content's JSON text; loading re-serialises the parsed content to check it.
+  return `{"format":${JSON.stringify(CHECKPOINT_FORMAT)},"version":${CHECKPOINT_VERSION},"sha256":"${await sha256Hex(body)}","content":${body}}`;
 }
 
-/** Best-effort fsync of the directory so the rename itself survives a crash (not possible on every platform). */
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const h = await fsp.open(dir, 'r');
-    try {
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-  } catch {
-    // Directories cannot be opened or synced on some platforms (Windows); the data itself is already synced.
-  }
-}
-
-function encodeOptimizer(where: string, state: OptimizerState): EncodedOptimizer {
+async function encodeOptimizer(where: string, state: OptimizerState): Promise<EncodedOptimizer> {
   if (state === null || typeof state !== 'object' || state.params === null || typeof state.params !== 'object') {
     throw new Error(`${where}: optimizer state is malformed (use optimizer.stateDict())`);
   }
-  const params = Object.entries(state.params).map(([name, ps]): [string, EncodedOptimizer['params'][string]] => {
+  const params: [string, EncodedOptimizer['params'][string]][] = [];
+  for (const [name, ps] of Object.entries(state.params)) {
     const n = sizeOf(ps.shape);
-    const buffers = Object.entries(ps.buffers).map(([b, arr]): [string, EncodedTensor] => {
+    const buffers: [string, EncodedTensor][] = [];
+    for (const [b, arr] of Object.entries(ps.buffers)) {
       if (arr.length !== n) throw new Error(`${where}: optimizer buffer '${b}' of '${name}' has ${arr.length} values for shape ${formatShape(ps.shape)}`);
       const typed = ps.dtype === 'float32' ? Float32Array.from(arr) : Float64Array.from(arr);
-      return [b, encode(typed, ps.dtype, ps.shape)];
-    });
-    return [name, { shape: [...ps.shape], dtype: ps.dtype, buffers: Object.fromEntries(buffers) }];
-  });
+      buffers.push([b, await encode(typed, ps.dtype, ps.shape)]);
+    }
+    params.push([name, { shape: [...ps.shape], dtype: ps.dtype, buffers: Object.fromEntries(buffers) }]);
+  }
   return { ...state, params: Object.fromEntries(params) };
 }
 
@@ -200,33 +165,35 @@ function isObject(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === 'object' && !Array.isArray(x);
 }
 
-function decode(where: string, what: string, rec: unknown): { data: TypedArray; dtype: DType; shape: number[] } {
+async function decode(where: string, what: string, rec: unknown): Promise<{ data: TypedArray; dtype: DType; shape: number[] }> {
   if (!isObject(rec)) throw new Error(`${where}: ${what} is not a tensor record`);
   const { dtype, shape, data, sha256 } = rec;
   if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`${where}: ${what} has unknown dtype ${JSON.stringify(dtype)}`);
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`${where}: ${what} has an invalid shape`);
   if (typeof data !== 'string' || data.length % 4 !== 0 || !BASE64.test(data)) throw new Error(`${where}: ${what} has corrupt base64 data`);
-  const bytes = Buffer.from(data, 'base64');
+  const bytes = decodeBase64(data);
   const expected = sizeOf(shape as number[]) * BYTES[dtype];
   if (bytes.length !== expected) {
     throw new Error(`${where}: ${what} holds ${bytes.length} bytes, ${formatShape(shape as number[])}:${dtype} needs ${expected}`);
   }
-  if (typeof sha256 !== 'string' || createHash('sha256').update(bytes).digest('hex') !== sha256) {
+  if (typeof sha256 !== 'string' || (await sha256Hex(bytes)) !== sha256) {
     throw new Error(`${where}: ${what} fails its checksum (the file is corrupt)`);
   }
   return { data: fromLittleEndianBytes(bytes, dtype), dtype, shape: shape as number[] };
 }
 
-function decodeOptimizer(where: string, raw: unknown): OptimizerState {
+async function decodeOptimizer(where: string, raw: unknown): Promise<OptimizerState> {
   if (!isObject(raw) || !isObject(raw.params)) throw new Error(`${where}: optimizer state is malformed`);
-  const params = Object.entries(raw.params).map(([name, ps]): [string, ParamStateDict] => {
+  const params: [string, ParamStateDict][] = [];
+  for (const [name, ps] of Object.entries(raw.params)) {
     if (!isObject(ps) || !isObject(ps.buffers)) throw new Error(`${where}: optimizer entry for '${name}' is malformed`);
-    const buffers = Object.entries(ps.buffers).map(([b, rec]): [string, number[]] => {
-      const t = decode(where, `optimizer buffer '${b}' of '${name}'`, rec);
-      return [b, Array.from(t.data)];
-    });
-    return [name, { shape: ps.shape as number[], dtype: ps.dtype as DType, buffers: Object.fromEntries(buffers) }];
-  });
+    const buffers: [string, number[]][] = [];
+    for (const [b, rec] of Object.entries(ps.buffers)) {
+      const t = await decode(where, `optimizer buffer '${b}' of '${name}'`, rec);
+      buffers.push([b, Array.from(t.data)]);
+    }
+    params.push([name, { shape: ps.shape as number[], dtype: ps.dtype as DType, buffers: Object.fromEntries(buffers) }]);
+  }
   return { ...(raw as unknown as OptimizerState), params: Object.fromEntries(params) };
 }
 
@@ -236,17 +203,10 @@ export interface LoadCheckpointOptions {
 }
 
 /**
- * Reads a checkpoint written by saveCheckpoint. A missing, truncated or corrupt file (bad JSON, bad
- * base64, wrong byte count, checksum mismatch) or an unsupported version throws an error naming the file.
+ * Parses a checkpoint's text (from encodeCheckpoint or a checkpoint file). Truncated or corrupt text (bad JSON,
+ * bad base64, wrong byte count, checksum mismatch) or an unsupported version throws an error starting with `where`.
  */
-export async function loadCheckpoint(path: string, opts: LoadCheckpointOptions = {}): Promise<Checkpoint> {
-  const where = `loadCheckpoint(${path})`;
-  let text: string;
-  try {
-    text = await fsp.readFile(path, 'utf8');
-  } catch (e) {
-    throw new Error(`${where}: cannot read the file: ${(e as Error).message}`, { cause: e });
-  }
+export async function decodeCheckpoint(text: string, opts: LoadCheckpointOptions = {}, where = 'decodeCheckpoint'): Promise<Checkpoint> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -258,7 +218,7 @@ export async function loadCheckpoint(path: string, opts: LoadCheckpointOptions =
   let checksummed: 'all' | 'tensors';
   if (raw.version === CHECKPOINT_VERSION) {
     if (typeof raw.sha256 !== 'string' || !isObject(raw.content)) throw new Error(`${where}: missing content or checksum (the file is corrupt)`);
-    if (sha256Hex(JSON.stringify(raw.content)) !== raw.sha256) {
+    if ((await sha256Hex(JSON.stringify(raw.content))) !== raw.sha256) {
       throw new Error(`${where}: fails its checksum: the file was modified or is corrupt (refusing to resume from it)`);
     }
     body = raw.content;
@@ -271,15 +231,18 @@ export async function loadCheckpoint(path: string, opts: LoadCheckpointOptions =
   }
   if (!Number.isInteger(body.step) || (body.step as number) < 0) throw new Error(`${where}: invalid step ${JSON.stringify(body.step)}`);
   if (!isObject(body.params)) throw new Error(`${where}: missing params`);
-  const params = Object.entries(body.params).map(([name, rec]): [string, Tensor] => {
-    const t = decode(where, `parameter '${name}'`, rec);
-    return [name, tensor(t.data, t.shape, { dtype: t.dtype, backend: opts.backend })];
-  });
+  const params: [string, Tensor][] = [];
+  for (const [name, rec] of Object.entries(body.params)) {
+    const t = await decode(where, `parameter '${name}'`, rec);
+    params.push([name, tensor(t.data, t.shape, { dtype: t.dtype, backend: opts.backend })]);
+  }
   const out: Checkpoint = { params: Object.fromEntries(params), step: body.step as number, checksummed };
-  if (body.optimizer !== undefined) out.optimizer = decodeOptimizer(where, body.optimizer);
+  if (body.optimizer !== undefined) out.optimizer = await decodeOptimizer(where, body.optimizer);
   if (body.optimizers !== undefined) {
     if (!isObject(body.optimizers)) throw new Error(`${where}: optimizers is malformed`);
-    out.optimizers = Object.fromEntries(Object.entries(body.optimizers).map(([k, o]) => [k, decodeOptimizer(`${where}: optimizer '${k}'`, o)]));
+    const entries: [string, OptimizerState][] = [];
+    for (const [k, o] of Object.entries(body.optimizers)) entries.push([k, await decodeOptimizer(`${where}: optimizer '${k}'`, o)]);
+    out.optimizers = Object.fromEntries(entries);
   }
   if (Object.hasOwn(body, 'meta')) out.meta = body.meta;
   return out;

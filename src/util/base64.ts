@@ -1,4 +1,4 @@
-// Base64 decoding without Node APIs, for the embedded Wasm modules (atob where available, a table decoder otherwise).
+// Base64 without Node APIs: decoding for the embedded Wasm modules (atob where available, a table decoder otherwise), encoding for checkpoints.
 
 export function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   if (typeof atob === 'function') {
@@ -24,4 +24,27 @@ export function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
     if (o < out.length) out[o++] = n & 255;
   }
   return out;
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Standard base64 (with '=' padding) of `bytes`, without Node APIs. */
+export function encodeBase64(bytes: Uint8Array): string {
+  const parts: string[] = [];
+  const CHUNK = 3 * 16384;
+  for (let start = 0; start < bytes.length; start += CHUNK) {
+    const end = Math.min(bytes.length, start + CHUNK);
+    let s = '';
+    let i = start;
+    for (; i + 2 < end; i += 3) {
+      const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+      s += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
+    }
+    if (i < end) {
+      const n = (bytes[i]! << 16) | (i + 1 < end ? bytes[i + 1]! << 8 : 0);
+      s += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + (i + 1 < end ? ALPHABET[(n >> 6) & 63]! : '=') + '=';
+    }
+    parts.push(s);
+  }
+  return parts.join('');
 }

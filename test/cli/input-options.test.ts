@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, uniqueIntList, uniqueList } from '../../src/cli/options.js';
-import { readJsonFile } from '../../src/util/read-json.js';
+import { readJsonFile } from '../../src/node/read-json.js';
 
 const fails = (f: () => unknown, message: string): void => {
   let err: unknown;

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import {
-  formatInverseCheck, iterateText, MAX_PARAMETERS, parseProblem, registerInverseCheck, runInverseCheck, PROBLEM_FORMAT,
-} from '../../src/cli/inverse-check.js';
+import { registerInverseCheck } from '../../src/cli/inverse-check.js';
+import { formatInverseCheck, iterateText, MAX_PARAMETERS, runInverseCheck, PROBLEM_FORMAT } from '../../src/index.js';
+import { parseProblem } from '../../src/node/index.js';
 
 /** A valid problem for an MLP 3-2-2 (14 parameters) with per-parameter λ; `edit` changes it. */
 function problem(edit: (p: any) => void = () => {}): any {

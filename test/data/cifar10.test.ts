@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { CIFAR10_RECORD_BYTES, loadCifar10 } from "../../src/data/cifar10.js";
+import { CIFAR10_RECORD_BYTES, loadCifar10 } from "../../src/node/cifar10.js";
 
 let root: string;
 beforeAll(() => {

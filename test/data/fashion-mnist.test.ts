@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 
 import { classHistogram } from "../../src/data/dataset.js";
-import { FASHION_MNIST_DIR, hasMnistStyleFiles, loadFashionMnist } from "../../src/data/idx.js";
+import { FASHION_MNIST_DIR, hasMnistStyleFiles, loadFashionMnist } from "../../src/node/idx.js";
 import { skipOrFail } from "../require-or-skip.js";
 
 // FASHION_MNIST_DIR in the environment points the test at another copy of the files.

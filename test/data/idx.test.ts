@@ -12,10 +12,10 @@ import {
   loadIdxDataset,
   parseIdx,
   readIdxFile,
-} from "../../src/data/idx.js";
+} from "../../src/node/idx.js";
 import { Random } from "../../src/util/random.js";
 import { splitDataset } from "../../src/data/split.js";
-import { loadDataset } from "../../src/cli/datasets.js";
+import { loadDataset } from "../../src/node/datasets.js";
 
 let dir: string;
 beforeAll(() => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { classHistogram, flattenedSize, type ImageDataset } from "../../src/data/dataset.js";
-import { loadMnist } from "../../src/data/mnist.js";
+import { loadMnist } from "../../src/node/mnist.js";
 
 describe("loadMnist", () => {
   let ds: ImageDataset;
@@ -114,5 +114,31 @@ describe("loadMnist on malformed digit files", () => {
   it("rejects a missing file", () => {
     rmSync(join(dir, "9.json"));
     expect(() => loadMnist(dir)).toThrow(/9\.json: cannot be read/);
+  });
+});
+
+describe("fetchMnist (the same digit files by URL, as a page loads them)", () => {
+  it("builds exactly the dataset loadMnist reads from disk, and names a missing file's URL", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { fetchMnist } = await import("../../src/data/mnist.js");
+    const { mnistPackageDigitsDir } = await import("../../src/node/mnist.js");
+    const dir = mnistPackageDigitsDir();
+    const requested: string[] = [];
+    const fromDisk = async (url: string): Promise<Response> => {
+      requested.push(url);
+      const name = url.slice("http://host/digits/".length);
+      return new Response(readFileSync(join(dir, name)), { status: 200 });
+    };
+    const fetched = await fetchMnist("http://host/digits", fromDisk);
+    const disk = loadMnist();
+    expect(requested).toEqual(Array.from({ length: 10 }, (_, d) => `http://host/digits/${d}.json`));
+    expect(fetched.count).toBe(disk.count);
+    expect(Buffer.from(fetched.images.buffer).equals(Buffer.from(disk.images.buffer))).toBe(true);
+    expect(Array.from(fetched.labels)).toEqual(Array.from(disk.labels));
+    const missing = async (url: string): Promise<Response> =>
+      url.endsWith("/7.json") ? new Response("gone", { status: 404, statusText: "Not Found" }) : fromDisk(url);
+    await expect(fetchMnist("http://host/digits/", missing)).rejects.toThrow("MNIST file http://host/digits/7.json: HTTP 404 Not Found");
+    const broken = async (url: string): Promise<Response> => (url.endsWith("/3.json") ? new Response("{ not json", { status: 200 }) : fromDisk(url));
+    await expect(fetchMnist("http://host/digits/", broken)).rejects.toThrow(/MNIST file http:\/\/host\/digits\/3\.json: not valid JSON/);
   });
 });

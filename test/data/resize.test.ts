@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 
 import { createImageDataset, type ImageDataset } from "../../src/data/dataset.js";
-import { loadMnist } from "../../src/data/mnist.js";
+import { loadMnist } from "../../src/node/mnist.js";
 import { resizeImages } from "../../src/data/resize.js";
 import { subset } from "../../src/data/dataset.js";
 import { Random } from "../../src/util/random.js";

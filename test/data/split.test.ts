@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 
 import { classHistogram, createImageDataset, type ImageDataset } from "../../src/data/dataset.js";
-import { loadMnist } from "../../src/data/mnist.js";
+import { loadMnist } from "../../src/node/mnist.js";
 import { resolveSplitSizes, splitDataset } from "../../src/data/split.js";
 
 /** n one-pixel images whose single value encodes the image index (i / n), labels with a skewed histogram. */

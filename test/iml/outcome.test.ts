@@ -6,11 +6,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createImageDataset, type ImageDataset } from '../../src/data/dataset.js';
 import { fixedL2, noMetaKnowledge, perLayerL2 } from '../../src/hypergrad/meta-knowledge.js';
 import { parseMethod } from '../../src/hypergrad/methods.js';
-import { fileRunStore } from '../../src/iml/file-run-store.js';
+import { fileRunStore } from '../../src/node/file-run-store.js';
 import { memoryRunStore } from '../../src/iml/run-store.js';
 import { runIml, THESIS_DEFAULTS, type ImlConfig } from '../../src/iml/trainer.js';
 import { MLP } from '../../src/nn/index.js';
-import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { loadCheckpoint } from '../../src/node/checkpoint-file.js';
 // Registers the dense exact inverse-HVP ('exact' method).
 import '../../src/linalg/index.js';
 import { evaluate } from '../../src/train/evaluate.js';

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { noMetaKnowledge } from '../../src/hypergrad/meta-knowledge.js';
 import { parseMethod } from '../../src/hypergrad/methods.js';
-import { fileRunStore } from '../../src/iml/file-run-store.js';
+import { fileRunStore } from '../../src/node/file-run-store.js';
 import { runIml, type ImlConfig, type MetaEpochMetrics } from '../../src/iml/trainer.js';
-import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { loadCheckpoint } from '../../src/node/checkpoint-file.js';
 import { build, config as baseConfig, data } from './cases.js';
 
 const dirs: string[] = [];

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '../../src/index.js';
 import { noMetaKnowledge } from '../../src/hypergrad/meta-knowledge.js';
 import { parseMethod } from '../../src/hypergrad/methods.js';
-import { fileRunStore } from '../../src/iml/file-run-store.js';
+import { fileRunStore } from '../../src/node/file-run-store.js';
 import { memoryRunStore } from '../../src/iml/run-store.js';
 import { runIml, type ImlConfig } from '../../src/iml/trainer.js';
 import { build, config as baseConfig, data } from './cases.js';

@@ -1,6 +1,7 @@
 // inverse-check's numbers against an independent computation: the loss written as plain float64 loops, H and g by finite differences, x* by Gaussian elimination, Neumann and identity by their definitions.
 import { describe, expect, it } from 'vitest';
-import { parseProblem, PROBLEM_FORMAT, runInverseCheck } from '../../src/cli/inverse-check.js';
+import { PROBLEM_FORMAT, runInverseCheck } from '../../src/index.js';
+import { parseProblem } from '../../src/node/index.js';
 import { Random } from '../../src/util/random.js';
 import { gaussSolve } from './helpers.js';
 

@@ -4,11 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import {
-  builtinProblem, formatInverseCheck, parseProblem, problemToJson, registerInverseCheck, runInverseCheck, PROBLEM_FORMAT,
-  type InverseCheckResult,
-} from '../../src/cli/inverse-check.js';
-import { saveCheckpoint } from '../../src/train/checkpoint.js';
+import { registerInverseCheck } from '../../src/cli/inverse-check.js';
+import { formatInverseCheck, problemToJson, runInverseCheck, PROBLEM_FORMAT, type InverseCheckResult } from '../../src/index.js';
+import { builtinProblem, parseProblem, saveCheckpoint } from '../../src/node/index.js';
 import { tensor } from '../../src/index.js';
 
 const small = { imageSize: 7, hidden: 6, trainSize: 16, valSize: 12, trainSteps: 30, seed: 3 };

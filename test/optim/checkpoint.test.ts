@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Random, randn, tensor, type Tensor } from '../../src/index.js';
-import { Adam, loadCheckpoint, restoreParams, saveCheckpoint, SGD, type OptimizerState, type ParamRef } from '../../src/optim/index.js';
+import { Adam, restoreParams, SGD, type OptimizerState, type ParamRef } from '../../src/optim/index.js';
+import { loadCheckpoint, saveCheckpoint } from '../../src/node/checkpoint-file.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/train/checkpoint.js';
+import { encodeBase64 } from '../../src/util/base64.js';
+import { sha256Hex } from '../../src/util/sha256.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'iml-ckpt-'));
 afterAll(() => {
@@ -240,3 +244,31 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     });
   });
 });
+
+describe('portable encoding (Web Crypto SHA-256, base64 without Buffer)', () => {
+  it('base64 and SHA-256 agree with node:crypto and Buffer byte for byte (every padding case)', async () => {
+    const rng = new Random(7);
+    for (let n = 0; n <= 70; n++) {
+      const bytes = Uint8Array.from({ length: n }, () => Math.floor(rng.uniform() * 256));
+      expect(encodeBase64(bytes)).toBe(Buffer.from(bytes).toString('base64'));
+      expect(await sha256Hex(bytes)).toBe(createHash('sha256').update(bytes).digest('hex'));
+    }
+    const big = Uint8Array.from({ length: 3 * 16384 * 2 + 5 }, (_, i) => (i * 131) & 255);
+    expect(encodeBase64(big)).toBe(Buffer.from(big).toString('base64'));
+    expect(await sha256Hex('λ ünïcode')).toBe(createHash('sha256').update('λ ünïcode').digest('hex'));
+  });
+
+  it('encodeCheckpoint is the file saveCheckpoint writes, and decodeCheckpoint reads it back', async () => {
+    const params = { a: randn([3, 5], new Random(1)), b: tensor([1, -2, 3.25], [3], { dtype: 'float64' }) };
+    const path = join(dir, 'portable.json');
+    await saveCheckpoint(path, { params, step: 9, meta: { note: 'x' } });
+    const text = await encodeCheckpoint({ params, step: 9, meta: { note: 'x' } });
+    expect(text).toBe(readFileSync(path, 'utf8'));
+    const back = await decodeCheckpoint(text);
+    expect(back.step).toBe(9);
+    expect(Array.from(back.params.a!.dataSync())).toEqual(Array.from(params.a.dataSync()));
+    expect(back.params.b!.toArray()).toEqual([1, -2, 3.25]);
+    await expect(decodeCheckpoint(text.replace('"step":9', '"step":8'))).rejects.toThrow(/decodeCheckpoint: fails its checksum/);
+  });
+});
+

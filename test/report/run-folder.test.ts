@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileAtomic, writeRunFolder } from '../../src/report/run-folder.js';
+import { writeFileAtomic, writeRunFolder } from '../../src/node/report-folder.js';
 import { metricsFor, run, sampleResults } from './fixtures.js';
 
 const dirs: string[] = [];

@@ -1,6 +1,6 @@
 // Node WebGPU test environment: a backend on Dawn's adapter, or a plain skip notice (a hard failure under CI or IML_REQUIRE_WEBGPU=1).
 
-import { createNodeWebGpuBackend, nodeWebGpuUnavailable } from '../../src/backend/webgpu/node.js';
+import { createNodeWebGpuBackend, nodeWebGpuUnavailable } from '../../src/node/webgpu.js';
 import type { WebGpuBackend } from '../../src/backend/webgpu/webgpu-backend.js';
 import { requiredBy, skipOrFail } from '../require-or-skip.js';
 

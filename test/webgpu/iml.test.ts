@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseMethod } from '../../src/hypergrad/methods.js';
 import '../../src/linalg/index.js';
-import { fileRunStore } from '../../src/iml/file-run-store.js';
+import { fileRunStore } from '../../src/node/file-run-store.js';
 import { runIml } from '../../src/iml/trainer.js';
 import { build, CASE_METHODS, config, data, expectCloseMessage, runCase } from '../iml/cases.js';
 import { nodeBackendOrSkip } from './gpu-env.js';

@@ -6,7 +6,7 @@ import { tensor } from '../../src/core/creation.js';
 import { add, sum, transpose } from '../../src/core/ops.js';
 import { Random } from '../../src/util/random.js';
 import { allChecks, compareOutputs, TOLERANCES } from './cases.js';
-import { createNodeWebGpuBackend } from '../../src/backend/webgpu/node.js';
+import { createNodeWebGpuBackend } from '../../src/node/webgpu.js';
 import { nodeBackendOrSkip } from './gpu-env.js';
 
 const gpu = await nodeBackendOrSkip('WebGPU kernel equivalence (Node)');

@@ -7,7 +7,7 @@ import { noGrad, type Tensor } from '../../src/core/tensor.js';
 import { valueAndGrad } from '../../src/autodiff/transforms.js';
 import { relu } from '../../src/ops/activations.js';
 import { meanSquaredError } from '../../src/ops/losses.js';
-import { createNodeWebGpuBackend, nodeGarbageCollector } from '../../src/backend/webgpu/node.js';
+import { createNodeWebGpuBackend, nodeGarbageCollector } from '../../src/node/webgpu.js';
 import { Random } from '../../src/util/random.js';
 import { nodeBackendOrSkip } from './gpu-env.js';
 

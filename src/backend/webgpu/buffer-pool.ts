@@ -1,4 +1,5 @@
 // Size-bucketed pool of GPU storage buffers: freed buffers are kept per size class and handed out again.
+/// <reference types="@webgpu/types" preserve="true" />
 
 /** Smallest buffer handed out (bytes); also the granularity below 4 KiB. */
 export const MIN_BUFFER_BYTES = 256;

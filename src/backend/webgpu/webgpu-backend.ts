@@ -1,4 +1,5 @@
 // The WebGPU backend: float32 storage buffers (pooled, released on dispose or garbage collection) and a WGSL kernel per primitive, batched into few submits.
+/// <reference types="@webgpu/types" preserve="true" />
 
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { wgsl } from '../../generated/shaders.js';

@@ -3,7 +3,7 @@
 import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { TEMP_FILE_PATTERN } from '../util/write-atomic.js';
+import { TEMP_FILE_PATTERN } from './write-atomic.js';
 
 export const LOCK_FILE = '.iml-lock';
 

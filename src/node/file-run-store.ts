@@ -3,10 +3,11 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
-import { writeFileAtomic } from '../util/write-atomic.js';
-import { loadCheckpoint, saveCheckpoint, type CheckpointInput } from '../train/checkpoint.js';
-import type { RunStore } from './run-store.js';
-import type { MetaEpochMetrics } from './trainer.js';
+import { writeFileAtomic } from './write-atomic.js';
+import type { CheckpointInput } from '../train/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint-file.js';
+import type { RunStore } from '../iml/run-store.js';
+import type { MetaEpochMetrics } from '../iml/trainer.js';
 
 /**
  * Parses metrics.jsonl text: one JSON object per line. A last line without its newline that does not parse

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-import { createImageDataset, type ImageDataset } from "./dataset.js";
+import { createImageDataset, type ImageDataset } from "../data/dataset.js";
 
 export const CIFAR10_SIDE = 32;
 export const CIFAR10_CHANNELS = 3;

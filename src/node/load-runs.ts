@@ -2,10 +2,10 @@
 
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
-import { readJsonFile } from '../util/read-json.js';
+import { readJsonFile } from './read-json.js';
 import { parseMetricsLines } from './file-run-store.js';
 import type { RecipeRunResult } from './run-recipe.js';
-import type { ImlSummary } from './trainer.js';
+import type { ImlSummary } from '../iml/trainer.js';
 
 /**
  * Every run in `dir` that has a summary.json (finished), in folder order; variants named by folder.

@@ -1,6 +1,6 @@
 // WebGPU in Node through the `webgpu` package (Dawn): the GPU object, adapter discovery and a backend constructor.
 
-import { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendOptions } from './webgpu-backend.js';
+import { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendOptions } from '../backend/webgpu/webgpu-backend.js';
 
 export interface NodeWebGpuOptions extends WebGpuBackendOptions {
   featureLevel?: 'core' | 'compatibility';

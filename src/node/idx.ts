@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { constants as zlibConstants, gunzipSync } from "node:zlib";
 
-import { createImageDataset, type ImageDataset } from "./dataset.js";
+import { createImageDataset, type ImageDataset } from "../data/dataset.js";
 
 /** IDX element type codes (third header byte). Only UNSIGNED_BYTE is supported for data. */
 export const IDX_TYPES: Readonly<Record<number, string>> = {

@@ -3,11 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { aggregateByMethod, comparisonRows, metricValue, type CurveMetric, type ExtraColumn, type RunResult } from './aggregate.js';
-import { metricsToCsv, tableToCsv } from './csv.js';
-import { renderHtmlReport, type HtmlPlot } from './html.js';
-import { accuracyTable, escapeMarkdown, extraTable, markdownDocument, perRunTable, runStatusTable, timeTable, type TableData } from './markdown.js';
-import { cosineOverTrainingSvg, curvesSvg, curveTitle, timePerMethodSvg } from './plots.js';
+import { aggregateByMethod, comparisonRows, metricValue, type CurveMetric, type ExtraColumn, type RunResult } from '../report/aggregate.js';
+import { metricsToCsv, tableToCsv } from '../report/csv.js';
+import { renderHtmlReport, type HtmlPlot } from '../report/html.js';
+import { accuracyTable, escapeMarkdown, extraTable, markdownDocument, perRunTable, runStatusTable, timeTable, type TableData } from '../report/markdown.js';
+import { cosineOverTrainingSvg, curvesSvg, curveTitle, timePerMethodSvg } from '../report/plots.js';
 
 export interface NamedPlot {
   /** File name stem under plots/ (sanitized to [A-Za-z0-9._-]). */

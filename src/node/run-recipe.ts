@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { getBackend } from '../backend/registry.js';
 import { join } from 'node:path';
-import { loadDataset } from '../cli/datasets.js';
+import { loadDataset } from './datasets.js';
 // Registers the dense exact inverse-HVP used by the 'exact' method and exact comparisons.
 import '../linalg/index.js';
 import type { ImageDataset } from '../data/dataset.js';
@@ -12,13 +12,16 @@ import { fixedL2, perLayerL2, perParameterL2, noMetaKnowledge } from '../hypergr
 import { methodLabel, parseMethod } from '../hypergrad/methods.js';
 import { MLP } from '../nn/layers.js';
 import { Random } from '../util/random.js';
-import { readJsonFile } from '../util/read-json.js';
-import { writeFileAtomicSync } from '../util/write-atomic.js';
-import type { RecipeOverrides } from './recipe-overrides.js';
-import type { Recipe } from './recipes.js';
+import { readJsonFile } from './read-json.js';
+import { writeFileAtomicSync } from './write-atomic.js';
+import type { RecipeOverrides } from '../iml/recipe-overrides.js';
+import type { Recipe } from '../iml/recipes.js';
 import { fileRunStore } from './file-run-store.js';
 import { LOCK_FILE, lockRunFolder, removeStaleTempFiles } from './run-folder-lock.js';
-import { configDifferences, RESUMABLE_CHANGES, runIml, type ImlConfig, type ImlSummary, type MetaEpochMetrics } from './trainer.js';
+import { configDifferences, RESUMABLE_CHANGES, runIml, type ImlConfig, type ImlSummary, type MetaEpochMetrics } from '../iml/trainer.js';
+import { planRecipe, type RecipePlan } from '../iml/recipe-plan.js';
+
+export { planRecipe, type RecipePlan } from '../iml/recipe-plan.js';
 
 export interface RecipeRunOptions {
   quick: boolean;
@@ -49,51 +52,6 @@ export interface RecipeRunResult {
   seed: number;
   summary: ImlSummary;
   metrics: MetaEpochMetrics[];
-}
-
-export interface RecipePlan {
-  config: Omit<ImlConfig, 'method' | 'seed' | 'compare'>;
-  methods: string[];
-  seeds: number[];
-  variants: { label: string; config: Partial<ImlConfig> }[];
-  dataset: Recipe['dataset'];
-  hidden: number;
-  imageSize?: number;
-  split?: Recipe['split'];
-  metaKnowledge: Recipe['metaKnowledge'];
-  compareExact?: Recipe['compareExact'];
-}
-
-/** Resolves the protocol that will run: recipe defaults, the --quick preset, a settings file, then explicit options. */
-export function planRecipe(recipe: Recipe, opts: Pick<RecipeRunOptions, 'quick' | 'methods' | 'seeds' | 'dataset' | 'metaEpochs' | 'overrides'>): RecipePlan {
-  const { methods: qm, seeds: qs, ...quickConfig } = recipe.quick;
-  const o = opts.overrides ?? {};
-  const config = { ...recipe.config, ...(opts.quick ? quickConfig : {}), ...(o.config ?? {}), ...(opts.metaEpochs ? { metaEpochs: opts.metaEpochs } : {}) };
-  const methods = opts.methods ?? o.methods ?? (opts.quick && qm ? qm : recipe.methods);
-  const seeds = opts.seeds ?? o.seeds ?? (opts.quick && qs ? qs : recipe.seeds);
-  const where = `recipe ${recipe.name}`;
-  if (methods.length === 0) throw new Error(`${where}: no methods to run`);
-  if (seeds.length === 0) throw new Error(`${where}: no seeds to run`);
-  for (const [what, xs] of [['method', methods], ['seed', seeds]] as const) {
-    const dup = (xs as readonly (string | number)[]).find((x, i) => xs.indexOf(x as never) !== i);
-    if (dup !== undefined) throw new Error(`${where}: ${what} ${JSON.stringify(dup)} is listed twice`);
-  }
-  methods.forEach(parseMethod); // validate early, before any training
-  const labels = methods.map((m) => methodLabel(parseMethod(m)));
-  const same = labels.findIndex((l, i) => labels.indexOf(l) !== i);
-  if (same >= 0) throw new Error(`${where}: methods '${methods[labels.indexOf(labels[same])]}' and '${methods[same]}' are the same method (${labels[same]})`);
-  return {
-    config,
-    methods,
-    seeds,
-    variants: recipe.variants ?? [{ label: 'main', config: {} }],
-    dataset: opts.dataset ?? o.dataset ?? recipe.dataset,
-    hidden: o.hidden ?? recipe.hidden,
-    imageSize: o.imageSize ?? recipe.imageSize,
-    split: o.split ?? recipe.split,
-    metaKnowledge: o.metaKnowledge ?? recipe.metaKnowledge,
-    compareExact: o.compareExact ?? recipe.compareExact,
-  };
 }
 
 function firstN(ds: ImageDataset, n: number): ImageDataset {

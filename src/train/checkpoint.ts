@@ -124,6 +124,32 @@ function asRecord(where: string, params: CheckpointInput['params']): [string, Te
  */
 export async function saveCheckpoint(path: string, ckpt: CheckpointInput): Promise<void> {
   const where = `saveCheckpoint(${path})`;
+  const text = await encodeCheckpoint(ckpt, where);
+  const tmp = `${path}.tmp-${process.pid}`;
+  let created = false;
+  try {
+    const handle = await fsp.open(tmp, 'w');
+    created = true;
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fsp.rename(tmp, path);
+    created = false;
+  } catch (e) {
+    if (created) await fsp.unlink(tmp).catch(() => undefined);
+    throw new Error(`${where}: write failed, the previous file (if any) is unchanged: ${(e as Error).message}`, { cause: e });
+  }
+  await syncDirectory(dirname(path));
+}
+
+/**
+ * The text of a checkpoint file (what saveCheckpoint writes), for stores other than a file: everything under
+ * one SHA-256, tensors read with `await t.data()`. `where` names the destination in errors.
+ */
+export async function encodeCheckpoint(ckpt: CheckpointInput, where = 'encodeCheckpoint'): Promise<string> {
   if (ckpt === null || typeof ckpt !== 'object') throw new Error(`${where}: expected {params, step, optimizer?, meta?}`);
   if (!Number.isInteger(ckpt.step) || ckpt.step < 0) throw new Error(`${where}: step must be an integer >= 0, got ${String(ckpt.step)}`);
   const params: [string, EncodedTensor][] = [];
@@ -146,24 +172,7 @@ export async function saveCheckpoint(path: string, ckpt: CheckpointInput): Promi
   } catch (e) {
     throw new Error(`${where}: cannot serialise the checkpoint (nothing was written): ${(e as Error).message}`, { cause: e });
   }
-  const tmp = `${path}.tmp-${process.pid}`;
-  let created = false;
-  try {
-    const handle = await fsp.open(tmp, 'w');
-    created = true;
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fsp.rename(tmp, path);
-    created = false;
-  } catch (e) {
-    if (created) await fsp.unlink(tmp).catch(() => undefined);
-    throw new Error(`${where}: write failed, the previous file (if any) is unchanged: ${(e as Error).message}`, { cause: e });
-  }
-  await syncDirectory(dirname(path));
+  return text;
 }
 
 /** Best-effort fsync of the directory so the rename itself survives a crash (not possible on every platform). */
@@ -247,6 +256,14 @@ export async function loadCheckpoint(path: string, opts: LoadCheckpointOptions =
   } catch (e) {
     throw new Error(`${where}: cannot read the file: ${(e as Error).message}`, { cause: e });
   }
+  return decodeCheckpoint(text, where, opts);
+}
+
+/**
+ * Parses and verifies the text of a checkpoint (what encodeCheckpoint returns or a file holds); errors start
+ * with `where` (the file or store it came from).
+ */
+export function decodeCheckpoint(text: string, where: string, opts: LoadCheckpointOptions = {}): Checkpoint {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

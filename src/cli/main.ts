@@ -76,6 +76,8 @@ program
 registerExperiments(program);
 
 (await import('./inverse-check.js')).registerInverseCheck(program);
+(await import('./sweep.js')).registerSweep(program);
+(await import('./worker.js')).registerWorker(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`iml: ${err instanceof Error ? err.message : String(err)}`);

@@ -70,12 +70,19 @@ export async function watchSweep(queue: SweepQueue, t: QueueTarget, name: string
   queue.on('error', report.error);
   let lastKey = '';
   let manifest: SweepManifest | null = null;
+  let toldMissing = false;
   for (;;) {
     try {
+      // Read each time until it exists: the sweep may be enqueued after the watch starts.
       manifest ??= await withTimeout(readManifest(queue, t, name), opts.pollTimeoutMs ?? 5000, 'no answer');
-      if (!manifest) throw new Error(`no sweep named ${name} on ${t.url} (prefix ${t.prefix})`);
-      const rows = await withTimeout(sweepRows(queue, manifest), opts.pollTimeoutMs ?? 5000, 'no answer');
       report.ready();
+      if (!manifest) {
+        if (!toldMissing) opts.say(`no sweep named ${name} on ${t.url} (prefix ${t.prefix}) yet; waiting for it to be enqueued`);
+        toldMissing = true;
+        await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
+        continue;
+      }
+      const rows = await withTimeout(sweepRows(queue, manifest), opts.pollTimeoutMs ?? 5000, 'no answer');
       const text = formatRows(name, rows);
       const key = rows.map((r) => `${r.status}|${r.worker}`).join(',');
       if (opts.tty) opts.say(`\x1b[2J\x1b[H${text}`);
@@ -83,7 +90,6 @@ export async function watchSweep(queue: SweepQueue, t: QueueTarget, name: string
       lastKey = key;
       if (finished(rows)) return rows;
     } catch (e) {
-      if ((e as Error).message.startsWith('no sweep named')) throw e;
       report.error(e as Error);
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));

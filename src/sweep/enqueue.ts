@@ -38,11 +38,11 @@ export async function openQueue(t: QueueTarget, timeoutMs = 10_000): Promise<Swe
   let lastError = '';
   queue.on('error', (e) => (lastError = e.message));
   try {
-    const client = await withTimeout(clientOf(queue), timeoutMs, `cannot reach Redis at ${t.url}`);
-    await withTimeout(client.ping(), timeoutMs, `Redis at ${t.url} does not answer`);
+    const client = await withTimeout(clientOf(queue), timeoutMs, `no answer in ${timeoutMs / 1000} s`);
+    await withTimeout(client.ping(), timeoutMs, `no answer in ${timeoutMs / 1000} s`);
   } catch (e) {
     await queue.close().catch(() => undefined);
-    throw new Error(`${(e as Error).message}${lastError ? ` (${lastError})` : ''}; is redis-server running there?`, { cause: e });
+    throw new Error(`cannot reach Redis at ${t.url} (${lastError || (e as Error).message}); is redis-server running there?`, { cause: e });
   }
   return queue;
 }

@@ -1,0 +1,85 @@
+// How sweep jobs end on a real Redis: a diverged run is a result (done once, not retried), an error is retried up to --attempts and then fails with its reason; --concurrency runs jobs side by side.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { QUEUE_NAME } from '../../src/sweep/connection.js';
+import { runCli, startCli } from '../cli/cli-harness.js';
+import { dropPrefix, freshPrefix, REDIS_URL, redisUnavailable, waitFor } from './redis-test.js';
+
+const skip = await redisUnavailable('sweep outcomes suite (real Redis)');
+const dir = mkdtempSync(join(tmpdir(), 'iml-outcomes-'));
+const p = freshPrefix('outcomes');
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  if (!skip) await dropPrefix(p);
+});
+
+async function manifestIds(name: string): Promise<string[]> {
+  const r = new Redis(REDIS_URL);
+  try {
+    return (JSON.parse((await r.get(`${p}:sweep:${name}`)) ?? 'null') as { jobs: { id: string }[] }).jobs.map((j) => j.id);
+  } finally {
+    r.disconnect();
+  }
+}
+
+describe.skipIf(skip)('sweep job outcomes', () => {
+  it('diverged = a result (not retried); an error is retried --attempts times, then the job fails with its reason; --concurrency 2 runs two jobs at once', async () => {
+    const tiny = { hidden: 8, imageSize: 14, config: { metaEpochs: 3, innerSteps: 2, checkpointEvery: 1 } };
+    const divFile = join(dir, 'div.json');
+    const okFile = join(dir, 'ok.json');
+    writeFileSync(divFile, JSON.stringify({ ...tiny, config: { ...tiny.config, innerLr: 1e30 } }));
+    writeFileSync(okFile, JSON.stringify(tiny));
+    const common = ['--queue', REDIS_URL, '--prefix', p];
+    const enqueue = async (args: string[]): Promise<void> => {
+      const r = await runCli(['sweep', 'overfit-small-val', '--quick', '--methods', 'identity', ...args, ...common]);
+      expect(r.code, r.stderr).toBe(0);
+    };
+    // Two jobs for a fresh worker with two slots: both are taken at once (each then loads its thread).
+    await enqueue(['--seeds', '1,2', '--config', okFile, '--name', 'pair']);
+    const worker = await startCli(['worker', ...common, '--concurrency', '2']);
+    try {
+      const pair = await runCli(['sweep', '--watch', '--name', 'pair', ...common]);
+      expect(pair.code, pair.stderr).toBe(0);
+      expect(pair.stdout).toContain('sweep pair: 2 job(s): 2 done');
+      await enqueue(['--seeds', '0', '--config', divFile, '--name', 'div']);
+      await enqueue(['--seeds', '0', '--config', okFile, '--dataset', 'cifar10', '--data-dir', join(dir, 'no-cifar'), '--attempts', '2', '--name', 'fail']);
+      const div = await runCli(['sweep', '--watch', '--name', 'div', ...common]);
+      expect(div.code, div.stderr).toBe(0);
+      expect(div.stdout).toContain('sweep div: 1 job(s): 1 diverged');
+      expect(div.stdout).toMatch(/diverged .* at meta-epoch 1: training loss is (NaN|Infinity)/);
+      const fail = await runCli(['sweep', '--watch', '--name', 'fail', ...common]);
+      expect(fail.code).toBe(1);
+      expect(fail.stdout).toContain('sweep fail: 1 job(s): 1 failed');
+      expect(fail.stdout).toContain('2 attempt(s): ');
+      expect(fail.stdout).toContain(join(dir, 'no-cifar'));
+      await waitFor('the worker to log the failures', () => worker.output().includes('no attempts left, the job failed'), 30_000, worker.output);
+      expect(worker.output()).toMatch(/attempt 1 failed: .*; 1 attempt\(s\) left/);
+
+      const q = new Queue(QUEUE_NAME, { connection: { url: REDIS_URL }, prefix: p });
+      try {
+        const [d] = await Promise.all((await manifestIds('div')).map((id) => q.getJob(id)));
+        // One attempt (BullMQ counts the successful one too), no retry.
+        expect(d!.attemptsMade).toBe(1);
+        expect(await d!.getState()).toBe('completed');
+        expect(d!.returnvalue.summary.diverged).toMatchObject({ metaEpoch: 1 });
+        const [f] = await Promise.all((await manifestIds('fail')).map((id) => q.getJob(id)));
+        expect(await f!.getState()).toBe('failed');
+        expect(f!.attemptsMade).toBe(2);
+        const pairJobs = await Promise.all((await manifestIds('pair')).map((id) => q.getJob(id)));
+        // Two at a time: each started before the other finished.
+        const [a, b] = pairJobs.map((j) => ({ start: j!.processedOn!, end: j!.finishedOn! }));
+        expect(a.start).toBeLessThan(b.end);
+        expect(b.start).toBeLessThan(a.end);
+      } finally {
+        await q.close();
+      }
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.done;
+    }
+  });
+});

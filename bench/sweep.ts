@@ -32,8 +32,20 @@ const port = await new Promise<number>((resolve) => {
 const url = `redis://127.0.0.1:${port}`;
 if (spawnSync('redis-server', ['--version']).status !== 0) throw new Error('redis-server is not installed (apt-get install redis-server)');
 const server = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-const redis = new Redis(url);
-await redis.ping();
+// Quiet while redis-server starts (ioredis retries until it answers).
+const redis = new Redis(url, { lazyConnect: true });
+redis.on('error', () => undefined);
+for (let i = 0; ; i++) {
+  try {
+    await redis.connect();
+    await redis.ping();
+    break;
+  } catch (e) {
+    redis.disconnect();
+    if (i > 50) throw e;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 const run = (args: string[]): Promise<string> => new Promise((resolve, reject) => {
   const c = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -43,7 +55,7 @@ const run = (args: string[]): Promise<string> => new Promise((resolve, reject) =
   c.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`iml ${args.join(' ')} exited with ${code}:\n${out}`))));
 });
 
-interface JobTimes { run: string; waitS: number; setupS: number; trainS: number; jobS: number }
+interface JobTimes { run: string; worker: string; pickS: number; waitS: number; setupS: number; trainS: number; jobS: number; processedOn: number; finishedOn: number }
 
 async function sweepWith(workers: number): Promise<{ wallS: number; jobs: JobTimes[] }> {
   const prefix = `bench${workers}`;
@@ -63,9 +75,15 @@ async function sweepWith(workers: number): Promise<{ wallS: number; jobs: JobTim
     const start = JSON.parse((await redis.lrange(runKeys({ prefix }, id).starts, 0, 0))[0]) as StartRecord;
     const startMs = Date.parse(start.at);
     jobs.push({
-      run: `${j.data.method} seed ${j.data.seed}`, waitS: (j.processedOn! - j.timestamp) / 1000, setupS: (startMs - j.processedOn!) / 1000,
-      trainS: (j.finishedOn! - startMs) / 1000, jobS: j.returnvalue.seconds,
+      run: `${j.data.method} seed ${j.data.seed}`, worker: j.returnvalue.worker, pickS: 0, waitS: (j.processedOn! - j.timestamp) / 1000, setupS: (startMs - j.processedOn!) / 1000,
+      trainS: (j.finishedOn! - startMs) / 1000, jobS: j.returnvalue.seconds, processedOn: j.processedOn!, finishedOn: j.finishedOn!,
     });
+  }
+  // Queue latency: from the moment the job could be taken (enqueued, or its worker's previous job finished) to when it was.
+  for (const j of jobs) {
+    const free = Math.max(0, ...jobs.filter((o) => o.worker === j.worker && o.finishedOn <= j.processedOn).map((o) => o.finishedOn));
+    const enq = j.processedOn - j.waitS * 1000;
+    j.pickS = (j.processedOn - Math.max(enq, free)) / 1000;
   }
   await q.close();
   return { wallS, jobs };
@@ -84,9 +102,9 @@ console.log(`| local iml experiment (1 process) | ${localS.toFixed(1)} | 1.00 |`
 console.log(`| sweep, 1 worker | ${one.wallS.toFixed(1)} | ${(one.wallS / localS).toFixed(2)} |`);
 console.log(`| sweep, 2 workers | ${two.wallS.toFixed(1)} | ${(two.wallS / localS).toFixed(2)} |`);
 for (const [label, r] of [['1 worker', one], ['2 workers', two]] as const) {
-  console.log(`\nper job, ${label}: enqueue -> picked (wait), picked -> training starts (thread, data, model, checkpoint lookup), training (incl. checkpoints), the job's own time`);
-  console.log(`| run | wait (s) | setup (s) | training (s) | job (s) |\n|---|---:|---:|---:|---:|`);
-  for (const j of r.jobs) console.log(`| ${j.run} | ${j.waitS.toFixed(2)} | ${j.setupS.toFixed(2)} | ${j.trainS.toFixed(2)} | ${j.jobS.toFixed(2)} |`);
+  console.log(`\nper job, ${label}: queue latency (enqueued or worker free -> picked), enqueue -> picked (incl. waiting for a worker), picked -> training starts (thread, data, model, checkpoint lookup), training (incl. checkpoint saves), the job's own time`);
+  console.log(`| run | queue latency (s) | wait (s) | setup (s) | training (s) | job (s) |\n|---|---:|---:|---:|---:|---:|`);
+  for (const j of r.jobs) console.log(`| ${j.run} | ${j.pickS.toFixed(3)} | ${j.waitS.toFixed(2)} | ${j.setupS.toFixed(2)} | ${j.trainS.toFixed(2)} | ${j.jobS.toFixed(2)} |`);
 }
 
 // Checkpoint save/load of a real 4.1 checkpoint: Redis store (encode + fenced SET, GET + decode) vs a run folder file (atomic write + fsync, read + decode).

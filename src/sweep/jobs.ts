@@ -5,6 +5,7 @@ import { methodLabel, parseMethod } from '../hypergrad/methods.js';
 import type { RecipeOverrides } from '../iml/recipe-overrides.js';
 import { getRecipe } from '../iml/recipes.js';
 import { planRecipe, type RecipePlan } from '../iml/run-recipe.js';
+import type { ImlSummary } from '../iml/trainer.js';
 
 /** What a worker needs to run one job, and nothing that depends on the machine it runs on (except dataDir). */
 export interface SweepJobData {
@@ -21,7 +22,7 @@ export interface SweepJobData {
 
 /** What a finished job returns (kept by BullMQ as the job's return value). */
 export interface SweepJobResult {
-  summary: import('../iml/trainer.js').ImlSummary;
+  summary: ImlSummary;
   backend: string;
   worker: string;
   /** Meta-epoch this attempt started at (1 = from scratch, more = resumed from the run's checkpoint). */

@@ -6,7 +6,7 @@ import { runIml, type MetaEpochMetrics } from '../../src/iml/trainer.js';
 import { parseQueueUrl, runKeys } from '../../src/sweep/connection.js';
 import { redisRunStore } from '../../src/sweep/redis-run-store.js';
 import { build, config as baseConfig, data } from '../iml/cases.js';
-import { dropPrefix, freshPrefix, REDIS_URL, redisUnavailable } from './redis-test.js';
+import { dropPrefix, freshPrefix, keysUnder, REDIS_URL, redisUnavailable } from './redis-test.js';
 
 const skip = await redisUnavailable('Redis run store suite (real Redis)');
 const p = freshPrefix('store');
@@ -58,6 +58,9 @@ describe.skipIf(skip)('redisRunStore', () => {
     await expect(runIml(b.model, b.mk, data, config('neumann:3'), { store: old })).rejects.toThrow('FENCED this worker no longer owns the run (another worker took the job over)');
     await expect(old.appendMetrics({ metaEpoch: 99 } as MetaEpochMetrics)).rejects.toThrow('FENCED');
     expect(await Promise.all([redis!.lrange(k.metrics, 0, -1), redis!.get(k.checkpoint), redis!.get(k.best)])).toEqual(before);
+    // The refused checkpoint upload is not left behind, and the kept checkpoint has no expiry.
+    expect((await keysUnder(p)).filter((key) => key.includes(':upload:'))).toEqual([]);
+    expect(await redis!.ttl(k.checkpoint)).toBe(-1);
     // The owner's writes go through.
     const now = redisRunStore(redis!, { prefix: p, jobId, token: 'attempt-2' });
     await now.writeMetrics([]);

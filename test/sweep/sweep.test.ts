@@ -34,7 +34,7 @@ afterAll(async () => {
 /** The tiniest 4.1 protocol: 14x14 MNIST, 16 hidden units, 6 meta-epochs of 5 inner steps, a checkpoint every 2. */
 const GRID = { hidden: 16, imageSize: 14, config: { metaEpochs: 6, innerSteps: 5, checkpointEvery: 2 } };
 /** A longer single run (checkpoint after every meta-epoch) that a worker is killed in the middle of. */
-const LONG = { hidden: 32, imageSize: 14, config: { metaEpochs: 150, innerSteps: 10, checkpointEvery: 1 } };
+const LONG = { hidden: 32, imageSize: 14, config: { metaEpochs: 80, innerSteps: 10, checkpointEvery: 1 } };
 const RUNS = ['neumann_3/seed-0', 'neumann_3/seed-1', 'identity/seed-0', 'identity/seed-1'];
 
 /** Everything a run folder's run holds except wall-clock times: metrics lines, summary, and the exact bytes of its checkpoints. */

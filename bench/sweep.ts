@@ -90,25 +90,31 @@ async function sweepWith(workers: number): Promise<{ wallS: number; jobs: JobTim
 }
 
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
-console.log(`sweep benchmark: 4.1 --quick, neumann:3 + identity x seeds 0,1, ${JSON.stringify(settings.config)}; load average ${load()}`);
-const t0 = performance.now();
+// `--checkpoints FILE`: only the checkpoint save/load part, on a checkpoint.json of the 4.1 model.
+const only = process.argv[2] === '--checkpoints' ? process.argv[3] : undefined;
 const localOut = join(work, 'local');
-await run(['experiment', ...GRID, '--out', localOut, '--no-progress']);
-const localS = (performance.now() - t0) / 1000;
-const one = await sweepWith(1);
-const two = await sweepWith(2);
-console.log(`\n| run | wall time (s) | vs local |\n|---|---:|---:|`);
-console.log(`| local iml experiment (1 process) | ${localS.toFixed(1)} | 1.00 |`);
-console.log(`| sweep, 1 worker | ${one.wallS.toFixed(1)} | ${(one.wallS / localS).toFixed(2)} |`);
-console.log(`| sweep, 2 workers | ${two.wallS.toFixed(1)} | ${(two.wallS / localS).toFixed(2)} |`);
-for (const [label, r] of [['1 worker', one], ['2 workers', two]] as const) {
-  console.log(`\nper job, ${label}: queue latency (enqueued or worker free -> picked), enqueue -> picked (incl. waiting for a worker), picked -> training starts (thread, data, model, checkpoint lookup), training (incl. checkpoint saves), the job's own time`);
-  console.log(`| run | queue latency (s) | wait (s) | setup (s) | training (s) | job (s) |\n|---|---:|---:|---:|---:|---:|`);
-  for (const j of r.jobs) console.log(`| ${j.run} | ${j.pickS.toFixed(3)} | ${j.waitS.toFixed(2)} | ${j.setupS.toFixed(2)} | ${j.trainS.toFixed(2)} | ${j.jobS.toFixed(2)} |`);
+let two: Awaited<ReturnType<typeof sweepWith>> | null = null;
+if (only === undefined) {
+  console.log(`sweep benchmark: 4.1 --quick, neumann:3 + identity x seeds 0,1, ${JSON.stringify(settings.config)}; load average ${load()}`);
+  const t0 = performance.now();
+  await run(['experiment', ...GRID, '--out', localOut, '--no-progress']);
+  const localS = (performance.now() - t0) / 1000;
+  const one = await sweepWith(1);
+  two = await sweepWith(2);
+  console.log(`\n| run | wall time (s) | vs local |\n|---|---:|---:|`);
+  console.log(`| local iml experiment (1 process) | ${localS.toFixed(1)} | 1.00 |`);
+  console.log(`| sweep, 1 worker | ${one.wallS.toFixed(1)} | ${(one.wallS / localS).toFixed(2)} |`);
+  console.log(`| sweep, 2 workers | ${two.wallS.toFixed(1)} | ${(two.wallS / localS).toFixed(2)} |`);
+  for (const [label, r] of [['1 worker', one], ['2 workers', two]] as const) {
+    console.log(`\nper job, ${label}: queue latency (enqueued or worker free -> picked), enqueue -> picked (incl. waiting for a worker), picked -> training starts (thread, data, model, checkpoint lookup), training (incl. checkpoint saves), the job's own time`);
+    console.log(`| run | queue latency (s) | wait (s) | setup (s) | training (s) | job (s) |\n|---|---:|---:|---:|---:|---:|`);
+    for (const j of r.jobs) console.log(`| ${j.run} | ${j.pickS.toFixed(3)} | ${j.waitS.toFixed(2)} | ${j.setupS.toFixed(2)} | ${j.trainS.toFixed(2)} | ${j.jobS.toFixed(2)} |`);
+  }
+
 }
 
-// Checkpoint save/load of a real 4.1 checkpoint: Redis store (encode + fenced SET, GET + decode) vs a run folder file (atomic write + fsync, read + decode).
-const ckFile = join(localOut, 'main', 'neumann_3', 'seed-0', 'checkpoint.json');
+// Checkpoint save/load of a real 4.1 checkpoint: Redis store (encode + SET + fenced move / GET + decode) vs a run folder file (atomic write + fsync, read + decode).
+const ckFile = only ?? join(localOut, 'main', 'neumann_3', 'seed-0', 'checkpoint.json');
 const text = readFileSync(ckFile, 'utf8');
 const ck = decodeCheckpoint(text, ckFile);
 const store = redisRunStore(redis, { prefix: 'benchck', jobId: 'x' });
@@ -123,12 +129,12 @@ const redisSave = await time(() => store.saveCheckpoint(ckInput));
 const redisLoad = await time(() => store.loadCheckpoint());
 const fileSave = await time(() => saveCheckpoint(join(work, 'ck.json'), ckInput));
 const fileLoad = await time(() => loadCheckpoint(join(work, 'ck.json')));
-const meanEpoch = two.jobs.reduce((a, j) => a + j.trainS, 0) / two.jobs.length / settings.config.metaEpochs;
+const meanEpoch = two ? two.jobs.reduce((a, j) => a + j.trainS, 0) / two.jobs.length / settings.config.metaEpochs : NaN;
 console.log(`\ncheckpoint of the 4.1 model (${(text.length / 1e6).toFixed(1)} MB of text), mean of 5, same process:`);
 console.log(`| store | save (s) | load (s) |\n|---|---:|---:|`);
-console.log(`| Redis (encode + SET / GET + decode) | ${redisSave.toFixed(3)} | ${redisLoad.toFixed(3)} |`);
+console.log(`| Redis (encode + SET + fenced move / GET + decode) | ${redisSave.toFixed(3)} | ${redisLoad.toFixed(3)} |`);
 console.log(`| run folder (write + fsync + rename / read + decode) | ${fileSave.toFixed(3)} | ${fileLoad.toFixed(3)} |`);
-console.log(`Redis save / run folder save: ${(redisSave / fileSave).toFixed(2)}; Redis load / run folder load: ${(redisLoad / fileLoad).toFixed(2)}; one Redis save is ${((100 * redisSave) / meanEpoch).toFixed(1)}% of a meta-epoch of this protocol (${meanEpoch.toFixed(2)} s incl. its save)`);
+console.log(`Redis save / run folder save: ${(redisSave / fileSave).toFixed(2)}; Redis load / run folder load: ${(redisLoad / fileLoad).toFixed(2)}${two ? `; one Redis save is ${((100 * redisSave) / meanEpoch).toFixed(1)}% of a meta-epoch of this protocol (${meanEpoch.toFixed(2)} s incl. its save)` : ''}`);
 console.log(`load average at the end ${load()}`);
 
 redis.disconnect();

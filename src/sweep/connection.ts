@@ -85,6 +85,16 @@ export function connectionReporter(t: QueueTarget, say: (line: string) => void, 
   };
 }
 
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
+
+/** Whether `e` says Redis cannot be reached (as opposed to an error of a command or of a job). */
+export function isConnectionError(e: unknown): boolean {
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (err?.code && CONNECTION_CODES.has(err.code)) return true;
+  const m = err?.message ?? '';
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|Connection is closed|Stream isn't writeable|Reached the max retries per request|no answer/.test(m);
+}
+
 /** Resolves `p`, or rejects after `ms` with `message` (a command that would otherwise wait for ever on a lost connection). */
 export async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,7 +1,7 @@
 // `iml sweep --watch`: a live table of a sweep's jobs (waiting / active on which worker / done / failed / diverged) with the workers' progress; says so while Redis is unreachable.
 
 import type { Job } from 'bullmq';
-import { connectionReporter, withTimeout, type QueueTarget } from './connection.js';
+import { connectionReporter, isConnectionError, withTimeout, type QueueTarget } from './connection.js';
 import { readManifest, type SweepManifest, type SweepQueue } from './enqueue.js';
 import type { SweepJobData, SweepJobResult } from './jobs.js';
 
@@ -67,7 +67,7 @@ export const finished = (rows: readonly JobRow[]): boolean => rows.every((r) => 
  */
 export async function watchSweep(queue: SweepQueue, t: QueueTarget, name: string, opts: { intervalMs?: number; tty: boolean; say: (text: string) => void; pollTimeoutMs?: number }): Promise<JobRow[]> {
   const report = connectionReporter(t, opts.say);
-  queue.on('error', report.error);
+  queue.on('error', (e) => (isConnectionError(e) ? report.error(e) : opts.say(`queue error: ${e.message}`)));
   let lastKey = '';
   let manifest: SweepManifest | null = null;
   let toldMissing = false;
@@ -90,7 +90,8 @@ export async function watchSweep(queue: SweepQueue, t: QueueTarget, name: string
       lastKey = key;
       if (finished(rows)) return rows;
     } catch (e) {
-      report.error(e as Error);
+      if (isConnectionError(e)) report.error(e as Error);
+      else opts.say(`reading sweep ${name} failed: ${(e as Error).message}; trying again`);
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
   }

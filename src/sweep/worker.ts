@@ -4,7 +4,7 @@ import { Worker as QueueWorker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { Worker as Thread } from 'node:worker_threads';
-import { connectionReporter, QUEUE_NAME, redisOptions, runKeys, type QueueTarget } from './connection.js';
+import { connectionReporter, isConnectionError, QUEUE_NAME, redisOptions, runKeys, type QueueTarget } from './connection.js';
 import type { SweepJobData, SweepJobResult } from './jobs.js';
 import type { JobThreadInput, JobThreadMessage } from './job-thread.js';
 
@@ -101,7 +101,7 @@ export async function startWorker(o: WorkerOptions): Promise<{ name: string; clo
     connection: redisOptions(o.target), prefix: o.target.prefix, concurrency: o.concurrency, name,
     lockDuration: o.lockDuration, stalledInterval: o.stalledInterval, maxStalledCount: o.maxStalledCount,
   });
-  worker.on('error', report.error);
+  worker.on('error', (e) => (isConnectionError(e) ? report.error(e) : o.say(`queue error: ${e.message}`)));
   worker.on('completed', (job, r) => {
     const s = r.summary;
     o.say(`${job.id} ${label(job.data)}: done, test ${(100 * s.test).toFixed(2)}% after ${s.metaEpochsRun} meta-epochs${s.diverged ? ` (diverged at meta-epoch ${s.diverged.metaEpoch}: a result, not retried)` : ''} in ${r.seconds.toFixed(1)} s`);

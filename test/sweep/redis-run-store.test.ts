@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseMethod } from '../../src/hypergrad/methods.js';
 import { runIml, type MetaEpochMetrics } from '../../src/iml/trainer.js';
-import { parseQueueUrl, runKeys } from '../../src/sweep/connection.js';
+import { isConnectionError, parseQueueUrl, runKeys } from '../../src/sweep/connection.js';
 import { redisRunStore } from '../../src/sweep/redis-run-store.js';
 import { build, config as baseConfig, data } from '../iml/cases.js';
 import { dropPrefix, freshPrefix, keysUnder, REDIS_URL, redisUnavailable } from './redis-test.js';
@@ -91,5 +91,15 @@ describe('parseQueueUrl', () => {
     expect(() => parseQueueUrl('rediss://h:1')).toThrow('the scheme must be redis:// (TLS and sockets are not supported), got rediss://');
     expect(() => parseQueueUrl('redis://h:1/x')).toThrow('the path must be a database number (redis://HOST:PORT/0), got /x');
     expect(() => parseQueueUrl('redis://h:1', 'a:b')).toThrow(`--prefix "a:b": use letters, digits, '_', '.' and '-' only`);
+  });
+});
+
+describe('isConnectionError', () => {
+  it('tells an unreachable Redis from errors of commands and jobs', () => {
+    expect(isConnectionError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(isConnectionError(new Error('Connection is closed.'))).toBe(true);
+    expect(isConnectionError(new Error('no answer'))).toBe(true);
+    expect(isConnectionError(new Error('Missing lock for job run-1. moveToFinished'))).toBe(false);
+    expect(isConnectionError(new Error('FENCED this worker no longer owns the run'))).toBe(false);
   });
 });

@@ -10,7 +10,7 @@ import { positiveInt } from './options.js';
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description('run sweep jobs from the queue until stopped (Ctrl-C); a job whose worker dies is resumed by another from its checkpoint')
+    .description('run sweep jobs from the queue until stopped (Ctrl-C hands active jobs back); a job whose worker dies is resumed by another from its checkpoint')
     .requiredOption('--queue <url>', 'Redis holding the queue: redis://HOST:PORT[/DB]')
     .option('--prefix <p>', 'key prefix of the queue (as given to iml sweep)', DEFAULT_PREFIX)
     .option('--concurrency <n>', 'jobs run at the same time on this machine (each in its own thread)', positiveInt('--concurrency'), 1)
@@ -27,7 +27,7 @@ export function registerWorker(program: Command): void {
       });
       await new Promise<void>((done) => {
         const stop = (sig: string): void => {
-          console.log(`${sig}: stopping; active jobs go back to the queue once their lock expires`);
+          console.log(`${sig}: stopping; active jobs go back to the queue`);
           void w.close().finally(done);
         };
         process.once('SIGINT', () => stop('SIGINT'));

@@ -1,10 +1,10 @@
 // `iml worker`: a BullMQ worker that runs sweep jobs in worker threads (so lock renewal never waits on training), records who started what, and survives Redis outages.
 
-import { Worker as QueueWorker, type Job } from 'bullmq';
+import { Worker as QueueWorker, WaitingError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { Worker as Thread } from 'node:worker_threads';
-import { connectionReporter, isConnectionError, QUEUE_NAME, redisOptions, runKeys, type QueueTarget } from './connection.js';
+import { connectionReporter, isConnectionError, QUEUE_NAME, redisOptions, runKeys, withTimeout, type QueueTarget } from './connection.js';
 import type { SweepJobData, SweepJobResult } from './jobs.js';
 import type { JobThreadInput, JobThreadMessage } from './job-thread.js';
 
@@ -31,6 +31,13 @@ export interface StartRecord {
   at: string;
 }
 
+/** A job thread ended because the worker is stopping. */
+class StoppedError extends Error {
+  constructor() {
+    super('the worker stopped');
+  }
+}
+
 const label = (d: SweepJobData): string => `${d.variant.label === 'main' ? '' : `${d.variant.label} `}${d.method} seed ${d.seed}`;
 
 /** Starts a worker; resolves with a function that stops it (active jobs go back to the queue when their lock expires). */
@@ -44,7 +51,15 @@ export async function startWorker(o: WorkerOptions): Promise<{ name: string; clo
   const idle: Thread[] = [];
   let closing = false;
 
-  const processor = async (job: Job<SweepJobData, SweepJobResult>, token?: string): Promise<SweepJobResult> => {
+  /** Jobs in progress, so that stopping can wait until each is handed back. */
+  const inflight = new Set<Promise<unknown>>();
+  const processor = (job: Job<SweepJobData, SweepJobResult>, token?: string): Promise<SweepJobResult> => {
+    const p = runJob(job, token);
+    inflight.add(p);
+    void p.catch(() => undefined).finally(() => inflight.delete(p));
+    return p;
+  };
+  const runJob = async (job: Job<SweepJobData, SweepJobResult>, token?: string): Promise<SweepJobResult> => {
     const keys = runKeys(o.target, job.id!);
     const attemptToken = token ?? `${name}:${job.id}:${Date.now()}`;
     // From here on only this attempt may write the run (a worker that lost the job is fenced off).
@@ -84,11 +99,18 @@ export async function startWorker(o: WorkerOptions): Promise<{ name: string; clo
           settled = true;
         });
         on('exit', (code: number) => {
-          if (!settled) reject(new Error(`the job thread exited with code ${code} before finishing`));
+          if (!settled) reject(closing ? new StoppedError() : new Error(`the job thread exited with code ${code} before finishing`));
           settled = true;
         });
         thread.postMessage(input);
       });
+    } catch (e) {
+      if (!(e instanceof StoppedError)) throw e;
+      // The worker is stopping: hand the job back now (not after its lock expires), without counting an attempt;
+      // the next worker resumes it from its checkpoint. If Redis does not answer, the lock expiry does it.
+      const back = await withTimeout(job.moveToWait(token), 5000, 'no answer').then(() => true, () => false);
+      o.say(`${job.id} ${label(job.data)}: ${back ? 'handed back to the queue' : 'could not be handed back (Redis does not answer); it returns to the queue when its lock expires'}`);
+      throw back ? new WaitingError() : e;
     } finally {
       for (const [ev, f] of listeners) thread.off(ev, f);
       threads.delete(thread);
@@ -117,7 +139,10 @@ export async function startWorker(o: WorkerOptions): Promise<{ name: string; clo
     name, worker,
     close: async () => {
       closing = true;
+      // No new job from here on (a handed-back job would otherwise be taken again at once).
+      await worker.pause(true);
       await Promise.all([...threads, ...idle].map((t) => t.terminate()));
+      await Promise.allSettled([...inflight]);
       await worker.close(true);
       redis.disconnect();
     },

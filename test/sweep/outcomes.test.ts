@@ -1,6 +1,6 @@
-// How sweep jobs end on a real Redis: a diverged run is a result (done once, not retried), an error is retried up to --attempts and then fails with its reason; --concurrency runs jobs side by side.
+// How sweep jobs end on a real Redis: a diverged run is a result (done once, not retried), an error is retried up to --attempts and then fails with its reason; --concurrency runs jobs side by side; a stopped worker hands its job back.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -80,6 +80,53 @@ describe.skipIf(skip)('sweep job outcomes', () => {
     } finally {
       worker.child.kill('SIGTERM');
       await worker.done;
+    }
+  });
+
+  it('stopping a worker (SIGTERM) hands its job back at once, without counting an attempt; the next worker resumes it from the checkpoint', async () => {
+    const cfg = join(dir, 'long.json');
+    writeFileSync(cfg, JSON.stringify({ hidden: 32, imageSize: 14, config: { metaEpochs: 80, innerSteps: 10, checkpointEvery: 1 } }));
+    // Locks of a minute: a hand-back that waited for the lock to expire would not finish in time.
+    const slow = ['--lock-duration', '60000', '--stalled-interval', '60000'];
+    const a = await startCli(['worker', '--queue', REDIS_URL, '--prefix', p, ...slow]);
+    const r = new Redis(REDIS_URL);
+    try {
+      const e = await runCli(['sweep', 'overfit-small-val', '--quick', '--methods', 'neumann:3', '--seeds', '0', '--config', cfg, '--queue', REDIS_URL, '--prefix', p, '--name', 'handback']);
+      expect(e.code, e.stderr).toBe(0);
+      const [id] = await manifestIds('handback');
+      await waitFor('a few meta-epochs', async () => (await r.llen(`${p}:run:${id}:metrics`)) >= 5, 60_000, a.output, 10);
+      const t0 = Date.now();
+      a.child.kill('SIGTERM');
+      const end = await a.done;
+      expect(end.code, end.stderr).toBe(0);
+      expect(end.stdout).toContain(`${id} Neumann(3, α=0.1) seed 0: handed back to the queue`);
+      const b = await startCli(['worker', '--queue', REDIS_URL, '--prefix', p, ...slow]);
+      try {
+        await waitFor('the next worker to finish it', () => / done, test /.test(b.output()), 50_000, b.output);
+        expect(Date.now() - t0).toBeLessThan(60_000);
+      } finally {
+        b.child.kill('SIGTERM');
+        await b.done;
+      }
+      const starts = (await r.lrange(`${p}:run:${id}:starts`, 0, -1)).map((l) => JSON.parse(l) as { worker: string; startEpoch: number });
+      expect(starts.map((x) => x.worker)).toEqual([`${hostname()}:${a.child.pid}`, `${hostname()}:${b.child.pid}`]);
+      expect(starts[0].startEpoch).toBe(1);
+      // Five metrics lines were written, so the checkpoint after meta-epoch 4 (or later) was there.
+      expect(starts[1].startEpoch).toBeGreaterThanOrEqual(5);
+      expect(b.output()).toContain(`resumed from its checkpoint at meta-epoch ${starts[1].startEpoch}`);
+      expect(await r.llen(`${p}:run:${id}:metrics`)).toBe(80);
+      const q = new Queue(QUEUE_NAME, { connection: { url: REDIS_URL }, prefix: p });
+      try {
+        const job = (await q.getJob(id))!;
+        expect(await job.getState()).toBe('completed');
+        // Only the finishing attempt counts (BullMQ counts the successful one): the hand-back cost none.
+        expect(job.attemptsMade).toBe(1);
+      } finally {
+        await q.close();
+      }
+    } finally {
+      r.disconnect();
+      if (a.child.exitCode === null) a.child.kill('SIGKILL');
     }
   });
 });

@@ -158,6 +158,12 @@ describe.skipIf(skip)('iml sweep / iml worker on a real Redis', () => {
     expect(rep.code, rep.stderr).toBe(0);
     expect(existsSync(join(out, 'report.html'))).toBe(true);
     expect(rep.stdout).toContain('| Neumann(3, α=0.1) | 2 |');
+    // --clean removes the sweep: its jobs, their runs in the store and the manifest.
+    const clean = await runCli(['sweep', '--clean', 'grid', '--queue', REDIS_URL, '--prefix', p]);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stdout).toContain('sweep grid: removed 4 job(s) and their runs');
+    expect((await keysUnder(p)).filter((k) => k.startsWith(`${p}:run:`) || k.startsWith(`${p}:sweep:`))).toEqual([]);
+    expect(Object.values(await jobCounts(p)).every((n) => n === 0)).toBe(true);
     w1.child.kill('SIGTERM');
     w2.child.kill('SIGTERM');
     await Promise.all([w1.done, w2.done]);

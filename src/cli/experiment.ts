@@ -37,7 +37,7 @@ interface ExperimentFlags {
 }
 
 /** Makes the chosen backend the default for models, λ and batches (the IML loop reads everything asynchronously). */
-async function selectBackend(kind: 'cpu' | 'webgpu'): Promise<string> {
+export async function selectBackend(kind: 'cpu' | 'webgpu'): Promise<string> {
   if (kind === 'cpu') return 'cpu (JS + Wasm SIMD)';
   const reason = await nodeWebGpuUnavailable();
   if (reason !== null) throw new Error(`--backend webgpu: ${reason}`);

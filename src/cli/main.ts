@@ -76,6 +76,18 @@ program
 registerExperiments(program);
 
 (await import('./inverse-check.js')).registerInverseCheck(program);
+// Sweeps need BullMQ and ioredis (optional peers): without them the other commands still work and these say what to install.
+try {
+  (await import('./sweep.js')).registerSweep(program);
+  (await import('./worker.js')).registerWorker(program);
+} catch (e) {
+  const missing = ['bullmq', 'ioredis'].filter((n) => String((e as Error).message).includes(`'${n}'`));
+  if ((e as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND' || missing.length === 0) throw e;
+  for (const name of ['sweep', 'worker']) {
+    program.command(name, { hidden: false }).description(`(needs ${missing.join(' and ')}: npm install bullmq ioredis)`).allowUnknownOption().argument('[args...]')
+      .action(() => { throw new Error(`iml ${name} needs the optional peer dependencies bullmq and ioredis: npm install bullmq ioredis`); });
+  }
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`iml: ${err instanceof Error ? err.message : String(err)}`);

@@ -8,7 +8,7 @@ import { loadDataset } from './datasets.js';
 import '../linalg/index.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { subset } from '../data/dataset.js';
-import { fixedL2, perLayerL2, perParameterL2, noMetaKnowledge } from '../hypergrad/meta-knowledge.js';
+import { fixedL2, perLayerL2, perParameterL2, noMetaKnowledge, type MetaKnowledge } from '../hypergrad/meta-knowledge.js';
 import { methodLabel, parseMethod } from '../hypergrad/methods.js';
 import { MLP } from '../nn/layers.js';
 import { Random } from '../util/random.js';
@@ -18,7 +18,7 @@ import type { RecipeOverrides } from '../iml/recipe-overrides.js';
 import type { Recipe } from '../iml/recipes.js';
 import { fileRunStore } from './file-run-store.js';
 import { LOCK_FILE, lockRunFolder, removeStaleTempFiles } from './run-folder-lock.js';
-import { configDifferences, RESUMABLE_CHANGES, runIml, type ImlConfig, type ImlSummary, type MetaEpochMetrics } from '../iml/trainer.js';
+import { configDifferences, RESUMABLE_CHANGES, runIml, type ImlConfig, type ImlData, type ImlSummary, type MetaEpochMetrics } from '../iml/trainer.js';
 import { planRecipe, type RecipePlan } from '../iml/recipe-plan.js';
 
 export { planRecipe, type RecipePlan } from '../iml/recipe-plan.js';
@@ -61,6 +61,41 @@ function firstN(ds: ImageDataset, n: number): ImageDataset {
 
 function slug(s: string): string {
   return s.replace(/[^a-zA-Z0-9.=-]+/g, '_');
+}
+
+/** The folder of one run inside a run folder: <variant>/<method spec>/seed-N (names made safe for paths). */
+export function runFolderOf(dir: string, variant: string, spec: string, seed: number): string {
+  return join(dir, slug(variant), slug(spec), `seed-${seed}`);
+}
+
+/**
+ * Everything one run of a recipe needs, built the same way wherever it runs (here, or a sweep worker): the data
+ * split, the MLP and its meta-knowledge, the trainer configuration and the identity its checkpoints record.
+ */
+export function prepareRecipeRun(
+  recipeName: string, quick: boolean, plan: RecipePlan, variant: RecipePlan['variants'][number], spec: string, seed: number, dataDir?: string,
+  preloaded?: ReturnType<typeof loadDataset>,
+): { model: MLP; mk: MetaKnowledge; data: ImlData; config: ImlConfig; identity: Record<string, unknown> } {
+  const method = parseMethod(spec);
+  const loaded = preloaded ?? loadDataset(plan.dataset, { dataDir, imageSize: plan.imageSize, seed });
+  const data = plan.split
+    ? { train: firstN(loaded.train, plan.split.train), validation: firstN(loaded.validation, plan.split.validation), test: firstN(loaded.test, plan.split.test) }
+    : loaded;
+  const inputs = data.train.channels * data.train.height * data.train.width;
+  const sizes = [inputs, plan.hidden || inputs, data.train.numClasses];
+  const model = new MLP(sizes, new Random(1000 + seed));
+  const params = model.parameters();
+  const mk = method.kind === 'baseline' ? (method.l2 > 0 ? fixedL2(params, method.l2) : noMetaKnowledge())
+    : plan.metaKnowledge === 'per-parameter' ? perParameterL2(params) : perLayerL2(params, { groupBy: 'tensor' });
+  const compare = plan.compareExact && method.kind !== 't1t2'
+    ? { every: plan.compareExact.every, reference: parseMethod('exact'), methods: plan.compareExact.methods.map(parseMethod) } : undefined;
+  const config: ImlConfig = { ...plan.config, ...variant.config, method, seed, compare };
+  const identity = {
+    recipe: recipeName, quick, variant: variant.label, methodSpec: spec, backend: getBackend().name,
+    dataset: { name: plan.dataset, train: data.train.count, validation: data.validation.count, test: data.test.count, shape: [data.train.channels, data.train.height, data.train.width] },
+    model: { kind: 'mlp', sizes },
+  };
+  return { model, mk, data, config, identity };
 }
 
 /** What config.json records about a run folder: the recipe and the resolved protocol (the methods and seeds run in it are kept as their union). */
@@ -146,30 +181,15 @@ export async function runRecipe(recipe: Recipe, opts: RecipeRunOptions): Promise
       for (const spec of plan.methods) {
         const method = parseMethod(spec);
         for (const seed of plan.seeds) {
-          const loaded = preloaded?.seed === seed ? preloaded.data : loadFor(seed);
+          const early = preloaded?.seed === seed ? preloaded.data : undefined;
           preloaded = null;
-          const data = plan.split
-            ? { train: firstN(loaded.train, plan.split.train), validation: firstN(loaded.validation, plan.split.validation), test: firstN(loaded.test, plan.split.test) }
-            : loaded;
-          const inputs = data.train.channels * data.train.height * data.train.width;
-          const sizes = [inputs, plan.hidden || inputs, data.train.numClasses];
-          const model = new MLP(sizes, new Random(1000 + seed));
-          const params = model.parameters();
-          const mk = method.kind === 'baseline' ? (method.l2 > 0 ? fixedL2(params, method.l2) : noMetaKnowledge())
-            : plan.metaKnowledge === 'per-parameter' ? perParameterL2(params) : perLayerL2(params, { groupBy: 'tensor' });
-          const compare = plan.compareExact && method.kind !== 't1t2'
-            ? { every: plan.compareExact.every, reference: parseMethod('exact'), methods: plan.compareExact.methods.map(parseMethod) } : undefined;
-          const config: ImlConfig = { ...plan.config, ...variant.config, method, seed, compare };
-          const runDir = join(dir, slug(variant.label), slug(spec), `seed-${seed}`);
+          const { model, mk, data, config, identity } = prepareRecipeRun(recipe.name, opts.quick, plan, variant, spec, seed, opts.dataDir, early);
+          const runDir = runFolderOf(dir, variant.label, spec, seed);
           const label = methodLabel(method);
           const { metrics, summary } = await runIml(model, mk, data, config, {
             store: fileRunStore(runDir),
             resume: opts.resume,
-            identity: {
-              recipe: recipe.name, quick: opts.quick, variant: variant.label, methodSpec: spec, backend: getBackend().name,
-              dataset: { name: plan.dataset, train: data.train.count, validation: data.validation.count, test: data.test.count, shape: [data.train.channels, data.train.height, data.train.width] },
-              model: { kind: 'mlp', sizes },
-            },
+            identity,
             onMetaEpoch: (m) => opts.onEpoch?.({ variant: variant.label, method: label, seed }, m, config.metaEpochs),
           });
           const r = { variant: variant.label, method: label, seed, summary, metrics };

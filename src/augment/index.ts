@@ -7,3 +7,5 @@ export * from './geometric.js';
 export * from './cutout.js';
 export * from './weak.js';
 export * from './randaugment.js';
+export * from './flip-policy.js';
+export * from './preview.js';

@@ -76,6 +76,7 @@ program
 registerExperiments(program);
 
 (await import('./inverse-check.js')).registerInverseCheck(program);
+(await import('./augment-preview.js')).registerAugmentPreview(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`iml: ${err instanceof Error ? err.message : String(err)}`);

@@ -77,6 +77,7 @@ registerExperiments(program);
 
 (await import('./inverse-check.js')).registerInverseCheck(program);
 (await import('./augment-preview.js')).registerAugmentPreview(program);
+(await import('./fixmatch.js')).registerFixMatch(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`iml: ${err instanceof Error ? err.message : String(err)}`);

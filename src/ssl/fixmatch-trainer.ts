@@ -41,11 +41,17 @@ export interface FixMatchResult {
   finished: boolean;
 }
 
+/** Random states hold NaN when no normal is cached; JSON has no NaN, so it is stored as null. */
+const encodeState = (s: readonly number[]): (number | null)[] => s.map((v) => (Number.isNaN(v) ? null : v));
+const decodeState = (s: readonly (number | null)[]): number[] => s.map((v) => (v === null ? NaN : v));
+const encodeSampler = (s: SamplerState): { epochState: (number | null)[]; cursor: number } => ({ epochState: encodeState(s.epochState), cursor: s.cursor });
+const decodeSampler = (s: { epochState: (number | null)[]; cursor: number }): SamplerState => ({ epochState: decodeState(s.epochState), cursor: s.cursor });
+
 interface TrainerMeta {
   config: FixMatchConfig;
-  augState: number[];
-  labelled: SamplerState;
-  unlabelled: SamplerState;
+  augState: (number | null)[];
+  labelled: { epochState: (number | null)[]; cursor: number };
+  unlabelled: { epochState: (number | null)[]; cursor: number } | null;
   seconds: number;
 }
 
@@ -105,9 +111,9 @@ export async function trainFixMatch(model: Module, data: FixMatchData, config: F
     for (const b of buffers) b.value = ck.params[`buffer/${b.name}`];
     ema.values = params.map((p) => ck.params[`ema/${p.name}`]);
     if (ck.optimizer) sgd.loadStateDict(ck.optimizer);
-    augRng.setState(meta.augState);
-    labelled.restore(meta.labelled);
-    if (unlabelled) unlabelled.restore(meta.unlabelled);
+    augRng.setState(decodeState(meta.augState));
+    labelled.restore(decodeSampler(meta.labelled));
+    if (unlabelled && meta.unlabelled) unlabelled.restore(decodeSampler(meta.unlabelled));
     start = ck.step;
     secondsBefore = meta.seconds;
     metrics = await store.readMetrics(start);
@@ -122,7 +128,10 @@ export async function trainFixMatch(model: Module, data: FixMatchData, config: F
     for (const p of params) record[p.name] = p.value;
     for (const b of buffers) record[`buffer/${b.name}`] = b.value;
     params.forEach((p, i) => (record[`ema/${p.name}`] = ema.values[i]));
-    const meta: TrainerMeta = { config: c, augState: augRng.getState(), labelled: labelled.state(), unlabelled: unlabelled?.state() ?? { epochState: [], cursor: 0 }, seconds: seconds() };
+    const meta: TrainerMeta = {
+      config: c, augState: encodeState(augRng.getState()), labelled: encodeSampler(labelled.state()),
+      unlabelled: unlabelled ? encodeSampler(unlabelled.state()) : null, seconds: seconds(),
+    };
     await store.saveCheckpoint({ params: record, optimizer: await sgd.stateDictAsync(), step, meta });
   };
   const validation = cap(data.validation, c.evalLimit);

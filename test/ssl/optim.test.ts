@@ -36,7 +36,7 @@ describe('EMA and schedule', () => {
   });
 
   it('withParameterValues swaps values in for an async function and restores them', async () => {
-    const model = new SmallCnn(new Random(0), { widths: [2, 2] });
+    const model = new SmallCnn(new Random(0), { widths: [2, 2, 2] });
     const before = model.parameters().map((p) => p.value);
     const other = before.map((v) => tensor(new Float32Array(v.size).fill(7), v.shape));
     const seen = await withParameterValues(model, other, async () => { await Promise.resolve(); return model.parameters()[0].value.dataSync()[0]; });
@@ -54,8 +54,8 @@ describe('weight decay', () => {
     const decayed = wrn.parameters().filter(decays).map((p) => p.name);
     for (const n of decayed) expect(/conv|stem|shortcut|head\.weight/.test(n) && !/bn/.test(n)).toBe(true);
     const cnn = new SmallCnn(new Random(0));
-    expect(cnn.parameters().filter(decays).map((p) => p.name)).toEqual(['conv1.weight', 'conv2.weight', 'head.weight']);
-    expect(cnn.parameters().filter((p) => !decays(p)).map((p) => p.name)).toEqual(['bn1.weight', 'bn1.bias', 'bn2.weight', 'bn2.bias', 'head.bias']);
+    expect(cnn.parameters().filter(decays).map((p) => p.name)).toEqual(['conv1.weight', 'conv2.weight', 'conv3.weight', 'head.weight']);
+    expect(cnn.parameters().filter((p) => !decays(p)).map((p) => p.name)).toEqual(['bn1.weight', 'bn1.bias', 'bn2.weight', 'bn2.bias', 'bn3.weight', 'bn3.bias', 'head.bias']);
   });
 
   it('adds lambda w to decayed gradients only; with SGD it equals PyTorch SGD weight_decay on that subset', () => {

@@ -47,7 +47,7 @@ describe('FixMatch trainer', () => {
   it('stopped after step 3 (checkpoint at 2) and resumed: identical metrics, weights, EMA and buffers', async () => {
     const data = tinyData();
     const cfg = tinyConfig();
-    const m1 = new SmallCnn(new Random(cfg.seed), { side: 8, numClasses: 3, widths: [4, 4] });
+    const m1 = new SmallCnn(new Random(cfg.seed), { side: 8, numClasses: 3, widths: [4, 4, 4] });
     const s1 = memoryFixMatchStore();
     const full = await trainFixMatch(m1, data, cfg, s1);
     expect(full.finished).toBe(true);
@@ -55,11 +55,11 @@ describe('FixMatch trainer', () => {
     // The unsupervised branch was exercised.
     expect(full.metrics.some((m) => m.maskRate > 0 && m.unsupervisedLoss > 0)).toBe(true);
 
-    const m2 = new SmallCnn(new Random(cfg.seed), { side: 8, numClasses: 3, widths: [4, 4] });
+    const m2 = new SmallCnn(new Random(cfg.seed), { side: 8, numClasses: 3, widths: [4, 4, 4] });
     const s2 = memoryFixMatchStore();
     const part = await trainFixMatch(m2, data, cfg, s2, { stopAfter: 3 });
     expect(part.finished).toBe(false);
-    const m3 = new SmallCnn(new Random(99), { side: 8, numClasses: 3, widths: [4, 4] }); // other init: everything must come from the checkpoint
+    const m3 = new SmallCnn(new Random(99), { side: 8, numClasses: 3, widths: [4, 4, 4] }); // other init: everything must come from the checkpoint
     const resumed = await trainFixMatch(m3, data, cfg, s2, { resume: true });
     expect(resumed.finished).toBe(true);
     expect(strip(await s2.readMetrics())).toEqual(strip(full.metrics));
@@ -73,14 +73,14 @@ describe('FixMatch trainer', () => {
   it('refuses to resume with a different configuration, naming the field', async () => {
     const data = tinyData();
     const store = memoryFixMatchStore();
-    await trainFixMatch(new SmallCnn(new Random(3), { side: 8, numClasses: 3, widths: [4, 4] }), data, tinyConfig(), store, { stopAfter: 2 });
-    await expect(trainFixMatch(new SmallCnn(new Random(3), { side: 8, numClasses: 3, widths: [4, 4] }), data, tinyConfig({ tau: 0.5 }), store, { resume: true }))
+    await trainFixMatch(new SmallCnn(new Random(3), { side: 8, numClasses: 3, widths: [4, 4, 4] }), data, tinyConfig(), store, { stopAfter: 2 });
+    await expect(trainFixMatch(new SmallCnn(new Random(3), { side: 8, numClasses: 3, widths: [4, 4, 4] }), data, tinyConfig({ tau: 0.5 }), store, { resume: true }))
       .rejects.toThrow(/tau: checkpoint 0.34, now 0.5/);
   });
 
   it('supervised-only baseline: no unlabelled statistics, loss = supervised loss', async () => {
     const data = tinyData();
-    const r = await trainFixMatch(new SmallCnn(new Random(3), { side: 8, numClasses: 3, widths: [4, 4] }), data, tinyConfig({ method: 'supervised', mu: 0 }), memoryFixMatchStore());
+    const r = await trainFixMatch(new SmallCnn(new Random(3), { side: 8, numClasses: 3, widths: [4, 4, 4] }), data, tinyConfig({ method: 'supervised', mu: 0 }), memoryFixMatchStore());
     for (const m of r.metrics) {
       expect(m.maskRate).toBe(0);
       expect(m.unsupervisedLoss).toBe(0);

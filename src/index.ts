@@ -25,3 +25,5 @@ export { Random } from './util/random.js';
 export * from './optim/index.js';
 export * as nn from './nn/index.js';
 export * as linalg from './linalg/index.js';
+export * as augment from './augment/index.js';
+export * as ssl from './ssl/index.js';

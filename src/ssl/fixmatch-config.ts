@@ -17,6 +17,8 @@ export interface FixMatchConfig {
   momentum: number;
   weightDecay: number;
   emaDecay: number;
+  /** EMA decay min(emaDecay, (1 + t)/(10 + t)) at step t (see WeightEma); false: emaDecay from the first step, as the references. */
+  emaWarmup: boolean;
   /** Evaluate (and log) every this many steps, and at the last step. */
   evalEvery: number;
   /** Checkpoint every this many steps (a multiple of evalEvery), and at the last step. */
@@ -39,6 +41,7 @@ export const FIXMATCH_DEFAULTS: Omit<FixMatchConfig, 'steps' | 'flip' | 'seed'> 
   momentum: 0.9,
   weightDecay: 5e-4,
   emaDecay: 0.999,
+  emaWarmup: true,
   evalEvery: 100,
   checkpointEvery: 500,
   evalLimit: 0,
@@ -68,6 +71,7 @@ export function validateFixMatchConfig(c: FixMatchConfig): FixMatchConfig {
   int('evalEvery', 1);
   int('checkpointEvery', 1);
   if (c.checkpointEvery % c.evalEvery !== 0) throw new Error(`FixMatch config: checkpointEvery (${c.checkpointEvery}) must be a multiple of evalEvery (${c.evalEvery})`);
+  if (typeof c.emaWarmup !== 'boolean') throw new Error('FixMatch config: emaWarmup must be true or false');
   if (typeof c.flip !== 'boolean') throw new Error('FixMatch config: flip must be true or false');
   int('seed', 0);
   int('evalLimit', 0);

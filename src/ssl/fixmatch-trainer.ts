@@ -94,7 +94,7 @@ export async function trainFixMatch(model: Module, data: FixMatchData, config: F
   const backend = params[0].value.backend;
   const sgd = new SGD(params, { lr: c.lr, momentum: c.momentum, nesterov: true });
   sgd.checkFinite = false;
-  const ema = new WeightEma(params, c.emaDecay);
+  const ema = new WeightEma(params, c.emaDecay, c.emaWarmup);
   const schedule = fixMatchCosineLr(c.lr, c.steps);
   const augRng = new Random(c.seed * 4 + 1);
   const labelled = new EpochSampler(data.labelled.count, new Random(c.seed * 4 + 2));
@@ -162,7 +162,7 @@ export async function trainFixMatch(model: Module, data: FixMatchData, config: F
     });
     if (!Number.isFinite(g.loss)) throw new FixMatchDivergence(step, g.loss);
     sgd.step(addWeightDecay(g.grads, params, c.weightDecay));
-    ema.update(params);
+    ema.update(params, step - 1);
     acc.n++;
     acc.loss += g.loss;
     acc.ls += g.supervised;

@@ -15,7 +15,7 @@ export interface SmallCnnOptions extends CreateOptions {
   numClasses?: number;
   /** Channels of the three stages (default 16, 32, 64). */
   widths?: [number, number, number];
-  /** Batch-norm momentum (default 0.01: short runs need running statistics that follow the weights). */
+  /** Batch-norm momentum (default 0.1, PyTorch's: running statistics that follow the weights within ~10 steps; 0.01 left evaluations of 100-step runs near chance). */
   bnMomentum?: number;
 }
 
@@ -39,7 +39,7 @@ export class SmallCnn extends Module {
     const [w1, w2, w3] = o.widths ?? [16, 32, 64];
     this.side = o.side ?? 28;
     if (this.side % 4 !== 0) throw new Error(`SmallCnn: side ${this.side} must be a multiple of 4`);
-    const m = o.bnMomentum ?? 0.01;
+    const m = o.bnMomentum ?? 0.1;
     this.conv1 = this.child('conv1', new Conv2d(o.inChannels ?? 1, w1, 3, rng, { ...o, padding: 1, bias: false, init: 'kaiming' }));
     this.bn1 = this.child('bn1', new BatchNorm(w1, 1e-5, m, o));
     this.conv2 = this.child('conv2', new Conv2d(w1, w2, 3, rng, { ...o, padding: 1, bias: false, init: 'kaiming' }));

@@ -82,3 +82,17 @@ describe('small CNN', () => {
     expect(() => new SmallCnn(new Random(1), { side: 30 })).toThrow(/multiple of 4/);
   });
 });
+
+describe('EMA warm-up', () => {
+  it('uses min(d, (1 + t)/(10 + t)): 0.1 at t = 0, 0.5 at t = 8, 0.999 from t = 8990', () => {
+    const p = [{ value: tensor([10], [1], f64) }];
+    const ema = new WeightEma(p, 0.999, true);
+    expect([ema.decayAt(0), ema.decayAt(8), ema.decayAt(8990), ema.decayAt(8991), ema.decayAt(1e6)]).toEqual([0.1, 0.5, 8991 / 9000, 0.999, 0.999]);
+    p[0].value = tensor([20], [1], f64);
+    ema.update(p, 0);
+    expect(ema.values[0].dataSync()[0]).toBeCloseTo(0.1 * 10 + 0.9 * 20, 13); // 19
+    ema.update(p, 8);
+    expect(ema.values[0].dataSync()[0]).toBeCloseTo(0.5 * 19 + 0.5 * 20, 13);
+    expect(new WeightEma(p, 0.999).decayAt(0)).toBe(0.999);
+  });
+});

@@ -46,14 +46,13 @@ export async function fixMatchGradient(model: Module, weights: readonly Tensor[]
   const values = await logits.data();
   const pseudo = pseudoLabels(values.subarray(b * classes, (b + u) * classes), u, classes, inp.tau);
   const targets = { labels: inp.labels, pseudo: pseudo.labels, mask: pseudo.mask, lambdaU: inp.lambdaU };
-  let parts: { supervised: Tensor; unsupervised: Tensor } | null = null;
+  const parts: Tensor[] = [];
   const { value, grads: [dLogits] } = valueAndGrad(([z]) => {
     const p = fixMatchLoss(z, targets);
-    parts = p;
+    parts.push(p.supervised, p.unsupervised);
     return p.loss;
   })([logits]);
   const grads = pullback([dLogits]);
-  const p = parts as unknown as { supervised: Tensor; unsupervised: Tensor };
-  const [lv, sv, uv] = await Promise.all([value.data(), p.supervised.data(), p.unsupervised.data()]);
+  const [lv, sv, uv] = await Promise.all([value.data(), parts[0].data(), parts[1].data()]);
   return { grads, loss: lv[0], supervised: sv[0], unsupervised: uv[0], pseudo };
 }

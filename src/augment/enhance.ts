@@ -69,22 +69,29 @@ export function brightness(img: LevelImage, factor: number): LevelImage {
 }
 
 /**
- * ImageFilter.SMOOTH per band: the 3x3 kernel [1 1 1; 1 5 1; 1 1 1] / 13 on interior pixels, truncated;
- * the one-pixel border is copied unchanged (PIL leaves it as is). Differs from PIL only where PIL's float32
- * kernel weights round a sum that is an exact multiple of 1/13 to just below it (we divide exactly).
+ * ImageFilter.SMOOTH per band as Pillow (>= 9) computes it: weights k = float32(1/13), float32(5/13); per interior
+ * pixel the float32 sum 0.5 + Σ_rows (v[x-1] k + v[x] k' + v[x+1] k) over the rows below, at and above the pixel,
+ * in that order, truncated and clamped (the 0.5 rounds); the one-pixel border is copied unchanged.
  */
 export function smooth(img: LevelImage): LevelImage {
   const { height: h, width: w } = img;
   const out = { ...img, data: img.data.slice() };
   const plane = h * w;
+  const side = f32(1 / 13);
+  const centre = f32(5 / 13);
+  const d = img.data;
+  // One kernel row: ((a k0 + b k1) + c k2) in float32, as KERNEL1x3 evaluates it.
+  const row = (i: number, k1: number): number => f32(f32(f32(d[i - 1] * side) + f32(d[i] * k1)) + f32(d[i + 1] * side));
   for (let c = 0; c < img.channels; c++) {
     const p = c * plane;
     for (let y = 1; y < h - 1; y++) {
       for (let x = 1; x < w - 1; x++) {
         const i = p + y * w + x;
-        const d = img.data;
-        const s = d[i - w - 1] + d[i - w] + d[i - w + 1] + d[i - 1] + 5 * d[i] + d[i + 1] + d[i + w - 1] + d[i + w] + d[i + w + 1];
-        out.data[i] = Math.floor(s / 13);
+        let ss = 0.5;
+        ss = f32(ss + row(i + w, side));
+        ss = f32(ss + row(i, centre));
+        ss = f32(ss + row(i - w, side));
+        out.data[i] = ss <= 0 ? 0 : ss >= 255 ? 255 : Math.trunc(ss);
       }
     }
   }

@@ -9,11 +9,15 @@ function checkFill(where: string, fill: number): void {
   if (!Number.isInteger(fill) || fill < 0 || fill > 255) throw new Error(`${where}: fill must be a level in [0, 255], got ${fill}`);
 }
 
+/** Pillow's 16.16 fixed-point rounding FIX(v) = floor(v * 65536 + 0.5). */
+const fix = (v: number): number => Math.floor(v * 65536 + 0.5);
+
 /**
  * Image.transform(size, AFFINE, coefficients, NEAREST): output pixel (x, y) takes the input pixel at
- * (floor(a (x+½) + b (y+½) + c), floor(d (x+½) + e (y+½) + f)) (negative coordinates are outside), or `fill`
- * when that lies outside the image. The coordinates are accumulated by repeated addition along rows and
- * columns, in the same order as PIL's C loop, so rounding matches it.
+ * (floor(a (x+½) + b (y+½) + c), floor(d (x+½) + e (y+½) + f)), or `fill` when that lies outside the image.
+ * As Pillow: pure scalings/translations (b = d = 0) accumulate the coordinates in doubles; other maps (rotations,
+ * shears) in 16.16 fixed point (coefficients rounded by FIX, steps added as integers, coordinate = sum >> 16)
+ * whenever the image corners map inside ±32768, so the results match Pillow level for level.
  */
 export function affine(img: LevelImage, m: AffineCoefficients, fill = 0): LevelImage {
   checkLevelImage('affine', img);
@@ -23,6 +27,30 @@ export function affine(img: LevelImage, m: AffineCoefficients, fill = 0): LevelI
   const { height: h, width: w } = img;
   const plane = h * w;
   const out = blankLike(img);
+  const inRange = (x: number, y: number): boolean => Math.abs(x * a + y * b + c) < 32768 && Math.abs(x * d + y * e + f) < 32768;
+  if ((b !== 0 || d !== 0) && inRange(0, 0) && inRange(w, h) && inRange(0, h) && inRange(w, 0)) {
+    const a0 = fix(a);
+    const a1 = fix(b);
+    const a3 = fix(d);
+    const a4 = fix(e);
+    let a2 = fix(c + a * 0.5 + b * 0.5);
+    let a5 = fix(f + d * 0.5 + e * 0.5);
+    for (let y = 0; y < h; y++) {
+      let xx = a2;
+      let yy = a5;
+      for (let x = 0; x < w; x++) {
+        const xi = Math.floor(xx / 65536);
+        const yi = Math.floor(yy / 65536);
+        const inside = xi >= 0 && xi < w && yi >= 0 && yi < h;
+        for (let ch = 0; ch < img.channels; ch++) out.data[ch * plane + y * w + x] = inside ? img.data[ch * plane + yi * w + xi] : fill;
+        xx += a0;
+        yy += a3;
+      }
+      a2 += a1;
+      a5 += a4;
+    }
+    return out;
+  }
   let xo = c + b * 0.5 + a * 0.5;
   let yo = f + e * 0.5 + d * 0.5;
   for (let y = 0; y < h; y++) {

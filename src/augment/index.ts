@@ -9,3 +9,4 @@ export * from './weak.js';
 export * from './randaugment.js';
 export * from './flip-policy.js';
 export * from './preview.js';
+export * from './tensor.js';

@@ -114,3 +114,19 @@ describe('RandAugment and the strong view', () => {
     expect(() => randAugmentImage(coded(1, 4), new Random(0), { p: 2 })).toThrow(/p must be in \[0, 1\]/);
   });
 });
+
+describe('tensor front end', () => {
+  it('weak/strong views of a tensor equal the batch functions, on the same backend; non-NCHW refused', async () => {
+    const { tensor } = await import('../../src/core/creation.js');
+    const { strongAugmentTensor, weakAugmentTensor } = await import('../../src/augment/index.js');
+    const b = syntheticBatch(3, 3, 32, 8);
+    const x = tensor(b.data, [3, 3, 32, 32]);
+    const w = await weakAugmentTensor(x, new Random(4), { flip: true });
+    expect(w.shape).toEqual([3, 3, 32, 32]);
+    expect(w.backend).toBe(x.backend);
+    expect(await w.data()).toEqual(weakAugment(b, new Random(4), { flip: true }).data);
+    const s = await strongAugmentTensor(x, new Random(5), { flip: true });
+    expect(await s.data()).toEqual(strongAugment(b, new Random(5), { flip: true }).data);
+    await expect(weakAugmentTensor(tensor([1, 2], [2]), new Random(0), { flip: false })).rejects.toThrow(/expected an NCHW image tensor/);
+  });
+});

@@ -81,8 +81,8 @@ export function sslCurveSpec(runs: readonly SslRunResult[], curve: SslCurve): To
     encoding: {
       x: { field: 'step', type: 'quantitative', title: 'step' },
       y: { field: 'value', type: 'quantitative', title: SSL_CURVES[curve], scale: { zero: false } },
-      color: { field: 'series', type: 'nominal', title: null },
-      strokeDash: { field: 'series', type: 'nominal', legend: null },
+      color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 400, symbolType: 'stroke' } },
+      strokeDash: { field: 'series', type: 'nominal', title: null },
     },
   } as TopLevelSpec;
 }

@@ -77,12 +77,13 @@ function round15(v: number): number {
   return Number(v.toFixed(15));
 }
 
-/** Exact 90/180/270-degree counter-clockwise rotations (PIL's transpose ROTATE_90/180/270), square or not. */
+/**
+ * Exact counter-clockwise rotations by 90/180/270 degrees (PIL's transpose ROTATE_90/180/270). Only for square
+ * images when quarters is 1 or 3 (PIL's rotate keeps the size, so other images take the affine path).
+ */
 function rotateQuarter(img: LevelImage, quarters: 1 | 2 | 3): LevelImage {
   const { height: h, width: w } = img;
   const plane = h * w;
-  // PIL's rotate without expand keeps the size; for non-square images the transposed content is cropped/filled
-  // by the general path, so only square images and 180 degrees take this exact route.
   const out = blankLike(img);
   for (let ch = 0; ch < img.channels; ch++) {
     const src = img.data.subarray(ch * plane, (ch + 1) * plane);

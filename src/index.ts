@@ -88,3 +88,7 @@ export * as report from './report/index.js';
 export { benchKernel, KERNELS } from './perf/kernel-bench.js';
 export type { KernelName, KernelBenchOptions, KernelBenchResult } from './perf/kernel-bench.js';
 export { initGemm, gemmReady } from './backend/cpu/wasm-gemm.js';
+
+// Semi-supervised learning: augmentation and FixMatch.
+export * as augment from './augment/index.js';
+export * as ssl from './ssl/index.js';

@@ -88,6 +88,8 @@ try {
       .action(() => { throw new Error(`iml ${name} needs the optional peer dependencies bullmq and ioredis: npm install bullmq ioredis`); });
   }
 }
+(await import('./augment-preview.js')).registerAugmentPreview(program);
+(await import('./fixmatch.js')).registerFixMatch(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`iml: ${err instanceof Error ? err.message : String(err)}`);

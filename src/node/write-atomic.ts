@@ -13,7 +13,7 @@ function tempName(path: string): string {
 }
 
 /** Writes `data` to a temporary file beside `path`, flushes it and renames it over `path`: readers never see a partial file. */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempName(path);
   try {

@@ -1,0 +1,15 @@
+// FixMatch (thesis 2.2): loss, pseudo-labels, EMA, weight decay on weights, SSL splits, models, the trainer and its report pieces; no Node built-ins.
+
+export * from './pseudo-labels.js';
+export * from './fixmatch-loss.js';
+export * from './fixmatch-step.js';
+export * from './fixmatch-config.js';
+export * from './fixmatch-metrics.js';
+export * from './fixmatch-store.js';
+export * from './fixmatch-trainer.js';
+export * from './ema.js';
+export * from './weight-decay.js';
+export * from './sampler.js';
+export * from './ssl-split.js';
+export * from './small-cnn.js';
+export * from './models.js';

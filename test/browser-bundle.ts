@@ -70,3 +70,37 @@ export async function browserSkipReason(suite: string, tag: string, opts: { webg
   if (reason === null) return null;
   return skipOrFail(suite, reason, { tag, webgpu: opts.webgpu });
 }
+
+/** A bundled test entry served on 127.0.0.1 and a headless Chromium with a fresh profile; `close` tears both down. */
+export interface BrowserSession {
+  url: string;
+  context: import('playwright-core').BrowserContext;
+  close(): Promise<void>;
+}
+
+/**
+ * Bundles `entry` (checking the bundle imports no Node built-in), serves it and opens Chromium on a fresh profile
+ * (`args`: extra flags, e.g. CHROMIUM_ARGS for WebGPU).
+ */
+export async function openBrowserSession(entry: string, title: string, tag: string, args: readonly string[] = ['--no-sandbox', '--no-first-run', '--disable-background-networking']): Promise<BrowserSession> {
+  const served = await bundleAndServe(entry, title);
+  if (/from\s*["']node:|require\(["'](node:)?(fs|path|os|crypto|zlib|child_process)["']\)/.test(served.js)) {
+    served.server.close();
+    throw new Error(`${entry}: the browser bundle imports a Node built-in`);
+  }
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { chromium } = await import('playwright-core');
+  const profile = mkdtempSync(join(tmpdir(), `iml-${tag}-chromium-`));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: [...args] });
+  return {
+    url: served.url,
+    context,
+    close: async () => {
+      await context.close();
+      served.server.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}

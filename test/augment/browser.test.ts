@@ -1,41 +1,27 @@
 // Weak and strong augmentation give the same images bit for bit in headless Chromium (esbuild bundle via playwright-core) as in Node; the bundle imports no Node built-in.
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserSkipReason, bundleAndServe, CHROMIUM } from '../browser-bundle.js';
+import { browserSkipReason, openBrowserSession, type BrowserSession } from '../browser-bundle.js';
 import { augmentCases, base64ToF32 } from './cases.js';
 import type { AugmentBrowserRun } from './browser/entry.js';
 
 const reason = await browserSkipReason('the browser augmentation run', 'augment');
 
 describe.skipIf(reason !== null)('augmentation in headless Chromium agrees with Node', () => {
-  let server: Server;
-  let url = '';
-  let profile = '';
-  let context: import('playwright-core').BrowserContext;
+  let session: BrowserSession;
 
   beforeAll(async () => {
-    const served = await bundleAndServe(join(import.meta.dirname, 'browser', 'entry.ts'), 'iml augment checks');
-    ({ server, url } = served);
-    expect(served.js).not.toMatch(/from\s*["']node:/);
-    expect(served.js).not.toMatch(/require\(["'](node:)?(fs|path|os|crypto|zlib|child_process)["']\)/);
-    const { chromium } = await import('playwright-core');
-    profile = mkdtempSync(join(tmpdir(), 'iml-augment-chromium-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--no-first-run', '--disable-background-networking'] });
+    session = await openBrowserSession(join(import.meta.dirname, 'browser', 'entry.ts'), 'iml augment checks', 'augment');
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
-    server?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await session?.close();
   });
 
   it('every case matches bit for bit', async () => {
-    const page = await context.newPage();
+    const page = await session.context.newPage();
     try {
-      await page.goto(url);
+      await page.goto(session.url);
       await page.waitForFunction(() => 'imlRunAugment' in globalThis);
       const run = (await page.evaluate(() => (globalThis as unknown as { imlRunAugment: () => unknown }).imlRunAugment())) as AugmentBrowserRun;
       const cases = augmentCases();

@@ -6,7 +6,7 @@ import { allowsHorizontalFlip, describeTrace, previewGrid } from '../augment/ind
 import { writeFileAtomic } from '../node/write-atomic.js';
 import { DATASET_NAMES, loadDataset } from '../node/datasets.js';
 import { nonNegativeInt, positiveInt } from './options.js';
-import { encodePngRgb } from './png.js';
+import { encodePngRgb } from '../node/png.js';
 
 function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

@@ -2,8 +2,6 @@
 
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { setBackend } from '../backend/registry.js';
-import { createNodeWebGpuBackend, nodeWebGpuUnavailable } from '../node/webgpu.js';
 import { join } from 'node:path';
 import { initGemm } from '../backend/cpu/wasm-gemm.js';
 import { METHOD_HELP, methodLabel, parseMethod } from '../hypergrad/methods.js';
@@ -16,7 +14,8 @@ import { planRecipe, runRecipe, type RecipePlan, type RecipeRunResult, type RunF
 import { existsSync } from 'node:fs';
 import { readJsonFile } from '../node/read-json.js';
 import { loadDataset } from '../node/datasets.js';
-import { writeExperimentReport } from './experiment-report.js';
+import { writeExperimentReport } from '../node/experiment-report.js';
+import { selectBackend } from '../node/select-backend.js';
 import { uniqueIntList, uniqueList } from './options.js';
 import { provenance } from './provenance.js';
 
@@ -34,17 +33,6 @@ interface ExperimentFlags {
   metaEpochs?: number;
   backend?: 'cpu' | 'webgpu';
   progress: boolean;
-}
-
-/** Makes the chosen backend the default for models, λ and batches (the IML loop reads everything asynchronously). */
-export async function selectBackend(kind: 'cpu' | 'webgpu'): Promise<string> {
-  if (kind === 'cpu') return 'cpu (JS + Wasm SIMD)';
-  const reason = await nodeWebGpuUnavailable();
-  if (reason !== null) throw new Error(`--backend webgpu: ${reason}`);
-  const power = process.env.IML_WEBGPU_POWER as GPUPowerPreference | undefined;
-  const be = await createNodeWebGpuBackend(power ? { powerPreference: power } : {});
-  setBackend(be);
-  return `webgpu (${be.adapterName})`;
 }
 
 /** Prints how many runs the plan makes and roughly how long they take, measured from a few gradient steps here. */

@@ -5,9 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { allowsHorizontalFlip } from '../augment/flip-policy.js';
-import { setBackend } from '../backend/registry.js';
 import { initGemm } from '../backend/cpu/wasm-gemm.js';
-import { createNodeWebGpuBackend, nodeWebGpuUnavailable } from '../node/webgpu.js';
 import { lockRunFolder } from '../node/run-folder-lock.js';
 import { renderHtmlReport } from '../report/html.js';
 import { tableToMarkdown } from '../report/markdown.js';
@@ -20,7 +18,8 @@ import { Random } from '../util/random.js';
 import { readJsonFile } from '../node/read-json.js';
 import { writeFileAtomic } from '../node/write-atomic.js';
 import { DATASET_NAMES, loadDataset } from '../node/datasets.js';
-import { fileFixMatchStore } from './fixmatch-file-store.js';
+import { fileFixMatchStore } from '../node/fixmatch-file-store.js';
+import { selectBackend } from '../node/select-backend.js';
 import { nonNegativeInt, positiveInt, positiveNumber, nonNegativeNumber, uniqueIntList, uniqueList } from './options.js';
 import { provenance } from './provenance.js';
 
@@ -47,14 +46,6 @@ function runName(method: string, labels: number, seed: number): string {
   return `${method}-L${labels}-seed${seed}`;
 }
 
-async function selectBackend(kind: 'cpu' | 'webgpu'): Promise<string> {
-  if (kind === 'cpu') return 'cpu (JS + Wasm SIMD)';
-  const reason = await nodeWebGpuUnavailable();
-  if (reason !== null) throw new Error(`--backend webgpu: ${reason}`);
-  const be = await createNodeWebGpuBackend();
-  setBackend(be);
-  return `webgpu (${be.adapterName})`;
-}
 
 export function registerFixMatch(program: Command): void {
   program

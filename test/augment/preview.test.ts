@@ -2,7 +2,7 @@
 import { crc32, inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { allowsHorizontalFlip, previewGrid } from '../../src/augment/index.js';
-import { encodePngRgb } from '../../src/cli/png.js';
+import { encodePngRgb } from '../../src/node/png.js';
 import { syntheticBatch } from './cases.js';
 
 describe('augment preview', () => {

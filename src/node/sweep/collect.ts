@@ -2,7 +2,7 @@
 
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeExperimentReport } from '../../cli/experiment-report.js';
+import { writeExperimentReport } from '../experiment-report.js';
 import { getRecipe } from '../../iml/recipes.js';
 import { LOCK_FILE, lockRunFolder } from '../run-folder-lock.js';
 import { runFolderOf, type RecipeRunResult, type RunFolderConfig } from '../run-recipe.js';

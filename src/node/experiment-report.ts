@@ -1,10 +1,10 @@
 // Writes a recipe run's reports (tables, SVG plots, HTML) into its run folder and returns the main table.
 
 import type { Recipe } from '../iml/recipes.js';
-import type { RecipePlan, RecipeRunResult } from '../node/run-recipe.js';
+import type { RecipePlan, RecipeRunResult } from './run-recipe.js';
 import { aggregateByMethod, comparisonRows, meanStd, type ExtraColumn, type RunResult } from '../report/aggregate.js';
 import { accuracyTable, extraTable, tableToMarkdown, timeTable, type TableData } from '../report/markdown.js';
-import { writeRunFolder } from '../node/report-folder.js';
+import { writeRunFolder } from './report-folder.js';
 
 /** Exact-vs-approximate columns: mean cosine and relative error over the compared meta-steps. */
 function comparisonTable(results: RunResult[]): TableData | null {

@@ -3,12 +3,12 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
-import { parseMetricsLines } from '../node/file-run-store.js';
+import { parseMetricsLines } from './file-run-store.js';
 import type { FixMatchMetrics } from '../ssl/fixmatch-metrics.js';
 import type { FixMatchStore } from '../ssl/fixmatch-store.js';
 import type { CheckpointInput } from '../train/checkpoint.js';
-import { loadCheckpoint, saveCheckpoint } from '../node/checkpoint-file.js';
-import { writeFileAtomic } from '../node/write-atomic.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint-file.js';
+import { writeFileAtomic } from './write-atomic.js';
 
 /** The store of `runDir` (created if missing); metrics after the checkpoint's step or half-written lines are dropped on resume. */
 export function fileFixMatchStore(runDir: string): FixMatchStore {

@@ -1,7 +1,7 @@
 // `iml experiment <recipe>`, `iml compare` and `iml report`: run the thesis' recipes with progress (bars on a terminal, lines otherwise) and write the run folder.
 
 import cliProgress from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { join } from 'node:path';
 import { initGemm } from '../backend/cpu/wasm-gemm.js';
 import { METHOD_HELP, methodLabel, parseMethod } from '../hypergrad/methods.js';
@@ -16,7 +16,7 @@ import { readJsonFile } from '../node/read-json.js';
 import { loadDataset } from '../node/datasets.js';
 import { writeExperimentReport } from '../node/experiment-report.js';
 import { selectBackend } from '../node/select-backend.js';
-import { uniqueIntList, uniqueList } from './options.js';
+import { positiveInt, uniqueIntList, uniqueList } from './options.js';
 import { provenance } from './provenance.js';
 
 interface ExperimentFlags {
@@ -116,11 +116,7 @@ export function registerExperiments(program: Command): void {
     .option('--force', 'start afresh in an --out that already holds a run (its runs are deleted)')
     .option('--config <file>', 'JSON file of protocol settings: any recipe field (dataset, hidden, imageSize, split, metaKnowledge, methods, seeds, compareExact) and config.{innerSteps, innerBatch, innerLr, metaLr, metaEpochs, warmupSteps, patience, metaSubset, checkpointEvery, continueAfterEarlyStop}')
     .option('--dry-run', 'print how many runs the protocol makes and roughly how long they take here, then stop')
-    .option('--meta-epochs <n>', 'cap on meta-epochs (overrides the recipe; reported in config.json)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`--meta-epochs must be a positive integer, got '${v}'`);
-      return n;
-    })
+    .option('--meta-epochs <n>', 'cap on meta-epochs (overrides the recipe; reported in config.json)', positiveInt('--meta-epochs'))
     .addOption(backendOption())
     .option('--no-progress', 'no progress bars')
     .action((name: string, flags: ExperimentFlags) => runExperiment(name, flags));

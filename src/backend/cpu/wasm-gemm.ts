@@ -400,19 +400,23 @@ export interface GemmArena {
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, aPtr: number, bPtr: number, cPtr: number, accumulate: boolean): void;
 }
 
+/** A pool whose worker thread exited is stopped and forgotten: later calls run single-threaded. */
+function dropBrokenPool(): void {
+  if (!mt?.broken) return;
+  const dead = mt;
+  mt = null;
+  threads = 1;
+  console.warn('sgemm: a gemm worker thread exited; continuing single-threaded');
+  stopWorkers(dead).catch(() => undefined);
+}
+
 /**
  * Reserves `bytes` bytes after the GEMM scratch of the module sgemm uses (the threaded one when
  * setGemmThreads enabled it); valid until the next call that reserves again (sgemm included).
  * `what` names the caller in the error thrown when the Wasm memory cannot hold it.
  */
 export function gemmArena(bytes: number, what: string): GemmArena {
-  if (mt?.broken) {
-    const dead = mt;
-    mt = null;
-    threads = 1;
-    console.warn('sgemm: a gemm worker thread exited; continuing single-threaded');
-    stopWorkers(dead).catch(() => undefined);
-  }
+  dropBrokenPool();
   const par = mt;
   const w = par ? par.exports : singleThreaded();
   const base = bytes < 2 ** 31 - w.userBase() ? w.ensureCapacity(bytes) : 0;
@@ -463,13 +467,7 @@ export function sgemm(
   const c = out ?? new Float32Array(cLen);
   if (cLen === 0) return c;
 
-  if (mt?.broken) {
-    const dead = mt;
-    mt = null;
-    threads = 1;
-    console.warn('sgemm: a gemm worker thread exited; continuing single-threaded');
-    stopWorkers(dead).catch(() => undefined);
-  }
+  dropBrokenPool();
   const par = mt !== null && M * N * K >= PARALLEL_MIN_MACS ? mt : null;
   const w = par ? par.exports : singleThreaded();
   const aBytes = align16(aLen * 4), bBytes = align16(bLen * 4);

@@ -1,4 +1,4 @@
-// FixMatch (thesis 2.2): loss, pseudo-labels, EMA, weight decay on weights, SSL splits, models, the trainer and its report pieces; no Node built-ins.
+// FixMatch (thesis 2.2) and the Confidence Network (thesis chapter 5): loss, pseudo-labels, EMA, weight decay on weights, SSL and OOD splits, models, the trainer and its report pieces, CN weights and objectives; no Node built-ins.
 
 export * from './pseudo-labels.js';
 export * from './fixmatch-loss.js';
@@ -13,3 +13,9 @@ export * from './sampler.js';
 export * from './ssl-split.js';
 export * from './small-cnn.js';
 export * from './models.js';
+export * from './confidence-net.js';
+export * from './confidence-warmup.js';
+export * from './confidence-loss.js';
+export * from './sample-weight-table.js';
+export * from './weight-normalisation.js';
+export * from './ood-split.js';

@@ -23,9 +23,13 @@ export function tanh(x: Tensor): Tensor {
   return where(compare(x, 0, 'ge'), t, neg(t));
 }
 
-/** softplus(x) = log(1 + eˣ) = max(x, 0) + log(1 + e^{-|x|}). */
+/**
+ * softplus(x) = log(1 + eˣ) = max(x, 0) + log(1 + e^{-|x|}), with max(x, 0) written as x·1(x ≥ 0). At x = 0 the
+ * pieces' one-sided derivatives must be taken on the same side: abs takes d|x|/dx = 1 there (x ≥ 0), so the linear
+ * part takes 1 too, and softplus'(0) = 1 - ½ = ½ = σ(0). (relu's 1(x > 0) would give 0 - ½ = -½.)
+ */
 export function softplus(x: Tensor): Tensor {
-  return add(relu(x), log(add(exp(neg(abs(x))), 1)));
+  return add(mul(x, compare(x, 0, 'ge')), log(add(exp(neg(abs(x))), 1)));
 }
 
 /** Leaky ReLU: x for x > 0, slope·x otherwise. */

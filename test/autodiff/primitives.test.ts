@@ -4,7 +4,7 @@ import {
   abs, add, avgPool2d, broadcastTo, cast, checkGrads, concat, conv2d, crossEntropy, div, exp, gather, globalAvgPool2d,
   leakyRelu, log, logSoftmax, logSumExp, matmul, max, maxPool2d, mean, mul, neg, oneHot, pad, Random, randn, relu,
   reshape, scatterAdd, sigmoid, slice, softmax, softplus, sqrt, sub, sum, tanh, tensor, transpose, variance, where,
-  greater, type Tensor,
+  greater, valueAndGrad, type Tensor,
 } from '../../src/index.js';
 
 const rng = new Random(42);
@@ -70,6 +70,12 @@ describe('derivative checks (float64, central differences and inner-product iden
       checkGrads((xs) => [fn(xs)], inputs(), { order: 2, eps: tol?.eps ?? 1e-5, rtol: tol?.rtol ?? 1e-6, atol: 1e-8 });
     });
   }
+
+  it('softplus at exactly 0 has the derivative σ(0) = ½ (both pieces on the same side of the kink)', () => {
+    const { grads } = valueAndGrad(([x]) => sum(softplus(x)))([tensor([0, -0, 1e-300, -1e-300], [4], { dtype: 'float64' })]);
+    expect(grads[0].toArray()).toEqual([0.5, 0.5, 0.5, 0.5]);
+    expect(softplus(tensor([0], [1], { dtype: 'float64' })).toArray()[0]).toBe(Math.log(2));
+  });
 
   it('detects a wrong derivative (the checker can fail)', () => {
     // f(x) = x² computed with a deliberately detached factor has derivative x, not 2x.

@@ -19,3 +19,4 @@ export * from './confidence-loss.js';
 export * from './sample-weight-table.js';
 export * from './weight-normalisation.js';
 export * from './ood-split.js';
+export * from './confidence-results.js';

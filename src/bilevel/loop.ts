@@ -37,8 +37,8 @@ export type BilevelEpochMetrics<R extends object> = Omit<R, keyof BilevelEpochBa
 export interface BilevelHooks<R extends object> {
   /** Called after every meta-epoch with its record; a returned promise is awaited. */
   onMetaEpoch?: (m: BilevelEpochMetrics<R>) => void | Promise<void>;
-  /** Called after every meta-step with the hypergradient the meta optimizer was given. */
-  onMetaStep?: (s: { metaEpoch: number; step: number; result: HypergradientResult }) => void | Promise<void>;
+  /** Called after every meta-step with the point (θ, ω before the update) and the hypergradient the meta optimizer was given. */
+  onMetaStep?: (s: { metaEpoch: number; step: number; theta: readonly Tensor[]; meta: readonly Tensor[]; result: HypergradientResult }) => void | Promise<void>;
   /** Where metrics, checkpoints and the best snapshot go. */
   store?: RunStore<BilevelEpochMetrics<R>>;
   /** Continue from the store's checkpoint. */
@@ -202,7 +202,7 @@ export async function runBilevel<R extends object>(problem: BilevelProblem<R>, c
     }
     if (!Number.isFinite(r.hypergradNorm)) throw new BilevelDivergence(epoch, step, `hypergradient norm is ${r.hypergradNorm} (${r.ihvp.note})`);
     metaOpt!.step(r.hypergrad);
-    await hooks.onMetaStep?.({ metaEpoch: epoch, step, result: r });
+    await hooks.onMetaStep?.({ metaEpoch: epoch, step, theta, meta: lam, result: r });
     return r;
   };
 

@@ -182,7 +182,7 @@ describe('runBilevel on a quadratic problem with learned data weights', () => {
       expect(steps.map((s) => s.step)).toEqual(spec === 't1t2' ? [3, 4, 5, 6, 7, 8, 9, 10, 11] : [5, 8, 11, 14, 17, 20]);
       for (const s of steps) close(s.hypergrad, closedFormHypergrad(s.theta, s.meta, spec === 'exact' ? 'exact' : 'identity'), 1e-9, `hypergradient at step ${s.step}`);
       const ref = reference({ seed: 7, warmupSteps: 2, innerSteps: 3, metaEpochs: cfg.metaEpochs, metaLr: 0.05, method: spec, optimizer });
-      close(r.metrics.map((m) => (m as unknown as { thetaNorm: number }).thetaNorm), ref.theta.map((th) => Math.hypot(...th)), 1e-9, 'θ norms');
+      close(r.metrics.map((m) => m.thetaNorm), ref.theta.map((th) => Math.hypot(...th)), 1e-9, 'θ norms');
       close(r.metrics.map((m) => m.hypergradNorm), ref.norms, 1e-9, 'hypergradient norms');
       close(p.seen.map((s) => s.theta).flat(), ref.theta.flat(), 1e-9, 'θ');
       close(Array.from(await r.meta[0].data()), ref.w.at(-1)!, 1e-9, 'final ω');

@@ -41,7 +41,19 @@ export type { TopEigen } from './hypergrad/power-iteration.js';
 export { readScalars, vdot, vnorm, vaxpy, vscale, vsub, vzerosLike, vcosine } from './hypergrad/vector-list.js';
 export type { VectorList } from './hypergrad/vector-list.js';
 
-// The IML loop, run stores and recipes.
+// The generic bilevel loop (implicit meta-learning of any meta-parameters ω; docs/bilevel.md).
+export { runBilevel } from './bilevel/loop.js';
+export type { BilevelHooks, BilevelResult, BilevelEpochBase, BilevelEpochMetrics } from './bilevel/loop.js';
+export type { BilevelProblem, InnerStep, InnerStepContext, MetaObjective, ProblemEvaluation, ProblemState, SavedProblemState } from './bilevel/problem.js';
+export { bilevelIdentity } from './bilevel/config.js';
+export type { BilevelConfig } from './bilevel/config.js';
+export { createMetaOptimizer } from './bilevel/meta-optimizer.js';
+export type { MetaOptimizerSpec } from './bilevel/meta-optimizer.js';
+export { BilevelDivergence } from './bilevel/divergence.js';
+
+// The IML loop (the L2 problem on runBilevel), run stores and recipes.
+export { l2Problem } from './iml/l2-problem.js';
+export type { L2Data, L2Metrics, L2ProblemOptions } from './iml/l2-problem.js';
 export { runIml, runIdentity, configDifferences, ImlDivergence, THESIS_DEFAULTS, RESUMABLE_CHANGES } from './iml/trainer.js';
 export type { ImlConfig, ImlData, ImlSummary, MetaEpochMetrics, ImlRunOptions } from './iml/trainer.js';
 export { memoryRunStore } from './iml/run-store.js';

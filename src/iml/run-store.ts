@@ -7,19 +7,20 @@ import type { MetaEpochMetrics } from './trainer.js';
 
 /**
  * Persistence of one run. The Node implementation (`fileRunStore`, file-run-store.ts) writes a run folder
- * with atomic renames; `memoryRunStore` keeps everything in memory (browsers, tests).
+ * with atomic renames; `memoryRunStore` keeps everything in memory (browsers, tests). M is the per-meta-epoch
+ * record (MetaEpochMetrics for the L2 runs; runBilevel's BilevelEpochMetrics for other problems).
  */
-export interface RunStore {
+export interface RunStore<M extends { metaEpoch: number } = MetaEpochMetrics> {
   /** Where the run is kept, for messages (a folder path, or 'memory'). */
   readonly location: string;
   /**
    * The metrics written so far (empty when none); with `upTo`, only the first `upTo` epochs (later lines,
    * e.g. written after the last checkpoint or half-written by a killed process, are not read).
    */
-  readMetrics(upTo?: number): Promise<MetaEpochMetrics[]>;
+  readMetrics(upTo?: number): Promise<M[]>;
   /** Replaces the metrics with exactly these epochs (the resumed prefix, or none). */
-  writeMetrics(metrics: readonly MetaEpochMetrics[]): Promise<void>;
-  appendMetrics(m: MetaEpochMetrics): Promise<void>;
+  writeMetrics(metrics: readonly M[]): Promise<void>;
+  appendMetrics(m: M): Promise<void>;
   /** The last resumable checkpoint, or null when there is none. */
   loadCheckpoint(backend?: Backend): Promise<Checkpoint | null>;
   saveCheckpoint(ckpt: CheckpointInput): Promise<void>;
@@ -57,20 +58,20 @@ async function snapshot(ckpt: CheckpointInput): Promise<StoredCheckpoint> {
 }
 
 /** A RunStore in memory; `best` is the snapshot with the lowest validation loss so far. */
-export type MemoryRunStore = RunStore & { best: StoredCheckpoint | null };
+export type MemoryRunStore<M extends { metaEpoch: number } = MetaEpochMetrics> = RunStore<M> & { best: StoredCheckpoint | null };
 
 /** A run kept in memory: the same resume semantics as a run folder, without a file system. */
-export function memoryRunStore(): MemoryRunStore {
-  let metrics: MetaEpochMetrics[] = [];
+export function memoryRunStore<M extends { metaEpoch: number } = MetaEpochMetrics>(): MemoryRunStore<M> {
+  let metrics: M[] = [];
   let checkpoint: StoredCheckpoint | null = null;
   const store = {
     location: 'memory',
     best: null as StoredCheckpoint | null,
     readMetrics: async (upTo?: number) => metrics.slice(0, upTo ?? metrics.length).map((m) => structuredClone(m)),
-    writeMetrics: async (ms: readonly MetaEpochMetrics[]) => {
+    writeMetrics: async (ms: readonly M[]) => {
       metrics = ms.map((m) => structuredClone(m));
     },
-    appendMetrics: async (m: MetaEpochMetrics) => {
+    appendMetrics: async (m: M) => {
       metrics.push(structuredClone(m));
     },
     loadCheckpoint: async (backend?: Backend): Promise<Checkpoint | null> => {

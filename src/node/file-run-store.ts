@@ -31,17 +31,17 @@ export function parseMetricsLines(text: string, file: string, upTo = Infinity): 
   return out;
 }
 
-/** The run store of `runDir` (created if missing). */
-export function fileRunStore(runDir: string): RunStore {
+/** The run store of `runDir` (created if missing); M is the per-meta-epoch record (MetaEpochMetrics for the L2 runs). */
+export function fileRunStore<M extends { metaEpoch: number } = MetaEpochMetrics>(runDir: string): RunStore<M> {
   mkdirSync(runDir, { recursive: true });
   const metricsFile = join(runDir, 'metrics.jsonl');
   const checkpointFile = join(runDir, 'checkpoint.json');
   return {
     location: runDir,
-    readMetrics: async (upTo?: number) => (existsSync(metricsFile) ? parseMetricsLines(readFileSync(metricsFile, 'utf8'), metricsFile, upTo) : []),
+    readMetrics: async (upTo?: number) => (existsSync(metricsFile) ? parseMetricsLines(readFileSync(metricsFile, 'utf8'), metricsFile, upTo) as unknown as M[] : []),
     // Replacing the metrics (a fresh start, or the resumed prefix) goes through a temp file and a rename.
-    writeMetrics: async (ms: readonly MetaEpochMetrics[]) => writeFileAtomic(metricsFile, ms.map((m) => `${JSON.stringify(m)}\n`).join('')),
-    appendMetrics: async (m: MetaEpochMetrics) => appendFileSync(metricsFile, `${JSON.stringify(m)}\n`),
+    writeMetrics: async (ms: readonly M[]) => writeFileAtomic(metricsFile, ms.map((m) => `${JSON.stringify(m)}\n`).join('')),
+    appendMetrics: async (m: M) => appendFileSync(metricsFile, `${JSON.stringify(m)}\n`),
     loadCheckpoint: async (backend?: Backend) => (existsSync(checkpointFile) ? loadCheckpoint(checkpointFile, { backend }) : null),
     saveCheckpoint: (ckpt: CheckpointInput) => saveCheckpoint(checkpointFile, ckpt),
     saveBest: (ckpt: CheckpointInput) => saveCheckpoint(join(runDir, 'best.json'), ckpt),

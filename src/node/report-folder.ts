@@ -1,12 +1,11 @@
 // Writes an experiment's reports into its run folder: summary.md, tables/*.csv, plots/*.svg, report.html (config.json only on request), each file atomically.
 
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { aggregateByMethod, comparisonRows, metricValue, type CurveMetric, type ExtraColumn, type RunResult } from '../report/aggregate.js';
 import { metricsToCsv, tableToCsv } from '../report/csv.js';
 import { renderHtmlReport, type HtmlPlot } from '../report/html.js';
 import { accuracyTable, escapeMarkdown, extraTable, markdownDocument, perRunTable, runStatusTable, timeTable, type TableData } from '../report/markdown.js';
+import { writeFileAtomic } from './write-atomic.js';
 import { cosineOverTrainingSvg, curvesSvg, curveTitle, timePerMethodSvg } from '../report/plots.js';
 
 export interface NamedPlot {
@@ -55,18 +54,6 @@ export function runsWithValues(results: readonly RunResult[], metric: CurveMetri
   return results.filter((r) => methods.has(r.method));
 }
 
-/** Writes `data` to a temporary file beside `path`, then renames it over `path` (readers never see a partial file). */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, data, 'utf8');
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
 
 function safeName(name: string): string {
   const s = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '');

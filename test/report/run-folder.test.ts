@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileAtomic, writeRunFolder } from '../../src/node/report-folder.js';
+import { writeRunFolder } from '../../src/node/report-folder.js';
+import { TEMP_FILE_PATTERN, writeFileAtomic } from '../../src/node/write-atomic.js';
 import { metricsFor, run, sampleResults } from './fixtures.js';
 
 const dirs: string[] = [];
@@ -78,7 +79,7 @@ describe('writeRunFolder', () => {
 
     expect(readFileSync(join(dir, 'Neumann', 'seed-1', 'metrics.jsonl'), 'utf8')).toBe('{"metaEpoch":1}\n');
     const all = readdirSync(dir, { recursive: true }) as string[];
-    expect(all.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(all.filter((f) => TEMP_FILE_PATTERN.test(f))).toEqual([]);
   });
 
   it('omits the comparison plot without comparisons and overwrites an earlier report', async () => {

@@ -140,7 +140,7 @@ export function keptWeightHistograms(results: readonly ConfidenceSettingResult[]
 /** Line + point layers (and a band layer when `band`) over meta-epochs, colored by series, one facet per panel when there are several. */
 function curveSpec(title: string, yTitle: string, values: readonly ConfidenceCurvePoint[], band: boolean, seriesTitle: string | null): TopLevelSpec {
   const series = [...new Set(values.map((v) => v.series))];
-  const color = { field: 'series', type: 'nominal' as const, title: seriesTitle, scale: { domain: series }, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 400 } };
+  const color = { field: 'series', type: 'nominal' as const, title: seriesTitle, scale: { domain: series }, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 400, symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 2 } };
   const strokeDash = { field: 'series', type: 'nominal' as const, title: seriesTitle };
   const y = { field: 'mean', type: 'quantitative' as const, title: yTitle, scale: { zero: false } };
   const tooltip = [{ field: 'panel' }, { field: 'series' }, { field: 'metaEpoch' }, { field: 'mean', format: '.4g' }, { field: 'std', format: '.4g' }, { field: 'n' }];
@@ -179,15 +179,17 @@ export function viewWeightSpec(results: readonly ConfidenceSettingResult[]): Top
 /** (d) Thesis fig. 5.3: histogram of the kept learner's weights (original images, seeds pooled), ID and OOD stacked. */
 export function weightHistogramSpec(results: readonly ConfidenceSettingResult[], bins = 20): TopLevelSpec {
   const values = keptWeightHistograms(results, bins).flatMap(({ panel, bins: bs }) => bs.flatMap((b, k) => [
-    { panel, bin: k, lo: b.lo, hi: b.hi, group: ID_LABEL, count: b.id },
-    { panel, bin: k, lo: b.lo, hi: b.hi, group: OOD_LABEL, count: b.ood },
+    { panel, bin: k, lo: b.lo, hi: b.hi, group: ID_LABEL, count: b.id, y0: 0, y1: b.id },
+    { panel, bin: k, lo: b.lo, hi: b.hi, group: OOD_LABEL, count: b.ood, y0: b.id, y1: b.id + b.ood },
   ]));
+  // Stacked by hand (ID below OOD): a bar with x and x2 set is a ranged bar, so vega-lite would not stack its y.
   const layer = [{
     mark: { type: 'bar', binSpacing: 0 },
     encoding: {
       x: { field: 'lo', type: 'quantitative', title: 'Weight', scale: { zero: false } },
       x2: { field: 'hi' },
-      y: { field: 'count', type: 'quantitative', title: 'Images', stack: 'zero' },
+      y: { field: 'y0', type: 'quantitative', title: 'Images' },
+      y2: { field: 'y1' },
       color: { field: 'group', type: 'nominal', title: null, scale: { domain: [ID_LABEL, OOD_LABEL] }, legend: { orient: 'bottom' } },
       tooltip: [{ field: 'panel' }, { field: 'group' }, { field: 'lo', format: '.4g' }, { field: 'hi', format: '.4g' }, { field: 'count' }],
     },

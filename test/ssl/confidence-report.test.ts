@@ -162,9 +162,11 @@ describe('Confidence Network plots', () => {
     const h = keptWeightHistograms(results, 4).find((x) => x.panel === 'ood-50, cn')!.bins;
     expect(h.map((b) => [b.id, b.ood])).toEqual([[0, 2], [3, 2], [1, 1], [1, 0]]);
     expect(h[1].lo).toBeCloseTo(0.575, 14);
-    const spec = weightHistogramSpec(results, 4) as unknown as Values<{ panel: string; bin: number; group: string; count: number }>;
+    const spec = weightHistogramSpec(results, 4) as unknown as Values<{ panel: string; bin: number; group: string; count: number; y0: number; y1: number }>;
     const counts = spec.data.values.filter((v) => v.panel === 'ood-50, cn' && v.group === 'out-of-distribution').map((v) => v.count);
     expect(counts).toEqual([2, 2, 1, 0]);
+    // Stacked: OOD bars sit on the ID counts (0, 3, 1, 1).
+    expect(spec.data.values.filter((v) => v.panel === 'ood-50, cn' && v.group === 'out-of-distribution').map((v) => [v.y0, v.y1])).toEqual([[0, 2], [3, 5], [1, 2], [1, 1]]);
   });
 });
 

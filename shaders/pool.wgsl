@@ -46,7 +46,8 @@ fn pool_argmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let dx0 = max(0, -win.z);
     let dx1 = min(kw, w - win.z);
     let base = win.x * h * w;
-    var best = bitcast<f32>(0xff800000u);
+    // Start from the first in-image value (no -inf constant needed); comparing it with itself changes nothing.
+    var best = a[u32(base + (win.y + dy0) * w + win.z + dx0)];
     var r = dy0 * kw + dx0;
     for (var dy = dy0; dy < dy1; dy++) {
       let row = base + (win.y + dy) * w + win.z;

@@ -243,6 +243,12 @@ function poolChecks(): Check[] {
     c.push(check(`maxPool2dGather of another tensor ${label}`, 'exact', (be) =>
       maxPool2dGather(input(be, 900 + i, cfg.x), maxPool2dArgmax(x(be), cfg.p), cfg.p)));
   });
+  // The scatter runs one invocation per input: past 2^22 of them the shader's exact integer division is used.
+  const big: Pool2dParams = { kernel: [2, 2], stride: [2, 2], padding: [0, 0] };
+  c.push(check('maxPool2dScatter x[4,32,182,182] (past 2^22 inputs)', 'exact', (be) => {
+    const arg = maxPool2dArgmax(input(be, 730, [4, 32, 182, 182]), big);
+    return maxPool2dScatter(input(be, 731, arg.shape as number[]), arg, big, [4, 32, 182, 182]);
+  }));
   c.push(check('maxPool2dComposite [4,8,16,16] (the reference, on the GPU too)', 'exact', (be) => maxPool2dComposite(input(be, 720, [4, 8, 16, 16]), 2)));
   return c;
 }

@@ -6,6 +6,7 @@ import {
   broadcastTo, cast, compare, conv2d, conv2dGradInput, conv2dGradWeight, div, gather, matmul, mul, neg, pad,
   reshape, scatterAdd, slice, sum, sumTo, transpose, where,
 } from '../core/ops.js';
+import { maxPool2dGather, maxPool2dScatter } from '../core/pool-ops.js';
 
 export type VjpRule<P extends Prim> = (
   g: Tensor, inputs: readonly Tensor[], out: Tensor, params: PrimParams[P], needs: readonly boolean[],
@@ -89,4 +90,14 @@ export const vjpRules: { [P in Prim]: VjpRule<P> } = {
   scatterAdd: (g, _x, _y, { indices, axis }) => [gather(g, indices, axis)],
   // y = cast(x): x̄ = cast(ȳ) back to x's dtype
   cast: (g, [x]) => [cast(g, x.dtype)],
+  // a = argmax offsets of each window: piecewise constant in x, so no gradient (never recorded)
+  maxPool2dArgmax: () => [null],
+  // y = G_a x (gather at the fixed argmax a, linear in x):  x̄ = G_aᵀ ȳ = scatter-add of ȳ to the argmaxes,  ā = none.
+  // Forward mode (jvp transposes this pullback): ẏ = G_a ẋ, the tangent gathered at the argmaxes.
+  // Max-pool = G_a(x) x with a = argmax(x) locally constant, so this is its derivative wherever the maximum is unique;
+  // on ties it is the one-sided derivative that sends everything to the first maximum (PyTorch's rule).
+  maxPool2dGather: (g, [x, a], _y, p) => [maxPool2dScatter(g, a, p, x.shape), null],
+  // z = G_aᵀ g (scatter-add at the fixed argmax a, linear in g):  ḡ = G_a z̄ = z̄ gathered at the argmaxes,  ā = none.
+  // Gather and scatter are each other's transposes, so every order of derivative stays in these two primitives.
+  maxPool2dScatter: (c, [, a], _y, { kernel, stride, padding }) => [maxPool2dGather(c, a, { kernel, stride, padding }), null],
 };

@@ -8,8 +8,8 @@ import type { Prim, PrimParams } from './primitives.js';
 import { formatShape } from './shape.js';
 import { isGradEnabled, Tensor } from './tensor.js';
 
-/** Primitives whose output carries no gradient (comparisons, casts of masks). */
-const NON_DIFFERENTIABLE: ReadonlySet<Prim> = new Set<Prim>(['compare']);
+/** Primitives whose output carries no gradient (comparisons, max-pooling's argmax: piecewise constant). */
+const NON_DIFFERENTIABLE: ReadonlySet<Prim> = new Set<Prim>(['compare', 'maxPool2dArgmax']);
 
 export function applyPrim<P extends Prim>(
   prim: P,

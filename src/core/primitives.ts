@@ -11,6 +11,16 @@ export interface Conv2dParams {
   padding: [number, number];
 }
 
+/**
+ * Max-pooling window geometry: kernel, stride and zero-based padding per spatial axis (NCHW). Padded positions
+ * never win a window (PyTorch pads with -inf), so padding is at most half the kernel.
+ */
+export interface Pool2dParams {
+  kernel: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+}
+
 /** Parameters per primitive; the type checker keeps rule and kernel tables complete. */
 export interface PrimParams {
   neg: Record<string, never>;
@@ -37,6 +47,9 @@ export interface PrimParams {
   gather: { indices: Int32Array; axis: number };
   scatterAdd: { indices: Int32Array; axis: number; size: number };
   cast: { dtype: DType };
+  maxPool2dArgmax: Pool2dParams;
+  maxPool2dGather: Pool2dParams;
+  maxPool2dScatter: Pool2dParams & { inputShape: number[] };
 }
 
 export type Prim = keyof PrimParams;
@@ -44,7 +57,7 @@ export type Prim = keyof PrimParams;
 export const ALL_PRIMS: readonly Prim[] = [
   'neg', 'exp', 'log', 'sqrt', 'add', 'sub', 'mul', 'div', 'compare', 'where', 'sum', 'max',
   'broadcastTo', 'reshape', 'transpose', 'slice', 'pad', 'matmul', 'conv2d', 'conv2dGradInput',
-  'conv2dGradWeight', 'gather', 'scatterAdd', 'cast',
+  'conv2dGradWeight', 'gather', 'scatterAdd', 'cast', 'maxPool2dArgmax', 'maxPool2dGather', 'maxPool2dScatter',
 ];
 
 export function convOutputSize(inSize: number, kernel: number, stride: number, pad: number): number {

@@ -1,6 +1,6 @@
 // Max, average and global average pooling: forward values and gradient routing against float64 nested loops.
 import { describe, expect, it } from 'vitest';
-import { avgPool2d, globalAvgPool2d, hvp, maxPool2d, mul, relu, sum, tensor, vjp } from '../../src/index.js';
+import { avgPool2d, globalAvgPool2d, hvp, maxPool2d, maxPool2dComposite, mul, relu, sum, tensor, vjp } from '../../src/index.js';
 import { at, expectClose, f32, f64, normals, prod } from './helpers.js';
 
 const SHAPES: Array<[number, number, number, number, number]> = [
@@ -127,9 +127,16 @@ describe('max pooling, specific cases', () => {
     ]);
   });
 
-  it('ties share the cotangent equally (the engine\'s documented rule; PyTorch sends it all to the first maximum)', () => {
+  it('ties send the whole cotangent to the first maximum in row-major window order (PyTorch\'s rule)', () => {
     const xt = tensor([2, 2, 1, 2, 7, 7, 7, 7], [1, 2, 2, 2], f64);
     const { pullback } = vjp(([a]) => [maxPool2d(a, 2)], [xt]);
+    const dx = pullback([tensor([3, 8], [1, 2, 1, 1], f64)])[0].toArray();
+    expect(dx).toEqual([3, 0, 0, 0, 8, 0, 0, 0]);
+  });
+
+  it('the composite reference (reshape + max) shares a tie\'s cotangent equally instead', () => {
+    const xt = tensor([2, 2, 1, 2, 7, 7, 7, 7], [1, 2, 2, 2], f64);
+    const { pullback } = vjp(([a]) => [maxPool2dComposite(a, 2)], [xt]);
     const dx = pullback([tensor([3, 8], [1, 2, 1, 1], f64)])[0].toArray();
     expect(dx).toEqual([1, 1, 0, 1, 2, 2, 2, 2]);
   });

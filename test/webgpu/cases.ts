@@ -13,7 +13,9 @@ import type { Tensor } from '../../src/core/tensor.js';
 import { hvpAndMixed, jvp } from '../../src/autodiff/transforms.js';
 import { relu, softplus } from '../../src/ops/activations.js';
 import { crossEntropy } from '../../src/ops/losses.js';
-import { maxPool2d } from '../../src/ops/pooling.js';
+import { maxPool2d, maxPool2dComposite } from '../../src/ops/pooling.js';
+import { maxPool2dArgmax, maxPool2dGather, maxPool2dScatter } from '../../src/core/pool-ops.js';
+import type { Pool2dParams } from '../../src/core/primitives.js';
 import { Random } from '../../src/util/random.js';
 
 export type Kind = 'elementwise' | 'exact' | 'reduce' | 'matmul' | 'conv' | 'autodiff';
@@ -213,6 +215,44 @@ function movementChecks(): Check[] {
   return c;
 }
 
+/**
+ * Max pooling: argmax offsets, values and the scatter-add are exact (selection of single values; the scatter sums the
+ * same float32 terms in the CPU kernel's ascending order). Integer inputs in {-2..2} tie in most windows, so the
+ * first-maximum rule is compared too.
+ */
+function poolChecks(): Check[] {
+  const c: Check[] = [];
+  const configs: { x: number[]; p: Pool2dParams; ties?: boolean }[] = [
+    { x: [2, 3, 8, 6], p: { kernel: [2, 2], stride: [2, 2], padding: [0, 0] } },
+    { x: [3, 2, 7, 5], p: { kernel: [2, 2], stride: [2, 2], padding: [0, 0] }, ties: true },
+    { x: [1, 1, 1, 1], p: { kernel: [1, 1], stride: [1, 1], padding: [0, 0] } },
+    { x: [2, 2, 9, 7], p: { kernel: [3, 3], stride: [2, 2], padding: [1, 1] } },
+    { x: [2, 3, 6, 9], p: { kernel: [3, 2], stride: [1, 1], padding: [1, 1] }, ties: true },
+    { x: [1, 2, 11, 10], p: { kernel: [2, 2], stride: [3, 4], padding: [0, 0] } },
+    { x: [32, 32, 28, 28], p: { kernel: [2, 2], stride: [2, 2], padding: [0, 0] } },
+  ];
+  configs.forEach((cfg, i) => {
+    const label = `x[${cfg.x}] k${cfg.p.kernel.join('x')} s${cfg.p.stride.join('x')} p${cfg.p.padding.join('x')}${cfg.ties ? ' ties' : ''}`;
+    const x = (be: Backend): Tensor => (cfg.ties ? tensor(ints(700 + i, size(cfg.x), -2, 2), cfg.x, { backend: be }) : input(be, 700 + i, cfg.x));
+    c.push(check(`maxPool2dArgmax ${label}`, 'exact', (be) => maxPool2dArgmax(x(be), cfg.p)));
+    c.push(check(`maxPool2d ${label}`, 'exact', (be) => maxPool2d(x(be), cfg.p.kernel, cfg.p)));
+    c.push(check(`maxPool2dScatter ${label}`, 'exact', (be) => {
+      const arg = maxPool2dArgmax(x(be), cfg.p);
+      return maxPool2dScatter(input(be, 800 + i, arg.shape as number[]), arg, cfg.p, cfg.x);
+    }));
+    c.push(check(`maxPool2dGather of another tensor ${label}`, 'exact', (be) =>
+      maxPool2dGather(input(be, 900 + i, cfg.x), maxPool2dArgmax(x(be), cfg.p), cfg.p)));
+  });
+  // The scatter runs one invocation per input: past 2^22 of them the shader's exact integer division is used.
+  const big: Pool2dParams = { kernel: [2, 2], stride: [2, 2], padding: [0, 0] };
+  c.push(check('maxPool2dScatter x[4,32,182,182] (past 2^22 inputs)', 'exact', (be) => {
+    const arg = maxPool2dArgmax(input(be, 730, [4, 32, 182, 182]), big);
+    return maxPool2dScatter(input(be, 731, arg.shape as number[]), arg, big, [4, 32, 182, 182]);
+  }));
+  c.push(check('maxPool2dComposite [4,8,16,16] (the reference, on the GPU too)', 'exact', (be) => maxPool2dComposite(input(be, 720, [4, 8, 16, 16]), 2)));
+  return c;
+}
+
 function matmulChecks(): Check[] {
   const c: Check[] = [];
   const shapes: [number, number, number][] = [[1, 1, 1], [17, 33, 65], [64, 64, 64], [128, 300, 1], [3, 5000, 7], [257, 129, 511]];
@@ -309,7 +349,9 @@ function autodiffChecks(): Check[] {
 
 /** Every check, in a fixed order (the browser run returns results in the same order). */
 export function allChecks(): Check[] {
-  return [...elementwiseChecks(), ...reduceChecks(), ...movementChecks(), ...matmulChecks(), ...convChecks(), ...autodiffChecks()];
+  return [
+    ...elementwiseChecks(), ...reduceChecks(), ...movementChecks(), ...poolChecks(), ...matmulChecks(), ...convChecks(), ...autodiffChecks(),
+  ];
 }
 
 /**

@@ -7,6 +7,7 @@ import { conv2dGradInputKernel, conv2dGradWeightKernel, conv2dKernel } from './c
 import { binaryKernel } from './binary.js';
 import { stridedCopy, unaryKernel, whereKernel } from './elementwise.js';
 import { matmulKernel } from './matmul.js';
+import { maxPool2dArgmaxKernel, maxPool2dGatherKernel, maxPool2dScatterKernel } from './pool.js';
 import { gatherKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel } from './movement.js';
 import { reduceKernel } from './reduce.js';
 import { broadcastStrides } from './strided.js';
@@ -55,6 +56,9 @@ const kernels: { [P in Prim]: Kernel<P> } = {
   gather: (c, [x], out) => gatherKernel(x, c.inputs[0].shape, c.params.indices, c.params.axis, out),
   scatterAdd: (c, [x], out) => scatterAddKernel(x, c.inputs[0].shape, c.params.indices, c.params.axis, c.params.size, out),
   cast: (_c, [x], out) => out.set(x),
+  maxPool2dArgmax: (c, [x], out) => maxPool2dArgmaxKernel(x, c.inputs[0].shape, c.params, out, c.output.shape),
+  maxPool2dGather: (c, [x, arg], out) => maxPool2dGatherKernel(x, c.inputs[0].shape, arg, c.params, out, c.output.shape),
+  maxPool2dScatter: (c, [g, arg], out) => maxPool2dScatterKernel(g, arg, c.params, out, c.output.shape, c.inputs[0].shape),
 };
 
 export class CpuBackend implements Backend {

@@ -1,6 +1,6 @@
 // WebGPU kernel planning: for each primitive, the WGSL entry point, override constants, parameter block and grid.
 
-import type { CompareOp, Conv2dParams, Prim } from '../../core/primitives.js';
+import type { CompareOp, Conv2dParams, Pool2dParams, Prim } from '../../core/primitives.js';
 import { sizeOf, stridesOf } from '../../core/shape.js';
 import type { KernelCall } from '../backend.js';
 import type { Binding, GpuBuffer, ModuleName, WebGpuBackend } from './webgpu-backend.js';
@@ -237,6 +237,28 @@ function convExtra(xShape: readonly number[], wShape: readonly number[], yShape:
   ];
 }
 
+// ---------------------------------------------------------------- max pooling
+
+/**
+ * One of shaders/pool.wgsl's kernels, one invocation per element of `count` (outputs for the argmax and the gather,
+ * inputs for the scatter); xShape is the unpooled NCHW shape, yShape the pooled one.
+ */
+function pool(
+  be: WebGpuBackend, entry: 'pool_argmax' | 'pool_gather' | 'pool_scatter', p: Pool2dParams,
+  xShape: readonly number[], yShape: readonly number[], count: number, ins: GpuBuffer[], out: GpuBuffer,
+): void {
+  const q = params();
+  q[0] = count;
+  [xShape[2], xShape[3], yShape[2], yShape[3], p.kernel[0], p.kernel[1], p.stride[0], p.stride[1], p.padding[0], p.padding[1]]
+    .forEach((v, i) => (q[1 + i] = v));
+  const wg = be.tuning.workgroupSize;
+  be.dispatch({
+    module: 'pool', entry, constants: { WG: wg, FAST_DIV: fastDiv(count, xShape[2] + p.padding[0], xShape[3] + p.padding[1]) }, params: q,
+    bindings: [{ binding: 1, buffer: out.gpu! }, ...ins.map((b, i) => ({ binding: 2 + i, buffer: b.gpu! }))],
+    workgroups: grid1d(be, Math.ceil(count / (wg * ELEMS))),
+  });
+}
+
 // ---------------------------------------------------------------- dispatch by primitive
 
 export function runKernel(be: WebGpuBackend, call: KernelCall, ins: GpuBuffer[], out: GpuBuffer): void {
@@ -389,6 +411,15 @@ export function runKernel(be: WebGpuBackend, call: KernelCall, ins: GpuBuffer[],
       }, out);
       return;
     }
+    case 'maxPool2dArgmax':
+      pool(be, 'pool_argmax', (call as KernelCall<'maxPool2dArgmax'>).params, inShapes[0], outShape, n, ins, out);
+      return;
+    case 'maxPool2dGather':
+      pool(be, 'pool_gather', (call as KernelCall<'maxPool2dGather'>).params, inShapes[0], outShape, n, ins, out);
+      return;
+    case 'maxPool2dScatter':
+      pool(be, 'pool_scatter', (call as KernelCall<'maxPool2dScatter'>).params, outShape, inShapes[0], n, ins, out);
+      return;
     case 'cast': {
       const wg = be.tuning.workgroupSize;
       const p = params();

@@ -28,6 +28,7 @@ const MODULES = {
   cast: ['common', 'cast'],
   matmul: ['common', 'gemm', 'matmul'],
   conv2d: ['common', 'gemm', 'conv2d'],
+  pool: ['common', 'pool'],
 } as const satisfies Record<string, readonly (keyof typeof wgsl)[]>;
 export type ModuleName = keyof typeof MODULES;
 

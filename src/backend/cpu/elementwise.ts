@@ -1,12 +1,22 @@
-// CPU elementwise kernels: unary maps, select (where) and strided copies (broadcast, transpose, slice, pad).
+// CPU elementwise kernels: unary maps (exp and log in Wasm, see wasm-math.ts), select (where) and strided copies (broadcast, transpose, slice, pad).
 
 import type { TypedArray } from '../../core/dtype.js';
 import type { UnaryPrim } from '../../core/primitives.js';
 import { stridesOf } from '../../core/shape.js';
 import { broadcastStrides, collapse, Outer } from './strided.js';
+import { wasmMath } from './wasm-math.js';
 
-
+/**
+ * out = op(x) elementwise, x and out contiguous and of one dtype. exp and log run in Wasm (assembly/math.ts:
+ * the same bits on every engine, within 1 ulp); unaryKernelJs is the Math.* loop they replaced.
+ */
 export function unaryKernel(op: UnaryPrim, x: TypedArray, out: TypedArray): void {
+  if (op === 'exp' || op === 'log') wasmMath(op, x, out);
+  else unaryKernelJs(op, x, out);
+}
+
+/** The plain JS loops (Math.exp / Math.log, whose last bits vary between JS engines): the reference for tests and benchmarks. */
+export function unaryKernelJs(op: UnaryPrim, x: TypedArray, out: TypedArray): void {
   const n = out.length;
   switch (op) {
     case 'neg': for (let i = 0; i < n; i++) out[i] = -x[i]; break;

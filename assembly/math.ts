@@ -124,7 +124,12 @@ export function ensureCapacity(bytes: usize): usize {
   const x = f64x2.min(f64x2.max(x0, splat(-746.0)), splat(710.0));
   const t = expShifted(x);
   const k = i64x2.sub(t, splatI(reinterpret<i64>(SHIFTER)));
-  const r = expReduce(x, f64x2.sub(t, splat(SHIFTER)));
+  const kf = f64x2.sub(t, splat(SHIFTER));
+  // r + rLo = x - k·ln2 to about 2^-100: rHi exact, rLo the rounding error of r = rHi - k·LN2_LO, minus that product's own.
+  const rHi = f64x2.sub(x, f64x2.mul(kf, splat(LN2_HI)));
+  const kLo = f64x2.mul(kf, splat(LN2_LO));
+  const r = f64x2.sub(rHi, kLo);
+  const rLo = f64x2.sub(f64x2.sub(rHi, r), kLo);
   let q = splat(E13);
   q = f64x2.add(f64x2.mul(q, r), splat(E12));
   q = f64x2.add(f64x2.mul(q, r), splat(E11));
@@ -137,7 +142,10 @@ export function ensureCapacity(bytes: usize): usize {
   q = f64x2.add(f64x2.mul(q, r), splat(E4));
   q = f64x2.add(f64x2.mul(q, r), splat(E3));
   q = f64x2.add(f64x2.mul(q, r), splat(E2));
-  const p = f64x2.add(splat(1.0), f64x2.add(r, f64x2.mul(f64x2.mul(r, r), q)));
+  // exp(r + rLo) ≈ (1 + r) + (r²·Q + rLo): 1 + r as an exact sum hi + lo (Fast2Sum, |r| < 1), the rest added to lo.
+  const hi = f64x2.add(splat(1.0), r);
+  const lo = f64x2.add(f64x2.sub(splat(1.0), hi), r);
+  const p = f64x2.add(hi, f64x2.add(lo, f64x2.add(f64x2.mul(f64x2.mul(r, r), q), rLo)));
   const k1 = i64x2.shr_s(k, 1);
   const k2 = i64x2.sub(k, k1);
   const y = f64x2.mul(f64x2.mul(p, pow2(k1)), pow2(k2));

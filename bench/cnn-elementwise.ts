@@ -1,5 +1,5 @@
-// CPU benchmark of a small-CNN SGD step, conv2d (b64 3->32 32x32 3x3) and elementwise throughput (exp, log, mul over 623k floats): this engine, optionally an older build of it, and PyTorch (1 thread) in the same run.
-// Usage: npm run build && node dist/bench/cnn-elementwise.js [--baseline DIR] [--samples N] [--no-torch] [--out FILE.md]
+// CPU benchmark of a small-CNN SGD step, conv2d (b64 3->32 32x32 3x3) and elementwise throughput (exp, log, mul over 623k floats; exp/log also as the Math.* JS loop they replaced): this engine, optionally an older build of it, and PyTorch (1 thread) in the same run.
+// Usage: npm run build && node dist/bench/cnn-elementwise.js [--baseline DIR] [--samples N] [--elements N] [--no-torch] [--out FILE.md]
 //   --baseline DIR: a checkout of this repository with its own `npm run build` (e.g. a git worktree at an
 //   older commit); its dist/src/index.js is loaded into this process and measured alongside.
 
@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import * as current from '../src/index.js';
+import { unaryKernelJs } from '../src/backend/cpu/elementwise.js';
 
 type Api = typeof current;
 
@@ -22,7 +23,9 @@ const baselineDir = arg('baseline');
 const outFile = arg('out');
 
 const BATCH = 64;
-const ELEMENTS = 623_290; // the parameter count of MLP 784-784-10 (the IML benchmarks' per-parameter penalty)
+// Default: the parameter count of MLP 784-784-10 (the IML benchmarks' per-parameter penalty); --elements for a quick correctness run.
+const ELEMENTS = Number(arg('elements') ?? 623_290);
+if (!Number.isInteger(ELEMENTS) || ELEMENTS < 1) throw new Error(`--elements must be a positive integer, got ${arg('elements')}`);
 const LR = 0.01;
 
 /** The case functions one engine build runs. */
@@ -33,13 +36,16 @@ interface Cases {
   exp(): void;
   log(): void;
   mul(): void;
+  /** The Math.exp / Math.log loops (unaryKernelJs) on the same inputs: this build only (a no-op for a baseline). */
+  expJs(): void;
+  logJs(): void;
 }
 
 /**
  * conv 1->32 3x3 p1, ReLU, max-pool 2, conv 32->64 3x3 p1, ReLU, max-pool 2, fc 3136->128, ReLU,
  * fc 128->10, cross-entropy; one SGD step = gradient of the batch loss and w <- w - lr·g.
  */
-function makeCases(api: Api): Cases {
+function makeCases(api: Api, withJs: boolean): Cases {
   const rng = new api.Random(1);
   const r = (shape: number[], scale: number) => api.randn(shape, rng, scale);
   let ws = [
@@ -63,6 +69,8 @@ function makeCases(api: Api): Cases {
   const convVg = api.valueAndGrad((p) => api.sum(api.conv2d(p[0]!, p[1]!, { padding: 1 })));
   const u = api.randn([ELEMENTS], rng, 1);
   const pos = api.add(api.exp(u), 0.1);
+  const uData = u.dataSync(), posData = pos.dataSync();
+  const jsOut = new Float32Array(ELEMENTS);
   return {
     cnnStep: () => {
       const { grads } = vg(ws);
@@ -73,6 +81,8 @@ function makeCases(api: Api): Cases {
     exp: () => void api.exp(u),
     log: () => void api.log(pos),
     mul: () => void api.mul(u, pos),
+    expJs: () => (withJs ? unaryKernelJs('exp', uData, jsOut) : undefined),
+    logJs: () => (withJs ? unaryKernelJs('log', posData, jsOut) : undefined),
   };
 }
 
@@ -127,7 +137,7 @@ print(json.dumps(out))
 interface TorchOut {
   version: string;
   threads: number;
-  ms: Record<keyof Cases, number>;
+  ms: Record<'cnnStep' | 'convFwd' | 'convFwdBwd' | 'exp' | 'log' | 'mul', number>;
 }
 
 function runTorch(): TorchOut | string {
@@ -151,9 +161,9 @@ const median = (xs: number[]): number => {
 
 /** Median ms per case and engine; engines alternate sample by sample so load changes hit both alike. */
 function measure(engines: Map<string, Cases>): Map<string, Record<keyof Cases, number>> {
-  const keys: (keyof Cases)[] = ['cnnStep', 'convFwd', 'convFwdBwd', 'exp', 'log', 'mul'];
+  const keys: (keyof Cases)[] = ['cnnStep', 'convFwd', 'convFwdBwd', 'exp', 'log', 'mul', 'expJs', 'logJs'];
   const res = new Map<string, Record<keyof Cases, number>>();
-  for (const name of engines.keys()) res.set(name, { cnnStep: 0, convFwd: 0, convFwdBwd: 0, exp: 0, log: 0, mul: 0 });
+  for (const name of engines.keys()) res.set(name, { cnnStep: 0, convFwd: 0, convFwdBwd: 0, exp: 0, log: 0, mul: 0, expJs: 0, logJs: 0 });
   for (const k of keys) {
     const n = k === 'cnnStep' || k === 'convFwdBwd' ? samples : samples * 2;
     const xs = new Map<string, number[]>([...engines.keys()].map((e) => [e, []]));
@@ -173,10 +183,10 @@ function measure(engines: Map<string, Cases>): Map<string, Record<keyof Cases, n
 async function main(): Promise<void> {
   const load0 = loadavg();
   const engines = new Map<string, Cases>();
-  engines.set('engine (this build)', makeCases(current));
+  engines.set('engine (this build)', makeCases(current, true));
   if (baselineDir) {
     const old = (await import(pathToFileURL(join(resolve(baselineDir), 'dist/src/index.js')).href)) as Api;
-    engines.set(`engine (baseline ${baselineDir})`, makeCases(old));
+    engines.set(`engine (baseline ${baselineDir})`, makeCases(old, false));
   }
   console.log(`measuring ${[...engines.keys()].join(', ')}: ${samples} CNN steps / conv gradients and ${samples * 2} conv forwards / elementwise calls each...`);
   const ours = measure(engines);
@@ -186,17 +196,23 @@ async function main(): Promise<void> {
   const torchMs = typeof torch === 'string' ? null : torch.ms;
   lines.push(`| case | ${[...engines.keys()].join(' | ')} | PyTorch ${typeof torch === 'string' ? '' : `${torch.version} 1T`} |`);
   lines.push(`|---|${[...engines.keys()].map(() => '---|').join('')}---|`);
-  const row = (label: string, k: keyof Cases, perElement: boolean): void => {
+  const row = (label: string, k: keyof Cases, perElement: boolean, onlyThisBuild = false): void => {
     const unit = (ms: number) => (perElement ? `${((ms * 1e6) / ELEMENTS).toFixed(2)} ns/el` : `${ms.toFixed(1)} ms`);
-    const cells = [...ours.values()].map((r) => `${unit(r[k])}${torchMs ? ` (${(r[k] / torchMs[k]).toFixed(1)}x PyTorch)` : ''}`);
-    lines.push(`| ${label} | ${cells.join(' | ')} | ${torchMs ? unit(torchMs[k]) : String(torch)} |`);
+    // expJs / logJs compare with PyTorch's exp / log.
+    const tk = k === 'expJs' ? 'exp' : k === 'logJs' ? 'log' : k;
+    const cells = [...ours.values()].map((r, i) => (onlyThisBuild && i > 0 ? '-' : `${unit(r[k])}${torchMs ? ` (${(r[k] / torchMs[tk]).toFixed(1)}x PyTorch)` : ''}`));
+    lines.push(`| ${label} | ${cells.join(' | ')} | ${torchMs ? unit(torchMs[tk]) : String(torch)} |`);
   };
   row(`small-CNN SGD step b${BATCH} 28x28 (1 thread)`, 'cnnStep', false);
   row('conv2d b64 3->32 32x32 3x3 p1 forward', 'convFwd', false);
   row('conv2d same, forward + backward (dx, dW)', 'convFwdBwd', false);
   row(`exp over ${ELEMENTS} floats`, 'exp', true);
   row(`log over ${ELEMENTS} floats`, 'log', true);
+  row(`exp, Math.exp JS loop (reference)`, 'expJs', true, true);
+  row(`log, Math.log JS loop (reference)`, 'logJs', true, true);
   row(`mul over ${ELEMENTS} floats`, 'mul', true);
+  const self = [...ours.values()][0]!;
+  lines.push('', `Wasm exp/log vs the Math.* loops (this build, copy in/out included): exp ${(self.expJs / self.exp).toFixed(2)}x faster, log ${(self.logJs / self.log).toFixed(2)}x`);
   if (baselineDir) {
     const [a, b] = [...ours.values()];
     lines.push('', `this build vs baseline (same process): CNN step ${(b!.cnnStep / a!.cnnStep).toFixed(2)}x faster, conv fwd ${(b!.convFwd / a!.convFwd).toFixed(2)}x, conv fwd+bwd ${(b!.convFwdBwd / a!.convFwdBwd).toFixed(2)}x, exp ${(b!.exp / a!.exp).toFixed(2)}x, log ${(b!.log / a!.log).toFixed(2)}x, mul ${(b!.mul / a!.mul).toFixed(2)}x`);

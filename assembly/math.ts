@@ -14,9 +14,11 @@
 //      cleared, so k·LN2_HI is exact for |k| < 2^12, and x - k·LN2_HI is exact (x and k·LN2_HI are within a factor
 //      2 of each other, Sterbenz). LN2_LO is ln 2 - LN2_HI rounded to double; ln 2 to 120 bits was summed as
 //      Σ 1/(j·2^j) in integer arithmetic (BigInt) to derive both.
+//      The rounding error of that last subtraction is kept as rLo (so r + rLo = x - k·ln 2 to ~2^-100).
 //   4. exp(r) = 1 + r + r²·Q(r), Q the Taylor series Σ_{j=2..13} r^(j-2)/j! (coefficients 1/j!, rounded to
 //      double). The first omitted term, r^14/14! <= 0.347^14/14! ≈ 4e-18, is under 0.04 ulp of exp(r) >= 0.7.
-//      Adding the small part r + r²·Q before the 1 keeps its rounding error relative to r, not to 1.
+//      1 + r is formed as an exact sum hi + lo (Fast2Sum, |r| < 1) and lo + r²·Q + rLo is added to hi last, so
+//      only that final addition rounds at full magnitude (exp(r + rLo) ≈ exp(r) + rLo to far below an ulp).
 //   5. exp(x) = exp(r)·2^k1·2^k2 with k1 = k >> 1, k2 = k - k1: both powers of two are normal doubles for every
 //      clamped x, the first product is exact, and the second rounds once, also into subnormals (gradual underflow
 //      in one rounding) and to +Inf on overflow.
@@ -114,7 +116,7 @@ export function ensureCapacity(bytes: usize): usize {
   return f64x2.add(f64x2.mul(x, splat(INV_LN2)), splat(SHIFTER));
 }
 
-/** Step 3 of exp: r = (x - k·LN2_HI) - k·LN2_LO for kf = k as double. */
+/** Step 3 of exp without the rLo term (enough for float32): r = (x - k·LN2_HI) - k·LN2_LO for kf = k as double. */
 @inline function expReduce(x: v128, kf: v128): v128 {
   return f64x2.sub(f64x2.sub(x, f64x2.mul(kf, splat(LN2_HI))), f64x2.mul(kf, splat(LN2_LO)));
 }

@@ -1,4 +1,4 @@
-// CPU benchmark of a small-CNN SGD step, conv2d (b64 3->32 32x32 3x3) and elementwise throughput (exp, log, mul over 623k floats; exp/log also as the Math.* JS loop they replaced): this engine, optionally an older build of it, and PyTorch (1 thread) in the same run.
+// CPU benchmark of a small-CNN SGD step, conv2d (b64 3->32 32x32 3x3) and elementwise throughput (exp, log, mul over 623k floats; exp/log also as bare Wasm kernels and as the Math.* JS loops they replaced): this engine, optionally an older build of it, and PyTorch (1 thread) in the same run.
 // Usage: npm run build && node dist/bench/cnn-elementwise.js [--baseline DIR] [--samples N] [--elements N] [--no-torch] [--out FILE.md]
 //   --baseline DIR: a checkout of this repository with its own `npm run build` (e.g. a git worktree at an
 //   older commit); its dist/src/index.js is loaded into this process and measured alongside.
@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import * as current from '../src/index.js';
-import { unaryKernelJs } from '../src/backend/cpu/elementwise.js';
+import { unaryKernel, unaryKernelJs } from '../src/backend/cpu/elementwise.js';
 
 type Api = typeof current;
 
@@ -36,9 +36,11 @@ interface Cases {
   exp(): void;
   log(): void;
   mul(): void;
-  /** The Math.exp / Math.log loops (unaryKernelJs) on the same inputs: this build only (a no-op for a baseline). */
+  /** The Math.exp / Math.log loops (unaryKernelJs) and the Wasm kernels alone (unaryKernel, copy in/out included, no tensor overhead) on the same inputs: this build only (no-ops for a baseline). */
   expJs(): void;
   logJs(): void;
+  expKernel(): void;
+  logKernel(): void;
 }
 
 /**
@@ -83,6 +85,8 @@ function makeCases(api: Api, withJs: boolean): Cases {
     mul: () => void api.mul(u, pos),
     expJs: () => (withJs ? unaryKernelJs('exp', uData, jsOut) : undefined),
     logJs: () => (withJs ? unaryKernelJs('log', posData, jsOut) : undefined),
+    expKernel: () => (withJs ? unaryKernel('exp', uData, jsOut) : undefined),
+    logKernel: () => (withJs ? unaryKernel('log', posData, jsOut) : undefined),
   };
 }
 
@@ -161,9 +165,9 @@ const median = (xs: number[]): number => {
 
 /** Median ms per case and engine; engines alternate sample by sample so load changes hit both alike. */
 function measure(engines: Map<string, Cases>): Map<string, Record<keyof Cases, number>> {
-  const keys: (keyof Cases)[] = ['cnnStep', 'convFwd', 'convFwdBwd', 'exp', 'log', 'mul', 'expJs', 'logJs'];
+  const keys: (keyof Cases)[] = ['cnnStep', 'convFwd', 'convFwdBwd', 'exp', 'log', 'mul', 'expJs', 'logJs', 'expKernel', 'logKernel'];
   const res = new Map<string, Record<keyof Cases, number>>();
-  for (const name of engines.keys()) res.set(name, { cnnStep: 0, convFwd: 0, convFwdBwd: 0, exp: 0, log: 0, mul: 0, expJs: 0, logJs: 0 });
+  for (const name of engines.keys()) res.set(name, { cnnStep: 0, convFwd: 0, convFwdBwd: 0, exp: 0, log: 0, mul: 0, expJs: 0, logJs: 0, expKernel: 0, logKernel: 0 });
   for (const k of keys) {
     const n = k === 'cnnStep' || k === 'convFwdBwd' ? samples : samples * 2;
     const xs = new Map<string, number[]>([...engines.keys()].map((e) => [e, []]));
@@ -199,7 +203,7 @@ async function main(): Promise<void> {
   const row = (label: string, k: keyof Cases, perElement: boolean, onlyThisBuild = false): void => {
     const unit = (ms: number) => (perElement ? `${((ms * 1e6) / ELEMENTS).toFixed(2)} ns/el` : `${ms.toFixed(1)} ms`);
     // expJs / logJs compare with PyTorch's exp / log.
-    const tk = k === 'expJs' ? 'exp' : k === 'logJs' ? 'log' : k;
+    const tk = k === 'expJs' || k === 'expKernel' ? 'exp' : k === 'logJs' || k === 'logKernel' ? 'log' : k;
     const cells = [...ours.values()].map((r, i) => (onlyThisBuild && i > 0 ? '-' : `${unit(r[k])}${torchMs ? ` (${(r[k] / torchMs[tk]).toFixed(1)}x PyTorch)` : ''}`));
     lines.push(`| ${label} | ${cells.join(' | ')} | ${torchMs ? unit(torchMs[tk]) : String(torch)} |`);
   };
@@ -208,11 +212,13 @@ async function main(): Promise<void> {
   row('conv2d same, forward + backward (dx, dW)', 'convFwdBwd', false);
   row(`exp over ${ELEMENTS} floats`, 'exp', true);
   row(`log over ${ELEMENTS} floats`, 'log', true);
-  row(`exp, Math.exp JS loop (reference)`, 'expJs', true, true);
-  row(`log, Math.log JS loop (reference)`, 'logJs', true, true);
+  row('exp, Wasm kernel alone (no tensor overhead)', 'expKernel', true, true);
+  row('exp, Math.exp JS loop (reference)', 'expJs', true, true);
+  row('log, Wasm kernel alone (no tensor overhead)', 'logKernel', true, true);
+  row('log, Math.log JS loop (reference)', 'logJs', true, true);
   row(`mul over ${ELEMENTS} floats`, 'mul', true);
   const self = [...ours.values()][0]!;
-  lines.push('', `Wasm exp/log vs the Math.* loops (this build, copy in/out included): exp ${(self.expJs / self.exp).toFixed(2)}x faster, log ${(self.logJs / self.log).toFixed(2)}x`);
+  lines.push('', `Wasm exp/log kernels vs the Math.* loops (this build, float32, copy in/out included): exp ${(self.expJs / self.expKernel).toFixed(2)}x faster, log ${(self.logJs / self.logKernel).toFixed(2)}x`);
   if (baselineDir) {
     const [a, b] = [...ours.values()];
     lines.push('', `this build vs baseline (same process): CNN step ${(b!.cnnStep / a!.cnnStep).toFixed(2)}x faster, conv fwd ${(b!.convFwd / a!.convFwd).toFixed(2)}x, conv fwd+bwd ${(b!.convFwdBwd / a!.convFwdBwd).toFixed(2)}x, exp ${(b!.exp / a!.exp).toFixed(2)}x, log ${(b!.log / a!.log).toFixed(2)}x, mul ${(b!.mul / a!.mul).toFixed(2)}x`);

@@ -66,7 +66,7 @@ export function registerConfidence(program: Command): void {
   program
     .command('confidence')
     .description('Confidence Network for FixMatch (thesis ch. 5) on MNIST with OOD / unseen-class pools: learn the CN and a per-image table, then train supervised, FixMatch, FixMatch+CN, FixMatch+table from scratch')
-    .option('--settings <list>', 'pool settings: ood-<percent> (Fashion-MNIST share), mismatch-<percent> (digits 6-9 unseen), none')
+    .option('--settings <list>', 'pool settings: ood-<percent> (Fashion-MNIST share), mismatch-<percent> (digits 6-9 unseen), none', settingList)
     .option('--labels <n>', 'labelled images per class', positiveInt('--labels'))
     .option('--validation <n>', 'labelled validation images per class (the outer loss)', positiveInt('--validation'))
     .option('--pool <n>', 'MNIST images in every unlabelled pool (OOD images are added)', positiveInt('--pool'))

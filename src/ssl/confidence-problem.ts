@@ -262,7 +262,7 @@ export function confidenceProblem(model: Module, data: FixMatchData, o: Confiden
       const tensors: Record<string, Tensor> = {};
       for (const b of buffers) tensors[`buffer/${b.name}`] = b.value;
       params.forEach((p, i) => (tensors[`ema/${p.name}`] = stepper.ema.values[i]));
-      return { tensors, optimizer: await stepper.optimizerState(), json: { fixmatch: stepper.json() } };
+      return { tensors, optimizer: await stepper.optimizerState(), json: { fixmatch: stepper.json(), fixmatchConfig: c, normalisation: mode } };
     },
     restore(saved) {
       const need = (name: string): Tensor => {
@@ -270,6 +270,12 @@ export function confidenceProblem(model: Module, data: FixMatchData, o: Confiden
         if (!t) throw new Error(`${saved.where} has no tensor '${name}' (was it written by another model?)`);
         return t;
       };
+      // The loop checks its own configuration; the FixMatch settings and the normalisation decide the trajectory too.
+      const was = saved.json.fixmatchConfig as Record<string, unknown> | undefined;
+      const now = c as unknown as Record<string, unknown>;
+      const diffs = was ? Object.keys(now).filter((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k])).map((k) => `${k}: checkpoint ${JSON.stringify(was[k])}, now ${JSON.stringify(now[k])}`) : ['no FixMatch settings in the checkpoint'];
+      if (saved.json.normalisation !== mode) diffs.push(`normalisation: checkpoint ${JSON.stringify(saved.json.normalisation)}, now '${mode}'`);
+      if (diffs.length > 0) throw new Error(`${saved.where} was written with other settings; refusing to resume:\n  ${diffs.join('\n  ')}`);
       for (const b of buffers) b.value = need(`buffer/${b.name}`);
       const json = saved.json.fixmatch as Partial<StepperJson> | undefined;
       if (!json || !saved.optimizer) throw new Error(`${saved.where} has no FixMatch optimizer or sampler states; it was not written by a Confidence Network run`);

@@ -118,3 +118,13 @@ async function emaOf(data: ReturnType<typeof cnData>['data'], cfg: Parameters<ty
   const ck = await store.loadCheckpoint();
   return model.parameters().map((p) => ck!.params[`ema/${p.name}`]);
 }
+
+describe('Confidence Network problem checkpoints', () => {
+  it('refuses to resume with other FixMatch settings, naming the field', async () => {
+    const loop = loopConfig({ metaEpochs: 1 });
+    const store = memoryRunStore<BilevelEpochMetrics<ConfidenceMetrics>>();
+    await runBilevel(cnProblem('cn', cnFixMatchConfig(loop)).problem, loop, { store });
+    const other = cnProblem('cn', cnFixMatchConfig(loop, { tau: 0.5 }));
+    await expect(runBilevel(other.problem, { ...loop, metaEpochs: 2 }, { store, resume: true })).rejects.toThrow(/other settings; refusing to resume:\n {2}tau: checkpoint 0.34, now 0.5/);
+  });
+});

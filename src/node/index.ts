@@ -11,6 +11,8 @@ export type { RecipeRunOptions, RecipeRunResult, RunFolderConfig } from './run-r
 export { loadRuns } from './load-runs.js';
 export { loadDataset, DATASET_NAMES } from './datasets.js';
 export { loadMnist, mnistPackageDigitsDir } from './mnist.js';
+export { confidenceData } from './confidence-data.js';
+export type { ConfidenceDataOptions } from './confidence-data.js';
 export {
   parseIdx, encodeIdx, readIdxFile, idxToDataset, loadIdxDataset, loadMnistStyleDir, loadFashionMnist, findIdxFile,
   hasMnistStyleFiles, isGzip, FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, IDX_TYPES,

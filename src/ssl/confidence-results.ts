@@ -55,4 +55,6 @@ export interface ConfidenceSettingResult {
   /** Final EMA test accuracy of each method that was run. */
   testAccuracy: Partial<Record<ConfidenceMethod, number>>;
   weightLearning: WeightLearningRun[];
+  /** Phase 2 runs that diverged ('step s: what'); their methods have no test accuracy. */
+  phase2Diverged?: Partial<Record<ConfidenceMethod, string>>;
 }

@@ -1,21 +1,16 @@
 // The FixMatch training loop (and its supervised-only baseline): weak/strong views, one forward pass, SGD Nesterov with the cosine schedule, decay on weights only, EMA evaluation, checkpoints with bit-exact resume; any backend.
 
-import { strongAugment, weakAugment, type ImageBatch } from '../augment/index.js';
 import type { ImageDataset } from '../data/dataset.js';
-import { getBatch } from '../data/dataset.js';
 import type { Module } from '../nn/module.js';
-import { fixMatchCosineLr } from '../optim/schedule.js';
-import { SGD } from '../optim/sgd.js';
 import { evaluate } from '../train/evaluate.js';
 import type { Tensor } from '../core/tensor.js';
-import { Random } from '../util/random.js';
-import { WeightEma, withParameterValues } from './ema.js';
+import { withParameterValues } from './ema.js';
 import type { FixMatchConfig } from './fixmatch-config.js';
 import { validateFixMatchConfig } from './fixmatch-config.js';
 import type { FixMatchMetrics } from './fixmatch-metrics.js';
 import { fixMatchGradient } from './fixmatch-step.js';
 import type { FixMatchStore } from './fixmatch-store.js';
-import { EpochSampler, type SamplerState } from './sampler.js';
+import { FixMatchStepper, type StepperJson } from './fixmatch-stepper.js';
 import { addWeightDecay } from './weight-decay.js';
 
 export interface FixMatchData {
@@ -41,17 +36,8 @@ export interface FixMatchResult {
   finished: boolean;
 }
 
-/** Random states hold NaN when no normal is cached; JSON has no NaN, so it is stored as null. */
-const encodeState = (s: readonly number[]): (number | null)[] => s.map((v) => (Number.isNaN(v) ? null : v));
-const decodeState = (s: readonly (number | null)[]): number[] => s.map((v) => (v === null ? NaN : v));
-const encodeSampler = (s: SamplerState): { epochState: (number | null)[]; cursor: number } => ({ epochState: encodeState(s.epochState), cursor: s.cursor });
-const decodeSampler = (s: { epochState: (number | null)[]; cursor: number }): SamplerState => ({ epochState: decodeState(s.epochState), cursor: s.cursor });
-
-interface TrainerMeta {
+interface TrainerMeta extends StepperJson {
   config: FixMatchConfig;
-  augState: (number | null)[];
-  labelled: { epochState: (number | null)[]; cursor: number };
-  unlabelled: { epochState: (number | null)[]; cursor: number } | null;
   seconds: number;
 }
 
@@ -66,12 +52,8 @@ function configDifferences(a: FixMatchConfig, b: FixMatchConfig): string[] {
   return (Object.keys(a) as (keyof FixMatchConfig)[]).filter((k) => k !== 'checkpointEvery' && a[k] !== b[k]).map((k) => `${k}: checkpoint ${String(b[k])}, now ${String(a[k])}`);
 }
 
-function batchOf(ds: ImageDataset, idx: Int32Array): { batch: ImageBatch; labels: Uint8Array } {
-  const { x, y } = getBatch(ds, idx);
-  return { batch: { data: x, count: idx.length, channels: ds.channels, height: ds.height, width: ds.width }, labels: y };
-}
-
-function cap(ds: ImageDataset, limit: number): ImageDataset {
+/** The first `limit` images of ds (all when limit is 0 or at least ds.count): the evaluation subset of --eval-limit. */
+export function firstImages(ds: ImageDataset, limit: number): ImageDataset {
   if (limit <= 0 || limit >= ds.count) return ds;
   const size = ds.channels * ds.height * ds.width;
   return { ...ds, count: limit, images: ds.images.subarray(0, limit * size), labels: ds.labels.subarray(0, limit) };
@@ -92,13 +74,8 @@ export async function trainFixMatch(model: Module, data: FixMatchData, config: F
   const params = model.parameters();
   const buffers = model.buffers();
   const backend = params[0].value.backend;
-  const sgd = new SGD(params, { lr: c.lr, momentum: c.momentum, nesterov: true });
-  sgd.checkFinite = false;
-  const ema = new WeightEma(params, c.emaDecay, c.emaWarmup);
-  const schedule = fixMatchCosineLr(c.lr, c.steps);
-  const augRng = new Random(c.seed * 4 + 1);
-  const labelled = new EpochSampler(data.labelled.count, new Random(c.seed * 4 + 2));
-  const unlabelled = fixmatch ? new EpochSampler(data.unlabelled.count, new Random(c.seed * 4 + 3)) : null;
+  const stepper = new FixMatchStepper(params, c, data);
+  const ema = stepper.ema;
   let start = 0;
   let secondsBefore = 0;
   let metrics: FixMatchMetrics[] = [];
@@ -109,11 +86,7 @@ export async function trainFixMatch(model: Module, data: FixMatchData, config: F
     if (diff.length) throw new Error(`${store.location}: the checkpoint was written with a different configuration (${diff.join('; ')})`);
     for (const p of params) p.value = ck.params[p.name];
     for (const b of buffers) b.value = ck.params[`buffer/${b.name}`];
-    ema.values = params.map((p) => ck.params[`ema/${p.name}`]);
-    if (ck.optimizer) sgd.loadStateDict(ck.optimizer);
-    augRng.setState(decodeState(meta.augState));
-    labelled.restore(decodeSampler(meta.labelled));
-    if (unlabelled && meta.unlabelled) unlabelled.restore(decodeSampler(meta.unlabelled));
+    stepper.restore(meta, ck.optimizer, params.map((p) => ck.params[`ema/${p.name}`]), store.location);
     start = ck.step;
     secondsBefore = meta.seconds;
     metrics = await store.readMetrics(start);
@@ -128,41 +101,21 @@ export async function trainFixMatch(model: Module, data: FixMatchData, config: F
     for (const p of params) record[p.name] = p.value;
     for (const b of buffers) record[`buffer/${b.name}`] = b.value;
     params.forEach((p, i) => (record[`ema/${p.name}`] = ema.values[i]));
-    const meta: TrainerMeta = {
-      config: c, augState: encodeState(augRng.getState()), labelled: encodeSampler(labelled.state()),
-      unlabelled: unlabelled ? encodeSampler(unlabelled.state()) : null, seconds: seconds(),
-    };
-    await store.saveCheckpoint({ params: record, optimizer: await sgd.stateDictAsync(), step, meta });
+    const meta: TrainerMeta = { config: c, ...stepper.json(), seconds: seconds() };
+    await store.saveCheckpoint({ params: record, optimizer: await stepper.optimizerState(), step, meta });
   };
-  const validation = cap(data.validation, c.evalLimit);
-  const test = cap(data.test, c.evalLimit);
-  const u = fixmatch ? c.mu * c.batchSize : 0;
+  const validation = firstImages(data.validation, c.evalLimit);
+  const test = firstImages(data.test, c.evalLimit);
+  const u = stepper.u;
   const acc = { n: 0, loss: 0, ls: 0, lu: 0, masked: 0, seen: 0, correct: 0, maskedCorrect: 0, since: performance.now() };
   let lastLr = c.lr;
   for (let step = start + 1; step <= c.steps; step++) {
-    lastLr = schedule(step - 1);
-    sgd.lr = lastLr;
-    const l = batchOf(data.labelled, labelled.next(c.batchSize));
-    const parts: ImageBatch[] = [weakAugment(l.batch, augRng, { flip: c.flip })];
-    let trueU: Uint8Array | null = null;
-    if (unlabelled) {
-      const ub = batchOf(data.unlabelled, unlabelled.next(u));
-      trueU = ub.labels;
-      parts.push(weakAugment(ub.batch, augRng, { flip: c.flip }), strongAugment(ub.batch, augRng, { flip: c.flip }));
-    }
-    const size = l.batch.channels * l.batch.height * l.batch.width;
-    const x = new Float32Array((c.batchSize + 2 * u) * size);
-    let off = 0;
-    for (const p of parts) {
-      x.set(p.data, off);
-      off += p.data.length;
-    }
-    const g = await fixMatchGradient(model, params.map((p) => p.value), {
-      x, shape: [c.batchSize + 2 * u, l.batch.channels, l.batch.height, l.batch.width], labels: l.labels, unlabelled: u, tau: c.tau, lambdaU: c.lambdaU,
-    });
+    const batch = stepper.nextBatch(data, step);
+    lastLr = batch.lr;
+    const trueU: Uint8Array | null = fixmatch ? batch.trueLabels : null;
+    const g = await fixMatchGradient(model, params.map((p) => p.value), batch.inputs);
     if (!Number.isFinite(g.loss)) throw new FixMatchDivergence(step, g.loss);
-    sgd.step(addWeightDecay(g.grads, params, c.weightDecay));
-    ema.update(params, step - 1);
+    stepper.update(addWeightDecay(g.grads, params, c.weightDecay), step);
     acc.n++;
     acc.loss += g.loss;
     acc.ls += g.supervised;

@@ -20,3 +20,7 @@ export * from './sample-weight-table.js';
 export * from './weight-normalisation.js';
 export * from './ood-split.js';
 export * from './confidence-results.js';
+export * from './fixmatch-stepper.js';
+export * from './confidence-problem.js';
+export * from './confidence-experiment.js';
+export * from './confidence-summary.js';

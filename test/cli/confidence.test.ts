@@ -1,0 +1,89 @@
+// `iml confidence` end to end in child processes on a tiny protocol (real MNIST + Fashion-MNIST): run folder files, refusals, a run killed after its first checkpoint and resumed matches the uninterrupted run bit for bit.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../src/node/checkpoint-file.js';
+import type { ConfidenceSettingResult } from '../../src/ssl/confidence-results.js';
+import { runCli, startCli } from './cli-harness.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'iml-confidence-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const ARGS = ['confidence', '--settings', 'ood-50', '--labels', '1', '--validation', '2', '--pool', '20', '--seeds', '0', '--batch-size', '4', '--mu', '1',
+  '--tau', '0.3', '--warmup-steps', '2', '--meta-every', '2', '--meta-epochs', '3', '--steps', '4', '--eval-every', '2', '--eval-limit', '40',
+  '--cn-warmup-steps', '2', '--pool-sample', '10', '--meta-validation', '10', '--no-progress'];
+
+const RUNS = ['phase1-cn', 'phase1-table', 'phase2-fixmatch', 'phase2-fixmatch+cn', 'phase2-fixmatch+table', 'phase2-supervised'];
+const TIMING = ['epochSeconds', 'approximationSeconds'];
+const metricsOf = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => {
+  const m = JSON.parse(l) as Record<string, unknown>;
+  for (const k of TIMING) delete m[k];
+  return m;
+});
+
+describe('iml confidence', () => {
+  it('writes config, per-run metrics and checkpoints, results, summary, plot and report; refuses to overwrite without --resume/--force and another protocol on resume', async () => {
+    const out = join(dir, 'a');
+    const r = await runCli([...ARGS, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const runs = join(out, 'runs', 'ood-50-seed0');
+    expect(readdirSync(runs).sort()).toEqual(RUNS);
+    expect(metricsOf(join(runs, 'phase1-cn', 'metrics.jsonl')).map((m) => m.innerStep)).toEqual([4, 6, 8]);
+    expect(metricsOf(join(runs, 'phase2-fixmatch', 'metrics.jsonl')).map((m) => m.innerStep)).toEqual([2, 4]);
+    expect((await loadCheckpoint(join(runs, 'phase1-table', 'checkpoint.json'))).step).toBe(8);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ConfidenceSettingResult[];
+    expect(results).toHaveLength(1);
+    expect(Object.keys(results[0].testAccuracy).sort()).toEqual(['fixmatch', 'fixmatch+cn', 'fixmatch+table', 'supervised']);
+    expect(results[0].weightLearning.map((w) => [w.weighting, w.snapshots.length, w.sample.length])).toEqual([['cn', 3, 10], ['table', 3, 10]]);
+    // 20 MNIST digits + 20 Fashion-MNIST images: the sample holds both.
+    expect(new Set(results[0].weightLearning[0].inDistribution)).toEqual(new Set([0, 1]));
+    const summary = readFileSync(join(out, 'summary.md'), 'utf8');
+    expect(summary).toMatch(/\| ood-50 \| [\d.]+% \| [\d.]+% \| [\d.]+% \| [\d.]+% \| 1 \|/);
+    expect(summary).toMatch(/\| ood-50 \| cn \| IFT-Identity \| [\d.]+ \|/);
+    expect(readdirSync(join(out, 'plots'))).toEqual(['validation-loss.svg']);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toMatch(/<svg/);
+    expect(html).toMatch(/AUROC \(ID vs OOD\)/);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config.protocol.phase1.method).toBe('identity');
+    expect(config.protocol.settings).toEqual([{ kind: 'ood', share: 0.5, label: 'ood-50' }]);
+    const again = await runCli([...ARGS, '--out', out]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already holds runs: pass --resume to continue them or --force to delete them/);
+    const other = await runCli([...ARGS, '--out', out, '--resume', '--method', 'neumann:2']);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/started with another protocol/);
+    const bad = await runCli([...ARGS, '--out', join(dir, 'bad'), '--settings', 'ood-100']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--settings: unknown setting 'ood-100'/);
+  }, 180_000);
+
+  it('killed after its first checkpoint and resumed: the same results, metrics and weights as an uninterrupted run', async () => {
+    const full = join(dir, 'full');
+    const r = await runCli([...ARGS, '--out', full]);
+    expect(r.code, r.stderr).toBe(0);
+    const killed = join(dir, 'killed');
+    const first = join(killed, 'runs', 'ood-50-seed0', 'phase1-cn', 'checkpoint.json');
+    const { child, done } = await startCli([...ARGS, '--out', killed]);
+    const t0 = Date.now();
+    while (!existsSync(first) && Date.now() - t0 < 120_000) await new Promise((res) => setTimeout(res, 5));
+    child.kill('SIGKILL');
+    const k = await done;
+    expect(k.signal).toBe('SIGKILL');
+    expect(existsSync(join(killed, 'results.json'))).toBe(false);
+    const resumed = await runCli([...ARGS, '--out', killed, '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(killed, 'results.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(join(full, 'results.json'), 'utf8')));
+    for (const run of RUNS) {
+      const a = join(killed, 'runs', 'ood-50-seed0', run);
+      const b = join(full, 'runs', 'ood-50-seed0', run);
+      expect(metricsOf(join(a, 'metrics.jsonl')), run).toEqual(metricsOf(join(b, 'metrics.jsonl')));
+      const ca = await loadCheckpoint(join(a, 'checkpoint.json'));
+      const cb = await loadCheckpoint(join(b, 'checkpoint.json'));
+      expect(Object.keys(ca.params).sort()).toEqual(Object.keys(cb.params).sort());
+      for (const key of Object.keys(ca.params)) expect(Array.from(ca.params[key].dataSync()), `${run} ${key}`).toEqual(Array.from(cb.params[key].dataSync()));
+      expect(ca.optimizer).toEqual(cb.optimizer);
+    }
+  }, 240_000);
+});

@@ -1,0 +1,130 @@
+// The Confidence Network problem on runBilevel: a frozen all-ones CN under the baseline method is FixMatch exactly; a CN (and a table) run stopped and resumed from its checkpoint repeats the uninterrupted run bit for bit; every inverse-HVP method runs; the recorded weights and AUROC.
+import { describe, expect, it } from 'vitest';
+import { runBilevel } from '../../src/bilevel/loop.js';
+import { tensor } from '../../src/core/creation.js';
+import type { Tensor } from '../../src/core/tensor.js';
+import { parseMethod } from '../../src/hypergrad/methods.js';
+import { memoryRunStore } from '../../src/iml/run-store.js';
+import { auroc } from '../../src/report/auroc.js';
+import { confidenceWeights } from '../../src/ssl/confidence-net.js';
+import { confidenceProblem, type ConfidenceMetrics } from '../../src/ssl/confidence-problem.js';
+import { memoryFixMatchStore } from '../../src/ssl/fixmatch-store.js';
+import { trainFixMatch } from '../../src/ssl/fixmatch-trainer.js';
+import type { BilevelEpochMetrics } from '../../src/bilevel/loop.js';
+import { allOnesCn, classifier, cnData, cnFixMatchConfig, cnProblem, loopConfig } from './confidence-cases.js';
+
+const TIMING = ['epochSeconds', 'approximationSeconds'];
+const strip = (ms: readonly BilevelEpochMetrics<ConfidenceMetrics>[]) => ms.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => !TIMING.includes(k))));
+const values = (ts: readonly Tensor[]) => Promise.all(ts.map(async (t) => Array.from(await t.data())));
+
+describe('Confidence Network problem', () => {
+  it('phase 2 with a frozen CN whose weights are all exactly 1 is plain FixMatch: the same metrics, weights and EMA', async () => {
+    const { data } = cnData();
+    const loop = loopConfig({ method: parseMethod('baseline'), warmupSteps: 0, metaEpochs: 3, innerSteps: 2 });
+    const cfg = cnFixMatchConfig(loop);
+    const { cn, omega } = await allOnesCn();
+    // The weighting really is all ones on the pool (so the comparison below is the claim, not a coincidence).
+    const w = await confidenceWeights(cn, omega, tensor(data.unlabelled.images, [data.unlabelled.count, 1, 8, 8])).data();
+    expect(Array.from(w).every((v) => v === 1)).toBe(true);
+
+    const reference = classifier(cfg);
+    const fm = await trainFixMatch(reference, data, cfg, memoryFixMatchStore());
+    const model = classifier(cfg);
+    const problem = confidenceProblem(model, data, { config: cfg, weighting: { kind: 'cn', cn, omega } });
+    const r = await runBilevel(problem, loop);
+    expect(r.metrics.map((m) => m.innerStep)).toEqual(fm.metrics.map((m) => m.step));
+    r.metrics.forEach((m, i) => {
+      const f = fm.metrics[i];
+      expect([m.testAccuracy, m.testLoss, m.supervisedLoss, m.unsupervisedLoss, m.maskRate, m.pseudoAccuracy, m.lr])
+        .toEqual([f.testAccuracy, f.testLoss, f.supervisedLoss, f.unsupervisedLoss, f.maskRate, f.pseudoAccuracy, f.lr]);
+      expect(m.meanWeight).toBe(1);
+    });
+    expect(fm.metrics.some((m) => m.unsupervisedLoss > 0)).toBe(true);
+    expect(await values(model.parameters().map((p) => p.value))).toEqual(await values(reference.parameters().map((p) => p.value)));
+    expect(await values(model.buffers().map((p) => p.value))).toEqual(await values(reference.buffers().map((p) => p.value)));
+    expect(await values(problem.stepper.ema.values)).toEqual(await values(await emaOf(data, cfg)));
+  });
+
+  for (const kind of ['cn', 'table'] as const) {
+    it(`${kind}: stopped after meta-epoch 2 and resumed from its checkpoint, the run repeats the uninterrupted one bit for bit`, async () => {
+      const loop = loopConfig({ metaEpochs: 3 });
+      const cfg = cnFixMatchConfig(loop);
+      const a = cnProblem(kind, cfg);
+      const full = await runBilevel(a.problem, loop, { store: memoryRunStore() });
+      expect(full.diverged).toBeNull();
+      expect(full.metrics.every((m) => m.hypergradNorm > 0 && Number.isFinite(m.hypergradNorm))).toBe(true);
+
+      const store = memoryRunStore<BilevelEpochMetrics<ConfidenceMetrics>>();
+      const b = cnProblem(kind, cfg);
+      await runBilevel(b.problem, { ...loop, metaEpochs: 2 }, { store });
+      const c = cnProblem(kind, cfg);
+      // Other initial weights: everything must come from the checkpoint.
+      c.model.parameters().forEach((p) => (p.value = tensor(new Float32Array(p.value.size).fill(0.5), p.value.shape)));
+      const resumed = await runBilevel(c.problem, loop, { store, resume: true });
+      expect(strip(resumed.metrics)).toEqual(strip(full.metrics));
+      expect(await values(c.model.parameters().map((p) => p.value))).toEqual(await values(a.model.parameters().map((p) => p.value)));
+      expect(await values(c.model.buffers().map((p) => p.value))).toEqual(await values(a.model.buffers().map((p) => p.value)));
+      expect(await values(resumed.meta)).toEqual(await values(full.meta));
+      expect(await values(c.problem.stepper.ema.values)).toEqual(await values(a.problem.stepper.ema.values));
+      expect(resumed.best.metaEpoch).toBe(full.best.metaEpoch);
+      expect(await values(resumed.best.meta!)).toEqual(await values(full.best.meta!));
+    });
+  }
+
+  it('records the pool sample weights after every meta-epoch; the AUROC is that of the recorded original-image weights', async () => {
+    const loop = loopConfig({ metaEpochs: 2 });
+    const { problem } = cnProblem('cn', cnFixMatchConfig(loop));
+    const { inDistribution } = cnData();
+    const r = await runBilevel(problem, loop);
+    for (const m of r.metrics) {
+      expect(m.poolWeights!.original).toHaveLength(8);
+      expect(m.poolWeights!.weak).toHaveLength(8);
+      expect(m.poolWeights!.weak).not.toEqual(m.poolWeights!.original);
+      const flags = [0, 1, 2, 3, 4, 5, 7, 8].map((i) => inDistribution[i]);
+      expect(m.poolAuroc).toBe(auroc(m.poolWeights!.original, flags));
+      expect(m.meanWeightId).not.toBeNull();
+      expect(m.meanWeightOod).not.toBeNull();
+    }
+    // The weights moved from one meta-epoch to the next (ω is learned).
+    expect(r.metrics[1].poolWeights!.original).not.toEqual(r.metrics[0].poolWeights!.original);
+  });
+
+  for (const spec of ['neumann:2', 'cg:2', 't1t2', 'damped-neumann:2:power=2']) {
+    it(`${spec} is selectable: finite non-zero hypergradients, ω moves`, async () => {
+      const loop = loopConfig({ method: parseMethod(spec), metaEpochs: 1, innerSteps: 2 });
+      const { problem } = cnProblem('cn', cnFixMatchConfig(loop));
+      const omega0 = await values(problem.init(null as never));
+      const r = await runBilevel(problem, loop);
+      expect(r.diverged).toBeNull();
+      expect(r.metrics[0].hypergradNorm).toBeGreaterThan(0);
+      expect(await values(r.meta)).not.toEqual(omega0);
+    });
+  }
+
+  it('refuses a weighting on supervised-only and a table of the wrong size, naming them', () => {
+    const { data } = cnData();
+    const cfg = cnFixMatchConfig(loopConfig());
+    const cn = { kind: 'table' as const, table: { size: 3 } as never };
+    expect(() => confidenceProblem(classifier(cfg), data, { config: cfg, weighting: cn })).toThrow(/weight table has 3 entries for a pool of \d+ images/);
+    expect(() => confidenceProblem(classifier(cfg), data, { config: { ...cfg, method: 'supervised', mu: 0 }, weighting: cn })).toThrow(/'table' weighting needs FixMatch/);
+  });
+});
+
+/** The EMA trainFixMatch ends with, read from its final checkpoint. */
+async function emaOf(data: ReturnType<typeof cnData>['data'], cfg: Parameters<typeof trainFixMatch>[2]): Promise<Tensor[]> {
+  const store = memoryFixMatchStore();
+  const model = classifier(cfg);
+  await trainFixMatch(model, data, cfg, store);
+  const ck = await store.loadCheckpoint();
+  return model.parameters().map((p) => ck!.params[`ema/${p.name}`]);
+}
+
+describe('Confidence Network problem checkpoints', () => {
+  it('refuses to resume with other FixMatch settings, naming the field', async () => {
+    const loop = loopConfig({ metaEpochs: 1 });
+    const store = memoryRunStore<BilevelEpochMetrics<ConfidenceMetrics>>();
+    await runBilevel(cnProblem('cn', cnFixMatchConfig(loop)).problem, loop, { store });
+    const other = cnProblem('cn', cnFixMatchConfig(loop, { tau: 0.5 }));
+    await expect(runBilevel(other.problem, { ...loop, metaEpochs: 2 }, { store, resume: true })).rejects.toThrow(/other settings; refusing to resume:\n {2}tau: checkpoint 0.34, now 0.5/);
+  });
+});

@@ -12,12 +12,12 @@ import { readJsonFile } from '../node/read-json.js';
 import { lockRunFolder } from '../node/run-folder-lock.js';
 import { selectBackend } from '../node/select-backend.js';
 import { writeFileAtomic } from '../node/write-atomic.js';
-import { renderHtmlReport, type HtmlPlot } from '../report/html.js';
+import { renderHtmlReport } from '../report/html.js';
 import { tableToMarkdown } from '../report/markdown.js';
-import { renderVegaLite } from '../report/plots.js';
 import { parseConfidenceSetting, runConfidenceSetting, validateConfidenceProtocol, type ConfidenceProtocol, type ConfidenceRecord } from '../ssl/confidence-experiment.js';
 import { CONFIDENCE_METHODS, type ConfidenceMethod, type ConfidenceSettingResult } from '../ssl/confidence-results.js';
-import { confidenceAccuracyTable, confidenceWeightTable, validationCurveSpec } from '../ssl/confidence-summary.js';
+import { confidenceReportSections } from '../ssl/confidence-report.js';
+import { encodePngRgb } from '../node/png.js';
 import { FIXMATCH_DEFAULTS } from '../ssl/fixmatch-config.js';
 import { parseWeightNormalisation, WEIGHT_NORMALISATIONS } from '../ssl/weight-normalisation.js';
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, uniqueIntList, uniqueList } from './options.js';
@@ -60,8 +60,10 @@ const methodList = (v: string): ConfidenceMethod[] => uniqueList('--methods')(v)
  * over training, image grids of the highest and lowest weighted pool images) are added to this list when that
  * module is merged; until then the report has the learners' validation-loss curve.
  */
-async function confidenceReportPlots(results: readonly ConfidenceSettingResult[]): Promise<HtmlPlot[]> {
-  return [{ title: 'Validation loss L_V during weight learning (the CN kept for phase 2 is the one at its minimum)', svg: await renderVegaLite(validationCurveSpec(results)) }];
+/** File name of a report plot: its title's words, lower case, joined by '-'. */
+function plotFileName(title: string, i: number): string {
+  const slug = title.toLowerCase().replace(/\(thesis fig[^)]*\)/g, '').replace(/[^a-z0-9]+/g, '-').slice(0, 60).replace(/^-+|-+$/g, '');
+  return `${String(i + 1).padStart(2, '0')}-${slug || 'plot'}.svg`;
 }
 
 export function registerConfidence(program: Command): void {
@@ -194,9 +196,11 @@ export function registerConfidence(program: Command): void {
         } finally {
           (bar as cliProgress.SingleBar | null)?.stop();
         }
-        const tables = [confidenceAccuracyTable(results), confidenceWeightTable(results)];
-        const plots = await confidenceReportPlots(results);
-        for (const [i, plot] of plots.entries()) await writeFileAtomic(join(out, 'plots', `${i === 0 ? 'validation-loss' : `plot-${i}`}.svg`), plot.svg);
+        // Fig. 5.2 for the first seed of every setting, on the pool that run's sample indices point into.
+        const images = protocol.settings.filter((st) => results.some((r) => r.setting.label === st.label && r.weightLearning.length > 0))
+          .map((st) => ({ pool: data.split(st, protocol.seeds[0]).unlabelled, setting: st.label, seed: protocol.seeds[0] }));
+        const { tables, plots } = await confidenceReportSections(results, { images, encodePng: encodePngRgb });
+        for (const [i, plot] of plots.entries()) await writeFileAtomic(join(out, 'plots', plotFileName(plot.title, i)), plot.svg);
         const intro = `${data.name}: ${protocol.labelsPerClass} labels/class, ${protocol.validationPerClass} validation images/class, pools of ${protocol.poolInDistribution} MNIST digits plus the OOD share; ` +
           `FixMatch batch ${protocol.fixmatch.batchSize}, mu ${protocol.fixmatch.mu}, tau ${protocol.fixmatch.tau}, ${protocol.fixmatch.model}; phase 1: ${p1.warmupSteps} warm-up steps, ${p1.metaEpochs} meta-steps every ${p1.metaEvery} steps ` +
           `(${p1.method}, Adam lr ${p1.metaLr.cn} CN / ${p1.metaLr.table} table, normalisation ${p1.normalisation}); phase 2: ${protocol.phase2.steps} steps from scratch; seeds ${protocol.seeds.join(', ')}.`;

@@ -23,4 +23,3 @@ export * from './confidence-results.js';
 export * from './fixmatch-stepper.js';
 export * from './confidence-problem.js';
 export * from './confidence-experiment.js';
-export * from './confidence-summary.js';

@@ -1,4 +1,5 @@
 // `iml confidence` end to end in child processes on a tiny protocol (real MNIST + Fashion-MNIST): run folder files, refusals, a run killed after its first checkpoint and resumed matches the uninterrupted run bit for bit.
+import { auroc } from '../../src/report/auroc.js';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,12 +40,21 @@ describe('iml confidence', () => {
     // 20 MNIST digits + 20 Fashion-MNIST images: the sample holds both.
     expect(new Set(results[0].weightLearning[0].inDistribution)).toEqual(new Set([0, 1]));
     const summary = readFileSync(join(out, 'summary.md'), 'utf8');
-    expect(summary).toMatch(/\| ood-50 \| [\d.]+% \| [\d.]+% \| [\d.]+% \| [\d.]+% \| 1 \|/);
-    expect(summary).toMatch(/\| ood-50 \| cn \| IFT-Identity \| [\d.]+ \|/);
-    expect(readdirSync(join(out, 'plots'))).toEqual(['validation-loss.svg']);
+    for (const m of ['supervised', 'fixmatch', 'fixmatch\\+cn', 'fixmatch\\+table']) expect(summary).toMatch(new RegExp(`\\| ood-50 \\| 1 \\| ${m} \\| [\\d.]+% \\|`));
+    // The kept CN's AUROC: auroc() on its snapshot in results.json (one seed: no ± part).
+    const cn = results[0].weightLearning[0];
+    const kept = cn.snapshots.find((s) => s.metaEpoch === cn.bestMetaEpoch)!;
+    expect(summary).toContain(`| ood-50 | 1 | cn | ${auroc(kept.original, cn.inDistribution).toFixed(3)} |`);
+    expect(readdirSync(join(out, 'plots'))).toEqual([
+      '01-weight-learning-validation-loss-over-meta-epochs-mean-std-ov.svg', '02-mean-weight-of-in-vs-out-of-distribution-sample-images-over.svg',
+      '03-weights-of-original-vs-weakly-augmented-images-over-meta-epo.svg', '04-histogram-of-the-kept-learner-s-weights.svg',
+      '05-highest-median-and-lowest-weighted-images-per-class-ood-50-s.svg',
+    ]);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toMatch(/<svg/);
     expect(html).toMatch(/AUROC \(ID vs OOD\)/);
+    // Fig. 5.2: the pool's images drawn into the report.
+    expect(html).toMatch(/data:image\/png;base64,/);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(config.protocol.phase1.method).toBe('identity');
     expect(config.protocol.settings).toEqual([{ kind: 'ood', share: 0.5, label: 'ood-50' }]);

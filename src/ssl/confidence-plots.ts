@@ -117,7 +117,11 @@ export function weightHistogram(weights: readonly number[], inDistribution: read
   });
   const lo = Math.min(...weights);
   const hi = Math.max(...weights);
-  if (lo === hi) return [{ lo, hi, id: inDistribution.filter((f) => f === 1).length, ood: inDistribution.filter((f) => f !== 1).length }];
+  // All weights equal (e.g. a table that never moved): one bin of width 1% of the value (1e-6 at 0) centred on it, so the bar is drawn.
+  if (lo === hi) {
+    const half = Math.max(Math.abs(lo) * 0.005, 5e-7);
+    return [{ lo: lo - half, hi: hi + half, id: inDistribution.filter((f) => f === 1).length, ood: inDistribution.filter((f) => f !== 1).length }];
+  }
   const width = (hi - lo) / bins;
   const out: WeightBin[] = Array.from({ length: bins }, (_, k) => ({ lo: lo + k * width, hi: k === bins - 1 ? hi : lo + (k + 1) * width, id: 0, ood: 0 }));
   weights.forEach((w, i) => {

@@ -155,7 +155,9 @@ describe('Confidence Network plots', () => {
     expect(weightHistogram([0, 0.25, 0.5, 0.75, 1], [1, 0, 1, 0, 1], 4)).toEqual([
       { lo: 0, hi: 0.25, id: 1, ood: 0 }, { lo: 0.25, hi: 0.5, id: 0, ood: 1 }, { lo: 0.5, hi: 0.75, id: 1, ood: 0 }, { lo: 0.75, hi: 1, id: 1, ood: 1 },
     ]);
-    expect(weightHistogram([2, 2, 2], [1, 0, 1], 5)).toEqual([{ lo: 2, hi: 2, id: 2, ood: 1 }]);
+    // Equal weights: one bin of width 1% of the value centred on it (a zero-width bar would not be drawn).
+    expect(weightHistogram([2, 2, 2], [1, 0, 1], 5)).toEqual([{ lo: 1.99, hi: 2.01, id: 2, ood: 1 }]);
+    expect(weightHistogram([0, 0], [1, 0], 5)).toEqual([{ lo: -5e-7, hi: 5e-7, id: 1, ood: 1 }]);
     expect(() => weightHistogram([1, NaN], [1, 0])).toThrow(/weight NaN at position 1/);
     // ood-50 cn kept weights pooled: seed 0 (2, 1.5, 1 | 1.2, 0.5, 0.1), seed 1 (1, 1 | 1, 1). Range [0.1, 2], width 0.475:
     // [0.1, 0.575): OOD 0.5, 0.1; [0.575, 1.05): ID 1, 1, 1, OOD 1, 1; [1.05, 1.525): ID 1.5, OOD 1.2; [1.525, 2]: ID 2.

@@ -2,14 +2,12 @@
 
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initGemm } from '../backend/cpu/wasm-gemm.js';
 import { METHOD_HELP } from '../hypergrad/methods.js';
 import { confidenceData } from '../node/confidence-data.js';
 import { fileRunStore } from '../node/file-run-store.js';
-import { readJsonFile } from '../node/read-json.js';
-import { lockRunFolder } from '../node/run-folder-lock.js';
+import { openRunFolder } from '../node/open-run-folder.js';
 import { selectBackend } from '../node/select-backend.js';
 import { writeFileAtomic } from '../node/write-atomic.js';
 import { renderHtmlReport } from '../report/html.js';
@@ -141,26 +139,12 @@ export function registerConfidence(program: Command): void {
         poolSample: o.poolSample ?? q?.poolSample ?? 500,
       };
       validateConfidenceProtocol(protocol);
-      const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-      const out: string = o.out ?? join('runs', `confidence${o.quick ? '-quick' : ''}-${stamp}`);
-      const runsDir = join(out, 'runs');
-      mkdirSync(out, { recursive: true });
-      const lock = lockRunFolder(out, { onMessage: (l) => console.log(l) });
+      const folder = openRunFolder({ command: 'confidence', name: 'confidence', out: o.out, quick: Boolean(o.quick), resume: Boolean(o.resume), force: Boolean(o.force), protocol, onMessage: (l) => console.log(l) });
+      const { out, runsDir } = folder;
       try {
-        const hasRuns = existsSync(runsDir) && readdirSync(runsDir).length > 0;
-        if (hasRuns && !o.resume && !o.force) throw new Error(`${out} already holds runs: pass --resume to continue them or --force to delete them`);
-        if (hasRuns && o.force) rmSync(runsDir, { recursive: true, force: true });
-        const configFile = join(out, 'config.json');
-        if (o.resume && existsSync(configFile)) {
-          const prev = readJsonFile(configFile) as { protocol?: ConfidenceProtocol };
-          if (JSON.stringify(prev.protocol) !== JSON.stringify(protocol)) {
-            throw new Error(`${configFile}: the run folder was started with another protocol:\n  was ${JSON.stringify(prev.protocol)}\n  now ${JSON.stringify(protocol)}`);
-          }
-        }
         await initGemm();
         const backendLabel = await selectBackend(o.backend);
-        const folderConfig = { command: 'confidence', quick: Boolean(o.quick), protocol, provenance: provenance(backendLabel) };
-        if (!(o.resume && existsSync(configFile))) await writeFileAtomic(configFile, `${JSON.stringify(folderConfig, null, 2)}\n`);
+        const folderConfig = await folder.writeConfig(provenance(backendLabel));
         const data = confidenceData(protocol.settings, { ...protocol, fashionDir: o.fashionDir });
         const p1 = protocol.phase1;
         console.log(`Confidence Network on ${data.name}${o.quick ? ' [--quick]' : ''}: settings ${protocol.settings.map((s) => s.label).join(', ')}, seeds ${protocol.seeds.join(', ')}, ` +
@@ -210,7 +194,7 @@ export function registerConfidence(program: Command): void {
         await writeFileAtomic(join(out, 'report.html'), renderHtmlReport({ title: `Confidence Network${o.quick ? ' [--quick]' : ''}`, intro, config: folderConfig, tables, plots }));
         console.log(`\n${markdown}\nreport: ${join(out, 'report.html')}`);
       } finally {
-        lock.release();
+        folder.release();
       }
     });
 }

@@ -2,11 +2,10 @@
 
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { allowsHorizontalFlip } from '../augment/flip-policy.js';
 import { initGemm } from '../backend/cpu/wasm-gemm.js';
-import { lockRunFolder } from '../node/run-folder-lock.js';
+import { openRunFolder } from '../node/open-run-folder.js';
 import { renderHtmlReport } from '../report/html.js';
 import { tableToMarkdown } from '../report/markdown.js';
 import { FIXMATCH_DEFAULTS, validateFixMatchConfig, type FixMatchConfig, type SslMethod, type SslModel } from '../ssl/fixmatch-config.js';
@@ -15,7 +14,6 @@ import { createSslModel } from '../ssl/models.js';
 import { sslCurveSvg, sslSummaryTable, SSL_CURVES, type SslCurve, type SslRunResult } from '../ssl/report.js';
 import { sslSplit } from '../ssl/ssl-split.js';
 import { Random } from '../util/random.js';
-import { readJsonFile } from '../node/read-json.js';
 import { writeFileAtomic } from '../node/write-atomic.js';
 import { DATASET_NAMES, loadDataset } from '../node/datasets.js';
 import { fileFixMatchStore } from '../node/fixmatch-file-store.js';
@@ -106,26 +104,12 @@ export function registerFixMatch(program: Command): void {
         },
       };
       for (const method of protocol.methods) validateFixMatchConfig({ ...protocol.config, method, seed: 0, mu: method === 'supervised' ? 0 : protocol.config.mu });
-      const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-      const out: string = o.out ?? join('runs', `fixmatch-${o.dataset}${o.quick ? '-quick' : ''}-${stamp}`);
-      const runsDir = join(out, 'runs');
-      mkdirSync(out, { recursive: true });
-      const lock = lockRunFolder(out, { onMessage: (l) => console.log(l) });
+      const folder = openRunFolder({ command: 'fixmatch', name: `fixmatch-${o.dataset}`, out: o.out, quick: Boolean(o.quick), resume: Boolean(o.resume), force: Boolean(o.force), protocol, onMessage: (l) => console.log(l) });
+      const { out, runsDir } = folder;
       try {
-        const hasRuns = existsSync(runsDir) && readdirSync(runsDir).length > 0;
-        if (hasRuns && !o.resume && !o.force) throw new Error(`${out} already holds runs: pass --resume to continue them or --force to delete them`);
-        if (hasRuns && o.force) rmSync(runsDir, { recursive: true, force: true });
-        const configFile = join(out, 'config.json');
-        if (o.resume && existsSync(configFile)) {
-          const prev = readJsonFile(configFile) as { protocol?: Protocol };
-          if (JSON.stringify(prev.protocol) !== JSON.stringify(protocol)) {
-            throw new Error(`${configFile}: the run folder was started with another protocol:\n  was ${JSON.stringify(prev.protocol)}\n  now ${JSON.stringify(protocol)}`);
-          }
-        }
         await initGemm();
         const backendLabel = await selectBackend(o.backend);
-        const folderConfig = { command: 'fixmatch', quick: Boolean(o.quick), protocol, provenance: provenance(backendLabel) };
-        if (!(o.resume && existsSync(configFile))) await writeFileAtomic(configFile, `${JSON.stringify(folderConfig, null, 2)}\n`);
+        const folderConfig = await folder.writeConfig(provenance(backendLabel));
         const loaded = loadDataset(o.dataset, { dataDir: o.dataDir, seed: 0 });
         const n = protocol.labels.length * protocol.methods.length * protocol.seeds.length;
         console.log(`FixMatch on ${loaded.name}${o.quick ? ' [--quick]' : ''}: ${n} run(s), ${steps} steps, batch ${protocol.config.batchSize}, mu ${protocol.config.mu}, ` +
@@ -186,7 +170,7 @@ export function registerFixMatch(program: Command): void {
         await writeFileAtomic(join(out, 'report.html'), html);
         console.log(`\n${markdown}\nreport: ${join(out, 'report.html')}`);
       } finally {
-        lock.release();
+        folder.release();
       }
     });
 }

@@ -1,8 +1,8 @@
 // Implicit meta-learning of L2 hyperparameters: the configuration, metrics and summary of an IML run, run as the L2 problem on the generic bilevel loop.
 
 import type { BilevelConfig } from '../bilevel/config.js';
-import { runBilevel } from '../bilevel/loop.js';
-import type { ComparisonRequest, InverseHvpComparison } from '../hypergrad/hypergradient.js';
+import { runBilevel, type BilevelEpochBase } from '../bilevel/loop.js';
+import type { ComparisonRequest } from '../hypergrad/hypergradient.js';
 import type { MetaKnowledge } from '../hypergrad/meta-knowledge.js';
 import { methodLabel, type HypergradMethod } from '../hypergrad/methods.js';
 import type { Module } from '../nn/module.js';
@@ -44,22 +44,13 @@ export const THESIS_DEFAULTS: Omit<ImlConfig, 'method' | 'seed'> = {
   patience: 15, metaSubset: 0, checkpointEvery: 0,
 };
 
-export interface MetaEpochMetrics {
-  metaEpoch: number;
-  innerStep: number;
+/** One meta-epoch of the L2 trainer: the bilevel loop's numbers and the problem's evaluations. */
+export interface MetaEpochMetrics extends BilevelEpochBase {
   train: Evaluation;
   validation: Evaluation;
   test: Evaluation;
-  hypergradNorm: number;
   /** Mean softplus(λ), the effective L2 weight. */
   meanDecay: number;
-  epochSeconds: number;
-  approximationSeconds: number;
-  /** Tensor bytes allocated by the inverse-HVP approximation in this meta-epoch (largest single meta-step). */
-  approximationBytes: number;
-  hvps: number;
-  note: string;
-  comparisons?: InverseHvpComparison[];
 }
 
 export interface ImlSummary {

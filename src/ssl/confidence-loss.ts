@@ -1,6 +1,5 @@
 // The Confidence Network's bilevel objectives: the weighted FixMatch inner loss L_T(θ, ω) (one definition for inner steps and meta-steps) and the outer loss L_V(θ), CE on a labelled validation batch.
 
-import { valueAndGrad, vjp } from '../autodiff/transforms.js';
 import { oneHot, tensor } from '../core/creation.js';
 import { add, mul, slice, sum } from '../core/ops.js';
 import { noGrad, type Tensor } from '../core/tensor.js';
@@ -9,7 +8,7 @@ import { functionalCall, type Module } from '../nn/module.js';
 import { crossEntropy, crossEntropyPerSample, weightedMean } from '../ops/losses.js';
 import { confidenceWeights, type ConfidenceNet } from './confidence-net.js';
 import type { FixMatchLossParts, FixMatchTargets } from './fixmatch-loss.js';
-import type { FixMatchGradient, FixMatchInputs } from './fixmatch-step.js';
+import { pseudoLabelledGradient, type FixMatchGradient, type FixMatchInputs } from './fixmatch-step.js';
 import { pseudoLabels } from './pseudo-labels.js';
 import type { SampleWeightTable } from './sample-weight-table.js';
 import { decays } from './weight-decay.js';
@@ -160,24 +159,12 @@ export async function confidenceGradient(
   const mode = o.normalisation ?? DEFAULT_WEIGHT_NORMALISATION;
   const wd = o.weightDecay ?? 0;
   checkDecay('confidenceGradient', wd);
-  const { x, b, u } = checkInputs('confidenceGradient', theta, inp);
+  const { x } = checkInputs('confidenceGradient', theta, inp);
   const weights = noGrad(() => normaliseWeights(weighting(omega), mode));
-  const { outputs, pullback } = vjp((ws) => [functionalCall(model, ws, () => model.forward(x, { training: true }))], [...theta]);
-  const logits = outputs[0];
-  const classes = logits.shape[1];
-  const values = await logits.data();
-  const pseudo = pseudoLabels(values.subarray(b * classes, (b + u) * classes), u, classes, inp.tau);
-  const targets = { labels: inp.labels, pseudo: pseudo.labels, mask: pseudo.mask, lambdaU: inp.lambdaU };
-  const parts: Tensor[] = [];
-  const { value, grads: [dLogits] } = valueAndGrad(([z]) => {
-    const p = weightedFixMatchLoss(z, targets, weights);
-    parts.push(p.supervised, p.unsupervised);
-    return p.loss;
-  })([logits]);
-  const dataGrads = pullback([dLogits]);
+  const { grads: dataGrads, loss, supervised, unsupervised, pseudo } = await pseudoLabelledGradient(model, theta, x, inp, (z, targets) => weightedFixMatchLoss(z, targets, weights));
   const decay = noGrad(() => decayTerm(theta, wd));
   const grads = wd === 0 ? dataGrads : noGrad(() => dataGrads.map((g, i) => (decays({ value: theta[i] }) ? add(g, mul(theta[i], wd)) : g)));
-  const [lv, sv, uv, dv, wv] = await Promise.all([value.data(), parts[0].data(), parts[1].data(), decay?.data(), weights.data()]);
+  const [lv, sv, uv, dv, wv] = await Promise.all([loss.data(), supervised.data(), unsupervised.data(), decay?.data(), weights.data()]);
   return { grads, loss: lv[0] + (dv?.[0] ?? 0), supervised: sv[0], unsupervised: uv[0], pseudo, weights: wv as Float32Array | Float64Array };
 }
 

@@ -1,0 +1,80 @@
+// Opens the run folder of a protocol command (iml fixmatch, iml confidence): default name, lock, --resume / --force against its runs/, the protocol check of config.json and writing it.
+
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJsonFile } from './read-json.js';
+import { lockRunFolder } from './run-folder-lock.js';
+import { writeFileAtomic } from './write-atomic.js';
+
+export interface OpenRunFolderOptions<P> {
+  /** The command recorded in config.json, e.g. 'fixmatch'. */
+  command: string;
+  /** Start of the default folder name runs/<name>[-quick]-<time>, e.g. 'fixmatch-mnist'. */
+  name: string;
+  /** The folder given with --out; without it the default name. */
+  out?: string;
+  quick: boolean;
+  resume: boolean;
+  force: boolean;
+  /** What the runs depend on; a --resume with another protocol (compared as JSON) is refused. */
+  protocol: P;
+  onMessage?: (line: string) => void;
+}
+
+/** config.json of such a folder. */
+export interface ProtocolFolderConfig<P, V> {
+  command: string;
+  quick: boolean;
+  protocol: P;
+  provenance: V;
+}
+
+/** A locked, checked run folder; release() must be called when the command is done (also on errors). */
+export interface OpenedRunFolder<P> {
+  out: string;
+  /** out/runs, one folder per run. */
+  runsDir: string;
+  configFile: string;
+  /** Writes config.json (unless resuming a folder that has one) and returns its contents. */
+  writeConfig<V>(provenance: V): Promise<ProtocolFolderConfig<P, V>>;
+  release(): void;
+}
+
+/**
+ * Creates and locks the folder, then: runs already in out/runs are refused unless --resume (kept) or --force
+ * (deleted); on --resume the protocol of an existing config.json must equal `protocol`. The lock is released
+ * when a check fails.
+ */
+export function openRunFolder<P>(o: OpenRunFolderOptions<P>): OpenedRunFolder<P> {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const out = o.out ?? join('runs', `${o.name}${o.quick ? '-quick' : ''}-${stamp}`);
+  const runsDir = join(out, 'runs');
+  mkdirSync(out, { recursive: true });
+  const lock = lockRunFolder(out, { onMessage: o.onMessage });
+  const configFile = join(out, 'config.json');
+  try {
+    const hasRuns = existsSync(runsDir) && readdirSync(runsDir).length > 0;
+    if (hasRuns && !o.resume && !o.force) throw new Error(`${out} already holds runs: pass --resume to continue them or --force to delete them`);
+    if (hasRuns && o.force) rmSync(runsDir, { recursive: true, force: true });
+    if (o.resume && existsSync(configFile)) {
+      const prev = readJsonFile(configFile) as { protocol?: P };
+      if (JSON.stringify(prev.protocol) !== JSON.stringify(o.protocol)) {
+        throw new Error(`${configFile}: the run folder was started with another protocol:\n  was ${JSON.stringify(prev.protocol)}\n  now ${JSON.stringify(o.protocol)}`);
+      }
+    }
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  return {
+    out,
+    runsDir,
+    configFile,
+    async writeConfig(provenance) {
+      const config = { command: o.command, quick: o.quick, protocol: o.protocol, provenance };
+      if (!(o.resume && existsSync(configFile))) await writeFileAtomic(configFile, `${JSON.stringify(config, null, 2)}\n`);
+      return config;
+    },
+    release: () => lock.release(),
+  };
+}

@@ -255,6 +255,23 @@ describe('bad input is named', () => {
     expect(() => maxPool2d(x, 2, { padding: -1 })).toThrow(/maxPool2d: padding must be an integer >= 0/);
     expect(() => maxPool2d(x, 3, { padding: 2 })).toThrow(/maxPool2d: padding 2 is more than half the kernel 3 \(axis 2\)/);
     expect(() => maxPool2d(x, [2, 6])).toThrow(/maxPool2d: window \[2, ?6\] with padding \[0, ?0\] is larger than the input/);
+    // Height 5, kernel 6, stride 6: ⌊(5 - 6)/6⌋ + 1 = 0 output rows (not negative).
+    expect(() => maxPool2d(x, [6, 2])).toThrow(/maxPool2d: window \[6, ?2\] with padding \[0, ?0\] is larger than the input/);
+    // One bad entry of a pair is enough; a pair must have two entries.
+    expect(() => maxPool2d(x, [2, 0])).toThrow(/maxPool2d: kernel must be an integer >= 1 or a pair of them, got \[2,0\]/);
+    expect(() => maxPool2d(x, 2, { stride: [1, 1.5] })).toThrow(/maxPool2d: stride must be an integer >= 1 or a pair of them, got \[1,1.5\]/);
+    expect(() => maxPool2d(x, [2, 2, 2] as unknown as [number, number])).toThrow(/maxPool2d: kernel must be an integer >= 1 or a pair of them, got \[2,2,2\]/);
+  });
+
+  it('a scatter with an input shape that is not NCHW, or a cotangent or argmax of another shape, names itself', () => {
+    const p = pool2dParams('t', x, 2);
+    const g = tensor(new Array(24).fill(1), [2, 3, 2, 2], f64);
+    const arg = tensor(new Array(24).fill(0), [2, 3, 2, 2], f64);
+    expect(maxPool2dScatter(g, arg, p, x.shape).shape).toEqual([2, 3, 5, 5]);
+    expect(() => maxPool2dScatter(g, arg, p, [2, 3, 5])).toThrow(/maxPool2dScatter: input shape \[2, ?3, ?5\] is not NCHW/);
+    expect(() => maxPool2dScatter(tensor([1], [1, 1, 1, 1], f64), arg, p, x.shape))
+      .toThrow(/maxPool2dScatter: cotangent .* does not match the pooled shape \[2, ?3, ?2, ?2\] of \[2, ?3, ?5, ?5\]/);
+    expect(() => maxPool2dScatter(g, tensor([0], [1, 1, 1, 1], f64), p, x.shape)).toThrow(/maxPool2dScatter: argmax .* does not match the pooled shape \[2, ?3, ?2, ?2\]/);
   });
 
   it('an argmax of the wrong shape or with offsets outside the window', () => {

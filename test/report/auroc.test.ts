@@ -27,6 +27,13 @@ describe('auroc', () => {
     expect(auroc([0.9, 0.8, 0.8, 0.3], [true, false, true, false])).toBe(0.875);
   });
 
+  it('takes true/false labels like 1/0', () => {
+    expect(auroc([0.9, 0.8, 0.8, 0.3], [true, false, true, false])).toBe(0.875);
+    // Unbalanced, so that counting the wrong class changes n⁺: one positive above two negatives.
+    expect(auroc([0.9, 0.5, 0.1], [true, false, false])).toBe(1);
+    expect(auroc([0.9, 0.5, 0.1], [false, true, false])).toBe(0.5);
+  });
+
   it('is 1 for perfect separation, 0 when inverted, 1/2 when all scores are equal', () => {
     expect(auroc([3, 2, 1, 0], [1, 1, 0, 0])).toBe(1);
     expect(auroc([3, 2, 1, 0], [0, 0, 1, 1])).toBe(0);

@@ -19,6 +19,7 @@ import { encodePngRgb } from '../node/png.js';
 import { FIXMATCH_DEFAULTS } from '../ssl/fixmatch-config.js';
 import { parseWeightNormalisation, WEIGHT_NORMALISATIONS } from '../ssl/weight-normalisation.js';
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, uniqueIntList, uniqueList } from './options.js';
+import { addRunFolderOptions, checkResumeForce } from './run-folder-options.js';
 import { provenance } from './provenance.js';
 
 /**
@@ -65,7 +66,7 @@ function plotFileName(title: string, i: number): string {
 }
 
 export function registerConfidence(program: Command): void {
-  program
+  const command = program
     .command('confidence')
     .description('Confidence Network for FixMatch (thesis ch. 5) on MNIST with OOD / unseen-class pools: learn the CN and a per-image table, then train supervised, FixMatch, FixMatch+CN, FixMatch+table from scratch')
     .option('--settings <list>', 'pool settings: ood-<percent> (Fashion-MNIST share), mismatch-<percent> (digits 6-9 unseen), none', settingList)
@@ -93,16 +94,10 @@ export function registerConfidence(program: Command): void {
     .option('--lr <x>', 'initial learning rate of the classifier', positiveNumber('--lr'))
     .option('--eval-every <n>', 'phase 2 steps between evaluations and checkpoints', positiveInt('--eval-every'))
     .option('--eval-limit <n>', 'evaluate on at most N validation/test images (0: all)', nonNegativeInt('--eval-limit'))
-    .option('--fashion-dir <dir>', 'folder of the Fashion-MNIST IDX files (OOD source)')
-    .option('--quick', `reduced protocol: ${JSON.stringify(QUICK)}`)
-    .option('--out <dir>', 'run folder (default runs/confidence-<time>)')
-    .option('--resume', 'continue the runs in --out from their checkpoints')
-    .option('--force', 'delete the runs in --out first')
-    .addOption(new Option('--backend <kind>', 'compute backend').choices(['cpu', 'webgpu']).default('cpu'))
-    .option('--no-progress', 'one line per meta-epoch / evaluation instead of a progress bar')
+    .option('--fashion-dir <dir>', 'folder of the Fashion-MNIST IDX files (OOD source)');
+  addRunFolderOptions(command, { quick: `reduced protocol: ${JSON.stringify(QUICK)}`, out: 'run folder (default runs/confidence-<time>)', noProgress: 'one line per meta-epoch / evaluation instead of a progress bar' })
     .action(async (o) => {
-      if (o.resume && !o.out) throw new Error('--resume needs --out <run folder>');
-      if (o.resume && o.force) throw new Error('--resume and --force exclude each other');
+      checkResumeForce(o);
       const q = o.quick ? QUICK : null;
       const phase2Steps = o.steps ?? q?.phase2Steps ?? 2000;
       const protocol: ConfidenceProtocol = {

@@ -19,6 +19,7 @@ import { DATASET_NAMES, loadDataset } from '../node/datasets.js';
 import { fileFixMatchStore } from '../node/fixmatch-file-store.js';
 import { selectBackend } from '../node/select-backend.js';
 import { nonNegativeInt, positiveInt, positiveNumber, nonNegativeNumber, uniqueIntList, uniqueList } from './options.js';
+import { addRunFolderOptions, checkResumeForce } from './run-folder-options.js';
 import { provenance } from './provenance.js';
 
 /**
@@ -46,7 +47,7 @@ function runName(method: string, labels: number, seed: number): string {
 
 
 export function registerFixMatch(program: Command): void {
-  program
+  const command = program
     .command('fixmatch')
     .description('FixMatch (thesis 2.2) vs supervised-only on L labels per class; run folder with metrics, checkpoints, plots and report.html')
     .option('--dataset <name>', `one of ${DATASET_NAMES.join(', ')}`, 'mnist')
@@ -66,16 +67,10 @@ export function registerFixMatch(program: Command): void {
     .option('--no-ema-warmup', 'EMA decay from the first step (default: min(decay, (1+t)/(10+t)) at step t)')
     .option('--eval-every <n>', 'steps between evaluations', positiveInt('--eval-every'))
     .option('--checkpoint-every <n>', 'steps between checkpoints (multiple of --eval-every)', positiveInt('--checkpoint-every'))
-    .option('--eval-limit <n>', 'evaluate on at most N validation/test images (0: all)', nonNegativeInt('--eval-limit'))
-    .option('--quick', `reduced protocol: ${JSON.stringify(QUICK)}`)
-    .option('--out <dir>', 'run folder (default runs/fixmatch-<dataset>-<time>)')
-    .option('--resume', 'continue the runs in --out from their checkpoints')
-    .option('--force', 'delete the runs in --out first')
-    .addOption(new Option('--backend <kind>', 'compute backend').choices(['cpu', 'webgpu']).default('cpu'))
-    .option('--no-progress', 'one line per evaluation instead of a progress bar')
+    .option('--eval-limit <n>', 'evaluate on at most N validation/test images (0: all)', nonNegativeInt('--eval-limit'));
+  addRunFolderOptions(command, { quick: `reduced protocol: ${JSON.stringify(QUICK)}`, out: 'run folder (default runs/fixmatch-<dataset>-<time>)', noProgress: 'one line per evaluation instead of a progress bar' })
     .action(async (o) => {
-      if (o.resume && !o.out) throw new Error('--resume needs --out <run folder>');
-      if (o.resume && o.force) throw new Error('--resume and --force exclude each other');
+      checkResumeForce(o);
       const q = o.quick ? QUICK : null;
       const flip = allowsHorizontalFlip(o.dataset);
       const steps = o.steps ?? q?.steps ?? 20000;

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { strongAugment, weakAugment } from '../src/augment/index.js';
 import { initGemm } from '../src/backend/cpu/wasm-gemm.js';
+import { tidyAsync } from '../src/core/scope.js';
 import { SGD } from '../src/optim/sgd.js';
 import { fixMatchGradient } from '../src/ssl/fixmatch-step.js';
 import { SmallCnn } from '../src/ssl/small-cnn.js';
@@ -82,23 +83,30 @@ async function main(): Promise<void> {
   x.set(unl.data, lab.data.length);
   x.set(unl.data, lab.data.length + unl.data.length);
   const labels = Array.from({ length: B }, (_, i) => i % 10);
-  const step = async (): Promise<void> => {
-    const g = await fixMatchGradient(model, params.map((p) => p.value), { x, shape: [B + 2 * U, CH, SIDE, SIDE], labels, unlabelled: U, tau: 0.95, lambdaU: 1 });
+  // As the trainer runs it (tidyAsync: temporaries back to the pool) and without a scope (temporaries left to the GC).
+  const grad = () => fixMatchGradient(model, params.map((p) => p.value), { x, shape: [B + 2 * U, CH, SIDE, SIDE], labels, unlabelled: U, tau: 0.95, lambdaU: 1 });
+  const step = async (scoped: boolean): Promise<void> => {
+    const g = scoped ? await tidyAsync(grad) : await grad();
     sgd.step(addWeightDecay(g.grads, params, 5e-4));
   };
-  await step();
-  const stepTimes: number[] = [];
-  for (let k = 0; k < STEPS; k++) {
-    const t = performance.now();
-    await step();
-    stepTimes.push((performance.now() - t) / 1000);
-  }
-  const ours = median(stepTimes);
+  const timeSteps = async (scoped: boolean): Promise<number> => {
+    await step(scoped);
+    const stepTimes: number[] = [];
+    for (let k = 0; k < STEPS; k++) {
+      const t = performance.now();
+      await step(scoped);
+      stepTimes.push((performance.now() - t) / 1000);
+    }
+    return median(stepTimes);
+  };
+  const unscoped = await timeSteps(false);
+  const ours = await timeSteps(true);
   const aug = median(augTimes);
   const { loadavg } = await import('node:os');
   console.log(`FixMatch step, small CNN, ${CH}x${SIDE}x${SIDE}, B ${B}, mu ${MU} (${B + 2 * U} images per forward pass); median of ${STEPS}; load ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
   console.log(`| what | s/step | steps/s | vs engine |\n|---|---|---|---|`);
-  console.log(`| iml-engine CPU (JS + Wasm SIMD) | ${ours.toFixed(3)} | ${(1 / ours).toFixed(3)} | 1.00 |`);
+  console.log(`| iml-engine CPU (JS + Wasm SIMD), step in tidyAsync (as the trainer) | ${ours.toFixed(3)} | ${(1 / ours).toFixed(3)} | 1.00 |`);
+  console.log(`| iml-engine CPU, no scope (temporaries left to the GC) | ${unscoped.toFixed(3)} | ${(1 / unscoped).toFixed(3)} | ${(ours / unscoped).toFixed(2)}x faster |`);
   if (!process.argv.includes('--no-torch')) {
     for (const th of [1, 2]) {
       const t = torchStep(th);

@@ -2,6 +2,7 @@
 
 export { Tensor, noGrad, withGradMode, isGradEnabled } from './core/tensor.js';
 export type { GradNode } from './core/tensor.js';
+export { tidy, tidyAsync, keep } from './core/scope.js';
 export type { DType, TypedArray } from './core/dtype.js';
 export * from './core/creation.js';
 export * from './core/ops.js';

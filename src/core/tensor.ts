@@ -2,7 +2,11 @@
 
 import type { Backend, DeviceBuffer } from '../backend/backend.js';
 import type { DType, TypedArray } from './dtype.js';
+import { track } from './scope.js';
 import { formatShape, sizeOf } from './shape.js';
+
+/** How many live tensors share each storage (variable() and detach() share it): freed when the last one is disposed. */
+const users = new WeakMap<DeviceBuffer, number>();
 
 /** A recorded application: its differentiable inputs and the vector-Jacobian product back to them. */
 export interface GradNode {
@@ -60,6 +64,8 @@ export class Tensor {
     this.storage = buffer;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
+    users.set(buffer, (users.get(buffer) ?? 0) + 1);
+    track(this);
   }
 
   get buffer(): DeviceBuffer {
@@ -106,11 +112,20 @@ export class Tensor {
     return Array.from(this.dataSync());
   }
 
-  /** Releases backend memory now (GPU); the tensor must not be used afterwards. */
+  /**
+   * Releases the storage now (to the backend's pool) unless another live tensor shares it; the tensor must
+   * not be used afterwards. Disposing twice does nothing.
+   */
   dispose(): void {
-    if (this.storage !== null) {
-      this.backend.free(this.storage);
-      this.storage = null;
+    const s = this.storage;
+    if (s === null) return;
+    this.storage = null;
+    const n = (users.get(s) ?? 1) - 1;
+    if (n > 0) {
+      users.set(s, n);
+    } else {
+      users.delete(s);
+      this.backend.free(s);
     }
   }
 

@@ -2,6 +2,7 @@
 
 import { full, zeros, type CreateOptions } from '../core/creation.js';
 import { add, conv2d, div, matmul, mul, reshape, sqrt, sub } from '../core/ops.js';
+import { keep } from '../core/scope.js';
 import { noGrad } from '../core/tensor.js';
 import type { Tensor } from '../core/tensor.js';
 import { mean, variance } from '../ops/reductions.js';
@@ -131,8 +132,9 @@ export class BatchNorm extends Module {
         const n = x.size / this.channels;
         noGrad(() => {
           const unbiased = mul(reshape(v, [this.channels]), n / (n - 1));
-          this.runningMean = add(mul(this.runningMean, 1 - this.momentum), mul(reshape(m, [this.channels]), this.momentum));
-          this.runningVar = add(mul(this.runningVar, 1 - this.momentum), mul(unbiased, this.momentum));
+          // State written inside a tidy scope: keep() so the scope does not dispose it.
+          this.runningMean = keep(add(mul(this.runningMean, 1 - this.momentum), mul(reshape(m, [this.channels]), this.momentum)));
+          this.runningVar = keep(add(mul(this.runningVar, 1 - this.momentum), mul(unbiased, this.momentum)));
         });
       }
     } else {

@@ -3,6 +3,7 @@
 import type { ImageDataset } from '../data/dataset.js';
 import type { Module } from '../nn/module.js';
 import { evaluate } from '../train/evaluate.js';
+import { tidyAsync } from '../core/scope.js';
 import type { Tensor } from '../core/tensor.js';
 import { withParameterValues } from './ema.js';
 import type { FixMatchConfig } from './fixmatch-config.js';
@@ -113,7 +114,8 @@ export async function trainFixMatch(model: Module, data: FixMatchData, config: F
     const batch = stepper.nextBatch(data, step);
     lastLr = batch.lr;
     const trueU: Uint8Array | null = fixmatch ? batch.trueLabels : null;
-    const g = await fixMatchGradient(model, params.map((p) => p.value), batch.inputs);
+    // The forward and backward temporaries go back to the backend's pool when the gradient is done.
+    const g = await tidyAsync(() => fixMatchGradient(model, params.map((p) => p.value), batch.inputs));
     if (!Number.isFinite(g.loss)) throw new FixMatchDivergence(step, g.loss);
     stepper.update(addWeightDecay(g.grads, params, c.weightDecay), step);
     acc.n++;

@@ -1,6 +1,7 @@
 // Accuracy and mean loss of a classifier over a dataset, in batches, without recording a graph.
 
 import { tensor } from '../core/creation.js';
+import { tidyAsync } from '../core/scope.js';
 import { noGrad, type Tensor } from '../core/tensor.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { getBatch } from '../data/dataset.js';
@@ -43,12 +44,15 @@ export async function evaluate(model: Module, ds: ImageDataset, opts: { batchSiz
   let lossSum = 0;
   for (let start = 0; start < ds.count; start += bs) {
     const idx = Array.from({ length: Math.min(bs, ds.count - start) }, (_, i) => start + i);
-    const { logits, loss, labels } = noGrad(() => {
-      const b = batchTensors(ds, idx, opts.flatten ?? true, model.parameters()[0]?.value.backend);
-      const out = model.forward(b.x, { training: false });
-      return { logits: out, loss: crossEntropy(out, b.t), labels: b.labels };
+    const { lossValue, logitValues, labels } = await tidyAsync(async () => {
+      const { logits, loss, labels } = noGrad(() => {
+        const b = batchTensors(ds, idx, opts.flatten ?? true, model.parameters()[0]?.value.backend);
+        const out = model.forward(b.x, { training: false });
+        return { logits: out, loss: crossEntropy(out, b.t), labels: b.labels };
+      });
+      const [lossValue, logitValues] = await Promise.all([loss.data(), logits.data()]);
+      return { lossValue, logitValues, labels };
     });
-    const [lossValue, logitValues] = await Promise.all([loss.data(), logits.data()]);
     lossSum += lossValue[0] * idx.length;
     const pred = argmaxRows(logitValues, idx.length, ds.numClasses);
     pred.forEach((p, i) => (correct += p === labels[i] ? 1 : 0));

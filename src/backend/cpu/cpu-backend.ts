@@ -9,10 +9,13 @@ import { stridedCopy, unaryKernel, whereKernel } from './elementwise.js';
 import { matmulKernel } from './matmul.js';
 import { maxPool2dArgmaxKernel, maxPool2dGatherKernel, maxPool2dScatterKernel } from './pool.js';
 import { gatherKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel } from './movement.js';
+import { ArrayPool, type CpuMemoryStats } from './array-pool.js';
 import { reduceKernel } from './reduce.js';
 import { broadcastStrides } from './strided.js';
 
 export class CpuBuffer implements DeviceBuffer {
+  /** Set by free(): the array went back to the pool and may now belong to another buffer. */
+  released = false;
   constructor(readonly data: TypedArray) {}
   get size(): number {
     return this.data.length;
@@ -61,9 +64,19 @@ const kernels: { [P in Prim]: Kernel<P> } = {
   maxPool2dScatter: (c, [g, arg], out) => maxPool2dScatterKernel(g, arg, c.params, out, c.output.shape, c.inputs[0].shape),
 };
 
+export interface CpuBackendOptions {
+  /** Bytes of released arrays kept for reuse (default 256 MiB); beyond it released arrays are left to the GC. */
+  maxPooledBytes?: number;
+}
+
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
   private allocated = 0;
+  private readonly pool: ArrayPool;
+
+  constructor(opts: CpuBackendOptions = {}) {
+    this.pool = new ArrayPool(opts.maxPooledBytes ?? 256 * 2 ** 20);
+  }
 
   allocatedBytes(): number {
     return this.allocated;
@@ -73,23 +86,45 @@ export class CpuBackend implements Backend {
     return true;
   }
 
+  /**
+   * A zeroed array: a released one of the same dtype and length when the pool has it (a fresh array's pages
+   * are faulted in on first write, which costs more than the kernels that fill it), else a new one.
+   */
   alloc(size: number, dtype: DType): CpuBuffer {
     this.allocated += size * (dtype === 'float32' ? 4 : 8);
+    const reused = this.pool.take(dtype, size);
+    if (reused !== undefined) {
+      reused.fill(0);
+      return new CpuBuffer(reused);
+    }
     return new CpuBuffer(allocArray(dtype, size));
   }
 
-  free(_buffer: DeviceBuffer): void {
-    // Garbage-collected.
+  /** Returns the array to the pool (dispose() and tidy scopes call this); freeing twice does nothing. */
+  free(buffer: DeviceBuffer): void {
+    const b = buffer as CpuBuffer;
+    if (b.released) return;
+    b.released = true;
+    this.pool.put(b.data);
+  }
+
+  memoryStats(): CpuMemoryStats {
+    return this.pool.stats();
+  }
+
+  /** Drops pooled arrays (to the GC) until at most keepBytes remain. */
+  trimPool(keepBytes = 0): void {
+    this.pool.trim(keepBytes);
   }
 
   write(buffer: DeviceBuffer, data: TypedArray): void {
-    const b = buffer as CpuBuffer;
+    const b = live(buffer, 'write');
     if (data.length !== b.size) throw new Error(`cpu.write: ${data.length} values into a buffer of ${b.size}`);
     b.data.set(data);
   }
 
   readSync(buffer: DeviceBuffer): TypedArray {
-    return (buffer as CpuBuffer).data.slice();
+    return live(buffer, 'read').data.slice();
   }
 
   read(buffer: DeviceBuffer): Promise<TypedArray> {
@@ -98,12 +133,19 @@ export class CpuBackend implements Backend {
 
   run(call: KernelCall, inputs: DeviceBuffer[], output: DeviceBuffer): void {
     const kernel = kernels[call.prim] as Kernel<Prim>;
-    kernel(call as KernelCall<Prim>, inputs.map((b) => (b as CpuBuffer).data), (output as CpuBuffer).data);
+    kernel(call as KernelCall<Prim>, inputs.map((b) => live(b, call.prim).data), live(output, call.prim).data);
   }
 
   sync(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/** The buffer, or an error naming the operation when its array was already released (a bug: use after free). */
+function live(buffer: DeviceBuffer, what: string): CpuBuffer {
+  const b = buffer as CpuBuffer;
+  if (b.released) throw new Error(`cpu.${what}: a buffer of ${b.size} ${b.dtype} values was used after it was freed`);
+  return b;
 }
 
 export type { PrimParams };

@@ -3,7 +3,8 @@
 import { zerosLike } from '../core/creation.js';
 import { add } from '../core/ops.js';
 import { formatShape, shapesEqual } from '../core/shape.js';
-import { Tensor, withGradMode } from '../core/tensor.js';
+import { tidy } from '../core/scope.js';
+import { nextTensorId, Tensor, withGradMode } from '../core/tensor.js';
 
 export interface BackwardOptions {
   /** Record the backward computation so its results can be differentiated again. */
@@ -27,14 +28,44 @@ export function backward(
       throw new Error(`backward: cotangent ${i} has shape ${formatShape(cotangents[i].shape)}, output has ${formatShape(o.shape)}`);
     }
   });
+  const createGraph = opts.createGraph ?? false;
+  // Without a graph to keep, the pass's temporaries go back to the backend's pool: every tensor made inside
+  // (tidy) at the end, and each cotangent as soon as it has been pulled back and is stored nowhere else.
+  return createGraph ? pass(outputs, cotangents, inputs, true) : tidy(() => pass(outputs, cotangents, inputs, false));
+}
+
+function pass(outputs: readonly Tensor[], cotangents: readonly Tensor[], inputs: readonly Tensor[], createGraph: boolean): Tensor[] {
   const inputIds = new Set(inputs.map((t) => t.id));
   const order = relevantTopoOrder(outputs, inputIds);
   const cts = new Map<number, Tensor>();
+  /** Tensors made during this pass (ids are increasing): only those may be released early. */
+  const firstId = nextTensorId();
+  const stored = new Map<Tensor, number>();
+  const hold = (c: Tensor): void => void stored.set(c, (stored.get(c) ?? 0) + 1);
+  const drop = (c: Tensor): void => {
+    const n = (stored.get(c) ?? 0) - 1;
+    if (n > 0) stored.set(c, n);
+    else stored.delete(c);
+  };
+  /** The cotangent being pulled back and the rule's results: not released until all of them are accumulated. */
+  const pending = new Set<Tensor>();
+  const releaseIfUnused = (c: Tensor): void => {
+    if (!createGraph && c.id >= firstId && !stored.has(c) && !pending.has(c)) c.dispose();
+  };
   const accumulate = (t: Tensor, c: Tensor): void => {
     const prev = cts.get(t.id);
-    cts.set(t.id, prev === undefined ? c : add(prev, c));
+    if (prev === undefined) {
+      cts.set(t.id, c);
+      hold(c);
+      return;
+    }
+    const total = add(prev, c);
+    cts.set(t.id, total);
+    hold(total);
+    drop(prev);
+    releaseIfUnused(prev);
   };
-  return withGradMode(opts.createGraph ?? false, () => {
+  return withGradMode(createGraph, () => {
     outputs.forEach((o, i) => {
       if (order.relevant.has(o.id)) accumulate(o, cotangents[i]);
     });
@@ -44,7 +75,10 @@ export function backward(
       const c = cts.get(t.id);
       if (c === undefined) continue;
       cts.delete(t.id);
+      drop(c);
       const parts = t.node.vjp(c, t.node.inputs.map((x) => order.relevant.has(x.id)));
+      pending.add(c);
+      for (const p of parts) if (p !== null) pending.add(p);
       t.node.inputs.forEach((x, k) => {
         const p = parts[k];
         if (p !== null && order.relevant.has(x.id)) {
@@ -54,6 +88,9 @@ export function backward(
           accumulate(x, p);
         }
       });
+      pending.clear();
+      releaseIfUnused(c);
+      for (const p of parts) if (p !== null) releaseIfUnused(p);
     }
     return inputs.map((x) => cts.get(x.id) ?? zerosLike(x));
   });

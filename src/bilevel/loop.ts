@@ -1,5 +1,6 @@
 // The generic bilevel (implicit meta-learning) loop: warm-up, inner steps, hypergradient meta-steps, early stopping, checkpoints and exact resume.
 
+import { tidyAsync } from '../core/scope.js';
 import type { Tensor } from '../core/tensor.js';
 import { NonFiniteError } from '../hypergrad/inverse-hvp.js';
 import { hypergradient, type HypergradientResult, type InverseHvpComparison, type MethodState } from '../hypergrad/hypergradient.js';
@@ -181,14 +182,18 @@ export async function runBilevel<R extends object>(problem: BilevelProblem<R>, c
   // The stored metrics are exactly the epochs of this run: the resumed prefix, or nothing.
   await store?.writeMetrics(metrics);
 
-  const innerStep = async (epoch: number): Promise<void> => {
+  // With problem.tidy, each inner step, meta-step and evaluation runs in a tidy scope: its temporaries go back to
+  // the backend's pool; what it writes into state (parameters, optimizer buffers, carried solver state, running
+  // statistics) is kept.
+  const scoped = <T>(fn: () => Promise<T>): Promise<T> => (problem.tidy ? tidyAsync(fn) : fn());
+  const innerStep = (epoch: number): Promise<void> => scoped(async () => {
     const s = await problem.innerStep(omega(), { rng, metaEpoch: epoch, step });
     step++;
     if (!Number.isFinite(s.loss)) throw new BilevelDivergence(epoch, step, `training loss is ${s.loss}`);
     await s.apply();
-  };
+  });
 
-  const metaStep = async (epoch: number, compare: boolean): Promise<HypergradientResult> => {
+  const metaStep = (epoch: number, compare: boolean): Promise<HypergradientResult> => scoped(async () => {
     const theta = params.map((p) => p.value);
     const lam = omega();
     const objective = await problem.metaObjective(theta, lam, rng);
@@ -204,7 +209,7 @@ export async function runBilevel<R extends object>(problem: BilevelProblem<R>, c
     metaOpt!.step(r.hypergrad);
     await hooks.onMetaStep?.({ metaEpoch: epoch, step, theta, meta: lam, result: r });
     return r;
-  };
+  });
 
   async function saveState(to: RunStore<BilevelEpochMetrics<R>>, nextEpoch: number, finished: boolean): Promise<void> {
     const named: Record<string, Tensor> = {};
@@ -266,7 +271,7 @@ export async function runBilevel<R extends object>(problem: BilevelProblem<R>, c
       }
       // Time spent on exact comparisons is bookkeeping, not part of the method's cost.
       const epochSeconds = (performance.now() - t0) / 1000 - comparisonSeconds;
-      const ev = await problem.evaluate(omega(), { metaEpoch: epoch, step });
+      const ev = await scoped(() => problem.evaluate(omega(), { metaEpoch: epoch, step }));
       const m = {
         metaEpoch: epoch, innerStep: step, ...ev.metrics,
         hypergradNorm: norm, epochSeconds, approximationSeconds: approx, approximationBytes: bytes, hvps, note, comparisons,

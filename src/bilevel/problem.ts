@@ -82,6 +82,13 @@ export interface SavedProblemState {
 export interface BilevelProblem<R extends object = Record<string, unknown>> {
   /** What ω is (e.g. 'per-parameter L2'), recorded in checkpoints and results. */
   readonly kind: string;
+  /**
+   * True when the problem keep()s every tensor that innerStep, apply, metaObjective or evaluate store in its own
+   * state (optimizers, batch norm and the loop's meta optimizer keep theirs): the loop then runs each inner step,
+   * meta-step and evaluation in a tidy scope, so their temporaries go back to the backend's pool at once instead
+   * of waiting for the garbage collector. Leave it unset when unsure: an unkept tensor would be disposed.
+   */
+  readonly tidy?: boolean;
   /** Names of the ω tensors (checkpoint names 'lam:<name>'); empty: nothing to meta-learn (the baseline method only). */
   readonly metaNames: readonly string[];
   /**

@@ -81,7 +81,9 @@ function open(): Scope {
 function close(scope: Scope, result: unknown): void {
   const i = scopes.lastIndexOf(scope);
   if (i !== scopes.length - 1) {
-    throw new Error(`tidy: scopes closed out of order (${scopes.length - 1 - i} inner scope(s) still open); await each tidyAsync before starting the next`);
+    // Leave its tensors to the garbage collector: code in the still-open inner scope may be using them.
+    scopes.splice(i, 1);
+    throw new Error(`tidy: scopes closed out of order (${scopes.length - i} inner scope(s) still open); await each tidyAsync before starting the next`);
   }
   scopes.pop();
   const survivors = new Set<Disposable>();

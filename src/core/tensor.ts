@@ -41,10 +41,15 @@ export function noGrad<T>(fn: () => T): T {
   return withGradMode(false, fn);
 }
 
-let nextTensorId = 1;
+let tensorIds = 1;
+
+/** The id the next tensor will get (ids increase: a tensor made after this call has an id >= it). */
+export function nextTensorId(): number {
+  return tensorIds;
+}
 
 export class Tensor {
-  readonly id = nextTensorId++;
+  readonly id = tensorIds++;
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly backend: Backend;

@@ -1,5 +1,6 @@
 // The implicit hypergradient dL_V/dλ = ∂L_V/∂λ - (H⁻¹ ∂L_V/∂w)ᵀ ∂²L_T/∂w∂λ, with any inverse-HVP method.
 
+import { keep } from '../core/scope.js';
 import { secondOrderOperator, valueAndGrad } from '../autodiff/transforms.js';
 import { add, sub } from '../core/ops.js';
 import { noGrad, type Tensor } from '../core/tensor.js';
@@ -71,7 +72,7 @@ export async function solveInverseHvp(method: HypergradMethod, hvp: LinearOperat
     case 'damped-neumann': {
       // Scale by the top eigenvalue so that ||I - α(H + δI)|| < 1 on the positive part of the spectrum.
       const top = await topEigenvalue(hvp, b, { iterations: method.powerIterations, init: state.eigenvector });
-      state.eigenvector = top.vector;
+      state.eigenvector = top.vector.map((t) => keep(t));
       state.topEigenvalue = top.value;
       const lmax = Math.abs(top.value) + method.damping;
       const alpha = 1 / lmax;
@@ -81,7 +82,7 @@ export async function solveInverseHvp(method: HypergradMethod, hvp: LinearOperat
     }
     case 'cg': {
       const r = await cgInverseHvp(hvp, b, { steps: method.steps, ridge: method.ridge, init: method.warmStart ? state.previousSolution : undefined });
-      state.previousSolution = r.x;
+      state.previousSolution = r.x.map((t) => keep(t));
       return r;
     }
     case 'identity':

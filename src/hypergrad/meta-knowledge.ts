@@ -1,5 +1,6 @@
 // Meta-knowledge: hyperparameters λ and how they enter the training loss (per-parameter or per-layer L2 via softplus).
 
+import { keep } from '../core/scope.js';
 import { full, randn } from '../core/creation.js';
 import { add, mul, sum, sumTo } from '../core/ops.js';
 import { noGrad, type Tensor } from '../core/tensor.js';
@@ -73,8 +74,9 @@ function softplusTerms(l: Tensor): { s: Tensor; c: Tensor } {
   let t = softplusTermsOf.get(l);
   if (t === undefined) {
     t = noGrad(() => {
-      const s = softplus(l);
-      return { s, c: mul(mul(s, s), 2) };
+      // Cached beyond the tidy scope of the step that first asks: kept (freed by the GC with l).
+      const s = keep(softplus(l));
+      return { s, c: keep(mul(mul(s, s), 2)) };
     });
     softplusTermsOf.set(l, t);
   }

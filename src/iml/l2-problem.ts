@@ -1,6 +1,7 @@
 // The L2 hyperparameter problem (per-parameter, per-layer or fixed L2 on an image classifier) as a BilevelProblem: what runIml runs on runBilevel.
 
 import { valueAndGrad } from '../autodiff/transforms.js';
+import { keep } from '../core/scope.js';
 import type { BilevelProblem } from '../bilevel/problem.js';
 import { add } from '../core/ops.js';
 import { noGrad, type Tensor } from '../core/tensor.js';
@@ -57,7 +58,10 @@ export function l2Problem(model: Module, metaKnowledge: MetaKnowledge, data: L2D
   // Inner steps need λ only through the penalty's gradient c ⊙ w; rebuild c when λ changes.
   let decay: { lam: readonly Tensor[]; coefs: Tensor[] | null } | null = null;
   const decayCoefficients = (lam: readonly Tensor[]): Tensor[] | null => {
-    if (decay === null || decay.lam.length !== lam.length || decay.lam.some((l, i) => l !== lam[i])) decay = { lam, coefs: metaKnowledge.decayCoefficients(lam) };
+    if (decay === null || decay.lam.length !== lam.length || decay.lam.some((l, i) => l !== lam[i])) {
+      // Cached across steps (each step runs in a tidy scope): kept.
+      decay = { lam, coefs: metaKnowledge.decayCoefficients(lam)?.map((c) => keep(c)) ?? null };
+    }
     return decay.coefs;
   };
 
@@ -80,6 +84,7 @@ export function l2Problem(model: Module, metaKnowledge: MetaKnowledge, data: L2D
 
   return {
     kind: metaKnowledge.kind,
+    tidy: true,
     metaNames: metaKnowledge.names,
     init(rng) {
       const lam = metaKnowledge.init(rng);

@@ -1,5 +1,6 @@
 // Base optimizer: parameter holders, validated gradient steps under noGrad, mutable lr, JSON state dicts.
 
+import { keep } from '../core/scope.js';
 import { tensor } from '../core/creation.js';
 import type { DType, TypedArray } from '../core/dtype.js';
 import { add, mul, sub } from '../core/ops.js';
@@ -196,7 +197,9 @@ export abstract class Optimizer {
       this.params.map((p, i) => this.update(p.value, grads[i], this.state.get(p.name), stepNo, i)),
     );
     this.params.forEach((p, i) => {
-      p.value = results[i].value;
+      // Kept: an optimizer step may run inside a tidy scope (a training step), its results outlive it.
+      p.value = keep(results[i].value);
+      for (const t of Object.values(results[i].buffers)) keep(t);
       this.state.set(p.name, results[i].buffers);
     });
     this.steps = stepNo;

@@ -173,6 +173,7 @@ export function confidenceProblem(model: Module, data: FixMatchData, o: Confiden
 
   return {
     kind,
+    tidy: true,
     metaNames,
     weightingOf,
     stepper,

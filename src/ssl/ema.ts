@@ -1,5 +1,6 @@
 // Exponential moving average of model weights (FixMatch evaluates the EMA model, decay 0.999); batch-norm statistics are taken from the live model.
 
+import { keep } from '../core/scope.js';
 import { add, mul } from '../core/ops.js';
 import { noGrad, type Tensor } from '../core/tensor.js';
 import type { Module, Parameter } from '../nn/module.js';
@@ -27,7 +28,7 @@ export class WeightEma {
   update(params: readonly Pick<Parameter, 'value'>[], t = 0): void {
     if (params.length !== this.values.length) throw new Error(`WeightEma.update: ${params.length} parameters, ${this.values.length} averages`);
     const d = this.decayAt(t);
-    this.values = noGrad(() => this.values.map((e, i) => add(mul(e, d), mul(params[i].value, 1 - d))));
+    this.values = noGrad(() => this.values.map((e, i) => keep(add(mul(e, d), mul(params[i].value, 1 - d)))));
   }
 }
 

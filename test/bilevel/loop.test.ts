@@ -6,6 +6,7 @@ import { runBilevel, type BilevelHooks } from '../../src/bilevel/loop.js';
 import type { BilevelProblem } from '../../src/bilevel/problem.js';
 import { tensor, zeros } from '../../src/core/creation.js';
 import { add, exp, mul, sub, sum } from '../../src/core/ops.js';
+import { keep } from '../../src/core/scope.js';
 import { noGrad, type Tensor } from '../../src/core/tensor.js';
 import { parseMethod } from '../../src/hypergrad/methods.js';
 // Registers the dense exact inverse-HVP ('exact' method).
@@ -33,7 +34,7 @@ interface QuadMetrics {
  * meta-steps), L_V(θ) = ½ ||θ - b||². θ is trained by heavy-ball gradient descent (velocity and a step counter are
  * the problem's own checkpoint state); each inner step draws 2 of the K points from the loop's random stream.
  */
-function quadraticProblem(): BilevelProblem<QuadMetrics> & { velocity: () => Tensor; calls: () => number; seen: { theta: number[]; meta: number[] }[] } {
+function quadraticProblem(scoped: 'no' | 'kept' | 'unkept' = 'no'): BilevelProblem<QuadMetrics> & { velocity: () => Tensor; calls: () => number; seen: { theta: number[]; meta: number[] }[] } {
   const a = tensor(A.flat(), [K, D], f64);
   const b = tensor(B, [D], f64);
   const theta: ParamRef = { name: 'theta', value: zeros([D], f64) };
@@ -48,6 +49,7 @@ function quadraticProblem(): BilevelProblem<QuadMetrics> & { velocity: () => Ten
   const all = tensor(new Array(K).fill(1), [K], f64);
   return {
     kind: 'quadratic data weights',
+    tidy: scoped !== 'no',
     metaNames: ['weights'],
     init: (rng) => [tensor(A.map(() => 0.1 * rng.normal()), [K], f64)],
     innerParams: () => [theta],
@@ -59,8 +61,9 @@ function quadraticProblem(): BilevelProblem<QuadMetrics> & { velocity: () => Ten
         loss: (await value.data())[0],
         apply: () => {
           innerCalls++;
-          velocity = noGrad(() => add(mul(velocity, MU), grads[0]));
-          theta.value = noGrad(() => sub(theta.value, mul(velocity, ETA)));
+          const own = (t: Tensor): Tensor => (scoped === 'kept' ? keep(t) : t);
+          velocity = own(noGrad(() => add(mul(velocity, MU), grads[0])));
+          theta.value = own(noGrad(() => sub(theta.value, mul(velocity, ETA))));
         },
       };
     },
@@ -190,6 +193,16 @@ describe('runBilevel on a quadratic problem with learned data weights', () => {
       expect(Math.abs(ref.w.at(-1)![0] - ref.w[0][0])).toBeGreaterThan(1e-3);
     });
   }
+
+  it('a problem with tidy: true runs every step in a tidy scope: kept state gives the same run bit for bit, unkept state is reported', async () => {
+    const cfg = loopConfig({ method: parseMethod('cg:3:warm'), metaOptimizer: { kind: 'adam' }, metaEpochs: 4 });
+    const plain = await runBilevel(quadraticProblem(), cfg);
+    const scoped = await runBilevel(quadraticProblem('kept'), cfg);
+    expect(scoped.metrics.map(({ epochSeconds: _e, approximationSeconds: _a, ...m }) => m)).toEqual(plain.metrics.map(({ epochSeconds: _e, approximationSeconds: _a, ...m }) => m));
+    expect(Array.from(await scoped.meta[0].data())).toEqual(Array.from(await plain.meta[0].data()));
+    // θ written by apply() without keep() is disposed with the step's scope: the next step says so.
+    await expect(runBilevel(quadraticProblem('unkept'), cfg)).rejects.toThrow(/theta.*was used after dispose\(\)|was used after dispose\(\)/);
+  });
 
   it('early stopping keeps the best snapshot (θ and ω) and restoreBest puts it back', async () => {
     // θ passes near b on its way from 0 to the weighted mean of the points: the validation loss falls, then rises, and patience 2 fires.

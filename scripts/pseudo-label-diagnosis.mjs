@@ -1,5 +1,5 @@
 // Diagnoses a FixMatch result: loads the final checkpoints of a fixmatch run and its supervised-only twin and reports, per class of the unlabelled pool, accuracy, the share above tau and the precision of those confident predictions, plus the largest confusions. Needs `npm run build`.
-// node scripts/pseudo-label-diagnosis.mjs --out RUN_FOLDER --dataset fashion-mnist [--data-dir DIR] --labels 10 --seed 0 [--tau 0.95] [--limit N]
+// node scripts/pseudo-label-diagnosis.mjs --out RUN_FOLDER --dataset fashion-mnist [--data-dir DIR] --labels 10 --seed 0 [--tau 0.95] [--limit N] [--summary]
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { initGemm } from '../dist/src/backend/cpu/wasm-gemm.js';
@@ -12,9 +12,10 @@ import { createSslModel } from '../dist/src/ssl/models.js';
 import { sslSplit } from '../dist/src/ssl/ssl-split.js';
 import { softmax } from '../dist/src/ops/losses.js';
 import { Random } from '../dist/src/util/random.js';
+import { recomputeBatchNormStatistics } from '../dist/src/ssl/ema-batch-norm.js';
 import { tensor } from '../dist/src/core/creation.js';
 
-const { values: o } = parseArgs({ options: { out: { type: 'string' }, dataset: { type: 'string', default: 'mnist' }, 'data-dir': { type: 'string' }, labels: { type: 'string', default: '10' }, seed: { type: 'string', default: '0' }, tau: { type: 'string', default: '0.95' }, limit: { type: 'string', default: '0' } } });
+const { values: o } = parseArgs({ options: { out: { type: 'string' }, dataset: { type: 'string', default: 'mnist' }, 'data-dir': { type: 'string' }, labels: { type: 'string', default: '10' }, seed: { type: 'string', default: '0' }, tau: { type: 'string', default: '0.95' }, limit: { type: 'string', default: '0' }, summary: { type: 'boolean', default: false } } });
 if (!o.out) throw new Error('--out RUN_FOLDER is required');
 await initGemm();
 const L = Number(o.labels), seed = Number(o.seed), tau = Number(o.tau);
@@ -38,15 +39,8 @@ async function loadModel(method, weights) {
   const model = createSslModel('small-cnn', { channels: pool.channels, side: pool.height, classes: C }, new Random(seed));
   for (const p of model.parameters()) p.value = ck.params[weights === 'live' ? p.name : `ema/${p.name}`];
   for (const b of model.buffers()) b.value = ck.params[`buffer/${b.name}`];
-  if (weights === 'ema+bn') {
-    // Batch-norm statistics re-estimated for the EMA weights (the trainer evaluates them with the live model's):
-    // 100 training-mode passes of 200 pool images, momentum 0.1, so the live statistics' share is 0.9^100.
-    const rng = new Random(1);
-    for (let k = 0; k < 100; k++) {
-      const idx = Array.from({ length: 200 }, () => rng.int(pool.count));
-      tidy(() => noGrad(() => void model.forward(tensor(getBatch(pool, idx).x, [200, pool.channels, pool.height, pool.width]), { training: true })));
-    }
-  }
+  // As `iml fixmatch --ema-bn recompute`: statistics re-estimated at the EMA weights on the images the method trains on.
+  if (weights === 'ema+bn') recomputeBatchNormStatistics(model, method === 'fixmatch' ? pool : split.labelled);
   model.step = ck.step;
   return model;
 }
@@ -85,6 +79,7 @@ for (const [method, weights] of [['supervised', 'live'], ['supervised', 'ema'], 
     if (conf[i] >= tau) { r.conf++; r.confRight += ok; confident++; confidentRight += ok; }
   }
   console.log(`\n## ${method} (${weights} weights, step ${step}): test accuracy ${(100 * testAccuracy).toFixed(2)}%, pool accuracy ${(100 * acc / n).toFixed(1)}%, ${(100 * confident / n).toFixed(1)}% above tau ${tau}, of which ${(100 * confidentRight / confident).toFixed(1)}% right (${n} pool images)`);
+  if (o.summary) continue;
   console.log('| class | accuracy | above tau | right among those |\n|---|---|---|---|');
   rows.forEach((r, c) => console.log(`| ${names[c]} | ${(100 * r.right / r.n).toFixed(1)}% | ${(100 * r.conf / r.n).toFixed(1)}% | ${r.conf ? (100 * r.confRight / r.conf).toFixed(1) + '%' : '-'} |`));
   const pairs = [];

@@ -67,7 +67,8 @@ export function registerFixMatch(program: Command): void {
     .option('--no-ema-warmup', 'EMA decay from the first step (default: min(decay, (1+t)/(10+t)) at step t)')
     .option('--eval-every <n>', 'steps between evaluations', positiveInt('--eval-every'))
     .option('--checkpoint-every <n>', 'steps between checkpoints (multiple of --eval-every)', positiveInt('--checkpoint-every'))
-    .option('--eval-limit <n>', 'evaluate on at most N validation/test images (0: all)', nonNegativeInt('--eval-limit'));
+    .option('--eval-limit <n>', 'evaluate on at most N validation/test images (0: all)', nonNegativeInt('--eval-limit'))
+    .addOption(new Option('--ema-bn <mode>', "batch-norm statistics of the evaluated EMA model: 'live' (the live model's, as the references) or 'recompute' (re-estimated at the EMA weights on 2048 un-augmented training images)").choices(['live', 'recompute']).default('live'));
   addRunFolderOptions(command, { quick: `reduced protocol: ${JSON.stringify(QUICK)}`, out: 'run folder (default runs/fixmatch-<dataset>-<time>)', noProgress: 'one line per evaluation instead of a progress bar' })
     .action(async (o) => {
       checkResumeForce(o);
@@ -96,6 +97,8 @@ export function registerFixMatch(program: Command): void {
           checkpointEvery: o.checkpointEvery ?? q?.checkpointEvery ?? Math.max(evalEvery, Math.round(FIXMATCH_DEFAULTS.checkpointEvery / evalEvery) * evalEvery),
           evalLimit: o.evalLimit ?? q?.evalLimit ?? FIXMATCH_DEFAULTS.evalLimit,
           flip,
+          // Only written when not the default, so run folders from before the option still resume.
+          ...(o.emaBn === 'recompute' ? { emaBatchNorm: 'recompute' as const } : {}),
         },
       };
       for (const method of protocol.methods) validateFixMatchConfig({ ...protocol.config, method, seed: 0, mu: method === 'supervised' ? 0 : protocol.config.mu });

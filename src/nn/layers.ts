@@ -130,11 +130,12 @@ export class BatchNorm extends Module {
       v = variance(x, axes, true);
       if (ctx.updateStats !== false) {
         const n = x.size / this.channels;
+        const mom = ctx.statsMomentum ?? this.momentum;
         noGrad(() => {
           const unbiased = mul(reshape(v, [this.channels]), n / (n - 1));
           // State written inside a tidy scope: keep() so the scope does not dispose it.
-          this.runningMean = keep(add(mul(this.runningMean, 1 - this.momentum), mul(reshape(m, [this.channels]), this.momentum)));
-          this.runningVar = keep(add(mul(this.runningVar, 1 - this.momentum), mul(unbiased, this.momentum)));
+          this.runningMean = keep(add(mul(this.runningMean, 1 - mom), mul(reshape(m, [this.channels]), mom)));
+          this.runningVar = keep(add(mul(this.runningVar, 1 - mom), mul(unbiased, mom)));
         });
       }
     } else {

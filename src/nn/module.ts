@@ -17,6 +17,8 @@ export interface ForwardContext {
   training: boolean;
   /** Update batch-norm running statistics (off inside HVPs and finite differences). */
   updateStats?: boolean;
+  /** Momentum of this pass's running-statistics update instead of each BatchNorm's own (1/k on pass k: exact averages). */
+  statsMomentum?: number;
 }
 
 export abstract class Module {

@@ -1,5 +1,7 @@
 // FixMatch run settings with the references' defaults (tau 0.95, lambda_u 1, mu 7, batch 64, SGD Nesterov 0.9, lr 0.03 cosine, weight decay 5e-4, EMA 0.999) and their validation.
 
+import type { EmaBatchNorm } from './ema-batch-norm.js';
+
 export type SslMethod = 'fixmatch' | 'supervised';
 export type SslModel = 'small-cnn' | 'wrn-28-2';
 
@@ -28,6 +30,12 @@ export interface FixMatchConfig {
   seed: number;
   /** Evaluate on at most this many validation/test images (0: all). */
   evalLimit: number;
+  /**
+   * Batch-norm statistics of the evaluated EMA model: unset or 'live', the live model's (as the references);
+   * 'recompute', re-estimated at the EMA weights before each evaluation on the first 2048 un-augmented images of the
+   * unlabelled pool (supervised-only: of the labelled set), then put back (docs/fixmatch.md).
+   */
+  emaBatchNorm?: EmaBatchNorm;
 }
 
 export const FIXMATCH_DEFAULTS: Omit<FixMatchConfig, 'steps' | 'flip' | 'seed'> = {
@@ -75,5 +83,8 @@ export function validateFixMatchConfig(c: FixMatchConfig): FixMatchConfig {
   if (typeof c.flip !== 'boolean') throw new Error('FixMatch config: flip must be true or false');
   int('seed', 0);
   int('evalLimit', 0);
+  if (c.emaBatchNorm !== undefined && c.emaBatchNorm !== 'live' && c.emaBatchNorm !== 'recompute') {
+    throw new Error(`FixMatch config: emaBatchNorm must be 'live' or 'recompute', got '${String(c.emaBatchNorm)}'`);
+  }
   return c;
 }

@@ -6,6 +6,7 @@ import { evaluate } from '../train/evaluate.js';
 import { tidyAsync } from '../core/scope.js';
 import type { Tensor } from '../core/tensor.js';
 import { withParameterValues } from './ema.js';
+import { withRecomputedBatchNorm } from './ema-batch-norm.js';
 import type { FixMatchConfig } from './fixmatch-config.js';
 import { validateFixMatchConfig } from './fixmatch-config.js';
 import type { FixMatchMetrics } from './fixmatch-metrics.js';
@@ -135,10 +136,11 @@ export async function trainFixMatch(model: Module, data: FixMatchData, config: F
     }
     hooks.onStep?.(step, g.loss);
     if (step % c.evalEvery === 0 || step === c.steps) {
-      const [val, te] = await withParameterValues(model, ema.values, async () => [
-        await evaluate(model, validation, { flatten: false }),
-        await evaluate(model, test, { flatten: false }),
-      ]);
+      const [val, te] = await withParameterValues(model, ema.values, async () => {
+        const both = async () => [await evaluate(model, validation, { flatten: false }), await evaluate(model, test, { flatten: false })];
+        // 'recompute': the EMA weights get batch-norm statistics of their own, from the images this method trains on.
+        return c.emaBatchNorm === 'recompute' ? withRecomputedBatchNorm(model, fixmatch ? data.unlabelled : data.labelled, both) : both();
+      });
       const m: FixMatchMetrics = {
         step,
         lr: lastLr,

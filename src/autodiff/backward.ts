@@ -8,6 +8,11 @@ import { Tensor, withGradMode } from '../core/tensor.js';
 export interface BackwardOptions {
   /** Record the backward computation so its results can be differentiated again. */
   createGraph?: boolean;
+  /**
+   * Tensors at which the traversal stops as it does at `inputs`, without computing their cotangents: a rule that
+   * differentiates a composite traced on all its inputs but needs the cotangents of some (composite-vjp.ts).
+   */
+  stopAt?: readonly Tensor[];
 }
 
 /**
@@ -28,7 +33,8 @@ export function backward(
     }
   });
   const inputIds = new Set(inputs.map((t) => t.id));
-  const order = relevantTopoOrder(outputs, inputIds);
+  const stopIds = new Set((opts.stopAt ?? []).map((t) => t.id));
+  const order = relevantTopoOrder(outputs, inputIds, stopIds);
   const cts = new Map<number, Tensor>();
   const accumulate = (t: Tensor, c: Tensor): void => {
     const prev = cts.get(t.id);
@@ -64,8 +70,8 @@ interface TopoOrder {
   relevant: Set<number>;
 }
 
-/** Post-order of tensors that lie on a path from an input to an output (iterative DFS). */
-function relevantTopoOrder(outputs: readonly Tensor[], inputIds: ReadonlySet<number>): TopoOrder {
+/** Post-order of tensors that lie on a path from an input to an output (iterative DFS, not beyond inputs and stops). */
+function relevantTopoOrder(outputs: readonly Tensor[], inputIds: ReadonlySet<number>, stopIds: ReadonlySet<number>): TopoOrder {
   const relevant = new Set<number>();
   const visited = new Set<number>();
   const list: Tensor[] = [];
@@ -76,7 +82,7 @@ function relevantTopoOrder(outputs: readonly Tensor[], inputIds: ReadonlySet<num
     while (stack.length > 0) {
       const top = stack[stack.length - 1];
       const { t } = top;
-      const parents = inputIds.has(t.id) || t.node === null ? [] : t.node.inputs;
+      const parents = inputIds.has(t.id) || stopIds.has(t.id) || t.node === null ? [] : t.node.inputs;
       if (top.next < parents.length) {
         const p = parents[top.next++];
         if (!visited.has(p.id) && p.requiresGrad) {

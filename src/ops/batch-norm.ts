@@ -62,23 +62,53 @@ export function batchNormComposite(x: Tensor, gamma: Tensor, beta: Tensor, eps: 
   return { y, ...noGrad(() => ({ mean: reshape(m, [c]), variance: reshape(v, [c]) })) };
 }
 
-/** x̂ = (x - μ)/s and s = √(σ² + ε), from x's batch statistics in core ops. */
+/** x̂ = (x - μ)/s and s = √(σ² + ε), from x's batch statistics in core ops (so differentiable in x). */
 function normalised(x: Tensor, eps: number): { xhat: Tensor; s: Tensor } {
   const axes = reducedAxes(x);
   const s = sqrt(add(variance(x, axes, true), eps));
   return { xhat: div(sub(x, mean(x, axes, true)), s), s };
 }
 
-/** batchNormGradGamma(g, x, stats) = Σ g x̂ per channel ([C]). */
+/** x̄ = (γ/s) (g - β̄/M - x̂ γ̄/M) in core ops, γ̄ and β̄ per channel ([C]). */
+function gradInputFrom(g: Tensor, xhat: Tensor, s: Tensor, gamma: Tensor, gammaBar: Tensor, betaBar: Tensor): Tensor {
+  const bshape = channelShape(g);
+  const m = perChannel(g);
+  const centred = sub(sub(g, reshape(div(betaBar, m), bshape)), mul(xhat, reshape(div(gammaBar, m), bshape)));
+  return mul(div(reshape(gamma, bshape), s), centred);
+}
+
+export interface BatchNormCotangents {
+  x: Tensor | null;
+  gamma: Tensor | null;
+  beta: Tensor | null;
+}
+
+/**
+ * The batch-norm backward in core ops, the definition of the fused backward primitives: β̄ = Σ ȳ, γ̄ = Σ ȳ x̂ and
+ * x̄ = (γ/s) (ȳ - β̄/M - x̂ γ̄/M) with x̂ and s computed from x, each where `needs` asks for it (x̄ needs γ̄ and β̄).
+ * Recorded, its graph differentiates to every order like any composite (batchNormTrain's rule uses it then).
+ */
+export function batchNormBackwardComposite(
+  g: Tensor, x: Tensor, gamma: Tensor, eps: number, needs: { x: boolean; gamma: boolean; beta: boolean },
+): BatchNormCotangents {
+  const { xhat, s } = normalised(x, eps);
+  const axes = reducedAxes(x);
+  const betaBar = needs.x || needs.beta ? sum(g, axes) : null;
+  const gammaBar = needs.x || needs.gamma ? sum(mul(g, xhat), axes) : null;
+  return {
+    x: needs.x ? gradInputFrom(g, xhat, s, gamma, gammaBar!, betaBar!) : null,
+    gamma: needs.gamma ? gammaBar : null,
+    beta: needs.beta ? betaBar : null,
+  };
+}
+
+/** batchNormGradGamma(g, x, stats) = Σ g x̂ per channel ([C]); stats, x's own statistics, goes unused. */
 export function batchNormGradGammaComposite([g, x]: readonly Tensor[], { eps }: { eps: number }): Tensor {
   return sum(mul(g, normalised(x, eps).xhat), reducedAxes(x));
 }
 
 /** batchNormGradInput(g, x, stats, γ, γ̄, β̄) = (γ/s) (g - β̄/M - x̂ γ̄/M), γ̄ and β̄ independent inputs. */
 export function batchNormGradInputComposite([g, x, , gamma, gammaBar, betaBar]: readonly Tensor[], { eps }: { eps: number }): Tensor {
-  const bshape = channelShape(x);
-  const m = perChannel(x);
   const { xhat, s } = normalised(x, eps);
-  const centred = sub(sub(g, reshape(div(betaBar, m), bshape)), mul(xhat, reshape(div(gammaBar, m), bshape)));
-  return mul(div(reshape(gamma, bshape), s), centred);
+  return gradInputFrom(g, xhat, s, gamma, gammaBar, betaBar);
 }

@@ -1,4 +1,4 @@
-// CPU kernels of the fused batch-norm primitives on [N, C, S] (channel axis 1, S the trailing axes): the statistics, normalise + affine, and the backward's γ̄ and x̄ passes, float32 rounding like the composite's ops.
+// CPU kernels of the fused batch-norm primitives on [N, C, S] (channel axis 1, S the trailing axes): the statistics and normalise + affine (rounding like the composite's ops), and the backward's γ̄ and x̄ passes.
 
 import type { TypedArray } from '../../core/dtype.js';
 
@@ -12,7 +12,7 @@ function dims(shape: readonly number[]): { n: number; c: number; s: number } {
 }
 
 /**
- * The order in which reduceKernel (reduce.ts) sums each channel, and so the composite's mean, variance and γ̄: a
+ * The order in which reduceKernel (reduce.ts) sums each channel, and so the composite's mean and variance: a
  * float64 partial sum per row of `len` contiguous values, added to its channel's float64 total, the rows being the
  * N·C runs of S values; with one channel the collapsed walk is a single row of all N·S values. Float32 results
  * are then rounded once, as reduceKernel rounds its float64 accumulator.
@@ -95,25 +95,26 @@ export function batchNormTrainKernel(
   }
 }
 
-/** out [C] = γ̄ = Σ g x̂ per channel, x̂ = (x - μ)/s as in the forward: one pass, the composite's Σ g·x̂ bit for bit. */
+/**
+ * out [C] = γ̄ = Σ g x̂ = (Σ g (x - μ)) / s per channel: one pass in float64, rounded once (the composite rounds every
+ * product g·x̂ before its sum, so float32 results differ in the last bits; float64 ones agree to rounding).
+ */
 export function batchNormGradGammaKernel(
   g: TypedArray, x: TypedArray, shape: readonly number[], stats: TypedArray, eps: number, out: TypedArray,
 ): void {
   const { n, c, s } = dims(shape);
-  const { rows, len } = rowsOf(n, c, s);
-  const f32 = out instanceof Float32Array;
-  const sd = stdDevs(stats, c, eps, f32);
+  const sd = stdDevs(stats, c, eps, out instanceof Float32Array);
   const acc = new Float64Array(c);
-  for (let r = 0, p = 0; r < rows; r++) {
+  for (let b = 0, p = 0; b < n; b++) {
     for (let ch = 0; ch < c; ch++) {
-      const u = stats[ch], d = sd[ch];
+      const u = stats[ch];
       let t = 0;
-      if (f32) for (let i = 0; i < len; i++, p++) t += fr(g[p] * fr(fr(x[p] - u) / d));
-      else for (let i = 0; i < len; i++, p++) t += g[p] * ((x[p] - u) / d);
+      const end = p + s;
+      for (; p < end; p++) t += g[p] * (x[p] - u);
       acc[ch] += t;
     }
   }
-  for (let ch = 0; ch < c; ch++) out[ch] = acc[ch];
+  for (let ch = 0; ch < c; ch++) out[ch] = acc[ch] / sd[ch];
 }
 
 /**

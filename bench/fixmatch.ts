@@ -1,8 +1,10 @@
-// FixMatch benchmark: training steps per second of the small CNN (batch B, mu; 28x28) on this engine's CPU backend next to PyTorch (Debian's python3-torch, 1 and 2 threads) on the same model and batch, and augmentation throughput against the step.
-// node dist/bench/fixmatch.js [--batch 64] [--mu 7] [--steps 5] [--side 28|32] [--channels 1|3] [--no-torch]
+// FixMatch benchmark: training steps per second of the small CNN (batch B, mu; 28x28) on this engine's CPU backend (fused relu and batch-norm kernels, and their composites) next to PyTorch (Debian's python3-torch, 1 and 2 threads) on the same model and batch, and augmentation throughput against the step.
+// node dist/bench/fixmatch.js [--batch 64] [--mu 7] [--steps 5] [--side 28|32] [--channels 1|3] [--no-torch] [--no-composite]
 
 import { spawnSync } from 'node:child_process';
 import { strongAugment, weakAugment } from '../src/augment/index.js';
+import type { Backend } from '../src/backend/backend.js';
+import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
 import { initGemm } from '../src/backend/cpu/wasm-gemm.js';
 import { tidyAsync } from '../src/core/scope.js';
 import { SGD } from '../src/optim/sgd.js';
@@ -75,38 +77,52 @@ async function main(): Promise<void> {
     strongAugment(unl, rng, { flip: false });
     augTimes.push((performance.now() - t) / 1000);
   }
-  const model = new SmallCnn(new Random(0), { inChannels: CH, side: SIDE });
-  const params = model.parameters();
-  const sgd = new SGD(params, { lr: 0.03, momentum: 0.9, nesterov: true });
   const x = new Float32Array((B + 2 * U) * CH * SIDE * SIDE);
   x.set(lab.data);
   x.set(unl.data, lab.data.length);
   x.set(unl.data, lab.data.length + unl.data.length);
   const labels = Array.from({ length: B }, (_, i) => i % 10);
-  // As the trainer runs it (tidyAsync: temporaries back to the pool) and without a scope (temporaries left to the GC).
-  const grad = () => fixMatchGradient(model, params.map((p) => p.value), { x, shape: [B + 2 * U, CH, SIDE, SIDE], labels, unlabelled: U, tau: 0.95, lambdaU: 1 });
-  const step = async (scoped: boolean): Promise<void> => {
-    const g = scoped ? await tidyAsync(grad) : await grad();
-    sgd.step(addWeightDecay(g.grads, params, 5e-4));
+  /** One training step of a fresh model on `backend` (the default CPU backend when undefined). */
+  const stepper = (backend?: Backend) => {
+    const model = new SmallCnn(new Random(0), { inChannels: CH, side: SIDE, backend });
+    const params = model.parameters();
+    const sgd = new SGD(params, { lr: 0.03, momentum: 0.9, nesterov: true });
+    // As the trainer runs it (tidyAsync: temporaries back to the pool) and without a scope (temporaries left to the GC).
+    const grad = () => fixMatchGradient(model, params.map((p) => p.value), { x, shape: [B + 2 * U, CH, SIDE, SIDE], labels, unlabelled: U, tau: 0.95, lambdaU: 1 });
+    return async (scoped: boolean): Promise<void> => {
+      const g = scoped ? await tidyAsync(grad) : await grad();
+      sgd.step(addWeightDecay(g.grads, params, 5e-4));
+    };
   };
-  const timeSteps = async (scoped: boolean): Promise<number> => {
-    await step(scoped);
-    const stepTimes: number[] = [];
+  /** Median step time of each stepper, the steppers taking turns step by step (so a change of load hits all alike). */
+  const timeSteps = async (steps: ((scoped: boolean) => Promise<void>)[], scoped: boolean): Promise<number[]> => {
+    for (const step of steps) await step(scoped);
+    const times: number[][] = steps.map(() => []);
     for (let k = 0; k < STEPS; k++) {
-      const t = performance.now();
-      await step(scoped);
-      stepTimes.push((performance.now() - t) / 1000);
+      for (const [i, step] of steps.entries()) {
+        const t = performance.now();
+        await step(scoped);
+        times[i].push((performance.now() - t) / 1000);
+      }
     }
-    return median(stepTimes);
+    return times.map(median);
   };
-  const unscoped = await timeSteps(false);
-  const ours = await timeSteps(true);
+  const fused = stepper();
+  // The reference composites of relu and batch norm, as the CPU ran them before the fused kernels (and WebGPU runs
+  // them); --no-composite leaves them out (a profile of the fused step alone).
+  const withComposite = !process.argv.includes('--no-composite');
+  const composite = stepper(new CpuBackend({ fusedKernels: false }));
+  const [unscoped] = await timeSteps([fused], false);
+  const [ours, compositeStep] = await timeSteps(withComposite ? [fused, composite] : [fused], true);
   const aug = median(augTimes);
   const { loadavg } = await import('node:os');
   console.log(`FixMatch step, small CNN, ${CH}x${SIDE}x${SIDE}, B ${B}, mu ${MU} (${B + 2 * U} images per forward pass); median of ${STEPS}; load ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
   console.log(`| what | s/step | steps/s | vs engine |\n|---|---|---|---|`);
   console.log(`| iml-engine CPU (JS + Wasm SIMD), step in tidyAsync (as the trainer) | ${ours.toFixed(3)} | ${(1 / ours).toFixed(3)} | 1.00 |`);
   console.log(`| iml-engine CPU, forward temporaries left to the GC (no tidyAsync) | ${unscoped.toFixed(3)} | ${(1 / unscoped).toFixed(3)} | ${(unscoped / ours).toFixed(2)}x slower |`);
+  if (withComposite) {
+    console.log(`| iml-engine CPU, relu and batch norm as composites (fusedKernels: false), in tidyAsync | ${compositeStep.toFixed(3)} | ${(1 / compositeStep).toFixed(3)} | ${(compositeStep / ours).toFixed(2)}x slower |`);
+  }
   if (!process.argv.includes('--no-torch')) {
     for (const th of [1, 2]) {
       const t = torchStep(th);

@@ -9,6 +9,11 @@ import { nextTensorId, Tensor, withGradMode } from '../core/tensor.js';
 export interface BackwardOptions {
   /** Record the backward computation so its results can be differentiated again. */
   createGraph?: boolean;
+  /**
+   * Tensors at which the traversal stops as it does at `inputs`, without computing their cotangents: a rule that
+   * differentiates a composite traced on all its inputs but needs the cotangents of some (composite-vjp.ts).
+   */
+  stopAt?: readonly Tensor[];
 }
 
 /**
@@ -31,12 +36,14 @@ export function backward(
   const createGraph = opts.createGraph ?? false;
   // Without a graph to keep, the pass's temporaries go back to the backend's pool: every tensor made inside
   // (tidy) at the end, and each cotangent as soon as it has been pulled back and is stored nowhere else.
-  return createGraph ? pass(outputs, cotangents, inputs, true) : tidy(() => pass(outputs, cotangents, inputs, false));
+  const stopAt = opts.stopAt ?? [];
+  return createGraph ? pass(outputs, cotangents, inputs, stopAt, true) : tidy(() => pass(outputs, cotangents, inputs, stopAt, false));
 }
 
-function pass(outputs: readonly Tensor[], cotangents: readonly Tensor[], inputs: readonly Tensor[], createGraph: boolean): Tensor[] {
+function pass(outputs: readonly Tensor[], cotangents: readonly Tensor[], inputs: readonly Tensor[], stopAt: readonly Tensor[], createGraph: boolean): Tensor[] {
   const inputIds = new Set(inputs.map((t) => t.id));
-  const order = relevantTopoOrder(outputs, inputIds);
+  const stopIds = new Set(stopAt.map((t) => t.id));
+  const order = relevantTopoOrder(outputs, inputIds, stopIds);
   const cts = new Map<number, Tensor>();
   /** Tensors made during this pass (ids are increasing): only those may be released early. */
   const firstId = nextTensorId();
@@ -101,8 +108,8 @@ interface TopoOrder {
   relevant: Set<number>;
 }
 
-/** Post-order of tensors that lie on a path from an input to an output (iterative DFS). */
-function relevantTopoOrder(outputs: readonly Tensor[], inputIds: ReadonlySet<number>): TopoOrder {
+/** Post-order of tensors that lie on a path from an input to an output (iterative DFS, not beyond inputs and stops). */
+function relevantTopoOrder(outputs: readonly Tensor[], inputIds: ReadonlySet<number>, stopIds: ReadonlySet<number>): TopoOrder {
   const relevant = new Set<number>();
   const visited = new Set<number>();
   const list: Tensor[] = [];
@@ -113,7 +120,7 @@ function relevantTopoOrder(outputs: readonly Tensor[], inputIds: ReadonlySet<num
     while (stack.length > 0) {
       const top = stack[stack.length - 1];
       const { t } = top;
-      const parents = inputIds.has(t.id) || t.node === null ? [] : t.node.inputs;
+      const parents = inputIds.has(t.id) || stopIds.has(t.id) || t.node === null ? [] : t.node.inputs;
       if (top.next < parents.length) {
         const p = parents[top.next++];
         if (!visited.has(p.id) && p.requiresGrad) {

@@ -1,12 +1,15 @@
 // Reverse-mode rules, one per primitive, each written in differentiable ops so every order of derivative works.
 
 import type { Prim, PrimParams } from '../core/primitives.js';
-import type { Tensor } from '../core/tensor.js';
+import { isGradEnabled, type Tensor } from '../core/tensor.js';
 import {
   broadcastTo, cast, compare, conv2d, conv2dGradInput, conv2dGradWeight, div, gather, matmul, mul, neg, pad,
   reshape, scatterAdd, slice, sum, sumTo, transpose, where,
 } from '../core/ops.js';
+import { fusedBatchNormGradGamma, fusedBatchNormGradInput, fusedReluGrad } from '../core/fused-ops.js';
 import { maxPool2dGather, maxPool2dScatter } from '../core/pool-ops.js';
+import { batchNormBackwardComposite, batchNormGradGammaComposite, batchNormGradInputComposite } from '../ops/batch-norm.js';
+import { compositeVjp } from './composite-vjp.js';
 
 export type VjpRule<P extends Prim> = (
   g: Tensor, inputs: readonly Tensor[], out: Tensor, params: PrimParams[P], needs: readonly boolean[],
@@ -100,4 +103,42 @@ export const vjpRules: { [P in Prim]: VjpRule<P> } = {
   // z = G_aᵀ g (scatter-add at the fixed argmax a, linear in g):  ḡ = G_a z̄ = z̄ gathered at the argmaxes,  ā = none.
   // Gather and scatter are each other's transposes, so every order of derivative stays in these two primitives.
   maxPool2dScatter: (c, [, a], _y, { kernel, stride, padding }) => [maxPool2dGather(c, a, { kernel, stride, padding }), null],
+
+  // Fused primitives (src/core/fused.ts): each equals a composite of the primitives above, and so do its rules.
+  // y = relu(x) = x · [x > 0]:  x̄ = ȳ · [x > 0]: the composite mul(x, mask)'s rule with its constant mask, bit for bit
+  // (relu'(0) = 0).
+  relu: (g, [x]) => [fusedReluGrad(g, x)],
+  // z = reluGrad(g, x) = g · [x > 0], linear in g with a piecewise-constant mask:  ḡ = z̄ · [x > 0],  x̄ = none
+  // (the rule of the composite mul(g, mask); every higher derivative through relu is 0 away from x = 0).
+  reluGrad: (c, [, x], _y, _p, n) => [when(n[0], () => fusedReluGrad(c, x)), null],
+  // [μ; σ²] of x: carries no gradient (never recorded); the primitives that read it differentiate through x.
+  batchNormStats: () => [null],
+  // y = γ x̂ + β, x̂ = (x - μ)/s, s = √(σ² + ε), μ and σ² the mean and biased variance of the M values of each channel
+  // (the statistics input is x's own, so its cotangent is none and x̄ includes the paths through μ and σ²):
+  //   β̄ = Σ ȳ,   γ̄ = Σ ȳ x̂,   x̄ = (γ/s) (ȳ - β̄/M - x̂ γ̄/M)
+  // A plain gradient (not recorded) takes β̄ as one sum and γ̄, x̄ from the fused backward primitives below, x̄ taking
+  // γ̄ and β̄ as inputs. A recorded one (createGraph: an HVP or a mixed term differentiates it again) evaluates
+  // their definition, batchNormBackwardComposite, in core ops instead: every later pass then differentiates core
+  // ops, where the fused primitives' own rules would retrace their composites in each pass.
+  batchNormTrain: (g, [x, stats, gamma], _y, p, n) => {
+    if (isGradEnabled()) {
+      const c = batchNormBackwardComposite(g, x, gamma, p.eps, { x: n[0], gamma: n[2], beta: n[3] });
+      return [c.x, null, c.gamma, c.beta];
+    }
+    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    const betaBar = n[0] || n[3] ? sum(g, axes) : null;
+    const gammaBar = n[0] || n[2] ? fusedBatchNormGradGamma(g, x, stats, p.eps) : null;
+    return [
+      when(n[0], () => fusedBatchNormGradInput(g, x, stats, gamma, gammaBar!, betaBar!, p.eps)),
+      null,
+      n[2] ? gammaBar : null,
+      n[3] ? betaBar : null,
+    ];
+  },
+  // γ̄ = batchNormGradGamma(g, x, stats) and x̄ = batchNormGradInput(g, x, stats, γ, γ̄, β̄): the rules of their
+  // composites in src/ops/batch-norm.ts (x̂ recomputed from x in core ops), so every derivative of them is exact by
+  // construction (batchNormTrain's rule makes them only when not recording, so these run when they are called
+  // directly under a transform).
+  batchNormGradGamma: (c, inputs, _y, p, n) => compositeVjp(batchNormGradGammaComposite, c, inputs, p, n),
+  batchNormGradInput: (c, inputs, _y, p, n) => compositeVjp(batchNormGradInputComposite, c, inputs, p, n),
 };

@@ -1,7 +1,7 @@
 // The backend interface: storage plus one kernel per primitive, so backends are thin plug-ins.
 
 import type { DType, TypedArray } from '../core/dtype.js';
-import type { Prim, PrimParams } from '../core/primitives.js';
+import type { FusedPrim, Prim, PrimParams } from '../core/primitives.js';
 
 /** Opaque storage owned by one backend. */
 export interface DeviceBuffer {
@@ -33,6 +33,11 @@ export interface Backend {
   /** Synchronous read where the backend allows it (CPU); undefined otherwise. */
   readSync?(buffer: DeviceBuffer): TypedArray;
   run(call: KernelCall, inputs: DeviceBuffer[], output: DeviceBuffer): void;
+  /**
+   * Whether `run` has a kernel for this fused primitive. Without one (or without this method) the primitive is
+   * never run here: its op computes the reference composite of core primitives instead (src/core/fused.ts).
+   */
+  hasKernel?(prim: FusedPrim): boolean;
   /** Bytes allocated so far (cumulative), where the backend counts them; used for memory reports. */
   allocatedBytes?(): number;
   sync(): Promise<void>;

@@ -9,7 +9,10 @@ import { formatShape } from './shape.js';
 import { isGradEnabled, Tensor } from './tensor.js';
 
 /** Primitives whose output carries no gradient (comparisons, max-pooling's argmax: piecewise constant). */
-const NON_DIFFERENTIABLE: ReadonlySet<Prim> = new Set<Prim>(['compare', 'maxPool2dArgmax']);
+const NON_DIFFERENTIABLE: ReadonlySet<Prim> = new Set<Prim>(['compare', 'maxPool2dArgmax', 'batchNormStats']);
+
+/** Inputs through which no gradient reaches a primitive's output (reluGrad's mask source x): alone they do not make it traced. */
+const CONSTANT_INPUTS: Partial<Record<Prim, readonly number[]>> = { reluGrad: [1] };
 
 export function applyPrim<P extends Prim>(
   prim: P,
@@ -40,7 +43,8 @@ export function applyPrim<P extends Prim>(
     buffer,
   );
   const out = new Tensor(backend, buffer, outShape, dtype);
-  if (isGradEnabled() && !NON_DIFFERENTIABLE.has(prim) && inputs.some((t) => t.requiresGrad)) {
+  const constant = CONSTANT_INPUTS[prim];
+  if (isGradEnabled() && !NON_DIFFERENTIABLE.has(prim) && inputs.some((t, i) => t.requiresGrad && !constant?.includes(i))) {
     const rule = vjpRules[prim];
     out.requiresGrad = true;
     out.node = {

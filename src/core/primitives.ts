@@ -50,11 +50,36 @@ export interface PrimParams {
   maxPool2dArgmax: Pool2dParams;
   maxPool2dGather: Pool2dParams;
   maxPool2dScatter: Pool2dParams & { inputShape: number[] };
+  relu: Record<string, never>;
+  reluGrad: Record<string, never>;
+  batchNormStats: Record<string, never>;
+  batchNormTrain: BatchNormParams;
+  batchNormGradGamma: BatchNormParams;
+  batchNormGradInput: BatchNormParams;
+}
+
+/** Batch normalisation over every axis but the channel axis 1: ε added to the variance. */
+export interface BatchNormParams {
+  eps: number;
 }
 
 export type Prim = keyof PrimParams;
 
-export const ALL_PRIMS: readonly Prim[] = [
+/**
+ * Fused primitives: optional kernels that do in one or two passes what a reference composite of the other
+ * primitives does in many. A backend without a kernel for one (Backend.hasKernel) never sees it: its op computes
+ * the composite instead (src/core/fused.ts).
+ */
+export type FusedPrim = 'relu' | 'reluGrad' | 'batchNormStats' | 'batchNormTrain' | 'batchNormGradGamma' | 'batchNormGradInput';
+
+export const FUSED_PRIMS: readonly FusedPrim[] = [
+  'relu', 'reluGrad', 'batchNormStats', 'batchNormTrain', 'batchNormGradGamma', 'batchNormGradInput',
+];
+
+/** The primitives every backend implements. */
+export type CorePrim = Exclude<Prim, FusedPrim>;
+
+export const ALL_PRIMS: readonly CorePrim[] = [
   'neg', 'exp', 'log', 'sqrt', 'add', 'sub', 'mul', 'div', 'compare', 'where', 'sum', 'max',
   'broadcastTo', 'reshape', 'transpose', 'slice', 'pad', 'matmul', 'conv2d', 'conv2dGradInput',
   'conv2dGradWeight', 'gather', 'scatterAdd', 'cast', 'maxPool2dArgmax', 'maxPool2dGather', 'maxPool2dScatter',

@@ -1,11 +1,11 @@
 // Basic layers: Linear, MLP, Conv2d, BatchNorm, Sequential and activation wrappers.
 
 import { full, zeros, type CreateOptions } from '../core/creation.js';
-import { add, conv2d, div, matmul, mul, reshape, sqrt, sub } from '../core/ops.js';
+import { add, conv2d, matmul, mul, reshape } from '../core/ops.js';
 import { keep } from '../core/scope.js';
 import { noGrad } from '../core/tensor.js';
 import type { Tensor } from '../core/tensor.js';
-import { mean, variance } from '../ops/reductions.js';
+import { batchNorm, batchNormApply } from '../ops/batch-norm.js';
 import { relu, tanh, sigmoid } from '../ops/activations.js';
 import type { Random } from '../util/random.js';
 import { defaultWeight, kaimingNormal } from './init.js';
@@ -119,31 +119,25 @@ export class BatchNorm extends Module {
 
   forward(x: Tensor, ctx: ForwardContext): Tensor {
     if (x.shape[1] !== this.channels) throw new Error(`BatchNorm(${this.channels}): input ${x.describe()} has ${x.shape[1]} channels`);
-    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
-    const bshape = x.shape.map((d, i) => (i === 1 ? d : 1));
-    let m: Tensor;
-    let v: Tensor;
-    if (ctx.training) {
-      // As PyTorch: one value per channel has no batch variance (and 0/0 as the unbiased running one).
-      if (x.size / this.channels <= 1) throw new Error(`BatchNorm(${this.channels}): training needs more than 1 value per channel, got input ${x.describe()}`);
-      m = mean(x, axes, true);
-      v = variance(x, axes, true);
-      if (ctx.updateStats !== false) {
-        const n = x.size / this.channels;
-        const mom = ctx.statsMomentum ?? this.momentum;
-        noGrad(() => {
-          const unbiased = mul(reshape(v, [this.channels]), n / (n - 1));
-          // State written inside a tidy scope: keep() so the scope does not dispose it.
-          this.runningMean = keep(add(mul(this.runningMean, 1 - mom), mul(reshape(m, [this.channels]), mom)));
-          this.runningVar = keep(add(mul(this.runningVar, 1 - mom), mul(unbiased, mom)));
-        });
-      }
-    } else {
-      m = reshape(this.runningMean, bshape);
-      v = reshape(this.runningVar, bshape);
+    if (!ctx.training) {
+      const bshape = x.shape.map((d, i) => (i === 1 ? d : 1));
+      return batchNormApply(x, reshape(this.runningMean, bshape), reshape(this.runningVar, bshape), this.gamma.value, this.beta.value, this.eps);
     }
-    const xhat = div(sub(x, m), sqrt(add(v, this.eps)));
-    return add(mul(xhat, reshape(this.gamma.value, bshape)), reshape(this.beta.value, bshape));
+    // As PyTorch: one value per channel has no batch variance (and 0/0 as the unbiased running one).
+    if (x.size / this.channels <= 1) throw new Error(`BatchNorm(${this.channels}): training needs more than 1 value per channel, got input ${x.describe()}`);
+    // Fused kernels where the backend has them (CPU), the composite elsewhere: the same values and statistics.
+    const { y, mean, variance } = batchNorm(x, this.gamma.value, this.beta.value, this.eps);
+    if (ctx.updateStats !== false) {
+      const n = x.size / this.channels;
+      const mom = ctx.statsMomentum ?? this.momentum;
+      noGrad(() => {
+        const unbiased = mul(variance, n / (n - 1));
+        // State written inside a tidy scope: keep() so the scope does not dispose it.
+        this.runningMean = keep(add(mul(this.runningMean, 1 - mom), mul(mean, mom)));
+        this.runningVar = keep(add(mul(this.runningVar, 1 - mom), mul(unbiased, mom)));
+      });
+    }
+    return y;
   }
 }
 

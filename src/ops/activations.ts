@@ -1,11 +1,21 @@
 // Activation functions derived from primitives, written to stay finite (and differentiable) everywhere.
 
 import { abs, square } from './elementwise.js';
+import { hasKernels } from '../core/fused.js';
+import { fusedRelu } from '../core/fused-ops.js';
 import { add, compare, div, exp, log, mul, neg, sub, where } from '../core/ops.js';
 import type { Tensor } from '../core/tensor.js';
 
-/** max(x, 0) = x · [x > 0]. */
+/**
+ * max(x, 0) = x · [x > 0], relu'(0) = 0: one pass each way with the fused relu and reluGrad primitives where the
+ * backend has them, else reluComposite; both give the same bits, values and derivatives of every order.
+ */
 export function relu(x: Tensor): Tensor {
+  return hasKernels(x, ['relu', 'reluGrad']) ? fusedRelu(x) : reluComposite(x);
+}
+
+/** The reference relu: mul(x, [x > 0]) (the mask carries no gradient). */
+export function reluComposite(x: Tensor): Tensor {
   return mul(x, compare(x, 0, 'gt'));
 }
 

@@ -1,8 +1,11 @@
 // The CPU backend: typed-array storage and a kernel per primitive; the reference for other backends.
 
 import { allocArray, type DType, type TypedArray } from '../../core/dtype.js';
-import type { Prim, PrimParams } from '../../core/primitives.js';
+import type { FusedPrim, Prim, PrimParams } from '../../core/primitives.js';
 import type { Backend, DeviceBuffer, KernelCall } from '../backend.js';
+import {
+  batchNormGradGammaKernel, batchNormGradInputKernel, batchNormStatsKernel, batchNormTrainKernel,
+} from './batch-norm.js';
 import { conv2dGradInputKernel, conv2dGradWeightKernel, conv2dKernel } from './conv2d.js';
 import { binaryKernel } from './binary.js';
 import { stridedCopy, unaryKernel, whereKernel } from './elementwise.js';
@@ -11,6 +14,7 @@ import { maxPool2dArgmaxKernel, maxPool2dGatherKernel, maxPool2dScatterKernel } 
 import { gatherKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel } from './movement.js';
 import { ArrayPool, type CpuMemoryStats } from './array-pool.js';
 import { reduceKernel } from './reduce.js';
+import { reluGradKernel, reluKernel } from './relu.js';
 import { broadcastStrides } from './strided.js';
 
 export class CpuBuffer implements DeviceBuffer {
@@ -62,20 +66,39 @@ const kernels: { [P in Prim]: Kernel<P> } = {
   maxPool2dArgmax: (c, [x], out) => maxPool2dArgmaxKernel(x, c.inputs[0].shape, c.params, out, c.output.shape),
   maxPool2dGather: (c, [x, arg], out) => maxPool2dGatherKernel(x, c.inputs[0].shape, arg, c.params, out, c.output.shape),
   maxPool2dScatter: (c, [g, arg], out) => maxPool2dScatterKernel(g, arg, c.params, out, c.output.shape, c.inputs[0].shape),
+  relu: (_c, [x], out) => reluKernel(x, out),
+  reluGrad: (_c, [g, x], out) => reluGradKernel(g, x, out),
+  batchNormStats: (c, [x], out) => batchNormStatsKernel(x, c.inputs[0].shape, out),
+  batchNormTrain: (c, [x, stats, gamma, beta], out) => batchNormTrainKernel(x, c.inputs[0].shape, stats, gamma, beta, c.params.eps, out),
+  batchNormGradGamma: (c, [g, x, stats], out) => batchNormGradGammaKernel(g, x, c.inputs[1].shape, stats, c.params.eps, out),
+  batchNormGradInput: (c, [g, x, stats, gamma, gammaBar, betaBar], out) =>
+    batchNormGradInputKernel(g, x, c.inputs[1].shape, stats, gamma, gammaBar, betaBar, c.params.eps, out),
 };
 
 export interface CpuBackendOptions {
   /** Bytes of released arrays kept for reuse (default 256 MiB); beyond it released arrays are left to the GC. */
   maxPooledBytes?: number;
+  /**
+   * Run the fused primitives (relu, batch norm; src/core/fused.ts) with their kernels (default true); false makes
+   * their ops compute the reference composites, as on WebGPU (for tests and benchmarks).
+   */
+  fusedKernels?: boolean;
 }
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
   private allocated = 0;
   private readonly pool: ArrayPool;
+  private readonly fused: boolean;
 
   constructor(opts: CpuBackendOptions = {}) {
     this.pool = new ArrayPool(opts.maxPooledBytes ?? 256 * 2 ** 20);
+    this.fused = opts.fusedKernels ?? true;
+  }
+
+  /** Every fused primitive has a kernel here, unless the backend was made with fusedKernels: false. */
+  hasKernel(_prim: FusedPrim): boolean {
+    return this.fused;
   }
 
   allocatedBytes(): number {

@@ -1,6 +1,6 @@
 // WebGPU kernel planning: for each primitive, the WGSL entry point, override constants, parameter block and grid.
 
-import type { CompareOp, Conv2dParams, Pool2dParams, Prim } from '../../core/primitives.js';
+import type { CompareOp, Conv2dParams, FusedPrim, Pool2dParams, Prim } from '../../core/primitives.js';
 import { sizeOf, stridesOf } from '../../core/shape.js';
 import type { KernelCall } from '../backend.js';
 import type { Binding, GpuBuffer, ModuleName, WebGpuBackend } from './webgpu-backend.js';
@@ -432,8 +432,9 @@ export function runKernel(be: WebGpuBackend, call: KernelCall, ins: GpuBuffer[],
       return;
     }
   }
-  const unhandled: never = call.prim;
-  throw new Error(`webgpu: no kernel for primitive '${String(unhandled)}'`);
+  // Only the fused primitives are left: the backend has no hasKernel, so their ops run the composites instead.
+  const unhandled: FusedPrim = call.prim;
+  throw new Error(`webgpu: no kernel for the fused primitive '${unhandled}' (its op computes the composite on this backend)`);
 }
 
 export type { Binding };

@@ -1,0 +1,139 @@
+// CPU kernels of the fused batch-norm primitives on [N, C, S] (channel axis 1, S the trailing axes): the statistics and normalise + affine (rounding like the composite's ops), and the backward's γ̄ and x̄ passes.
+
+import type { TypedArray } from '../../core/dtype.js';
+
+const fr = Math.fround;
+
+/** N, C and S = the product of the axes after the channel axis. */
+function dims(shape: readonly number[]): { n: number; c: number; s: number } {
+  let s = 1;
+  for (let i = 2; i < shape.length; i++) s *= shape[i];
+  return { n: shape[0], c: shape[1], s };
+}
+
+/**
+ * The order in which reduceKernel (reduce.ts) sums each channel, and so the composite's mean and variance: a
+ * float64 partial sum per row of `len` contiguous values, added to its channel's float64 total, the rows being the
+ * N·C runs of S values; with one channel the collapsed walk is a single row of all N·S values. Float32 results
+ * are then rounded once, as reduceKernel rounds its float64 accumulator.
+ */
+function rowsOf(n: number, c: number, s: number): { rows: number; len: number } {
+  return c === 1 ? { rows: 1, len: n * s } : { rows: n, len: s };
+}
+
+/** s = √(σ² + ε) per channel, float32 rounding after the add and after the root as the composite's ops round. */
+function stdDevs(stats: TypedArray, c: number, eps: number, f32: boolean): Float64Array {
+  const sd = new Float64Array(c);
+  if (f32) {
+    const e = fr(eps);
+    for (let ch = 0; ch < c; ch++) sd[ch] = fr(Math.sqrt(fr(stats[c + ch] + e)));
+  } else {
+    for (let ch = 0; ch < c; ch++) sd[ch] = Math.sqrt(stats[c + ch] + eps);
+  }
+  return sd;
+}
+
+/**
+ * out [2, C] = [μ; σ²], μ = Σx / M and σ² = Σ(x - μ)² / M over each channel's M = N·S values: two passes, the
+ * composite mean(x) and variance(x) = mean((x - μ)²) bit for bit (in float32 every difference, square and
+ * quotient rounded; M a float32 constant, exact below 2^24).
+ */
+export function batchNormStatsKernel(x: TypedArray, shape: readonly number[], out: TypedArray): void {
+  const { n, c, s } = dims(shape);
+  const { rows, len } = rowsOf(n, c, s);
+  const f32 = out instanceof Float32Array;
+  const m = f32 ? fr(n * s) : n * s;
+  const acc = new Float64Array(c);
+  for (let r = 0, p = 0; r < rows; r++) {
+    for (let ch = 0; ch < c; ch++) {
+      let t = 0;
+      for (let i = 0; i < len; i++) t += x[p++];
+      acc[ch] += t;
+    }
+  }
+  const mu = new Float64Array(c);
+  for (let ch = 0; ch < c; ch++) mu[ch] = f32 ? fr(fr(acc[ch]) / m) : acc[ch] / m;
+  acc.fill(0);
+  for (let r = 0, p = 0; r < rows; r++) {
+    for (let ch = 0; ch < c; ch++) {
+      const u = mu[ch];
+      let t = 0;
+      if (f32) {
+        for (let i = 0; i < len; i++) {
+          const d = fr(x[p++] - u);
+          t += fr(d * d);
+        }
+      } else {
+        for (let i = 0; i < len; i++) {
+          const d = x[p++] - u;
+          t += d * d;
+        }
+      }
+      acc[ch] += t;
+    }
+  }
+  for (let ch = 0; ch < c; ch++) {
+    out[ch] = mu[ch];
+    out[c + ch] = f32 ? fr(acc[ch]) / m : acc[ch] / m;
+  }
+}
+
+/** out = γ (x - μ)/s + β, s = √(σ² + ε): one pass, each op rounded in float32 as the composite's sub, div, mul, add. */
+export function batchNormTrainKernel(
+  x: TypedArray, shape: readonly number[], stats: TypedArray, gamma: TypedArray, beta: TypedArray, eps: number, out: TypedArray,
+): void {
+  const { n, c, s } = dims(shape);
+  const f32 = out instanceof Float32Array;
+  const sd = stdDevs(stats, c, eps, f32);
+  for (let b = 0, p = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const u = stats[ch], d = sd[ch], g = gamma[ch], bt = beta[ch];
+      const end = p + s;
+      if (f32) for (; p < end; p++) out[p] = fr(fr(fr(x[p] - u) / d) * g) + bt;
+      else for (; p < end; p++) out[p] = ((x[p] - u) / d) * g + bt;
+    }
+  }
+}
+
+/**
+ * out [C] = γ̄ = Σ g x̂ = (Σ g (x - μ)) / s per channel: one pass in float64, rounded once (the composite rounds every
+ * product g·x̂ before its sum, so float32 results differ in the last bits; float64 ones agree to rounding).
+ */
+export function batchNormGradGammaKernel(
+  g: TypedArray, x: TypedArray, shape: readonly number[], stats: TypedArray, eps: number, out: TypedArray,
+): void {
+  const { n, c, s } = dims(shape);
+  const sd = stdDevs(stats, c, eps, out instanceof Float32Array);
+  const acc = new Float64Array(c);
+  for (let b = 0, p = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const u = stats[ch];
+      let t = 0;
+      const end = p + s;
+      for (; p < end; p++) t += g[p] * (x[p] - u);
+      acc[ch] += t;
+    }
+  }
+  for (let ch = 0; ch < c; ch++) out[ch] = acc[ch] / sd[ch];
+}
+
+/**
+ * out = x̄ = (γ/s) (g - β̄/M - x̂ γ̄/M), x̂ = (x - μ)/s, per channel of M = N·S values, in float64 and rounded once
+ * (not the composite's bits: its x̄ sums a dozen rounded terms).
+ */
+export function batchNormGradInputKernel(
+  g: TypedArray, x: TypedArray, shape: readonly number[], stats: TypedArray,
+  gamma: TypedArray, gammaBar: TypedArray, betaBar: TypedArray, eps: number, out: TypedArray,
+): void {
+  const { n, c, s } = dims(shape);
+  const m = n * s;
+  const sd = stdDevs(stats, c, eps, out instanceof Float32Array);
+  for (let b = 0, p = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      // x̄ = a (g - b0 - (x - μ) k) with a = γ/s, b0 = β̄/M, k = γ̄/(M s).
+      const u = stats[ch], a = gamma[ch] / sd[ch], b0 = betaBar[ch] / m, k = gammaBar[ch] / (m * sd[ch]);
+      const end = p + s;
+      for (; p < end; p++) out[p] = a * (g[p] - b0 - (x[p] - u) * k);
+    }
+  }
+}

@@ -205,7 +205,7 @@ async function main(): Promise<void> {
         const [s] = await timeSteps([stepper(gpu, gpu)], true);
         rows.push({ what, threads: lpThreads, s });
       } catch (e) {
-        rows.push({ what, threads: lpThreads, s: null, error: `${(e as Error).name}: ${(e as Error).message}` });
+        rows.push({ what, threads: lpThreads, s: null, error: `${(e as Error).name}: ${(e as Error).message}`.replace(/\s*\n\s*/g, ' ') });
         console.error(`WebGPU step failed:\n${(e as Error).stack}`);
       } finally {
         gpu.dispose();

@@ -45,6 +45,26 @@ describe.skipIf(gpu === null)('WebGPU memory management', () => {
     expect(be.memoryStats().createdBuffers - created0).toBeLessThanOrEqual(3);
   });
 
+  it('destroys a buffer released past the pool bound (or trimmed) only after the recorded work that reads it is submitted', async () => {
+    // A full pool destroys released buffers instead of keeping them; work recorded but not yet submitted may still
+    // read them (WRN-28-2 at 120 images: "[Buffer] used in submit while destroyed" at the next flush).
+    for (const how of ['pool full', 'trimPool'] as const) {
+      const tb = await createNodeWebGpuBackend(how === 'pool full' ? { maxPooledBytes: 0 } : {});
+      try {
+        const t = tensor(new Float32Array(1000).fill(3), [1000], { backend: tb });
+        await t.data(); // t's upload submitted: only the product below is pending
+        const u = mul(t, t); // recorded, not submitted
+        t.dispose(); // released while the pending product still reads it
+        if (how === 'trimPool') tb.trimPool(0);
+        expect(Array.from((await u.data()).slice(0, 2)), how).toEqual([9, 9]);
+        u.dispose();
+        expect(tb.memoryStats().pooledBytes, how).toBe(how === 'pool full' ? 0 : 4096);
+      } finally {
+        tb.dispose();
+      }
+    }
+  });
+
   it('keeps device memory flat over 10,000 training steps of a small MLP (tensors released by garbage collection)', async () => {
     // Deterministic: at every sample the test itself runs a full collection and waits until the finalizers have
     // returned every unreachable tensor's buffer, so live memory is exactly what the reachable tensors hold (the

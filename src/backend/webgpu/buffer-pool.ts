@@ -20,7 +20,8 @@ export class BufferPool {
   private pooled = 0;
   private count = 0;
 
-  constructor(public maxPooledBytes: number) {}
+  /** `destroy` frees a buffer the pool lets go (the backend defers it past work not yet submitted). */
+  constructor(public maxPooledBytes: number, private readonly destroy: (buffer: GPUBuffer) => void = (b) => b.destroy()) {}
 
   get pooledBytes(): number {
     return this.pooled;
@@ -44,7 +45,7 @@ export class BufferPool {
   /** Keeps the buffer for reuse, or destroys it when the pool is full. */
   put(cls: number, buffer: GPUBuffer): void {
     if (this.pooled + cls > this.maxPooledBytes) {
-      buffer.destroy();
+      this.destroy(buffer);
       return;
     }
     let list = this.free.get(cls);
@@ -63,7 +64,7 @@ export class BufferPool {
     for (const cls of classes) {
       const list = this.free.get(cls)!;
       while (list.length > 0 && this.pooled > keepBytes) {
-        list.pop()!.destroy();
+        this.destroy(list.pop()!);
         this.pooled -= cls;
         this.count--;
       }

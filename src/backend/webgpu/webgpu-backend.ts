@@ -149,6 +149,8 @@ export class WebGpuBackend implements Backend {
   private lostInfo: GPUDeviceLostInfo | null = null;
   private failure: Error | null = null;
   private disposed = false;
+  /** Buffers let go while recorded work that may read them was not yet submitted: destroyed after the next flush. */
+  private doomed: GPUBuffer[] = [];
 
   constructor(readonly device: GPUDevice, opts: WebGpuBackendOptions = {}) {
     this.limits = device.limits;
@@ -160,7 +162,7 @@ export class WebGpuBackend implements Backend {
       throw new Error(`webgpu: GEMM tuning ${wgx}x${wgy}x${bk} needs an even WGY, BK a multiple of 4 and at most ${wgMax} invocations`);
     }
     this.tuning = t;
-    this.pool = new BufferPool(opts.maxPooledBytes ?? 256 * 2 ** 20);
+    this.pool = new BufferPool(opts.maxPooledBytes ?? 256 * 2 ** 20, (gpu) => this.destroyAfterSubmit(gpu));
     this.memoryLimit = opts.memoryLimitBytes ?? Infinity;
     this.ownsDevice = opts.ownsDevice ?? false;
     this.collectGarbage = opts.collectGarbage ?? null;
@@ -238,6 +240,16 @@ export class WebGpuBackend implements Backend {
     // Queue order makes reuse safe: later work that receives this buffer is recorded after the work reading it.
     if (this.disposed || this.lostInfo !== null) gpu.destroy();
     else this.pool.put(bytes, gpu);
+  }
+
+  /**
+   * Destroys a buffer that no tensor holds (pool full, or trimmed). Work recorded but not yet submitted may still
+   * read it, and a destroyed buffer fails that submit ("used in submit while destroyed"); so while a batch is being
+   * recorded it is destroyed right after the batch is submitted (submitted work keeps it alive until done).
+   */
+  private destroyAfterSubmit(gpu: GPUBuffer): void {
+    if (this.encoder !== null) this.doomed.push(gpu);
+    else gpu.destroy();
   }
 
   private createStorage(bytes: number): GPUBuffer {
@@ -408,6 +420,7 @@ export class WebGpuBackend implements Backend {
     this.encoder = null;
     this.arenaUsed = 0;
     this.pendingDispatches = 0;
+    for (const gpu of this.doomed.splice(0)) gpu.destroy();
   }
 
   private pipeline(module: ModuleName, entry: string, constants: Record<string, number | boolean>): { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout } {
@@ -483,6 +496,7 @@ export class WebGpuBackend implements Backend {
     if (this.disposed) return;
     if (this.lostInfo === null) this.flush();
     this.disposed = true;
+    for (const gpu of this.doomed.splice(0)) gpu.destroy();
     this.pool.trim(0);
     this.arena.destroy();
     if (this.ownsDevice) this.device.destroy();

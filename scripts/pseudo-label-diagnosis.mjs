@@ -12,7 +12,7 @@ import { createSslModel } from '../dist/src/ssl/models.js';
 import { sslSplit } from '../dist/src/ssl/ssl-split.js';
 import { softmax } from '../dist/src/ops/losses.js';
 import { Random } from '../dist/src/util/random.js';
-import { recomputeBatchNormStatistics } from '../dist/src/ssl/ema-batch-norm.js';
+import { batchNormImages, recomputeBatchNormStatistics } from '../dist/src/ssl/ema-batch-norm.js';
 import { tensor } from '../dist/src/core/creation.js';
 
 const { values: o } = parseArgs({ options: { out: { type: 'string' }, dataset: { type: 'string', default: 'mnist' }, 'data-dir': { type: 'string' }, labels: { type: 'string', default: '10' }, seed: { type: 'string', default: '0' }, tau: { type: 'string', default: '0.95' }, limit: { type: 'string', default: '0' }, summary: { type: 'boolean', default: false } } });
@@ -40,7 +40,7 @@ async function loadModel(method, weights) {
   for (const p of model.parameters()) p.value = ck.params[weights === 'live' ? p.name : `ema/${p.name}`];
   for (const b of model.buffers()) b.value = ck.params[`buffer/${b.name}`];
   // As `iml fixmatch --ema-bn recompute`: statistics re-estimated at the EMA weights on the images the method trains on.
-  if (weights === 'ema+bn') recomputeBatchNormStatistics(model, method === 'fixmatch' ? pool : split.labelled);
+  if (weights === 'ema+bn') recomputeBatchNormStatistics(model, batchNormImages(method, split));
   model.step = ck.step;
   return model;
 }

@@ -10,8 +10,6 @@ interface Scope {
 }
 
 const scopes: Scope[] = [];
-/** Tensors that no scope may dispose (keep()). */
-const kept = new WeakSet<Disposable>();
 
 /** Called by the Tensor constructor: the innermost open scope (if any) owns the new tensor. */
 export function track(t: Disposable): void {
@@ -24,7 +22,7 @@ export function track(t: Disposable): void {
  * norm's running statistics or an optimizer's new parameters). Returns t.
  */
 export function keep<T extends Disposable>(t: T): T {
-  kept.add(t);
+  // A tensor is tracked once, when it is made: out of every open scope, no scope will dispose it.
   for (const s of scopes) s.made.delete(t);
   return t;
 }
@@ -91,7 +89,7 @@ function close(scope: Scope, result: unknown): void {
   const parent = scopes[scopes.length - 1];
   for (const t of scope.made) {
     if (survivors.has(t)) parent?.made.add(t);
-    else if (!kept.has(t)) t.dispose();
+    else t.dispose();
   }
 }
 

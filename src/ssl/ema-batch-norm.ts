@@ -9,6 +9,11 @@ import type { Module } from '../nn/module.js';
 /** How the EMA model is evaluated: with the live model's batch-norm statistics (the references) or re-estimated ones. */
 export type EmaBatchNorm = 'live' | 'recompute';
 
+/** The images a method trains on, which re-estimate its EMA model's statistics: the unlabelled pool for FixMatch, the labelled set for supervised-only. */
+export function batchNormImages(method: 'fixmatch' | 'supervised', data: { labelled: ImageDataset; unlabelled: ImageDataset }): ImageDataset {
+  return method === 'fixmatch' ? data.unlabelled : data.labelled;
+}
+
 /** Images used to re-estimate the statistics: at most this many, in batches of BN_BATCH. */
 export const BN_IMAGES = 2048;
 export const BN_BATCH = 256;

@@ -6,7 +6,7 @@ import { evaluate } from '../train/evaluate.js';
 import { tidyAsync } from '../core/scope.js';
 import type { Tensor } from '../core/tensor.js';
 import { withParameterValues } from './ema.js';
-import { withRecomputedBatchNorm } from './ema-batch-norm.js';
+import { batchNormImages, withRecomputedBatchNorm } from './ema-batch-norm.js';
 import type { FixMatchConfig } from './fixmatch-config.js';
 import { validateFixMatchConfig } from './fixmatch-config.js';
 import type { FixMatchMetrics } from './fixmatch-metrics.js';
@@ -139,7 +139,7 @@ export async function trainFixMatch(model: Module, data: FixMatchData, config: F
       const [val, te] = await withParameterValues(model, ema.values, async () => {
         const both = async () => [await evaluate(model, validation, { flatten: false }), await evaluate(model, test, { flatten: false })];
         // 'recompute': the EMA weights get batch-norm statistics of their own, from the images this method trains on.
-        return c.emaBatchNorm === 'recompute' ? withRecomputedBatchNorm(model, fixmatch ? data.unlabelled : data.labelled, both) : both();
+        return c.emaBatchNorm === 'recompute' ? withRecomputedBatchNorm(model, batchNormImages(c.method, data), both) : both();
       });
       const m: FixMatchMetrics = {
         step,

@@ -10,13 +10,12 @@ import type { DType } from '../../src/core/dtype.js';
 import { fusedBatchNormGradGamma, fusedBatchNormGradInput, fusedBatchNormStats } from '../../src/core/fused-ops.js';
 import { add, mul, sub, sum } from '../../src/core/ops.js';
 import type { Tensor } from '../../src/core/tensor.js';
-import { BatchNorm, Conv2d, Linear } from '../../src/nn/layers.js';
-import { functionalCall, Module, type ForwardContext } from '../../src/nn/module.js';
+import { functionalCall } from '../../src/nn/module.js';
 import { relu, sigmoid } from '../../src/ops/activations.js';
 import { batchNorm, batchNormGradGammaComposite, batchNormGradInputComposite } from '../../src/ops/batch-norm.js';
 import { crossEntropyPerSample } from '../../src/ops/losses.js';
-import { globalAvgPool2d, maxPool2d } from '../../src/ops/pooling.js';
 import { Random } from '../../src/util/random.js';
+import { TinyCnn } from '../nn/tiny-cnn.js';
 
 /** The CPU backend with the fused kernels (the default) and one whose ops compute the composites, as WebGPU does. */
 const fusedBe = new CpuBackend();
@@ -182,28 +181,6 @@ describe('batch norm: the fused primitives against the composite', () => {
   });
 });
 
-/** conv3x3-BN-ReLU-maxpool, conv3x3-BN-ReLU, global average pool, linear: SmallCnn's structure at 8x8. */
-class TinyCnn extends Module {
-  readonly conv1: Conv2d;
-  readonly bn1: BatchNorm;
-  readonly conv2: Conv2d;
-  readonly bn2: BatchNorm;
-  readonly head: Linear;
-  constructor(rng: Random, dtype: DType) {
-    super();
-    const o = { dtype, padding: 1, bias: false, init: 'kaiming' as const };
-    this.conv1 = this.child('conv1', new Conv2d(1, 3, 3, rng, o));
-    this.bn1 = this.child('bn1', new BatchNorm(3, EPS, 0.1, { dtype }));
-    this.conv2 = this.child('conv2', new Conv2d(3, 4, 3, rng, o));
-    this.bn2 = this.child('bn2', new BatchNorm(4, EPS, 0.1, { dtype }));
-    this.head = this.child('head', new Linear(4, 3, rng, { dtype }));
-  }
-  forward(x: Tensor, ctx: ForwardContext): Tensor {
-    const h = maxPool2d(relu(this.bn1.forward(this.conv1.forward(x), ctx)));
-    return this.head.forward(globalAvgPool2d(relu(this.bn2.forward(this.conv2.forward(h), ctx))));
-  }
-}
-
 /**
  * A meta-learning-shaped loss of the TinyCnn in float64: per-sample cross-entropies weighted by σ(λ_i) (as the
  * Confidence Network weights pseudo-labelled samples) on inputs scaled by 1 + λ_s·p for a fixed pattern p (a plain
@@ -212,7 +189,7 @@ class TinyCnn extends Module {
  */
 function metaProblem(seed: number) {
   const n = 6;
-  const model = new TinyCnn(new Random(seed), 'float64');
+  const model = new TinyCnn(new Random(seed), { dtype: 'float64' }, [3, 4]);
   const f64 = { dtype: 'float64' as const };
   const x = tensor(normals(n * 64, seed + 1), [n, 1, 8, 8], f64);
   const t = oneHot([0, 1, 2, 0, 1, 2], 3, f64);
@@ -266,7 +243,7 @@ describe('a CNN with batch norm and ReLU: gradients, HVPs and mixed terms', () =
 
   it('second-order derivative checks of the network output in its input and first conv weight (float64)', () => {
     withBackend(fusedBe, () => {
-      const model = new TinyCnn(new Random(4), 'float64');
+      const model = new TinyCnn(new Random(4), { dtype: 'float64' }, [3, 4]);
       const x = tensor(normals(4 * 64, 5), [4, 1, 8, 8], { dtype: 'float64' });
       const w1 = model.conv1.weight.value;
       const f = ([a, k]: Tensor[]): Tensor[] => [functionalCall(model, model.parameters().map((q) => (q.value === w1 ? k : q.value)), () =>
@@ -296,7 +273,7 @@ describe('a CNN with batch norm and ReLU: gradients, HVPs and mixed terms', () =
     const run = (be: CpuBackend) => {
       let out: number[][] = [];
       const seen = primsRun(be, () => {
-        const model = new TinyCnn(new Random(6), 'float32');
+        const model = new TinyCnn(new Random(6), { dtype: 'float32' }, [3, 4]);
         for (let k = 0; k < 3; k++) {
           const x = tensor(normals(5 * 64, 7 + k, 1.5, 0.5), [5, 1, 8, 8]);
           valueAndGrad(([a]) => sum(model.forward(a, { training: true })))([x]);

@@ -7,13 +7,12 @@ import { hvpAndMixed, valueAndGrad, vjp } from '../../src/autodiff/transforms.js
 import { oneHot, tensor } from '../../src/core/creation.js';
 import { add, mul, sum } from '../../src/core/ops.js';
 import type { Tensor } from '../../src/core/tensor.js';
-import { BatchNorm, Conv2d, Linear } from '../../src/nn/layers.js';
-import { functionalCall, Module, type ForwardContext } from '../../src/nn/module.js';
+import { functionalCall } from '../../src/nn/module.js';
 import { relu, sigmoid } from '../../src/ops/activations.js';
 import { batchNorm } from '../../src/ops/batch-norm.js';
 import { crossEntropyPerSample } from '../../src/ops/losses.js';
-import { globalAvgPool2d, maxPool2d } from '../../src/ops/pooling.js';
 import { Random } from '../../src/util/random.js';
+import { TinyCnn } from '../nn/tiny-cnn.js';
 import { nodeBackendOrSkip } from './gpu-env.js';
 
 const gpu = await nodeBackendOrSkip('fused kernels vs WebGPU composites (Node)');
@@ -53,28 +52,6 @@ function expectClose(got: Float32Array[], want: Float32Array[], rtol: number, at
   });
 }
 
-/** conv3x3-BN-ReLU-maxpool, conv3x3-BN-ReLU, global average pool, linear (SmallCnn's structure at 8x8). */
-class TinyCnn extends Module {
-  readonly conv1: Conv2d;
-  readonly bn1: BatchNorm;
-  readonly conv2: Conv2d;
-  readonly bn2: BatchNorm;
-  readonly head: Linear;
-  constructor(rng: Random, backend: Backend) {
-    super();
-    const o = { backend, padding: 1, bias: false, init: 'kaiming' as const };
-    this.conv1 = this.child('conv1', new Conv2d(1, 4, 3, rng, o));
-    this.bn1 = this.child('bn1', new BatchNorm(4, 1e-5, 0.1, { backend }));
-    this.conv2 = this.child('conv2', new Conv2d(4, 6, 3, rng, o));
-    this.bn2 = this.child('bn2', new BatchNorm(6, 1e-5, 0.1, { backend }));
-    this.head = this.child('head', new Linear(6, 3, rng, { backend }));
-  }
-  forward(x: Tensor, ctx: ForwardContext): Tensor {
-    const h = maxPool2d(relu(this.bn1.forward(this.conv1.forward(x), ctx)));
-    return this.head.forward(globalAvgPool2d(relu(this.bn2.forward(this.conv2.forward(h), ctx))));
-  }
-}
-
 describe.skipIf(gpu === null)('fused CPU kernels (relu, batch norm) equal the WebGPU composites', () => {
   afterAll(() => gpu?.dispose());
 
@@ -103,7 +80,7 @@ describe.skipIf(gpu === null)('fused CPU kernels (relu, batch norm) equal the We
   it('a CNN with batch norm and ReLU: loss, gradient, H v and mixed term, then running statistics and evaluation', async () => {
     const run = async (be: Backend): Promise<Float32Array[]> => {
       const [main, tail] = withBackend(be, () => {
-        const model = new TinyCnn(new Random(7), be);
+        const model = new TinyCnn(new Random(7), { backend: be }, [4, 6]);
         const x = tensor(normals(6 * 64, 8, 1, 0.5), [6, 1, 8, 8]);
         const t = oneHot([0, 1, 2, 0, 1, 2], 3);
         const w = model.parameters().map((p) => p.value);

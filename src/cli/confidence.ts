@@ -83,7 +83,9 @@ export function registerConfidence(program: Command): void {
     .option('--method <spec>', `inverse-HVP method of the meta-steps: ${METHOD_HELP}`, 'identity')
     .addOption(new Option('--normalisation <mode>', 'normalisation of the batch weights').choices([...WEIGHT_NORMALISATIONS]).default('none'))
     .option('--meta-lr <x>', "Adam's learning rate on the CN's weights", positiveNumber('--meta-lr'), 1e-3)
-    .option('--table-meta-lr <x>', "Adam's learning rate on the table's scores", positiveNumber('--table-meta-lr'), 1e-2)
+    .option('--table-meta-lr <x>', "Adam's learning rate on the table's scores", positiveNumber('--table-meta-lr'), 3e-2)
+    .option('--meta-unlabelled <n>', "unlabelled images in a CN meta-step's L_T (default: mu x batch size, the inner batch's)", positiveInt('--meta-unlabelled'))
+    .option('--table-meta-unlabelled <n>', "unlabelled images in a table meta-step's L_T (default: 10 x mu x batch size; the table learns only the weights of the images it sees)", positiveInt('--table-meta-unlabelled'))
     .option('--meta-validation <n>', 'validation images per meta-step (0: all)', nonNegativeInt('--meta-validation'))
     .option('--cn-warmup-steps <n>', 'Adam steps training the CN to output 1 before phase 1', nonNegativeInt('--cn-warmup-steps'))
     .option('--patience <n>', 'phase 1: meta-epochs without a lower validation loss before stopping (0: never)', nonNegativeInt('--patience'), 0)
@@ -124,6 +126,7 @@ export function registerConfidence(program: Command): void {
           method: o.method,
           normalisation: parseWeightNormalisation(o.normalisation),
           metaLr: { cn: o.metaLr, table: o.tableMetaLr },
+          metaUnlabelled: { cn: 0, table: 0 }, // set below from B and μ
           metaValidation: o.metaValidation ?? q?.metaValidation ?? 500,
           cnWarmupSteps: o.cnWarmupSteps ?? q?.cnWarmupSteps ?? 300,
           cnWidths: [8, 16],
@@ -133,6 +136,8 @@ export function registerConfidence(program: Command): void {
         phase2: { steps: phase2Steps, evalEvery: o.evalEvery ?? q?.evalEvery ?? Math.min(100, phase2Steps) },
         poolSample: o.poolSample ?? q?.poolSample ?? 500,
       };
+      const inner = protocol.fixmatch.mu * protocol.fixmatch.batchSize;
+      protocol.phase1.metaUnlabelled = { cn: o.metaUnlabelled ?? inner, table: o.tableMetaUnlabelled ?? 10 * inner };
       validateConfidenceProtocol(protocol);
       const folder = openRunFolder({ command: 'confidence', name: 'confidence', out: o.out, quick: Boolean(o.quick), resume: Boolean(o.resume), force: Boolean(o.force), protocol, onMessage: (l) => console.log(l) });
       const { out, runsDir } = folder;
@@ -182,7 +187,7 @@ export function registerConfidence(program: Command): void {
         for (const [i, plot] of plots.entries()) await writeFileAtomic(join(out, 'plots', plotFileName(plot.title, i)), plot.svg);
         const intro = `${data.name}: ${protocol.labelsPerClass} labels/class, ${protocol.validationPerClass} validation images/class, pools of ${protocol.poolInDistribution} MNIST digits plus the OOD share; ` +
           `FixMatch batch ${protocol.fixmatch.batchSize}, mu ${protocol.fixmatch.mu}, tau ${protocol.fixmatch.tau}, ${protocol.fixmatch.model}; phase 1: ${p1.warmupSteps} warm-up steps, ${p1.metaEpochs} meta-steps every ${p1.metaEvery} steps ` +
-          `(${p1.method}, Adam lr ${p1.metaLr.cn} CN / ${p1.metaLr.table} table, normalisation ${p1.normalisation}); phase 2: ${protocol.phase2.steps} steps from scratch; seeds ${protocol.seeds.join(', ')}.`;
+          `(${p1.method}, Adam lr ${p1.metaLr.cn} CN / ${p1.metaLr.table} table, ${p1.metaUnlabelled.cn} / ${p1.metaUnlabelled.table} unlabelled images per meta-step, normalisation ${p1.normalisation}); phase 2: ${protocol.phase2.steps} steps from scratch; seeds ${protocol.seeds.join(', ')}.`;
         const markdown = `# Confidence Network${o.quick ? ' [--quick]' : ''}\n\n${intro}\n\n${tables.map(tableToMarkdown).join('\n\n')}\n`;
         await writeFileAtomic(join(out, 'summary.md'), markdown);
         await writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify({ protocol, results: results.map((r) => ({ ...r, weightLearning: r.weightLearning.map((w) => ({ ...w, snapshots: undefined, sample: undefined, inDistribution: undefined, labels: undefined })) })) }, null, 2)}\n`);

@@ -45,6 +45,8 @@ export interface ConfidenceProtocol {
     normalisation: WeightNormalisation;
     /** Adam's learning rate on ω, per learner. */
     metaLr: { cn: number; table: number };
+    /** Unlabelled images in a meta-step's L_T, per learner (0: μB, the inner batch's). */
+    metaUnlabelled: { cn: number; table: number };
     /** Validation images per meta-step (0: all). */
     metaValidation: number;
     /** Adam steps of the CN warm-up (outputs → 1) before phase 1. */
@@ -119,6 +121,8 @@ export function validateConfidenceProtocol(p: ConfidenceProtocol): void {
   if (method.kind === 'baseline' || method.kind === 'exact') throw new Error(`Confidence protocol: phase1.method '${p.phase1.method}' cannot learn the weights here (choose identity, neumann, damped-neumann, cg or t1t2)`);
   parseWeightNormalisation(p.phase1.normalisation);
   for (const [k, v] of Object.entries(p.phase1.metaLr)) if (!(v > 0 && Number.isFinite(v))) throw new Error(`Confidence protocol: phase1.metaLr.${k} must be a finite number > 0, got ${v}`);
+  if (!p.phase1.metaUnlabelled) throw new Error('Confidence protocol: phase1.metaUnlabelled is missing (unlabelled images per meta-step for cn and table; 0 = μB)');
+  for (const [k, v] of Object.entries(p.phase1.metaUnlabelled)) int(`phase1.metaUnlabelled.${k}`, v, 0);
   if (p.seeds.length === 0 || p.settings.length === 0) throw new Error('Confidence protocol: needs at least one seed and one setting');
   for (const m of p.methods) {
     const needs = m === 'fixmatch+cn' ? 'cn' : m === 'fixmatch+table' ? 'table' : null;
@@ -153,7 +157,7 @@ async function learnWeights(p: ConfidenceProtocol, split: OodSplit, setting: Con
   }
   const sample = poolSampleIndices(split.unlabelled.count, p.poolSample, seed * 7 + 2);
   const problem = confidenceProblem(model, { ...split }, {
-    config, weighting: w, normalisation: p.phase1.normalisation, metaValidation: p.phase1.metaValidation,
+    config, weighting: w, normalisation: p.phase1.normalisation, metaValidation: p.phase1.metaValidation, metaUnlabelled: p.phase1.metaUnlabelled[weighting],
     inDistribution: split.inDistribution, poolSample: sample.length > 0 ? { indices: sample, seed: seed * 7 + 3 } : undefined,
   });
   const method = parseMethod(p.phase1.method);

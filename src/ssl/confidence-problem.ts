@@ -64,6 +64,11 @@ export interface ConfidenceProblemOptions {
   normalisation?: WeightNormalisation;
   /** Validation images in each meta-step's L_V, drawn from the loop's stream (0: the whole validation set). */
   metaValidation?: number;
+  /**
+   * Unlabelled images in each meta-step's L_T (0 or absent: μB, the inner batch's). The per-image table gets a
+   * hypergradient only for the images of the meta-batch, so it needs more of them than the CN, which generalises.
+   */
+  metaUnlabelled?: number;
   /** 1 where unlabelled pool image i is in-distribution (for the mean ID/OOD weights and the AUROC). */
   inDistribution?: Uint8Array;
   /** Pool indices whose weights are recorded after every meta-epoch, and the seed of their fixed weak views. */
@@ -102,12 +107,15 @@ export function confidenceProblem(model: Module, data: FixMatchData, o: Confiden
   }
   const metaValidation = o.metaValidation ?? 0;
   if (!Number.isInteger(metaValidation) || metaValidation < 0) throw new Error(`confidenceProblem: metaValidation must be an integer >= 0, got ${metaValidation}`);
+  const metaUnlabelledOpt = o.metaUnlabelled ?? 0;
+  if (!Number.isInteger(metaUnlabelledOpt) || metaUnlabelledOpt < 0) throw new Error(`confidenceProblem: metaUnlabelled must be an integer >= 0, got ${metaUnlabelledOpt}`);
   const mode = o.normalisation ?? DEFAULT_WEIGHT_NORMALISATION;
   const params = model.parameters();
   const buffers = model.buffers();
   const like = { backend: params[0].value.backend, dtype: params[0].value.dtype };
   const stepper = new FixMatchStepper(params, c, data);
   const u = stepper.u;
+  const metaU = metaUnlabelledOpt > 0 ? metaUnlabelledOpt : u;
   const { channels: ch, height: hh, width: ww } = data.labelled;
   const size = ch * hh * ww;
   const validation = firstImages(data.validation, c.evalLimit);
@@ -120,7 +128,8 @@ export function confidenceProblem(model: Module, data: FixMatchData, o: Confiden
       : null;
   const weakRows = (inp: FixMatchInputs): Tensor => {
     const b = inp.labels.length;
-    return tensor(inp.x.subarray(b * size, (b + u) * size), [u, ch, hh, ww], like);
+    const n = inp.unlabelled;
+    return tensor(inp.x.subarray(b * size, (b + n) * size), [n, ch, hh, ww], like);
   };
 
   // The pool sample's images and one fixed weak view of each (drawn once, from its own stream).
@@ -155,17 +164,17 @@ export function confidenceProblem(model: Module, data: FixMatchData, o: Confiden
     Object.assign(acc, { n: 0, loss: 0, ls: 0, lu: 0, masked: 0, seen: 0, correct: 0, wSum: 0, wN: 0, idSum: 0, idN: 0, oodSum: 0, oodN: 0 });
   };
 
-  // A meta-step's batch, drawn from the loop's stream: B labelled and μB unlabelled images (with replacement), their views.
+  // A meta-step's batch, drawn from the loop's stream: B labelled and metaU (default μB) unlabelled images (with replacement), their views.
   const metaBatch = (rng: Random): { inputs: FixMatchInputs; poolIndices: Int32Array } => {
     const li = Int32Array.from({ length: c.batchSize }, () => rng.int(data.labelled.count));
-    const ui = Int32Array.from({ length: u }, () => rng.int(data.unlabelled.count));
+    const ui = Int32Array.from({ length: metaU }, () => rng.int(data.unlabelled.count));
     const l = getBatch(data.labelled, li);
-    const ub = { data: getBatch(data.unlabelled, ui).x, count: u, channels: ch, height: hh, width: ww };
-    const x = new Float32Array((c.batchSize + 2 * u) * size);
+    const ub = { data: getBatch(data.unlabelled, ui).x, count: metaU, channels: ch, height: hh, width: ww };
+    const x = new Float32Array((c.batchSize + 2 * metaU) * size);
     x.set(weakAugment({ data: l.x, count: c.batchSize, channels: ch, height: hh, width: ww }, rng, { flip: c.flip }).data, 0);
     x.set(weakAugment(ub, rng, { flip: c.flip }).data, c.batchSize * size);
-    x.set(strongAugment(ub, rng, { flip: c.flip }).data, (c.batchSize + u) * size);
-    return { inputs: { x, shape: [c.batchSize + 2 * u, ch, hh, ww], labels: l.y, unlabelled: u, tau: c.tau, lambdaU: c.lambdaU }, poolIndices: ui };
+    x.set(strongAugment(ub, rng, { flip: c.flip }).data, (c.batchSize + metaU) * size);
+    return { inputs: { x, shape: [c.batchSize + 2 * metaU, ch, hh, ww], labels: l.y, unlabelled: metaU, tau: c.tau, lambdaU: c.lambdaU }, poolIndices: ui };
   };
 
   const metaNames = w.kind === 'cn' ? w.cn.parameters().map((p) => `cn/${p.name}`) : w.kind === 'table' ? ['table'] : [];
@@ -263,7 +272,7 @@ export function confidenceProblem(model: Module, data: FixMatchData, o: Confiden
       const tensors: Record<string, Tensor> = {};
       for (const b of buffers) tensors[`buffer/${b.name}`] = b.value;
       params.forEach((p, i) => (tensors[`ema/${p.name}`] = stepper.ema.values[i]));
-      return { tensors, optimizer: await stepper.optimizerState(), json: { fixmatch: stepper.json(), fixmatchConfig: c, normalisation: mode } };
+      return { tensors, optimizer: await stepper.optimizerState(), json: { fixmatch: stepper.json(), fixmatchConfig: c, normalisation: mode, metaUnlabelled: metaU } };
     },
     restore(saved) {
       const need = (name: string): Tensor => {
@@ -276,6 +285,9 @@ export function confidenceProblem(model: Module, data: FixMatchData, o: Confiden
       const now = c as unknown as Record<string, unknown>;
       const diffs = was ? Object.keys(now).filter((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k])).map((k) => `${k}: checkpoint ${JSON.stringify(was[k])}, now ${JSON.stringify(now[k])}`) : ['no FixMatch settings in the checkpoint'];
       if (saved.json.normalisation !== mode) diffs.push(`normalisation: checkpoint ${JSON.stringify(saved.json.normalisation)}, now '${mode}'`);
+      // Checkpoints written before the option existed used μB.
+      const savedMetaU = saved.json.metaUnlabelled ?? u;
+      if (savedMetaU !== metaU) diffs.push(`metaUnlabelled: checkpoint ${JSON.stringify(savedMetaU)}, now ${metaU}`);
       if (diffs.length > 0) throw new Error(`${saved.where} was written with other settings; refusing to resume:\n  ${diffs.join('\n  ')}`);
       for (const b of buffers) b.value = need(`buffer/${b.name}`);
       const json = saved.json.fixmatch as Partial<StepperJson> | undefined;

@@ -25,7 +25,7 @@ export function cnData() {
 export const classifier = (cfg: FixMatchConfig, backend?: Backend) => new SmallCnn(new Random(cfg.seed), { side: 8, numClasses: 3, widths: [4, 4, 4], backend });
 
 /** Builds the CN (or table) problem on the tiny data; total steps = the loop's warm-up + meta-epochs x inner steps. */
-export function cnProblem(kind: 'cn' | 'table', cfg: FixMatchConfig, backend?: Backend) {
+export function cnProblem(kind: 'cn' | 'table', cfg: FixMatchConfig, backend?: Backend, metaUnlabelled?: number) {
   const { data, inDistribution } = cnData();
   const model = classifier(cfg, backend);
   let weighting: ConfidenceWeighting;
@@ -36,7 +36,7 @@ export function cnProblem(kind: 'cn' | 'table', cfg: FixMatchConfig, backend?: B
     weighting = { kind: 'table', table: new SampleWeightTable(data.unlabelled.count) };
   }
   const problem = confidenceProblem(model, data, {
-    config: cfg, weighting, metaValidation: 6, inDistribution, poolSample: { indices: [0, 1, 2, 3, 4, 5, 7, 8], seed: 11 },
+    config: cfg, weighting, metaValidation: 6, metaUnlabelled, inDistribution, poolSample: { indices: [0, 1, 2, 3, 4, 5, 7, 8], seed: 11 },
   });
   return { problem, model, data };
 }

@@ -19,7 +19,7 @@ export const tinyProtocol = (over: Partial<ConfidenceProtocol> = {}): Confidence
   labelsPerClass: 2, validationPerClass: 2, poolInDistribution: 12, seeds: [0], settings: [parseConfidenceSetting('ood-50')],
   weightings: ['cn', 'table'], methods: ['supervised', 'fixmatch', 'fixmatch+cn', 'fixmatch+table'],
   fixmatch: { ...FIXMATCH_DEFAULTS, model: 'small-cnn', batchSize: 4, mu: 2, tau: 0.34, emaDecay: 0.9, evalEvery: 2, checkpointEvery: 2, flip: false },
-  phase1: { warmupSteps: 2, metaEvery: 2, metaEpochs: 2, method: 'identity', normalisation: 'none', metaLr: { cn: 0.01, table: 0.05 }, metaValidation: 4, cnWarmupSteps: 3, cnWidths: [2, 3], patience: 0, checkpointEvery: 1 },
+  phase1: { warmupSteps: 2, metaEvery: 2, metaEpochs: 2, method: 'identity', normalisation: 'none', metaLr: { cn: 0.01, table: 0.05 }, metaUnlabelled: { cn: 0, table: 12 }, metaValidation: 4, cnWarmupSteps: 3, cnWidths: [2, 3], patience: 0, checkpointEvery: 1 },
   phase2: { steps: 4, evalEvery: 2 },
   poolSample: 10,
   ...over,

@@ -1,11 +1,13 @@
 // The Confidence Network problem on runBilevel: a frozen all-ones CN under the baseline method is FixMatch exactly; a CN (and a table) run stopped and resumed from its checkpoint repeats the uninterrupted run bit for bit; every inverse-HVP method runs; the recorded weights and AUROC.
 import { describe, expect, it } from 'vitest';
 import { runBilevel } from '../../src/bilevel/loop.js';
+import { grad } from '../../src/autodiff/transforms.js';
 import { tensor } from '../../src/core/creation.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { parseMethod } from '../../src/hypergrad/methods.js';
 import { memoryRunStore } from '../../src/iml/run-store.js';
 import { auroc } from '../../src/report/auroc.js';
+import { Random } from '../../src/util/random.js';
 import { confidenceWeights } from '../../src/ssl/confidence-net.js';
 import { confidenceProblem, type ConfidenceMetrics } from '../../src/ssl/confidence-problem.js';
 import { memoryFixMatchStore } from '../../src/ssl/fixmatch-store.js';
@@ -101,6 +103,31 @@ describe('Confidence Network problem', () => {
     });
   }
 
+  it("metaUnlabelled sets the unlabelled images of a meta-step's L_T: the table gets a gradient on that many draws, the same stream with the default on u", async () => {
+    const loop = loopConfig();
+    const cfg = cnFixMatchConfig(loop);
+    const u = cfg.mu * cfg.batchSize;
+    // The weights the table's scores get a first-order gradient for: pool images of the meta-batch whose pseudo-label passed τ.
+    const touched = async (metaUnlabelled?: number): Promise<{ nonZero: number }> => {
+      const { problem, model } = cnProblem('table', cfg, undefined, metaUnlabelled);
+      const omega = problem.init(null as never);
+      const theta = model.parameters().map((p) => p.value);
+      const rng = new Random(21);
+      const obj = await problem.metaObjective(theta, omega, rng);
+      const [g] = grad((om: Tensor[]) => obj.trainLoss(theta, om))(omega);
+      return { nonZero: Array.from(await g.data()).filter((x) => x !== 0).length };
+    };
+    const small = await touched();
+    const large = await touched(5 * u);
+    const { data } = cnData();
+    expect(small.nonZero).toBeGreaterThan(0);
+    expect(small.nonZero).toBeLessThanOrEqual(u);
+    // Five times the draws reach more distinct images, never more than drawn or than the pool holds.
+    expect(large.nonZero).toBeGreaterThan(small.nonZero);
+    expect(large.nonZero).toBeLessThanOrEqual(Math.min(5 * u, data.unlabelled.count));
+    expect(() => cnProblem('table', cfg, undefined, 2.5)).toThrow(/metaUnlabelled must be an integer >= 0, got 2.5/);
+  });
+
   it('refuses a weighting on supervised-only and a table of the wrong size, naming them', () => {
     const { data } = cnData();
     const cfg = cnFixMatchConfig(loopConfig());
@@ -126,5 +153,13 @@ describe('Confidence Network problem checkpoints', () => {
     await runBilevel(cnProblem('cn', cnFixMatchConfig(loop)).problem, loop, { store });
     const other = cnProblem('cn', cnFixMatchConfig(loop, { tau: 0.5 }));
     await expect(runBilevel(other.problem, { ...loop, metaEpochs: 2 }, { store, resume: true })).rejects.toThrow(/other settings; refusing to resume:\n {2}tau: checkpoint 0.34, now 0.5/);
+  });
+
+  it('refuses to resume with another number of unlabelled images per meta-step, naming it', async () => {
+    const loop = loopConfig({ metaEpochs: 1 });
+    const store = memoryRunStore<BilevelEpochMetrics<ConfidenceMetrics>>();
+    await runBilevel(cnProblem('table', cnFixMatchConfig(loop)).problem, loop, { store });
+    const other = cnProblem('table', cnFixMatchConfig(loop), undefined, 24);
+    await expect(runBilevel(other.problem, { ...loop, metaEpochs: 2 }, { store, resume: true })).rejects.toThrow(/metaUnlabelled: checkpoint 8, now 24/);
   });
 });

@@ -18,7 +18,7 @@ import { confidenceReportSections } from '../ssl/confidence-report.js';
 import { encodePngRgb } from '../node/png.js';
 import { FIXMATCH_DEFAULTS } from '../ssl/fixmatch-config.js';
 import { parseWeightNormalisation, WEIGHT_NORMALISATIONS } from '../ssl/weight-normalisation.js';
-import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, uniqueIntList, uniqueList } from './options.js';
+import { emaBatchNormOption, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, uniqueIntList, uniqueList } from './options.js';
 import { addRunFolderOptions, checkResumeForce } from './run-folder-options.js';
 import { provenance } from './provenance.js';
 
@@ -96,7 +96,8 @@ export function registerConfidence(program: Command): void {
     .option('--lr <x>', 'initial learning rate of the classifier', positiveNumber('--lr'))
     .option('--eval-every <n>', 'phase 2 steps between evaluations and checkpoints', positiveInt('--eval-every'))
     .option('--eval-limit <n>', 'evaluate on at most N validation/test images (0: all)', nonNegativeInt('--eval-limit'))
-    .option('--fashion-dir <dir>', 'folder of the Fashion-MNIST IDX files (OOD source)');
+    .option('--fashion-dir <dir>', 'folder of the Fashion-MNIST IDX files (OOD source)')
+    .addOption(emaBatchNormOption());
   addRunFolderOptions(command, { quick: `reduced protocol: ${JSON.stringify(QUICK)}`, out: 'run folder (default runs/confidence-<time>)', noProgress: 'one line per meta-epoch / evaluation instead of a progress bar' })
     .action(async (o) => {
       checkResumeForce(o);
@@ -118,6 +119,8 @@ export function registerConfidence(program: Command): void {
           lr: o.lr ?? FIXMATCH_DEFAULTS.lr,
           evalLimit: o.evalLimit ?? q?.evalLimit ?? FIXMATCH_DEFAULTS.evalLimit,
           flip: false,
+          // Only when asked for, so protocols of folders written before the option stay equal.
+          ...(o.emaBn === 'recompute' ? { emaBatchNorm: 'recompute' as const } : {}),
         },
         phase1: {
           warmupSteps: o.warmupSteps ?? q?.warmupSteps ?? 500,

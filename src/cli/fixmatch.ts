@@ -18,7 +18,7 @@ import { writeFileAtomic } from '../node/write-atomic.js';
 import { DATASET_NAMES, loadDataset } from '../node/datasets.js';
 import { fileFixMatchStore } from '../node/fixmatch-file-store.js';
 import { selectBackend } from '../node/select-backend.js';
-import { nonNegativeInt, positiveInt, positiveNumber, nonNegativeNumber, uniqueIntList, uniqueList } from './options.js';
+import { emaBatchNormOption, nonNegativeInt, positiveInt, positiveNumber, nonNegativeNumber, uniqueIntList, uniqueList } from './options.js';
 import { addRunFolderOptions, checkResumeForce } from './run-folder-options.js';
 import { provenance } from './provenance.js';
 
@@ -68,7 +68,7 @@ export function registerFixMatch(program: Command): void {
     .option('--eval-every <n>', 'steps between evaluations', positiveInt('--eval-every'))
     .option('--checkpoint-every <n>', 'steps between checkpoints (multiple of --eval-every)', positiveInt('--checkpoint-every'))
     .option('--eval-limit <n>', 'evaluate on at most N validation/test images (0: all)', nonNegativeInt('--eval-limit'))
-    .addOption(new Option('--ema-bn <mode>', "batch-norm statistics of the evaluated EMA model: 'live' (the live model's, as the references) or 'recompute' (re-estimated at the EMA weights on 2048 un-augmented training images)").choices(['live', 'recompute']).default('live'));
+    .addOption(emaBatchNormOption());
   addRunFolderOptions(command, { quick: `reduced protocol: ${JSON.stringify(QUICK)}`, out: 'run folder (default runs/fixmatch-<dataset>-<time>)', noProgress: 'one line per evaluation instead of a progress bar' })
     .action(async (o) => {
       checkResumeForce(o);

@@ -1,6 +1,6 @@
 // Commander argument parsers for the CLI's numeric and list options: each rejects bad input with the option's name and the offending text.
 
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 
 const num = (name: string, v: string, ok: (n: number) => boolean, what: string): number => {
   const n = v.trim() === '' ? NaN : Number(v);
@@ -32,3 +32,7 @@ export const uniqueIntList = (name: string) => (v: string): number[] => {
   if (dup !== undefined) throw new InvalidArgumentError(`${name}: ${dup} is listed twice`);
   return out;
 };
+
+/** `--ema-bn live|recompute`: the batch-norm statistics an evaluated EMA model uses (iml fixmatch, iml confidence). */
+export const emaBatchNormOption = (): Option =>
+  new Option('--ema-bn <mode>', "batch-norm statistics of the evaluated EMA model: 'live' (the live model's, as the references) or 'recompute' (re-estimated at the EMA weights on 2048 un-augmented training images)").choices(['live', 'recompute']).default('live');

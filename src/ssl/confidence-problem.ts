@@ -12,6 +12,7 @@ import { Random } from '../util/random.js';
 import { confidenceWeights, type ConfidenceNet } from './confidence-net.js';
 import { confidenceGradient, confidenceTargets, confidenceTrainLoss, confidenceValLoss, networkWeighting, tableWeighting, type UnlabelledWeighting } from './confidence-loss.js';
 import { withParameterValues } from './ema.js';
+import { batchNormImages, withRecomputedBatchNorm } from './ema-batch-norm.js';
 import { validateFixMatchConfig, type FixMatchConfig } from './fixmatch-config.js';
 import { fixMatchGradient, type FixMatchInputs } from './fixmatch-step.js';
 import { FixMatchStepper, type StepperJson } from './fixmatch-stepper.js';
@@ -244,7 +245,11 @@ export function confidenceProblem(model: Module, data: FixMatchData, o: Confiden
     },
     async evaluate(meta) {
       const val = await evaluate(model, validation, { flatten: false });
-      const te = await withParameterValues(model, stepper.ema.values, () => evaluate(model, test, { flatten: false }));
+      const te = await withParameterValues(model, stepper.ema.values, () => {
+        const run = () => evaluate(model, test, { flatten: false });
+        // 'recompute': the EMA weights get batch-norm statistics of their own (restored afterwards, so training is unchanged).
+        return c.emaBatchNorm === 'recompute' ? withRecomputedBatchNorm(model, batchNormImages(c.method, data), run) : run();
+      });
       const pw = await poolWeights(meta);
       let poolAuroc: number | null = null;
       if (pw && sample?.flags && sample.flags.some((f) => f === 1) && sample.flags.some((f) => f === 0)) poolAuroc = auroc(pw.original, sample.flags);

@@ -58,12 +58,20 @@ describe('iml confidence', () => {
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(config.protocol.phase1.method).toBe('identity');
     expect(config.protocol.settings).toEqual([{ kind: 'ood', share: 0.5, label: 'ood-50' }]);
+    // B 4, μ 1: the CN's meta-steps see μB = 4 unlabelled images, the table's 10μB; EMA evaluation with live statistics unless asked.
+    expect(config.protocol.phase1.metaUnlabelled).toEqual({ cn: 4, table: 40 });
+    expect(config.protocol.fixmatch.emaBatchNorm).toBeUndefined();
     const again = await runCli([...ARGS, '--out', out]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already holds runs: pass --resume to continue them or --force to delete them/);
     const other = await runCli([...ARGS, '--out', out, '--resume', '--method', 'neumann:2']);
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(/started with another protocol/);
+    for (const flag of [['--table-meta-unlabelled', '41'], ['--ema-bn', 'recompute']]) {
+      const changed = await runCli([...ARGS, '--out', out, '--resume', ...flag]);
+      expect(changed.code, flag.join(' ')).toBe(1);
+      expect(changed.stderr).toMatch(/started with another protocol/);
+    }
     const bad = await runCli([...ARGS, '--out', join(dir, 'bad'), '--settings', 'ood-100']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--settings: unknown setting 'ood-100'/);

@@ -7,6 +7,9 @@ import type { Tensor } from '../../src/core/tensor.js';
 import { parseMethod } from '../../src/hypergrad/methods.js';
 import { memoryRunStore } from '../../src/iml/run-store.js';
 import { auroc } from '../../src/report/auroc.js';
+import { evaluate } from '../../src/train/evaluate.js';
+import { withParameterValues } from '../../src/ssl/ema.js';
+import { batchNormImages, withRecomputedBatchNorm } from '../../src/ssl/ema-batch-norm.js';
 import { Random } from '../../src/util/random.js';
 import { confidenceWeights } from '../../src/ssl/confidence-net.js';
 import { confidenceProblem, type ConfidenceMetrics } from '../../src/ssl/confidence-problem.js';
@@ -145,6 +148,28 @@ async function emaOf(data: ReturnType<typeof cnData>['data'], cfg: Parameters<ty
   const ck = await store.loadCheckpoint();
   return model.parameters().map((p) => ck!.params[`ema/${p.name}`]);
 }
+
+describe('Confidence Network problem evaluation', () => {
+  it("emaBatchNorm 'recompute' changes only the EMA's test numbers: the same training, L_V and ω; the test loss is the EMA's with statistics re-estimated on the pool", async () => {
+    const loop = loopConfig({ metaEpochs: 2 });
+    const live = cnProblem('cn', cnFixMatchConfig(loop));
+    const rec = cnProblem('cn', cnFixMatchConfig(loop, { emaBatchNorm: 'recompute' }));
+    const a = await runBilevel(live.problem, loop);
+    const b = await runBilevel(rec.problem, loop);
+    const pick = (ms: typeof a.metrics, k: 'trainLoss' | 'validationLoss' | 'testLoss') => ms.map((m) => m[k]);
+    expect(pick(b.metrics, 'trainLoss')).toEqual(pick(a.metrics, 'trainLoss'));
+    expect(pick(b.metrics, 'validationLoss')).toEqual(pick(a.metrics, 'validationLoss'));
+    expect(await values(b.meta)).toEqual(await values(a.meta));
+    expect(pick(b.metrics, 'testLoss')).not.toEqual(pick(a.metrics, 'testLoss'));
+    // The last test loss, recomputed here from the run's EMA weights and the pool's images (the live statistics come back afterwards).
+    const { data } = cnData();
+    const before = await values(rec.model.buffers().map((x) => x.value));
+    const expected = await withParameterValues(rec.model, rec.problem.stepper.ema.values, () =>
+      withRecomputedBatchNorm(rec.model, batchNormImages('fixmatch', data), () => evaluate(rec.model, data.test, { flatten: false })));
+    expect(b.metrics[b.metrics.length - 1].testLoss).toBe(expected.loss);
+    expect(await values(rec.model.buffers().map((x) => x.value))).toEqual(before);
+  });
+});
 
 describe('Confidence Network problem checkpoints', () => {
   it('refuses to resume with other FixMatch settings, naming the field', async () => {

@@ -10,17 +10,14 @@ import { fileRunStore } from '../node/file-run-store.js';
 import { openRunFolder } from '../node/open-run-folder.js';
 import { selectBackend } from '../node/select-backend.js';
 import { writeFileAtomic } from '../node/write-atomic.js';
-import { renderHtmlReport } from '../report/html.js';
-import { tableToMarkdown } from '../report/markdown.js';
 import { parseConfidenceSetting, runConfidenceSetting, validateConfidenceProtocol, type ConfidenceProtocol, type ConfidenceRecord } from '../ssl/confidence-experiment.js';
 import { CONFIDENCE_METHODS, type ConfidenceMethod, type ConfidenceSettingResult } from '../ssl/confidence-results.js';
-import { confidenceReportSections } from '../ssl/confidence-report.js';
-import { encodePngRgb } from '../node/png.js';
 import { FIXMATCH_DEFAULTS } from '../ssl/fixmatch-config.js';
 import { parseWeightNormalisation, WEIGHT_NORMALISATIONS } from '../ssl/weight-normalisation.js';
 import { emaBatchNormOption, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, uniqueIntList, uniqueList } from './options.js';
 import { addRunFolderOptions, checkResumeForce } from './run-folder-options.js';
 import { provenance } from './provenance.js';
+import { writeConfidenceOutputs } from './confidence-output.js';
 
 /**
  * What --quick runs (the whole pipeline on one setting and seed, under 15 minutes on 2 shared cores): ood-50, 10
@@ -53,17 +50,6 @@ const methodList = (v: string): ConfidenceMethod[] => uniqueList('--methods')(v)
   if (!(CONFIDENCE_METHODS as readonly string[]).includes(m)) throw new InvalidArgumentError(`--methods: '${m}' is not a method (${CONFIDENCE_METHODS.join(', ')})`);
   return m as ConfidenceMethod;
 });
-
-/**
- * HOOK for the report pictures: the plots of src/ssl/confidence-report*.ts (weight histograms, mean ID/OOD weight
- * over training, image grids of the highest and lowest weighted pool images) are added to this list when that
- * module is merged; until then the report has the learners' validation-loss curve.
- */
-/** File name of a report plot: its title's words, lower case, joined by '-'. */
-function plotFileName(title: string, i: number): string {
-  const slug = title.toLowerCase().replace(/\(thesis fig[^)]*\)/g, '').replace(/[^a-z0-9]+/g, '-').slice(0, 60).replace(/^-+|-+$/g, '');
-  return `${String(i + 1).padStart(2, '0')}-${slug || 'plot'}.svg`;
-}
 
 export function registerConfidence(program: Command): void {
   const command = program
@@ -183,18 +169,7 @@ export function registerConfidence(program: Command): void {
         } finally {
           (bar as cliProgress.SingleBar | null)?.stop();
         }
-        // Fig. 5.2 for the first seed of every setting, on the pool that run's sample indices point into.
-        const images = protocol.settings.filter((st) => results.some((r) => r.setting.label === st.label && r.weightLearning.length > 0))
-          .map((st) => ({ pool: data.split(st, protocol.seeds[0]).unlabelled, setting: st.label, seed: protocol.seeds[0] }));
-        const { tables, plots } = await confidenceReportSections(results, { images, encodePng: encodePngRgb });
-        for (const [i, plot] of plots.entries()) await writeFileAtomic(join(out, 'plots', plotFileName(plot.title, i)), plot.svg);
-        const intro = `${data.name}: ${protocol.labelsPerClass} labels/class, ${protocol.validationPerClass} validation images/class, pools of ${protocol.poolInDistribution} MNIST digits plus the OOD share; ` +
-          `FixMatch batch ${protocol.fixmatch.batchSize}, mu ${protocol.fixmatch.mu}, tau ${protocol.fixmatch.tau}, ${protocol.fixmatch.model}; phase 1: ${p1.warmupSteps} warm-up steps, ${p1.metaEpochs} meta-steps every ${p1.metaEvery} steps ` +
-          `(${p1.method}, Adam lr ${p1.metaLr.cn} CN / ${p1.metaLr.table} table, ${p1.metaUnlabelled.cn} / ${p1.metaUnlabelled.table} unlabelled images per meta-step, normalisation ${p1.normalisation}); phase 2: ${protocol.phase2.steps} steps from scratch; seeds ${protocol.seeds.join(', ')}.`;
-        const markdown = `# Confidence Network${o.quick ? ' [--quick]' : ''}\n\n${intro}\n\n${tables.map(tableToMarkdown).join('\n\n')}\n`;
-        await writeFileAtomic(join(out, 'summary.md'), markdown);
-        await writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify({ protocol, results: results.map((r) => ({ ...r, weightLearning: r.weightLearning.map((w) => ({ ...w, snapshots: undefined, sample: undefined, inDistribution: undefined, labels: undefined })) })) }, null, 2)}\n`);
-        await writeFileAtomic(join(out, 'report.html'), renderHtmlReport({ title: `Confidence Network${o.quick ? ' [--quick]' : ''}`, intro, config: folderConfig, tables, plots }));
+        const markdown = await writeConfidenceOutputs({ out, title: `Confidence Network${o.quick ? ' [--quick]' : ''}`, dataName: data.name, protocol, results, split: data.split, config: folderConfig });
         console.log(`\n${markdown}\nreport: ${join(out, 'report.html')}`);
       } finally {
         folder.release();

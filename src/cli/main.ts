@@ -91,6 +91,7 @@ try {
 (await import('./augment-preview.js')).registerAugmentPreview(program);
 (await import('./fixmatch.js')).registerFixMatch(program);
 (await import('./confidence.js')).registerConfidence(program);
+(await import('./confidence-report.js')).registerConfidenceReport(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`iml: ${err instanceof Error ? err.message : String(err)}`);

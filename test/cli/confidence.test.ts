@@ -104,4 +104,34 @@ describe('iml confidence', () => {
       expect(ca.optimizer).toEqual(cb.optimizer);
     }
   }, 240_000);
+
+  it('confidence-report merges the results of two run folders (seeds 0 and 1) into one report; refuses the same seed twice', async () => {
+    const s0 = join(dir, 'merge-s0');
+    const s1 = join(dir, 'merge-s1');
+    for (const [out, seed] of [[s0, '0'], [s1, '1']]) {
+      const r = await runCli([...ARGS, '--out', out, '--seeds', seed]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const merged = join(dir, 'merged');
+    const r = await runCli(['confidence-report', s0, s1, '--out', merged]);
+    expect(r.code, r.stderr).toBe(0);
+    const results = [s0, s1].map((f) => (JSON.parse(readFileSync(join(f, 'results.json'), 'utf8')) as ConfidenceSettingResult[])[0]);
+    const summary = readFileSync(join(merged, 'summary.md'), 'utf8');
+    // Mean ± population std over the two seeds, as the experiment's own table writes it.
+    const [a, b] = results.map((x) => 100 * x.testAccuracy.fixmatch!);
+    const mean = (a + b) / 2;
+    const std = Math.abs(a - b) / 2;
+    expect(summary).toContain(`| ood-50 | 1 | fixmatch | ${mean.toFixed(2)}±${std.toFixed(2)}% | — | 2/2 |`);
+    expect(summary).toContain('seeds 0, 1.');
+    const config = JSON.parse(readFileSync(join(merged, 'config.json'), 'utf8'));
+    expect(config.protocol.seeds).toEqual([0, 1]);
+    expect(config.sources.map((x: { results: string[] }) => x.results)).toEqual([['ood-50 seed 0'], ['ood-50 seed 1']]);
+    expect(readFileSync(join(merged, 'report.html'), 'utf8')).toMatch(/data:image\/png;base64,/);
+    const again = await runCli(['confidence-report', s0, s1, '--out', merged]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already holds a report.html: pass --force/);
+    const twice = await runCli(['confidence-report', s0, s0, '--out', join(dir, 'merged-2')]);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toMatch(/ood-50 seed 0 is in both .*merge-s0 and .*merge-s0/);
+  }, 180_000);
 });

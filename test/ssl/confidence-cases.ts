@@ -12,6 +12,8 @@ import { SampleWeightTable } from '../../src/ssl/sample-weight-table.js';
 import { SmallCnn } from '../../src/ssl/small-cnn.js';
 import { Random } from '../../src/util/random.js';
 import { tinyConfig, tinyData } from './cases.js';
+import { parseConfidenceSetting, type ConfidenceProtocol } from '../../src/ssl/confidence-experiment.js';
+import { FIXMATCH_DEFAULTS } from '../../src/ssl/fixmatch-config.js';
 
 export const CN_WIDTHS: [number, number] = [2, 3];
 
@@ -69,3 +71,14 @@ export async function allOnesCn(backend?: Backend): Promise<{ cn: ConfidenceNet;
   const omega = cn.parameters().map((p) => (p.name === 'head.bias' ? full(p.value.shape, candidates[k], { backend }) : full(p.value.shape, 0, { backend })));
   return { cn, omega };
 }
+
+/** A tiny protocol of the experiment runner: one setting and seed, a few steps per phase. */
+export const tinyProtocol = (over: Partial<ConfidenceProtocol> = {}): ConfidenceProtocol => ({
+  labelsPerClass: 2, validationPerClass: 2, poolInDistribution: 12, seeds: [0], settings: [parseConfidenceSetting('ood-50')],
+  weightings: ['cn', 'table'], methods: ['supervised', 'fixmatch', 'fixmatch+cn', 'fixmatch+table'],
+  fixmatch: { ...FIXMATCH_DEFAULTS, model: 'small-cnn', batchSize: 4, mu: 2, tau: 0.34, emaDecay: 0.9, evalEvery: 2, checkpointEvery: 2, flip: false },
+  phase1: { warmupSteps: 2, metaEvery: 2, metaEpochs: 2, method: 'identity', normalisation: 'none', metaLr: { cn: 0.01, table: 0.05 }, metaUnlabelled: { cn: 0, table: 12 }, metaValidation: 4, cnWarmupSteps: 3, cnWidths: [2, 3], patience: 0, checkpointEvery: 1 },
+  phase2: { steps: 4, evalEvery: 2 },
+  poolSample: 10,
+  ...over,
+});

@@ -5,25 +5,15 @@ import { memoryRunStore } from '../../src/iml/run-store.js';
 import { auroc } from '../../src/report/auroc.js';
 import { confidenceSplit, parseConfidenceSetting, runConfidenceExperiment, validateConfidenceProtocol, type ConfidenceProtocol, type ConfidenceRecord } from '../../src/ssl/confidence-experiment.js';
 import { confidenceAccuracyTable, confidenceWeightTable, keptWeightStats } from '../../src/ssl/confidence-tables.js';
-import { FIXMATCH_DEFAULTS } from '../../src/ssl/fixmatch-config.js';
 import { Random } from '../../src/util/random.js';
 import { toyData } from './cases.js';
+import { tinyProtocol } from './confidence-cases.js';
 
 /** 8x8 noise images (the OOD source), 3 "classes". */
 function noise(count: number, seed: number): ImageDataset {
   const rng = new Random(seed);
   return { images: Float32Array.from({ length: count * 64 }, () => rng.uniform()), labels: Uint8Array.from({ length: count }, (_, i) => i % 3), count, channels: 1, height: 8, width: 8, numClasses: 3, name: `noise-${seed}` };
 }
-
-export const tinyProtocol = (over: Partial<ConfidenceProtocol> = {}): ConfidenceProtocol => ({
-  labelsPerClass: 2, validationPerClass: 2, poolInDistribution: 12, seeds: [0], settings: [parseConfidenceSetting('ood-50')],
-  weightings: ['cn', 'table'], methods: ['supervised', 'fixmatch', 'fixmatch+cn', 'fixmatch+table'],
-  fixmatch: { ...FIXMATCH_DEFAULTS, model: 'small-cnn', batchSize: 4, mu: 2, tau: 0.34, emaDecay: 0.9, evalEvery: 2, checkpointEvery: 2, flip: false },
-  phase1: { warmupSteps: 2, metaEvery: 2, metaEpochs: 2, method: 'identity', normalisation: 'none', metaLr: { cn: 0.01, table: 0.05 }, metaUnlabelled: { cn: 0, table: 12 }, metaValidation: 4, cnWarmupSteps: 3, cnWidths: [2, 3], patience: 0, checkpointEvery: 1 },
-  phase2: { steps: 4, evalEvery: 2 },
-  poolSample: 10,
-  ...over,
-});
 
 describe('Confidence Network experiment runner', () => {
   it('produces a well-formed ConfidenceSettingResult whose snapshots, AUROC and curves agree with the runs it stored', async () => {

@@ -47,7 +47,7 @@ export function registerConfidenceReport(program: Command): void {
       const { protocol, results } = mergeConfidenceParts(parts);
       const data = confidenceData(protocol.settings, { ...protocol, fashionDir: o.fashionDir });
       const config = {
-        command: 'confidence-report', protocol, provenance: provenance('-'),
+        command: 'confidence-report', protocol, provenance: provenance('none (merges the source folders below)'),
         sources: parts.map((p) => ({ folder: resolve(p.where), results: p.results.map((r) => `${r.setting.label} seed ${r.seed}`), provenance: p.provenance })),
       };
       await writeFileAtomic(join(out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);

@@ -1,5 +1,5 @@
 // Diagnoses what the learned weights of a Confidence Network experiment do where they matter: over a setting's whole unlabelled pool, which in- and out-of-distribution images the phase-2 classifiers are confident on (max p >= tau, i.e. would get a pseudo-label), the kept CN's and table's weights of those images, their AUROC, and the share of the unlabelled loss's weight that goes to OOD images. Needs `npm run build`.
-// node scripts/confidence-diagnosis.mjs --out RUN_FOLDER --setting ood-50 --seed 0 [--tau 0.95] [--fashion-dir DIR]
+// node scripts/confidence-diagnosis.mjs --out RUN_FOLDER --setting ood-50 --seed 0 [--tau 0.95] [--data-dir DIR] [--fashion-dir DIR]
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,14 +19,14 @@ import { createSslModel } from '../dist/src/ssl/models.js';
 import { SampleWeightTable } from '../dist/src/ssl/sample-weight-table.js';
 import { Random } from '../dist/src/util/random.js';
 
-const { values: o } = parseArgs({ options: { out: { type: 'string' }, setting: { type: 'string', default: 'ood-50' }, seed: { type: 'string', default: '0' }, tau: { type: 'string' }, 'fashion-dir': { type: 'string' } } });
+const { values: o } = parseArgs({ options: { out: { type: 'string' }, setting: { type: 'string', default: 'ood-50' }, seed: { type: 'string', default: '0' }, tau: { type: 'string' }, 'fashion-dir': { type: 'string' }, 'data-dir': { type: 'string' } } });
 if (!o.out) throw new Error('--out RUN_FOLDER is required');
 await initGemm();
 const { protocol } = readJsonFile(join(o.out, 'config.json'));
 const setting = parseConfidenceSetting(o.setting);
 const seed = Number(o.seed);
 const tau = o.tau === undefined ? protocol.fixmatch.tau : Number(o.tau);
-const split = confidenceData([setting], { ...protocol, fashionDir: o['fashion-dir'] }).split(setting, seed);
+const split = confidenceData([setting], { ...protocol, dataset: protocol.dataset ?? 'mnist', dataDir: o['data-dir'], fashionDir: o['fashion-dir'] }).split(setting, seed);
 const pool = split.unlabelled;
 const ood = Array.from(split.inDistribution, (f) => 1 - f);
 const run = (part) => join(o.out, 'runs', `${setting.label}-seed${seed}`, part);

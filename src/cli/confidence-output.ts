@@ -47,7 +47,7 @@ export async function writeConfidenceOutputs(o: ConfidenceOutputs): Promise<stri
   const { tables, plots } = await confidenceReportSections(results, { images, encodePng: encodePngRgb });
   for (const [i, plot] of plots.entries()) await writeFileAtomic(join(out, 'plots', plotFileName(plot.title, i)), plot.svg);
   const p1 = protocol.phase1;
-  const intro = `${o.dataName}: ${protocol.labelsPerClass} labels/class, ${protocol.validationPerClass} validation images/class, pools of ${protocol.poolInDistribution} MNIST digits plus the OOD share; ` +
+  const intro = `${o.dataName}: ${protocol.labelsPerClass} labels/class, ${protocol.validationPerClass} validation images/class, pools of ${protocol.poolInDistribution} in-distribution images plus the OOD share; ` +
     `FixMatch batch ${protocol.fixmatch.batchSize}, mu ${protocol.fixmatch.mu}, tau ${protocol.fixmatch.tau}, ${protocol.fixmatch.model}; phase 1: ${p1.warmupSteps} warm-up steps, ${p1.metaEpochs} meta-steps every ${p1.metaEvery} steps ` +
     `(${p1.method}, Adam lr ${p1.metaLr.cn} CN / ${p1.metaLr.table} table, ${p1.metaUnlabelled.cn} / ${p1.metaUnlabelled.table} unlabelled images per meta-step, normalisation ${p1.normalisation}); ` +
     `phase 2: ${protocol.phase2.steps} steps from scratch; ${seedText(results)}.`;

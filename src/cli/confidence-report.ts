@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { confidenceData } from '../node/confidence-data.js';
+import { confidenceData, type ConfidenceDataset } from '../node/confidence-data.js';
 import { readJsonFile } from '../node/read-json.js';
 import { writeFileAtomic } from '../node/write-atomic.js';
 import type { ConfidenceProtocol } from '../ssl/confidence-experiment.js';
@@ -37,15 +37,16 @@ export function registerConfidenceReport(program: Command): void {
     .description('merge the finished results of several `iml confidence` run folders (same protocol apart from settings and seeds) into one summary and report.html')
     .argument('<folders...>', 'run folders of iml confidence')
     .requiredOption('--out <dir>', 'folder for summary.md, summary.json, plots/ and report.html')
+    .option('--data-dir <dir>', "folder of the task's files when it is not MNIST (Fashion-MNIST IDX, CIFAR-10 binary batches), for the pictures")
     .option('--fashion-dir <dir>', 'folder of the Fashion-MNIST IDX files (for the pictures of OOD pools)')
     .option('--force', 'overwrite a report already in --out')
-    .action(async (folders: string[], o: { out: string; fashionDir?: string; force?: boolean }) => {
+    .action(async (folders: string[], o: { out: string; dataDir?: string; fashionDir?: string; force?: boolean }) => {
       const out = resolve(o.out);
       for (const f of folders) if (resolve(f) === out) throw new Error(`--out ${o.out} is one of the run folders; choose another folder`);
       if (existsSync(out) && readdirSync(out).includes('report.html') && !o.force) throw new Error(`${o.out} already holds a report.html: pass --force to overwrite it`);
       const parts = folders.map(readPart);
       const { protocol, results } = mergeConfidenceParts(parts);
-      const data = confidenceData(protocol.settings, { ...protocol, fashionDir: o.fashionDir });
+      const data = confidenceData(protocol.settings, { ...protocol, dataset: (protocol.dataset ?? 'mnist') as ConfidenceDataset, dataDir: o.dataDir, fashionDir: o.fashionDir });
       const config = {
         command: 'confidence-report', protocol, provenance: provenance('none (merges the source folders below)'),
         sources: parts.map((p) => ({ folder: resolve(p.where), results: p.results.map((r) => `${r.setting.label} seed ${r.seed}`), provenance: p.provenance })),

@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { join } from 'node:path';
 import { initGemm } from '../backend/cpu/wasm-gemm.js';
 import { METHOD_HELP } from '../hypergrad/methods.js';
-import { confidenceData } from '../node/confidence-data.js';
+import { CONFIDENCE_DATASETS, confidenceData, type ConfidenceDataset } from '../node/confidence-data.js';
 import { fileRunStore } from '../node/file-run-store.js';
 import { openRunFolder } from '../node/open-run-folder.js';
 import { selectBackend } from '../node/select-backend.js';
@@ -82,7 +82,10 @@ export function registerConfidence(program: Command): void {
     .option('--lr <x>', 'initial learning rate of the classifier', positiveNumber('--lr'))
     .option('--eval-every <n>', 'phase 2 steps between evaluations and checkpoints', positiveInt('--eval-every'))
     .option('--eval-limit <n>', 'evaluate on at most N validation/test images (0: all)', nonNegativeInt('--eval-limit'))
-    .option('--fashion-dir <dir>', 'folder of the Fashion-MNIST IDX files (OOD source)')
+    .addOption(new Option('--dataset <name>', "the task: MNIST (OOD source Fashion-MNIST), Fashion-MNIST (OOD source MNIST) or CIFAR-10 from --data-dir (settings 'none' and 'mismatch-<p>' only)").choices([...CONFIDENCE_DATASETS]).default('mnist'))
+    .option('--data-dir <dir>', "folder of the task's files (Fashion-MNIST IDX, CIFAR-10 binary batches)")
+    .addOption(new Option('--model <name>', 'classifier').choices(['small-cnn', 'wrn-28-2']).default('small-cnn'))
+    .option('--fashion-dir <dir>', 'folder of the Fashion-MNIST IDX files (OOD source of MNIST)')
     .addOption(emaBatchNormOption());
   addRunFolderOptions(command, { quick: `reduced protocol: ${JSON.stringify(QUICK)}`, out: 'run folder (default runs/confidence-<time>)', noProgress: 'one line per meta-epoch / evaluation instead of a progress bar' })
     .action(async (o) => {
@@ -90,6 +93,8 @@ export function registerConfidence(program: Command): void {
       const q = o.quick ? QUICK : null;
       const phase2Steps = o.steps ?? q?.phase2Steps ?? 2000;
       const protocol: ConfidenceProtocol = {
+        // Only when not MNIST, so protocols of folders written before the option stay equal.
+        ...(o.dataset !== 'mnist' ? { dataset: o.dataset as ConfidenceDataset } : {}),
         labelsPerClass: o.labels ?? q?.labels ?? 25,
         validationPerClass: o.validation ?? q?.validation ?? 100,
         poolInDistribution: o.pool ?? q?.pool ?? 2500,
@@ -99,6 +104,7 @@ export function registerConfidence(program: Command): void {
         methods: o.methods ?? [...CONFIDENCE_METHODS],
         fixmatch: {
           ...FIXMATCH_DEFAULTS,
+          model: o.model,
           batchSize: o.batchSize ?? q?.batchSize ?? FIXMATCH_DEFAULTS.batchSize,
           mu: o.mu ?? q?.mu ?? FIXMATCH_DEFAULTS.mu,
           tau: o.tau ?? q?.tau ?? FIXMATCH_DEFAULTS.tau,
@@ -134,7 +140,7 @@ export function registerConfidence(program: Command): void {
         await initGemm();
         const backendLabel = await selectBackend(o.backend);
         const folderConfig = await folder.writeConfig(provenance(backendLabel));
-        const data = confidenceData(protocol.settings, { ...protocol, fashionDir: o.fashionDir });
+        const data = confidenceData(protocol.settings, { ...protocol, dataset: o.dataset, dataDir: o.dataDir, fashionDir: o.fashionDir });
         const p1 = protocol.phase1;
         console.log(`Confidence Network on ${data.name}${o.quick ? ' [--quick]' : ''}: settings ${protocol.settings.map((s) => s.label).join(', ')}, seeds ${protocol.seeds.join(', ')}, ` +
           `${protocol.labelsPerClass} labels/class; phase 1 ${p1.warmupSteps} + ${p1.metaEpochs} x ${p1.metaEvery} steps (${p1.method}), phase 2 ${protocol.phase2.steps} steps\nrun folder: ${out}\nbackend: ${backendLabel}`);

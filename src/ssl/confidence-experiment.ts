@@ -22,6 +22,8 @@ export type ConfidenceRecord = BilevelEpochMetrics<ConfidenceMetrics>;
 
 /** Everything that decides a Confidence Network experiment's numbers (JSON: the run folder's config). */
 export interface ConfidenceProtocol {
+  /** The task data set, as the environment loads it (absent: MNIST, the default of folders written before the option existed). */
+  dataset?: string;
   labelsPerClass: number;
   validationPerClass: number;
   /** In-distribution images in every setting's unlabelled pool (OOD images are added to them). */

@@ -1,12 +1,13 @@
 // `iml confidence` end to end in child processes on a tiny protocol (real MNIST + Fashion-MNIST): run folder files, refusals, a run killed after its first checkpoint and resumed matches the uninterrupted run bit for bit.
 import { auroc } from '../../src/report/auroc.js';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/node/checkpoint-file.js';
 import type { ConfidenceSettingResult } from '../../src/ssl/confidence-results.js';
 import { runCli, startCli } from './cli-harness.js';
+import { Random } from '../../src/util/random.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'iml-confidence-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -134,4 +135,44 @@ describe('iml confidence', () => {
     expect(twice.code).toBe(1);
     expect(twice.stderr).toMatch(/ood-50 seed 0 is in both .*merge-s0 and .*merge-s0/);
   }, 180_000);
+
+  it('--dataset cifar10 from a folder runs the thesis protocol (none) and the class-mismatch setting; refuses the OOD settings there, naming why', async () => {
+    // A generated CIFAR-10 folder: 5 x 1030 training records (5000 are held out, as iml fixmatch does), labels cycling 0-9.
+    const data = join(dir, 'cifar');
+    mkdirSync(data, { recursive: true });
+    const rng = new Random(4);
+    const batch = (records: number, offset: number) => {
+      const out = new Uint8Array(records * 3073);
+      for (let r = 0; r < records; r++) {
+        out[r * 3073] = (offset + r) % 10;
+        for (let k = 1; k < 3073; k++) out[r * 3073 + k] = rng.int(256);
+      }
+      return out;
+    };
+    for (let f = 1; f <= 5; f++) writeFileSync(join(data, `data_batch_${f}.bin`), batch(1030, f));
+    writeFileSync(join(data, 'test_batch.bin'), batch(40, 0));
+    const out = join(dir, 'cifar-run');
+    const r = await runCli([...ARGS, '--out', out, '--dataset', 'cifar10', '--data-dir', data, '--settings', 'none,mismatch-50', '--weightings', 'cn', '--methods', 'fixmatch,fixmatch+cn']);
+    expect(r.code, r.stderr).toBe(0);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ConfidenceSettingResult[];
+    expect(results.map((x) => [x.setting.label, Object.keys(x.testAccuracy).sort()])).toEqual([['none', ['fixmatch', 'fixmatch+cn']], ['mismatch-50', ['fixmatch', 'fixmatch+cn']]]);
+    // 'none': every pool image is in distribution; mismatch-50: the unseen classes 6-9 are flagged OOD.
+    expect(new Set(results[0].weightLearning[0].inDistribution)).toEqual(new Set([1]));
+    const mismatch = results[1].weightLearning[0];
+    mismatch.labels.forEach((label, i) => expect(mismatch.inDistribution[i]).toBe(label >= 6 ? 0 : 1));
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config.protocol.dataset).toBe('cifar10');
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/^CIFAR-10: 1 labels\/class/m);
+    const ood = await runCli([...ARGS, '--out', join(dir, 'cifar-ood'), '--dataset', 'cifar10', '--data-dir', data]);
+    expect(ood.code).toBe(1);
+    expect(ood.stderr).toMatch(/'ood-<percent>' settings have no out-of-distribution source for cifar10 here/);
+    // Fashion-MNIST as the task takes MNIST as its OOD source.
+    const fashion = join(dir, 'fashion-run');
+    const f = await runCli([...ARGS, '--out', fashion, '--dataset', 'fashion-mnist', '--weightings', 'cn', '--methods', 'fixmatch+cn']);
+    expect(f.code, f.stderr).toBe(0);
+    expect(readFileSync(join(fashion, 'summary.md'), 'utf8')).toMatch(/^Fashion-MNIST \+ mnist\/train \(OOD\): 1 labels\/class/m);
+    const noDir = await runCli([...ARGS, '--out', join(dir, 'cifar-nodir'), '--dataset', 'cifar10', '--settings', 'none']);
+    expect(noDir.code).toBe(1);
+    expect(noDir.stderr).toMatch(/cifar10 needs --data-dir/);
+  }, 240_000);
 });

@@ -1,6 +1,6 @@
 // FixMatch benchmark: training steps per second of the small CNN or WRN-28-2 (batch B, mu) on this engine's CPU backend (at each GEMM thread count) and on WebGPU, next to PyTorch (Debian's python3-torch, bench/fixmatch_torch.py) at the same thread counts on the same model and batch, and augmentation throughput against the step.
 // node dist/bench/fixmatch.js [--model small-cnn|wrn-28-2] [--batch 64] [--mu 7] [--steps 5] [--side 28|32] [--channels 1|3]
-//   [--backends cpu,webgpu] [--threads 1,2] [--no-torch] [--no-composite]
+//   [--backends cpu,webgpu] [--threads 1,2] [--no-torch] [--no-composite] [--composite (WRN)]
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -55,9 +55,9 @@ const THREADS = option('threads', '1,2').split(',').map((s) => {
   return t;
 });
 const TORCH = !flag('no-torch');
-// The scoped/unscoped and fused/composite comparisons are of the small CNN (each doubles a WRN run's time).
+// The scoped/unscoped and fused/composite comparisons are of the small CNN (each doubles a WRN run's time); --composite adds the latter for WRN.
 const EXTRA_ROWS = MODEL === 'small-cnn';
-const COMPOSITE = EXTRA_ROWS && !flag('no-composite');
+const COMPOSITE = (EXTRA_ROWS && !flag('no-composite')) || flag('composite');
 // Horizontal flips for colour (CIFAR-like) images, none for digits and clothes, as the trainer's dataset policy.
 const FLIP = CH === 3;
 const U = B * MU;
@@ -178,8 +178,9 @@ async function main(): Promise<void> {
           rows.push({ what: `${cpu}, temporaries left to the GC (no tidyAsync)`, threads: th, s: unscoped });
           if (composite) rows.push({ what: `${cpu}, relu and batch norm as composites (fusedKernels: false)`, threads: th, s: comp });
         } else {
-          const [ours] = await timeSteps([fused], true);
+          const [ours, comp] = await timeSteps(composite ? [fused, composite] : [fused], true);
           rows.push({ what: `${cpu}, step in tidyAsync (as the trainer)`, threads: th, s: ours });
+          if (composite) rows.push({ what: `${cpu}, relu, leaky relu and batch norm as composites (fusedKernels: false)`, threads: th, s: comp });
         }
       });
       // PyTorch right after the engine at the same thread count, under about the same load.

@@ -6,7 +6,7 @@ import {
   broadcastTo, cast, compare, conv2d, conv2dGradInput, conv2dGradWeight, div, gather, matmul, mul, neg, pad,
   reshape, scatterAdd, slice, sum, sumTo, transpose, where,
 } from '../core/ops.js';
-import { fusedBatchNormGradGamma, fusedBatchNormGradInput, fusedReluGrad } from '../core/fused-ops.js';
+import { fusedBatchNormGradGamma, fusedBatchNormGradInput, fusedLeakyReluGrad, fusedReluGrad } from '../core/fused-ops.js';
 import { maxPool2dGather, maxPool2dScatter } from '../core/pool-ops.js';
 import { batchNormBackwardComposite, batchNormGradGammaComposite, batchNormGradInputComposite } from '../ops/batch-norm.js';
 import { compositeVjp } from './composite-vjp.js';
@@ -111,6 +111,13 @@ export const vjpRules: { [P in Prim]: VjpRule<P> } = {
   // z = reluGrad(g, x) = g · [x > 0], linear in g with a piecewise-constant mask:  ḡ = z̄ · [x > 0],  x̄ = none
   // (the rule of the composite mul(g, mask); every higher derivative through relu is 0 away from x = 0).
   reluGrad: (c, [, x], _y, _p, n) => [when(n[0], () => fusedReluGrad(c, x)), null],
+  // y = leakyRelu(x) = where(x > 0, x, a x) = x · s(x), s(x) = 1 for x > 0, a (the slope) otherwise, piecewise constant:
+  //   x̄ = where(x > 0, ȳ, 0) + where(x > 0, 0, ȳ) · a = ȳ s(x) + 0, the composite's two branch cotangents summed
+  //   (its + 0 turns -0 into +0; for a < 0 the composite adds 0·a = -0 where x > 0: a zero's sign may differ there).
+  leakyRelu: (g, [x], _y, { slope }) => [fusedLeakyReluGrad(g, x, slope)],
+  // z = leakyReluGrad(g, x) = g s(x) + 0, linear in g:  ḡ = z̄ s(x) + 0 (the composite's rule),  x̄ = none (s is
+  // piecewise constant: every higher derivative in x is 0 away from x = 0).
+  leakyReluGrad: (c, [, x], _y, { slope }, n) => [when(n[0], () => fusedLeakyReluGrad(c, x, slope)), null],
   // [μ; σ²] of x: carries no gradient (never recorded); the primitives that read it differentiate through x.
   batchNormStats: () => [null],
   // y = γ x̂ + β, x̂ = (x - μ)/s, s = √(σ² + ε), μ and σ² the mean and biased variance of the M values of each channel

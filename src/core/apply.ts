@@ -11,8 +11,8 @@ import { isGradEnabled, Tensor } from './tensor.js';
 /** Primitives whose output carries no gradient (comparisons, max-pooling's argmax: piecewise constant). */
 const NON_DIFFERENTIABLE: ReadonlySet<Prim> = new Set<Prim>(['compare', 'maxPool2dArgmax', 'batchNormStats']);
 
-/** Inputs through which no gradient reaches a primitive's output (reluGrad's mask source x): alone they do not make it traced. */
-const CONSTANT_INPUTS: Partial<Record<Prim, readonly number[]>> = { reluGrad: [1] };
+/** Inputs through which no gradient reaches a primitive's output (the mask source x of reluGrad and leakyReluGrad): alone they do not make it traced. */
+const CONSTANT_INPUTS: Partial<Record<Prim, readonly number[]>> = { reluGrad: [1], leakyReluGrad: [1] };
 
 export function applyPrim<P extends Prim>(
   prim: P,

@@ -19,6 +19,17 @@ export function fusedReluGrad(g: Tensor, x: Tensor): Tensor {
   return applyPrim('reluGrad', [g, x], {}, g.shape);
 }
 
+/** y = x · (1 if x > 0 else slope), one pass: what the composite where(x > 0, x, x · slope) gives, bit for bit. */
+export function fusedLeakyRelu(x: Tensor, slope: number): Tensor {
+  return applyPrim('leakyRelu', [x], { slope }, x.shape);
+}
+
+/** z = g · (1 if x > 0 else slope) + 0, leakyRelu's backward: the composite's sum of its two branches (x carries no gradient into z). */
+export function fusedLeakyReluGrad(g: Tensor, x: Tensor, slope: number): Tensor {
+  sameShape('leakyReluGrad', g, x);
+  return applyPrim('leakyReluGrad', [g, x], { slope }, g.shape);
+}
+
 /** Channels of a batch-norm input (axis 1), checked against per-channel tensors. */
 export function batchNormChannels(op: string, x: Tensor, perChannel: readonly Tensor[]): number {
   if (x.rank < 2) throw new Error(`${op}: expects [N, C, ...] input with the channels on axis 1, got ${x.describe()}`);

@@ -7,7 +7,7 @@ import type { Tensor } from './tensor.js';
  * A fused primitive (FUSED_PRIMS in primitives.ts) computes in one or two passes what a reference composite of
  * core primitives computes in many, and is defined by that composite:
  *
- * - values: its op (relu in src/ops/activations.ts, batchNorm in src/ops/batch-norm.ts) runs the primitive where
+ * - values: its op (relu and leakyRelu in src/ops/activations.ts, batchNorm in src/ops/batch-norm.ts) runs the primitive where
  *   the backend has kernels for the whole family (Backend.hasKernel) and the composite elsewhere (WebGPU), so a
  *   backend without the kernels works unchanged;
  * - derivatives: a forward primitive's rule is written out with fused backward primitives (a plain gradient: fast),

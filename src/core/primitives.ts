@@ -52,6 +52,8 @@ export interface PrimParams {
   maxPool2dScatter: Pool2dParams & { inputShape: number[] };
   relu: Record<string, never>;
   reluGrad: Record<string, never>;
+  leakyRelu: { slope: number };
+  leakyReluGrad: { slope: number };
   batchNormStats: Record<string, never>;
   batchNormTrain: BatchNormParams;
   batchNormGradGamma: BatchNormParams;
@@ -70,10 +72,11 @@ export type Prim = keyof PrimParams;
  * primitives does in many. A backend without a kernel for one (Backend.hasKernel) never sees it: its op computes
  * the composite instead (src/core/fused.ts).
  */
-export type FusedPrim = 'relu' | 'reluGrad' | 'batchNormStats' | 'batchNormTrain' | 'batchNormGradGamma' | 'batchNormGradInput';
+export type FusedPrim =
+  | 'relu' | 'reluGrad' | 'leakyRelu' | 'leakyReluGrad' | 'batchNormStats' | 'batchNormTrain' | 'batchNormGradGamma' | 'batchNormGradInput';
 
 export const FUSED_PRIMS: readonly FusedPrim[] = [
-  'relu', 'reluGrad', 'batchNormStats', 'batchNormTrain', 'batchNormGradGamma', 'batchNormGradInput',
+  'relu', 'reluGrad', 'leakyRelu', 'leakyReluGrad', 'batchNormStats', 'batchNormTrain', 'batchNormGradGamma', 'batchNormGradInput',
 ];
 
 /** The primitives every backend implements. */

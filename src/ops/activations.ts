@@ -2,7 +2,7 @@
 
 import { abs, square } from './elementwise.js';
 import { hasKernels } from '../core/fused.js';
-import { fusedRelu } from '../core/fused-ops.js';
+import { fusedLeakyRelu, fusedRelu } from '../core/fused-ops.js';
 import { add, compare, div, exp, log, mul, neg, sub, where } from '../core/ops.js';
 import type { Tensor } from '../core/tensor.js';
 
@@ -42,8 +42,17 @@ export function softplus(x: Tensor): Tensor {
   return add(mul(x, compare(x, 0, 'ge')), log(add(exp(neg(abs(x))), 1)));
 }
 
-/** Leaky ReLU: x for x > 0, slope·x otherwise. */
+/**
+ * Leaky ReLU: x for x > 0, slope·x otherwise (derivative 1 or slope; the slope at 0). One pass each way with the
+ * fused leakyRelu and leakyReluGrad primitives where the backend has them, else leakyReluComposite: the same bits.
+ */
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
+  if (!Number.isFinite(slope)) throw new Error(`leakyRelu: the slope must be a finite number, got ${slope}`);
+  return hasKernels(x, ['leakyRelu', 'leakyReluGrad']) ? fusedLeakyRelu(x, slope) : leakyReluComposite(x, slope);
+}
+
+/** The reference leaky relu: where(x > 0, x, x · slope) (the mask carries no gradient). */
+export function leakyReluComposite(x: Tensor, slope = 0.01): Tensor {
   return where(compare(x, 0, 'gt'), x, mul(x, slope));
 }
 

@@ -1,4 +1,4 @@
-// The fused primitives (relu, batch norm) against their reference composites: values and statistics bit for bit, gradients and HVPs to 1e-12 in float64, and first- and second-order derivative checks through them.
+// The fused primitives (relu, leaky relu, batch norm) against their reference composites: values and statistics bit for bit, gradients and HVPs to 1e-12 in float64, and first- and second-order derivative checks through them.
 import { describe, expect, it } from 'vitest';
 import type { Backend, KernelCall } from '../../src/backend/backend.js';
 import { CpuBackend } from '../../src/backend/cpu/cpu-backend.js';
@@ -11,7 +11,7 @@ import { fusedBatchNormGradGamma, fusedBatchNormGradInput, fusedBatchNormStats }
 import { add, mul, sub, sum } from '../../src/core/ops.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { functionalCall } from '../../src/nn/module.js';
-import { relu, sigmoid } from '../../src/ops/activations.js';
+import { leakyRelu, relu, sigmoid } from '../../src/ops/activations.js';
 import { batchNorm, batchNormGradGammaComposite, batchNormGradInputComposite } from '../../src/ops/batch-norm.js';
 import { crossEntropyPerSample } from '../../src/ops/losses.js';
 import { Random } from '../../src/util/random.js';
@@ -94,6 +94,58 @@ describe('relu: the fused primitive is the composite mul(x, x > 0) bit for bit',
     const seen = primsRun(compositeBe, f);
     expect(seen.has('relu') || seen.has('reluGrad')).toBe(false);
     expect(seen.has('compare')).toBe(true);
+  });
+});
+
+describe('leaky relu: the fused primitive is the composite where(x > 0, x, x · slope) bit for bit', () => {
+  const special = [-2, -0, 0, 1e-30, -1e-30, 3, NaN, Infinity, -Infinity, 5e-324, -5e-324];
+  for (const dtype of ['float32', 'float64'] as DType[]) {
+    for (const slope of [0.1, 0.01, 0.2, -0.5]) {
+      it(`${dtype}, slope ${slope}: values, gradient and second-order terms, including -0, NaN, ±∞ and subnormals`, () => {
+        const xs = [...special, ...normals(40, 5)];
+        const w = [...normals(xs.length - 3, 6), -0, 0, NaN];
+        const r = both(() => {
+          const x = tensor(xs, [xs.length], { dtype });
+          const wt = tensor(w, [w.length], { dtype });
+          const y = leakyRelu(x, slope);
+          // The cotangent w holds -0, +0 and NaN: the fused backward must give the composite's +0 for -0 (its sum of two branches).
+          const g = vjp(([v]) => [leakyRelu(v, slope)], [x]).pullback([wt])[0];
+          // d/dx <leakyRelu'(x) ⊙ u, w> with u = x·x: the leakyReluGrad primitive's own rule.
+          const second = valueAndGrad(([v]) => sum(mul(vjp(([q]) => [leakyRelu(q, slope)], [v]).pullback([mul(v, v)])[0], wt)))([x]).grads;
+          return { y: arr(y), g: arr(g), h: arr(second[0]) };
+        });
+        expect(r.fused.y).toStrictEqual(r.composite.y);
+        expect(r.fused.h).toStrictEqual(r.composite.h);
+        if (slope >= 0) expect(r.fused.g).toStrictEqual(r.composite.g);
+        // A negative slope: the composite's first-order sum adds 0·slope = -0 where x > 0, so a zero may differ in sign.
+        else expect(r.fused.g.map((v) => v + 0)).toStrictEqual(r.composite.g.map((v) => v + 0));
+        // The derivative is 1 above 0 and the slope at and below 0 (x as stored: 5e-324 is 0 in float32).
+        const round = dtype === 'float32' ? Math.fround : (v: number) => v;
+        xs.forEach((v, i) => {
+          if (!Number.isFinite(v) || !Number.isFinite(w[i])) return;
+          expect(r.fused.g[i]).toBe(round(v) > 0 ? round(w[i]) + 0 : round(round(w[i]) * round(slope)) + 0);
+        });
+      });
+    }
+  }
+
+  it('first and second derivatives by finite differences away from 0; the kernels run only where the backend has them; a non-finite slope is refused', () => {
+    const xs = normals(12, 7).map((v) => (Math.abs(v) < 0.05 ? v + 0.2 : v));
+    withBackend(fusedBe, () => {
+      const x = tensor(xs, [xs.length], { dtype: 'float64' });
+      const w = tensor(normals(xs.length, 8), [xs.length], { dtype: 'float64' });
+      // Second order through leakyReluGrad: f = <leakyRelu(x)², w> has f'' = 2 s(x)² w ≠ 0.
+      checkGrads(([v]) => [sum(mul(mul(leakyRelu(v, 0.1), leakyRelu(v, 0.1)), w))], [x], { order: 2 });
+    });
+    const f = (): void => {
+      const x = tensor(normals(8, 3), [8]);
+      valueAndGrad(([v]) => sum(mul(leakyRelu(v, 0.1), v)))([x]);
+    };
+    expect([...primsRun(fusedBe, f)].filter((p) => p.startsWith('leaky')).sort()).toEqual(['leakyRelu', 'leakyReluGrad']);
+    const seen = primsRun(compositeBe, f);
+    expect(seen.has('leakyRelu') || seen.has('leakyReluGrad')).toBe(false);
+    expect(seen.has('where')).toBe(true);
+    expect(() => withBackend(fusedBe, () => leakyRelu(tensor([1], [1]), NaN))).toThrow('leakyRelu: the slope must be a finite number, got NaN');
   });
 });
 

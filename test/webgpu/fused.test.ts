@@ -1,4 +1,4 @@
-// The CPU backend's fused relu and batch-norm kernels against WebGPU, which has none and runs their composites: values, gradients, HVPs and running statistics agree within float32 rounding (Node, Dawn).
+// The CPU backend's fused relu, leaky relu and batch-norm kernels against WebGPU, which has none and runs their composites: values, gradients, HVPs and running statistics agree within float32 rounding (Node, Dawn).
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backend/backend.js';
 import { CpuBackend } from '../../src/backend/cpu/cpu-backend.js';
@@ -8,7 +8,7 @@ import { oneHot, tensor } from '../../src/core/creation.js';
 import { add, mul, sum } from '../../src/core/ops.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { functionalCall } from '../../src/nn/module.js';
-import { relu, sigmoid } from '../../src/ops/activations.js';
+import { leakyRelu, relu, sigmoid } from '../../src/ops/activations.js';
 import { batchNorm } from '../../src/ops/batch-norm.js';
 import { crossEntropyPerSample } from '../../src/ops/losses.js';
 import { Random } from '../../src/util/random.js';
@@ -52,7 +52,7 @@ function expectClose(got: Float32Array[], want: Float32Array[], rtol: number, at
   });
 }
 
-describe.skipIf(gpu === null)('fused CPU kernels (relu, batch norm) equal the WebGPU composites', () => {
+describe.skipIf(gpu === null)('fused CPU kernels (relu, leaky relu, batch norm) equal the WebGPU composites', () => {
   afterAll(() => gpu?.dispose());
 
   it('WebGPU has no fused kernels (its ops run the composites); the CPU has them all', () => {
@@ -75,6 +75,21 @@ describe.skipIf(gpu === null)('fused CPU kernels (relu, batch norm) equal the We
     const got = await run(gpu!);
     expectClose(got.slice(0, 3), want.slice(0, 3), 1e-5, 1e-6, 'forward');
     expectClose(got.slice(3), want.slice(3), 1e-4, 1e-5, 'backward');
+  });
+
+  it('leaky relu (slope 0.1): values, gradient and the second-order term through its backward', async () => {
+    const n = 4 * 3 * 5 * 5;
+    const run = async (be: Backend): Promise<Float32Array[]> => read(withBackend(be, () => {
+      const x = tensor(normals(n, 12), [4, 3, 5, 5]);
+      const u = tensor(normals(n, 13), [4, 3, 5, 5]);
+      const { outputs, pullback } = vjp(([a]) => [leakyRelu(a, 0.1)], [x]);
+      // d/dx <leakyRelu'(x) ⊙ x², u>: the backward primitive's own rule.
+      const second = valueAndGrad(([a]) => sum(mul(vjp(([q]) => [leakyRelu(q, 0.1)], [a]).pullback([mul(a, a)])[0], u)))([x]).grads;
+      return [...outputs, ...pullback([u]), ...second];
+    }));
+    const want = await run(cpu);
+    const got = await run(gpu!);
+    expectClose(got, want, 1e-6, 1e-7, 'leaky relu');
   });
 
   it('a CNN with batch norm and ReLU: loss, gradient, H v and mixed term, then running statistics and evaluation', async () => {

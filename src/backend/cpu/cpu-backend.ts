@@ -14,7 +14,7 @@ import { maxPool2dArgmaxKernel, maxPool2dGatherKernel, maxPool2dScatterKernel } 
 import { gatherKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel } from './movement.js';
 import { ArrayPool, type CpuMemoryStats } from './array-pool.js';
 import { reduceKernel } from './reduce.js';
-import { reluGradKernel, reluKernel } from './relu.js';
+import { leakyReluGradKernel, leakyReluKernel, reluGradKernel, reluKernel } from './relu.js';
 import { broadcastStrides } from './strided.js';
 
 export class CpuBuffer implements DeviceBuffer {
@@ -68,6 +68,8 @@ const kernels: { [P in Prim]: Kernel<P> } = {
   maxPool2dScatter: (c, [g, arg], out) => maxPool2dScatterKernel(g, arg, c.params, out, c.output.shape, c.inputs[0].shape),
   relu: (_c, [x], out) => reluKernel(x, out),
   reluGrad: (_c, [g, x], out) => reluGradKernel(g, x, out),
+  leakyRelu: (c, [x], out) => leakyReluKernel(x, c.params.slope, out),
+  leakyReluGrad: (c, [g, x], out) => leakyReluGradKernel(g, x, c.params.slope, out),
   batchNormStats: (c, [x], out) => batchNormStatsKernel(x, c.inputs[0].shape, out),
   batchNormTrain: (c, [x, stats, gamma, beta], out) => batchNormTrainKernel(x, c.inputs[0].shape, stats, gamma, beta, c.params.eps, out),
   batchNormGradGamma: (c, [g, x, stats], out) => batchNormGradGammaKernel(g, x, c.inputs[1].shape, stats, c.params.eps, out),
@@ -79,7 +81,7 @@ export interface CpuBackendOptions {
   /** Bytes of released arrays kept for reuse (default 256 MiB); beyond it released arrays are left to the GC. */
   maxPooledBytes?: number;
   /**
-   * Run the fused primitives (relu, batch norm; src/core/fused.ts) with their kernels (default true); false makes
+   * Run the fused primitives (relu, leaky relu, batch norm; src/core/fused.ts) with their kernels (default true); false makes
    * their ops compute the reference composites, as on WebGPU (for tests and benchmarks).
    */
   fusedKernels?: boolean;

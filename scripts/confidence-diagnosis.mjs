@@ -88,15 +88,19 @@ function stats(w, pick) {
 
 const nOod = ood.reduce((a, b) => a + b, 0);
 console.log(`# ${setting.label}, seed ${seed}: pool of ${pool.count} images, ${nOod} out of distribution; confident = max p >= ${tau} (evaluation mode, original images)`);
-console.log('\n| phase-2 classifier (final live weights) | step | ID confident | OOD confident | OOD share of confident images |\n|---|---|---|---|---|');
+console.log('\n| phase-2 classifier (final live weights) | step | ID confident | OOD confident | OOD share of confident images | mean -log max p of confident ID / OOD |\n|---|---|---|---|---|---|');
 const conf = {};
 for (const part of ['phase2-fixmatch', 'phase2-fixmatch+cn', 'phase2-fixmatch+table']) {
   if (!existsSync(join(run(part), 'checkpoint.json'))) continue;
   const c = await confidence(part);
   conf[part] = c.conf;
-  let id = 0, od = 0;
-  for (let i = 0; i < pool.count; i++) if (c.conf[i] >= tau) ood[i] ? od++ : id++;
-  console.log(`| ${part.slice(7)} | ${c.step} | ${pct(id, pool.count - nOod)} | ${pct(od, nOod)} | ${pct(od, id + od)} |`);
+  // The unsupervised loss an image passing tau contributes is the cross-entropy to its pseudo-label, -log max p (on the original image).
+  let id = 0, od = 0, ceId = 0, ceOod = 0;
+  for (let i = 0; i < pool.count; i++) {
+    if (c.conf[i] < tau) continue;
+    if (ood[i]) { od++; ceOod -= Math.log(c.conf[i]); } else { id++; ceId -= Math.log(c.conf[i]); }
+  }
+  console.log(`| ${part.slice(7)} | ${c.step} | ${pct(id, pool.count - nOod)} | ${pct(od, nOod)} | ${pct(od, id + od)} | ${id ? (ceId / id).toExponential(2) : '-'} / ${od ? (ceOod / od).toExponential(2) : '-'} |`);
 }
 console.log('\n| learner | images | mean weight ID | mean weight OOD | AUROC (ID vs OOD) | OOD share of the summed weight |\n|---|---|---|---|---|---|');
 for (const kind of ['cn', 'table']) {

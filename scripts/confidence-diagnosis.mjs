@@ -87,6 +87,28 @@ function stats(w, pick) {
 }
 
 const nOod = ood.reduce((a, b) => a + b, 0);
+
+/** Pearson correlation of xs and ys over the pool images pick() selects. */
+function pearson(xs, ys, pick) {
+  let n = 0, sx = 0, sy = 0;
+  for (let i = 0; i < xs.length; i++) if (pick(i)) { n++; sx += xs[i]; sy += ys[i]; }
+  const mx = sx / n, my = sy / n;
+  let cxy = 0, cxx = 0, cyy = 0;
+  for (let i = 0; i < xs.length; i++) {
+    if (!pick(i)) continue;
+    const dx = xs[i] - mx, dy = ys[i] - my;
+    cxy += dx * dy; cxx += dx * dx; cyy += dy * dy;
+  }
+  return n > 2 && cxx > 0 && cyy > 0 ? cxy / Math.sqrt(cxx * cyy) : null;
+}
+
+// Mean pixel value of each pool image (its "ink"): Fashion-MNIST items cover far more of the frame than digits.
+const size = pool.channels * pool.height * pool.width;
+const ink = Float64Array.from({ length: pool.count }, (_, i) => {
+  let t = 0;
+  for (let k = 0; k < size; k++) t += pool.images[i * size + k];
+  return t / size;
+});
 console.log(`# ${setting.label}, seed ${seed}: pool of ${pool.count} images, ${nOod} out of distribution; confident = max p >= ${tau} (evaluation mode, original images)`);
 console.log('\n| phase-2 classifier (final live weights) | step | ID confident | OOD confident | OOD share of confident images | mean -log max p of confident ID / OOD |\n|---|---|---|---|---|---|');
 const conf = {};
@@ -103,6 +125,7 @@ for (const part of ['phase2-fixmatch', 'phase2-fixmatch+cn', 'phase2-fixmatch+ta
   console.log(`| ${part.slice(7)} | ${c.step} | ${pct(id, pool.count - nOod)} | ${pct(od, nOod)} | ${pct(od, id + od)} | ${id ? (ceId / id).toExponential(2) : '-'} / ${od ? (ceOod / od).toExponential(2) : '-'} |`);
 }
 console.log('\n| learner | images | mean weight ID | mean weight OOD | AUROC (ID vs OOD) | OOD share of the summed weight |\n|---|---|---|---|---|---|');
+const weightsOf = {};
 for (const kind of ['cn', 'table']) {
   const w = await weights(kind);
   if (!w) continue;
@@ -113,4 +136,9 @@ for (const kind of ['cn', 'table']) {
     const s = stats(w, pick);
     console.log(`| ${kind} | ${what} (${s.nId} ID, ${s.nOod} OOD) | ${fmt(s.meanId)} | ${fmt(s.meanOod)} | ${fmt(s.auroc)} | ${s.oodWeightShare === null ? '-' : pct(s.oodWeightShare, 1)} (unweighted ${pct(s.nOod, s.nId + s.nOod)}) |`);
   }
+  weightsOf[kind] = w;
+}
+console.log('\n| learner | correlation of the weight with the mean pixel value: all | ID | OOD |\n|---|---|---|---|');
+for (const [kind, w] of Object.entries(weightsOf)) {
+  console.log(`| ${kind} | ${fmt(pearson(w, ink, () => true))} | ${fmt(pearson(w, ink, (i) => !ood[i]))} | ${fmt(pearson(w, ink, (i) => ood[i] === 1))} |`);
 }

@@ -1,5 +1,6 @@
 // Merges the results of several Confidence Network run folders (e.g. settings or seeds run in parallel processes) into one result list and protocol, refusing folders whose protocols differ in anything but their settings and seeds, or that hold the same setting and seed twice.
 
+import { jsonDifferences } from '../bilevel/config-differences.js';
 import type { ConfidenceProtocol } from './confidence-experiment.js';
 import type { ConfidenceSetting, ConfidenceSettingResult } from './confidence-results.js';
 
@@ -8,16 +9,6 @@ export interface ConfidencePart {
   where: string;
   protocol: ConfidenceProtocol;
   results: readonly ConfidenceSettingResult[];
-}
-
-/** Paths ('phase1.metaLr.table') where two JSON values differ; [] when equal. */
-function differences(a: unknown, b: unknown, path = ''): string[] {
-  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (isObj(a) && isObj(b)) {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-    return keys.flatMap((k) => differences(a[k], b[k], path ? `${path}.${k}` : k));
-  }
-  return JSON.stringify(a) === JSON.stringify(b) ? [] : [path || '(the protocol)'];
 }
 
 /**
@@ -30,15 +21,12 @@ export function mergeConfidenceParts(parts: readonly ConfidencePart[]): { protoc
   const strip = (p: ConfidenceProtocol) => ({ ...p, settings: undefined, seeds: undefined });
   const first = parts[0];
   for (const part of parts.slice(1)) {
-    const diff = differences(strip(first.protocol), strip(part.protocol));
-    if (diff.length > 0) {
-      const show = (p: ConfidenceProtocol, path: string) => JSON.stringify(path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], p));
-      throw new Error(`confidence merge: ${part.where} was run with another protocol than ${first.where}:\n  ${diff.map((d) => `${d}: ${show(first.protocol, d)} vs ${show(part.protocol, d)}`).join('\n  ')}`);
-    }
+    const diff = jsonDifferences(strip(first.protocol), strip(part.protocol), (path, a, b) => `${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    if (diff.length > 0) throw new Error(`confidence merge: ${part.where} was run with another protocol than ${first.where}:\n  ${diff.join('\n  ')}`);
   }
   const settings: ConfidenceSetting[] = [];
   const seen = new Map<string, string>();
-  const results: { r: ConfidenceSettingResult; order: number }[] = [];
+  const results: ConfidenceSettingResult[] = [];
   for (const part of parts) {
     for (const s of part.protocol.settings) {
       const had = settings.find((x) => x.label === s.label);
@@ -50,13 +38,13 @@ export function mergeConfidenceParts(parts: readonly ConfidencePart[]): { protoc
       const prev = seen.get(key);
       if (prev !== undefined) throw new Error(`confidence merge: ${key} is in both ${prev} and ${part.where}; give each setting and seed once`);
       seen.set(key, part.where);
-      results.push({ r, order: 0 });
+      results.push(r);
     }
   }
-  for (const x of results) x.order = settings.findIndex((s) => s.label === x.r.setting.label);
-  results.sort((a, b) => a.order - b.order || a.r.seed - b.r.seed);
+  const order = (r: ConfidenceSettingResult): number => settings.findIndex((s) => s.label === r.setting.label);
+  results.sort((a, b) => order(a) - order(b) || a.seed - b.seed);
   // The protocol names what the results hold: settings and seeds of unfinished runs are left out.
-  const used = settings.filter((s) => results.some((x) => x.r.setting.label === s.label));
-  const seeds = [...new Set(results.map((x) => x.r.seed))].sort((a, b) => a - b);
-  return { protocol: { ...first.protocol, settings: used, seeds }, results: results.map((x) => x.r) };
+  const used = settings.filter((s) => results.some((r) => r.setting.label === s.label));
+  const seeds = [...new Set(results.map((r) => r.seed))].sort((a, b) => a - b);
+  return { protocol: { ...first.protocol, settings: used, seeds }, results };
 }

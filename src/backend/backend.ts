@@ -26,7 +26,13 @@ export interface Backend {
   readonly name: string;
   /** Whether the backend can store this dtype (WebGPU: float32 only). */
   supports(dtype: DType): boolean;
+  /** A zeroed buffer. */
   alloc(size: number, dtype: DType): DeviceBuffer;
+  /**
+   * The output buffer of one `run` of `prim`, whose contents may be left arbitrary where that kernel writes every
+   * element (the CPU backend then skips zeroing a reused array). Without this method, alloc is used.
+   */
+  allocOutput?(prim: Prim, size: number, dtype: DType): DeviceBuffer;
   free(buffer: DeviceBuffer): void;
   write(buffer: DeviceBuffer, data: TypedArray): void;
   read(buffer: DeviceBuffer): Promise<TypedArray>;

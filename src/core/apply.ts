@@ -36,7 +36,7 @@ export function applyPrim<P extends Prim>(
   }
   let size = 1;
   for (const d of outShape) size *= d;
-  const buffer = backend.alloc(size, dtype);
+  const buffer = backend.allocOutput?.(prim, size, dtype) ?? backend.alloc(size, dtype);
   backend.run(
     { prim, params, inputs: inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), output: { shape: outShape, dtype } },
     inputs.map((t) => t.buffer),

@@ -21,7 +21,8 @@ export interface PooledStepsRun {
  * one tidyAsync per step, as a trainer that frees its temporaries deterministically would run them.
  */
 export async function pooledSteps(steps: number, sampleAt: readonly number[]): Promise<PooledStepsRun> {
-  const backend = new CpuBackend();
+  // The plain-array pool: its statistics are the same in Node and in any page (the Wasm heap needs cross-origin isolation).
+  const backend = new CpuBackend({ heap: false });
   const rng = new Random(3);
   const model = new SmallCnn(new Random(1), { backend, side: 8, widths: [4, 8, 8] });
   const params = model.parameters();

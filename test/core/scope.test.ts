@@ -8,7 +8,8 @@ import { keep, tidy, tidyAsync } from '../../src/core/scope.js';
 import { detach } from '../../src/core/ops.js';
 import type { Tensor } from '../../src/core/tensor.js';
 
-const be = (): CpuBackend => new CpuBackend();
+// The plain-array backend: these tests read its pool's statistics (the Wasm heap's are tested in test/cpu/wasm-heap.test.ts).
+const be = (): CpuBackend => new CpuBackend({ heap: false });
 const vec = (b: CpuBackend, xs: number[]): Tensor => tensor(xs, [xs.length], { backend: b, dtype: 'float64' });
 
 describe('tidy', () => {

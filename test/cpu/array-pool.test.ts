@@ -1,11 +1,11 @@
-// The CPU backend's pool of released arrays: reuse by dtype and length, zeroed hand-outs, the byte bound, trimming, and use after free reported.
+// The CPU backend's pool of released arrays (the plain-array backend, heap: false): reuse by dtype and length, zeroed hand-outs, the byte bound, trimming, and use after free reported.
 import { describe, expect, it } from 'vitest';
 import { ArrayPool } from '../../src/backend/cpu/array-pool.js';
 import { CpuBackend, type CpuBuffer } from '../../src/backend/cpu/cpu-backend.js';
 
 describe('CPU array pool', () => {
   it('hands a released array out again for the same dtype and length only, zeroed', () => {
-    const b = new CpuBackend();
+    const b = new CpuBackend({ heap: false });
     const a = b.alloc(5, 'float32') as CpuBuffer;
     a.data.fill(7);
     const raw = a.data;
@@ -34,7 +34,7 @@ describe('CPU array pool', () => {
   });
 
   it('a freed buffer used by a kernel, a read or a write is an error naming the operation', () => {
-    const b = new CpuBackend();
+    const b = new CpuBackend({ heap: false });
     const x = b.alloc(3, 'float32');
     const out = b.alloc(3, 'float32');
     b.free(x);

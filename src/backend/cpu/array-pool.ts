@@ -1,6 +1,7 @@
 // Released CPU arrays kept by dtype and length and handed out again, bounded in bytes, with memory statistics.
 
 import type { DType, TypedArray } from '../../core/dtype.js';
+import type { WasmHeapStats } from './wasm-heap.js';
 
 export interface CpuMemoryStats {
   /** Bytes of arrays waiting in the pool. */
@@ -11,6 +12,10 @@ export interface CpuMemoryStats {
   createdArrays: number;
   /** Releases the pool had no room for (left to the garbage collector). */
   droppedArrays: number;
+  /** With the Wasm heap: arrays handed out as plain arrays because the heap could not grow. */
+  spilledArrays?: number;
+  /** With the Wasm heap: its statistics (one heap per process, shared by every CPU backend). */
+  heap?: WasmHeapStats;
 }
 
 /** Pooled arrays per (dtype, length): training steps repeat the same shapes, so exact lengths reuse well. */

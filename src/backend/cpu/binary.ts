@@ -4,6 +4,7 @@ import type { TypedArray } from '../../core/dtype.js';
 import type { BinaryPrim, CompareOp } from '../../core/primitives.js';
 import { stridesOf } from '../../core/shape.js';
 import { broadcastStrides, collapse, Outer } from './strided.js';
+import { binaryRun, residentKernels, SAME, SCALAR_A, SCALAR_B, wasmBinary } from './wasm-elementwise.js';
 
 export type Combine = BinaryPrim | CompareOp;
 
@@ -16,6 +17,7 @@ export function binaryKernel(
 ): void {
   const n = out.length;
   if (n === 0) return;
+  if (wasmBinary(op, a, b, out)) return;
   // An operand with as many elements as the output broadcasts along size-1 axes only: same layout.
   const aFull = a.length === n;
   const bFull = b.length === n;
@@ -28,6 +30,20 @@ export function binaryKernel(
   const n2 = c.shape[r - 3], n1 = c.shape[r - 2], n0 = c.shape[r - 1];
   const inner = n2 * n1 * n0;
   const it = new Outer(c.shape, c.strides);
+  // Rows of 16+ whose operands are runs or scalars (bias rows, per-channel scales) go to Wasm one row per call.
+  const a0 = sa[r - 1], b0 = sb[r - 1];
+  const k = n0 >= 16 && (a0 === 1 || b0 === 1) && a0 <= 1 && b0 <= 1 ? residentKernels([a, b, out]) : null;
+  if (k !== null) {
+    const mode = a0 === 1 && b0 === 1 ? SAME : a0 === 1 ? SCALAR_B : SCALAR_A;
+    for (let t = 0, o = 0; t < it.count; t++) {
+      let pa = it.offsets[0], pb = it.offsets[1];
+      for (let i2 = 0; i2 < n2; i2++, pa += sa[r - 3], pb += sb[r - 3]) {
+        for (let i1 = 0, qa = pa, qb = pb; i1 < n1; i1++, qa += sa[r - 2], qb += sb[r - 2], o += n0) binaryRun(k, op, mode, a, qa, b, qb, out, o, n0);
+      }
+      it.next();
+    }
+    return;
+  }
   for (let k = 0, o = 0; k < it.count; k++, o += inner) {
     block(op, a, it.offsets[0], sa[r - 3], sa[r - 2], sa[r - 1], b, it.offsets[1], sb[r - 3], sb[r - 2], sb[r - 1], out, o, n2, n1, n0);
     it.next();

@@ -13,6 +13,7 @@ import { matmulKernel } from './matmul.js';
 import { maxPool2dArgmaxKernel, maxPool2dGatherKernel, maxPool2dScatterKernel } from './pool.js';
 import { gatherKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel } from './movement.js';
 import { ArrayPool, type CpuMemoryStats } from './array-pool.js';
+import { cpuHeap, type HeapOverflow, type WasmHeap } from './wasm-heap.js';
 import { reduceKernel } from './reduce.js';
 import { leakyReluGradKernel, leakyReluKernel, reluGradKernel, reluKernel } from './relu.js';
 import { broadcastStrides } from './strided.js';
@@ -77,6 +78,12 @@ const kernels: { [P in Prim]: Kernel<P> } = {
     batchNormGradInputKernel(g, x, c.inputs[1].shape, stats, gamma, gammaBar, betaBar, c.params.eps, out),
 };
 
+/** Primitives whose kernels here write every output element whatever the output held: their outputs skip zeroing. */
+const OVERWRITES: ReadonlySet<Prim> = new Set<Prim>([
+  'neg', 'exp', 'log', 'sqrt', 'add', 'sub', 'mul', 'div', 'compare', 'where', 'sum', 'max', 'broadcastTo', 'reshape',
+  'transpose', 'slice', 'cast', 'relu', 'reluGrad', 'leakyRelu', 'leakyReluGrad',
+]);
+
 export interface CpuBackendOptions {
   /** Bytes of released arrays kept for reuse (default 256 MiB); beyond it released arrays are left to the GC. */
   maxPooledBytes?: number;
@@ -85,6 +92,14 @@ export interface CpuBackendOptions {
    * their ops compute the reference composites, as on WebGPU (for tests and benchmarks).
    */
   fusedKernels?: boolean;
+  /**
+   * Keep tensor storage in the shared Wasm heap (src/backend/cpu/wasm-heap.ts), where the elementwise kernels run
+   * in Wasm SIMD on pointers (default true where shared Wasm memory exists: Node, cross-origin isolated pages).
+   * false gives the plain typed-array backend with JS kernels: the reference the heap kernels are tested against.
+   */
+  heap?: boolean | WasmHeap;
+  /** When the heap cannot grow: 'spill' (default) hands out plain arrays (JS kernels), 'error' throws. */
+  heapOverflow?: HeapOverflow;
 }
 
 export class CpuBackend implements Backend {
@@ -92,10 +107,24 @@ export class CpuBackend implements Backend {
   private allocated = 0;
   private readonly pool: ArrayPool;
   private readonly fused: boolean;
+  private readonly useHeap: boolean;
+  private readonly ownHeap: WasmHeap | null;
+  private readonly overflow: HeapOverflow;
+  private heapReused = 0;
+  private heapCreated = 0;
+  private spilled = 0;
 
   constructor(opts: CpuBackendOptions = {}) {
     this.pool = new ArrayPool(opts.maxPooledBytes ?? 256 * 2 ** 20);
     this.fused = opts.fusedKernels ?? true;
+    this.useHeap = opts.heap !== false;
+    this.ownHeap = typeof opts.heap === 'object' ? opts.heap : null;
+    this.overflow = opts.heapOverflow ?? 'spill';
+  }
+
+  /** The Wasm heap this backend allocates in, or null (heap: false, or no shared Wasm memory here). */
+  heap(): WasmHeap | null {
+    return this.useHeap ? this.ownHeap ?? cpuHeap() : null;
   }
 
   /** Every fused primitive has a kernel here, unless the backend was made with fusedKernels: false. */
@@ -116,10 +145,29 @@ export class CpuBackend implements Backend {
    * are faulted in on first write, which costs more than the kernels that fill it), else a new one.
    */
   alloc(size: number, dtype: DType): CpuBuffer {
+    return this.allocate(size, dtype, true);
+  }
+
+  /** An output for `prim`: not zeroed when its kernel overwrites every element (OVERWRITES). */
+  allocOutput(prim: Prim, size: number, dtype: DType): CpuBuffer {
+    return this.allocate(size, dtype, !OVERWRITES.has(prim));
+  }
+
+  private allocate(size: number, dtype: DType, zeroed: boolean): CpuBuffer {
     this.allocated += size * (dtype === 'float32' ? 4 : 8);
+    const heap = this.heap();
+    if (heap !== null && size > 0) {
+      const a = heap.alloc(dtype, size, this.overflow, `cpu.alloc`, zeroed);
+      if (a !== undefined) {
+        if (heap.lastFresh) this.heapCreated++;
+        else this.heapReused++;
+        return new CpuBuffer(a);
+      }
+      this.spilled++;
+    }
     const reused = this.pool.take(dtype, size);
     if (reused !== undefined) {
-      reused.fill(0);
+      if (zeroed) reused.fill(0);
       return new CpuBuffer(reused);
     }
     return new CpuBuffer(allocArray(dtype, size));
@@ -130,11 +178,23 @@ export class CpuBackend implements Backend {
     const b = buffer as CpuBuffer;
     if (b.released) return;
     b.released = true;
-    this.pool.put(b.data);
+    const heap = this.heap();
+    if (heap !== null && heap.owns(b.data)) heap.free(b.data);
+    else this.pool.put(b.data);
   }
 
+  /**
+   * The pool's statistics; with the heap, its arrays count there too: reusedArrays / createdArrays add the
+   * blocks this backend took from a free list / from the top of the heap, and `heap` is the (process-wide) heap.
+   */
   memoryStats(): CpuMemoryStats {
-    return this.pool.stats();
+    const s = this.pool.stats();
+    const heap = this.heap();
+    if (heap === null) return s;
+    return {
+      ...s, reusedArrays: s.reusedArrays + this.heapReused, createdArrays: s.createdArrays + this.heapCreated,
+      spilledArrays: this.spilled, heap: heap.stats(),
+    };
   }
 
   /** Drops pooled arrays (to the GC) until at most keepBytes remain. */

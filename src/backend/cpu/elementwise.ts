@@ -4,6 +4,7 @@ import type { TypedArray } from '../../core/dtype.js';
 import type { UnaryPrim } from '../../core/primitives.js';
 import { stridesOf } from '../../core/shape.js';
 import { broadcastStrides, collapse, Outer } from './strided.js';
+import { wasmUnary, wasmWhere } from './wasm-elementwise.js';
 import { wasmMath } from './wasm-math.js';
 
 /**
@@ -11,6 +12,7 @@ import { wasmMath } from './wasm-math.js';
  * the same bits on every engine, within 1 ulp); unaryKernelJs is the Math.* loop they replaced.
  */
 export function unaryKernel(op: UnaryPrim, x: TypedArray, out: TypedArray): void {
+  if (out.length === 0 || wasmUnary(op, x, out)) return;
   if (op === 'exp' || op === 'log') wasmMath(op, x, out);
   else unaryKernelJs(op, x, out);
 }
@@ -36,6 +38,7 @@ export function whereKernel(
   const n = out.length;
   if (n === 0) return;
   if (c.length === n && a.length === n && b.length === n) {
+    if (wasmWhere(c, a, b, out)) return;
     for (let i = 0; i < n; i++) out[i] = c[i] !== 0 ? a[i] : b[i];
     return;
   }

@@ -1,9 +1,11 @@
 // CPU kernels of the fused relu, reluGrad, leakyRelu and leakyReluGrad primitives: one branch-free pass each, their composites' values bit for bit.
 
 import type { TypedArray } from '../../core/dtype.js';
+import { LEAKY, LEAKY_GRAD, RELU, RELU_GRAD, wasmRectify } from './wasm-elementwise.js';
 
 /** out = x · [x > 0]: -0 for negative x and NaN for NaN and -∞, like mul(x, compare(x, 0, 'gt')). */
 export function reluKernel(x: TypedArray, out: TypedArray): void {
+  if (wasmRectify(RELU, x, null, 0, out)) return;
   const n = out.length;
   for (let i = 0; i < n; i++) {
     const v = x[i];
@@ -13,6 +15,7 @@ export function reluKernel(x: TypedArray, out: TypedArray): void {
 
 /** out = g · [x > 0]. */
 export function reluGradKernel(g: TypedArray, x: TypedArray, out: TypedArray): void {
+  if (wasmRectify(RELU_GRAD, x, g, 0, out)) return;
   const n = out.length;
   for (let i = 0; i < n; i++) out[i] = g[i] * +(x[i] > 0);
 }
@@ -29,6 +32,7 @@ function factors(out: TypedArray, slope: number): Float64Array {
 /** out = x · s(x), s = 1 for x > 0 and the slope otherwise: the composite where(x > 0, x, x · slope) bit for bit. */
 export function leakyReluKernel(x: TypedArray, slope: number, out: TypedArray): void {
   const s = factors(out, slope);
+  if (wasmRectify(LEAKY, x, null, s[0], out)) return;
   const n = out.length;
   for (let i = 0; i < n; i++) {
     const v = x[i];
@@ -43,6 +47,7 @@ export function leakyReluKernel(x: TypedArray, slope: number, out: TypedArray): 
  */
 export function leakyReluGradKernel(g: TypedArray, x: TypedArray, slope: number, out: TypedArray): void {
   const s = factors(out, slope);
+  if (wasmRectify(LEAKY_GRAD, x, g, s[0], out)) return;
   const n = out.length;
   for (let i = 0; i < n; i++) out[i] = g[i] * s[+(x[i] > 0)] + 0;
 }

@@ -1,0 +1,275 @@
+// Elementwise kernels over arrays that live in the CPU backend's shared Wasm heap (src/backend/cpu/wasm-heap.ts): binary ops and comparisons (same shape, scalar on either side), neg/sqrt/exp/log, relu and leaky relu with their gradients, and where; float32 and float64, SIMD with a scalar tail.
+//
+// Every result is the bits the JS loops they replace give (src/backend/cpu/binary.ts, elementwise.ts, relu.ts):
+// IEEE add, sub, mul, div and sqrt round once in Wasm; JS computes float32 operands in double and rounds on the
+// store, which gives the same float because a double holds 53 >= 2·24 + 2 bits (double rounding is innocuous).
+// Comparisons give 1 or 0. exp and log are assembly/math.ts's, so the same bits as the copy-in path.
+// Pointers are byte addresses in the imported memory; arrays are 16-byte aligned.
+
+import { expF32, expF64, logF32, logF64 } from './math';
+
+// Operation codes, shared with src/backend/cpu/wasm-elementwise.ts.
+const ADD = 0, SUB = 1, MUL = 2, DIV = 3, GT = 4, GE = 5, LT = 6, LE = 7, EQ = 8, NE = 9;
+
+@inline function vop32(op: i32, x: v128, y: v128): v128 {
+  const one = f32x4.splat(1.0);
+  if (op == ADD) return f32x4.add(x, y);
+  if (op == SUB) return f32x4.sub(x, y);
+  if (op == MUL) return f32x4.mul(x, y);
+  if (op == DIV) return f32x4.div(x, y);
+  if (op == GT) return v128.and(f32x4.gt(x, y), one);
+  if (op == GE) return v128.and(f32x4.ge(x, y), one);
+  if (op == LT) return v128.and(f32x4.lt(x, y), one);
+  if (op == LE) return v128.and(f32x4.le(x, y), one);
+  if (op == EQ) return v128.and(f32x4.eq(x, y), one);
+  return v128.and(f32x4.ne(x, y), one);
+}
+
+@inline function sop32(op: i32, x: f32, y: f32): f32 {
+  if (op == ADD) return x + y;
+  if (op == SUB) return x - y;
+  if (op == MUL) return x * y;
+  if (op == DIV) return x / y;
+  if (op == GT) return <f32>(x > y);
+  if (op == GE) return <f32>(x >= y);
+  if (op == LT) return <f32>(x < y);
+  if (op == LE) return <f32>(x <= y);
+  if (op == EQ) return <f32>(x == y);
+  return <f32>(x != y);
+}
+
+@inline function vop64(op: i32, x: v128, y: v128): v128 {
+  const one = f64x2.splat(1.0);
+  if (op == ADD) return f64x2.add(x, y);
+  if (op == SUB) return f64x2.sub(x, y);
+  if (op == MUL) return f64x2.mul(x, y);
+  if (op == DIV) return f64x2.div(x, y);
+  if (op == GT) return v128.and(f64x2.gt(x, y), one);
+  if (op == GE) return v128.and(f64x2.ge(x, y), one);
+  if (op == LT) return v128.and(f64x2.lt(x, y), one);
+  if (op == LE) return v128.and(f64x2.le(x, y), one);
+  if (op == EQ) return v128.and(f64x2.eq(x, y), one);
+  return v128.and(f64x2.ne(x, y), one);
+}
+
+@inline function sop64(op: i32, x: f64, y: f64): f64 {
+  if (op == ADD) return x + y;
+  if (op == SUB) return x - y;
+  if (op == MUL) return x * y;
+  if (op == DIV) return x / y;
+  if (op == GT) return <f64>(x > y);
+  if (op == GE) return <f64>(x >= y);
+  if (op == LT) return <f64>(x < y);
+  if (op == LE) return <f64>(x <= y);
+  if (op == EQ) return <f64>(x == y);
+  return <f64>(x != y);
+}
+
+// mode 0: out[i] = a[i] op b[i]; 1: out[i] = a[i] op b[0]; 2: out[i] = a[0] op b[i].
+@inline function loop32(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32): void {
+  const sa = f32x4.splat(load<f32>(a)), sb = f32x4.splat(load<f32>(b));
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const x = mode == 2 ? sa : v128.load(a + o);
+    const y = mode == 1 ? sb : v128.load(b + o);
+    v128.store(out + o, vop32(op, x, y));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, sop32(op, load<f32>(mode == 2 ? a : a + o), load<f32>(mode == 1 ? b : b + o)));
+  }
+}
+
+@inline function loop64(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32): void {
+  const sa = f64x2.splat(load<f64>(a)), sb = f64x2.splat(load<f64>(b));
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const o = <usize>i << 3;
+    const x = mode == 2 ? sa : v128.load(a + o);
+    const y = mode == 1 ? sb : v128.load(b + o);
+    v128.store(out + o, vop64(op, x, y));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    store<f64>(out + o, sop64(op, load<f64>(mode == 2 ? a : a + o), load<f64>(mode == 1 ? b : b + o)));
+  }
+}
+
+@inline function modes32(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32): void {
+  if (mode == 0) loop32(op, 0, a, b, out, n);
+  else if (mode == 1) loop32(op, 1, a, b, out, n);
+  else loop32(op, 2, a, b, out, n);
+}
+
+@inline function modes64(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32): void {
+  if (mode == 0) loop64(op, 0, a, b, out, n);
+  else if (mode == 1) loop64(op, 1, a, b, out, n);
+  else loop64(op, 2, a, b, out, n);
+}
+
+/** out = a op b over n floats (op: ADD..NE above; mode: 0 same shape, 1 b is a scalar, 2 a is a scalar). */
+export function binaryF32(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32): void {
+  switch (op) {
+    case ADD: modes32(ADD, mode, a, b, out, n); break;
+    case SUB: modes32(SUB, mode, a, b, out, n); break;
+    case MUL: modes32(MUL, mode, a, b, out, n); break;
+    case DIV: modes32(DIV, mode, a, b, out, n); break;
+    case GT: modes32(GT, mode, a, b, out, n); break;
+    case GE: modes32(GE, mode, a, b, out, n); break;
+    case LT: modes32(LT, mode, a, b, out, n); break;
+    case LE: modes32(LE, mode, a, b, out, n); break;
+    case EQ: modes32(EQ, mode, a, b, out, n); break;
+    default: modes32(NE, mode, a, b, out, n);
+  }
+}
+
+/** binaryF32 for doubles. */
+export function binaryF64(op: i32, mode: i32, a: usize, b: usize, out: usize, n: i32): void {
+  switch (op) {
+    case ADD: modes64(ADD, mode, a, b, out, n); break;
+    case SUB: modes64(SUB, mode, a, b, out, n); break;
+    case MUL: modes64(MUL, mode, a, b, out, n); break;
+    case DIV: modes64(DIV, mode, a, b, out, n); break;
+    case GT: modes64(GT, mode, a, b, out, n); break;
+    case GE: modes64(GE, mode, a, b, out, n); break;
+    case LT: modes64(LT, mode, a, b, out, n); break;
+    case LE: modes64(LE, mode, a, b, out, n); break;
+    case EQ: modes64(EQ, mode, a, b, out, n); break;
+    default: modes64(NE, mode, a, b, out, n);
+  }
+}
+
+// Unary codes: 0 neg, 1 sqrt, 2 exp, 3 log.
+
+/**
+ * out = op(x) over n floats. exp and log copy x to out and transform out in place over whole vectors: out must
+ * own its bytes up to the next multiple of 16 (every heap block does; the lanes past n are scratch).
+ */
+export function unaryF32(op: i32, x: usize, out: usize, n: i32): void {
+  if (op >= 2) {
+    if (out != x) memory.copy(out, x, <usize>n << 2);
+    const padded = (n + 3) & ~3;
+    if (op == 2) expF32(out, padded);
+    else logF32(out, padded);
+    return;
+  }
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o);
+    v128.store(out + o, op == 0 ? f32x4.neg(v) : f32x4.sqrt(v));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    store<f32>(out + o, op == 0 ? -v : sqrt<f32>(v));
+  }
+}
+
+/** unaryF32 for doubles. */
+export function unaryF64(op: i32, x: usize, out: usize, n: i32): void {
+  if (op >= 2) {
+    if (out != x) memory.copy(out, x, <usize>n << 3);
+    const padded = (n + 1) & ~1;
+    if (op == 2) expF64(out, padded);
+    else logF64(out, padded);
+    return;
+  }
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const o = <usize>i << 3;
+    const v = v128.load(x + o);
+    v128.store(out + o, op == 0 ? f64x2.neg(v) : f64x2.sqrt(v));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    const v = load<f64>(x + o);
+    store<f64>(out + o, op == 0 ? -v : sqrt<f64>(v));
+  }
+}
+
+/**
+ * Rectifiers, float32. kind 0: out = x·[x > 0]; 1: out = g·[x > 0] (g at `g`); 2: out = x·s(x), s = 1 for x > 0
+ * else slope; 3: out = g·s(x) + 0 (the + 0 turns -0 into +0, as the JS kernels do).
+ */
+export function rectifyF32(kind: i32, x: usize, g: usize, slope: f32, out: usize, n: i32): void {
+  const one = f32x4.splat(1.0), sl = f32x4.splat(slope), zero = f32x4.splat(0.0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o);
+    const pos = f32x4.gt(v, zero);
+    let r: v128;
+    if (kind == 0) r = f32x4.mul(v, v128.and(pos, one));
+    else if (kind == 1) r = f32x4.mul(v128.load(g + o), v128.and(pos, one));
+    else if (kind == 2) r = f32x4.mul(v, v128.bitselect(one, sl, pos));
+    else r = f32x4.add(f32x4.mul(v128.load(g + o), v128.bitselect(one, sl, pos)), zero);
+    v128.store(out + o, r);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    const s: f32 = v > 0 ? 1.0 : (kind >= 2 ? slope : 0.0);
+    let r: f32;
+    if (kind == 0 || kind == 2) r = v * s;
+    else if (kind == 1) r = load<f32>(g + o) * s;
+    else r = load<f32>(g + o) * s + 0.0;
+    store<f32>(out + o, r);
+  }
+}
+
+/** rectifyF32 for doubles. */
+export function rectifyF64(kind: i32, x: usize, g: usize, slope: f64, out: usize, n: i32): void {
+  const one = f64x2.splat(1.0), sl = f64x2.splat(slope), zero = f64x2.splat(0.0);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const o = <usize>i << 3;
+    const v = v128.load(x + o);
+    const pos = f64x2.gt(v, zero);
+    let r: v128;
+    if (kind == 0) r = f64x2.mul(v, v128.and(pos, one));
+    else if (kind == 1) r = f64x2.mul(v128.load(g + o), v128.and(pos, one));
+    else if (kind == 2) r = f64x2.mul(v, v128.bitselect(one, sl, pos));
+    else r = f64x2.add(f64x2.mul(v128.load(g + o), v128.bitselect(one, sl, pos)), zero);
+    v128.store(out + o, r);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    const v = load<f64>(x + o);
+    const s: f64 = v > 0 ? 1.0 : (kind >= 2 ? slope : 0.0);
+    let r: f64;
+    if (kind == 0 || kind == 2) r = v * s;
+    else if (kind == 1) r = load<f64>(g + o) * s;
+    else r = load<f64>(g + o) * s + 0.0;
+    store<f64>(out + o, r);
+  }
+}
+
+/** out[i] = c[i] != 0 ? a[i] : b[i] over n floats of one size (c of the same dtype; NaN counts as true). */
+export function where32(c: usize, a: usize, b: usize, out: usize, n: i32): void {
+  const zero = f32x4.splat(0.0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, v128.bitselect(v128.load(a + o), v128.load(b + o), f32x4.ne(v128.load(c + o), zero)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(c + o) != 0 ? load<f32>(a + o) : load<f32>(b + o));
+  }
+}
+
+/** where32 for doubles. */
+export function where64(c: usize, a: usize, b: usize, out: usize, n: i32): void {
+  const zero = f64x2.splat(0.0);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(out + o, v128.bitselect(v128.load(a + o), v128.load(b + o), f64x2.ne(v128.load(c + o), zero)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    store<f64>(out + o, load<f64>(c + o) != 0 ? load<f64>(a + o) : load<f64>(b + o));
+  }
+}

@@ -1,0 +1,76 @@
+// Dispatch of CPU elementwise kernels to Wasm SIMD (assembly/elementwise.ts) when every operand lives in the tensor heap; the callers fall back to their JS loops otherwise, with the same bits.
+
+import type { TypedArray } from '../../core/dtype.js';
+import type { UnaryPrim } from '../../core/primitives.js';
+import type { Combine } from './binary.js';
+import { heapOf, type ElementwiseExports } from './wasm-heap.js';
+
+const BINARY_CODE: Record<Combine, number> = { add: 0, sub: 1, mul: 2, div: 3, gt: 4, ge: 5, lt: 6, le: 7, eq: 8, ne: 9 };
+const UNARY_CODE: Record<UnaryPrim, number> = { neg: 0, sqrt: 1, exp: 2, log: 3 };
+
+/** Binary modes of the Wasm kernels: same shape, b a scalar, a a scalar. */
+export const SAME = 0, SCALAR_B = 1, SCALAR_A = 2;
+
+/** The kernels of the heap every array is a view into, all of one dtype (float32 or float64); else null. */
+export function residentKernels(arrays: readonly TypedArray[]): ElementwiseExports | null {
+  const heap = heapOf(arrays[0]);
+  if (heap === undefined) return null;
+  const ctor = arrays[0].constructor;
+  for (const a of arrays) if (a.constructor !== ctor || heapOf(a) !== heap) return null;
+  return heap.kernels;
+}
+
+/**
+ * out[o..o+n) = a[pa..] op b[pb..] in Wasm, each operand a run (mode SAME), or one of them a scalar
+ * (SCALAR_B, SCALAR_A); offsets are in elements. The arrays must have passed residentKernels.
+ */
+export function binaryRun(
+  k: ElementwiseExports, op: Combine, mode: number,
+  a: TypedArray, pa: number, b: TypedArray, pb: number, out: TypedArray, o: number, n: number,
+): void {
+  const f32 = out instanceof Float32Array;
+  const e = f32 ? 4 : 8;
+  (f32 ? k.binaryF32 : k.binaryF64)(BINARY_CODE[op], mode, a.byteOffset + pa * e, b.byteOffset + pb * e, out.byteOffset + o * e, n);
+}
+
+/** out = a op b over whole arrays (same length, or one of length 1) in Wasm; false when not every array is in the heap. */
+export function wasmBinary(op: Combine, a: TypedArray, b: TypedArray, out: TypedArray): boolean {
+  const n = out.length;
+  const mode = a.length === n && b.length === n ? SAME : a.length === n && b.length === 1 ? SCALAR_B : b.length === n && a.length === 1 ? SCALAR_A : -1;
+  if (mode < 0) return false;
+  const k = residentKernels([a, b, out]);
+  if (k === null) return false;
+  binaryRun(k, op, mode, a, 0, b, 0, out, 0, n);
+  return true;
+}
+
+/** out = op(x) in Wasm (exp and log are assembly/math.ts's, as on the copy-in path); false when not resident. */
+export function wasmUnary(op: UnaryPrim, x: TypedArray, out: TypedArray): boolean {
+  const k = residentKernels([x, out]);
+  if (k === null || x.length !== out.length) return false;
+  (out instanceof Float32Array ? k.unaryF32 : k.unaryF64)(UNARY_CODE[op], x.byteOffset, out.byteOffset, out.length);
+  return true;
+}
+
+/** Rectifier kinds of assembly/elementwise.ts. */
+export const RELU = 0, RELU_GRAD = 1, LEAKY = 2, LEAKY_GRAD = 3;
+
+/**
+ * relu / reluGrad / leakyRelu / leakyReluGrad in Wasm: x the activations, g the cotangent (for the _GRAD kinds),
+ * slope already rounded to the dtype; false when not resident.
+ */
+export function wasmRectify(kind: number, x: TypedArray, g: TypedArray | null, slope: number, out: TypedArray): boolean {
+  const k = residentKernels(g === null ? [x, out] : [x, g, out]);
+  if (k === null) return false;
+  const gp = g === null ? 0 : g.byteOffset;
+  (out instanceof Float32Array ? k.rectifyF32 : k.rectifyF64)(kind, x.byteOffset, gp, slope, out.byteOffset, out.length);
+  return true;
+}
+
+/** out = c != 0 ? a : b over arrays of one length in Wasm; false when not resident. */
+export function wasmWhere(c: TypedArray, a: TypedArray, b: TypedArray, out: TypedArray): boolean {
+  const k = residentKernels([c, a, b, out]);
+  if (k === null) return false;
+  (out instanceof Float32Array ? k.where32 : k.where64)(c.byteOffset, a.byteOffset, b.byteOffset, out.byteOffset, out.length);
+  return true;
+}

@@ -1,0 +1,264 @@
+// The CPU backend's tensor heap: one shared Wasm memory that holds tensor storage, a size-class allocator over it, and the elementwise kernel module bound to it (so kernels take pointers and nothing is copied).
+//
+// Why shared memory: growing a non-shared Wasm memory detaches its ArrayBuffer, which would empty every typed-array
+// view a tensor holds. A shared memory's old SharedArrayBuffers stay valid after growth (they alias the first
+// bytes of the new one), so views handed out before a grow keep working and a pointer is a view's byteOffset.
+// Shared memory needs SharedArrayBuffer: always in Node, and in browsers only when the page is cross-origin
+// isolated. Elsewhere (or before the kernel module is compiled on a browser's main thread, see initCpuHeap) the
+// backend keeps plain typed arrays and its JS kernels: the results are the same bits either way.
+
+import type { DType, TypedArray } from '../../core/dtype.js';
+import { decodeBase64 } from '../../util/base64.js';
+import { elementwiseWasmBase64 } from '../../generated/elementwise.wasm.js';
+
+/** Exports of assembly/elementwise.ts (pointers are byte addresses in the heap's memory). */
+export interface ElementwiseExports {
+  binaryF32(op: number, mode: number, a: number, b: number, out: number, n: number): void;
+  binaryF64(op: number, mode: number, a: number, b: number, out: number, n: number): void;
+  unaryF32(op: number, x: number, out: number, n: number): void;
+  unaryF64(op: number, x: number, out: number, n: number): void;
+  rectifyF32(kind: number, x: number, g: number, slope: number, out: number, n: number): void;
+  rectifyF64(kind: number, x: number, g: number, slope: number, out: number, n: number): void;
+  where32(c: number, a: number, b: number, out: number, n: number): void;
+  where64(c: number, a: number, b: number, out: number, n: number): void;
+}
+
+export interface WasmHeapStats {
+  /** Size of the Wasm memory (bytes); it grows and never shrinks. */
+  heapBytes: number;
+  /** Bytes in blocks that hold live arrays (block capacities, so including the rounding of sizes). */
+  liveBytes: number;
+  liveBlocks: number;
+  /** Bytes in released blocks waiting on their size class's free list. */
+  freeBytes: number;
+  /** Bytes below the top of the heap: every block ever handed out lies there (plus the reserved first page). */
+  topBytes: number;
+  /** Blocks given back because their array was garbage-collected without dispose() (a leak the registry caught). */
+  finalizedBlocks: number;
+}
+
+const PAGE = 65536;
+/** wasm32 addresses: at most 65536 pages (4 GiB). */
+export const MAX_HEAP_PAGES = 65536;
+/**
+ * The process heap's default limit, 2 GiB: tensor state that training loops replace without dispose() (parameter
+ * values, optimizer buffers, running statistics) is released only when the GC collects it, and the GC does not see
+ * Wasm memory, so the heap is bounded and allocations past the bound spill to plain arrays the GC does see.
+ */
+const DEFAULT_PAGES = 32768;
+/** Bytes below this are left to the kernel module's own data (it has none today; one page to be safe). */
+const RESERVED = PAGE;
+const INITIAL_PAGES = 256;
+
+/**
+ * A block's capacity for a request of `bytes`: multiples of 64 up to 1 KiB, then four size classes per power of
+ * two (at most 25% rounding), all multiples of 16 so SIMD kernels may work on whole vectors.
+ */
+export function sizeClass(bytes: number): number {
+  if (bytes <= 1024) return Math.max(64, Math.ceil(bytes / 64) * 64);
+  const step = 2 ** (Math.ceil(Math.log2(bytes)) - 3);
+  return Math.ceil(bytes / step) * step;
+}
+
+/** What alloc does when the heap cannot grow (4 GiB, or the host refuses): hand out a plain array, or throw. */
+export type HeapOverflow = 'spill' | 'error';
+
+/** The heap each SharedArrayBuffer belongs to (every heap registers the buffers its memory has had). */
+const heapOfBuffer = new WeakMap<ArrayBufferLike, WasmHeap>();
+
+/** The heap `a` is a view into, or undefined for a plain array. */
+export function heapOf(a: TypedArray): WasmHeap | undefined {
+  return heapOfBuffer.get(a.buffer);
+}
+
+export class WasmHeap {
+  readonly memory: WebAssembly.Memory;
+  readonly kernels: ElementwiseExports;
+  private buffer: ArrayBufferLike;
+  private top = RESERVED;
+  private readonly freeLists = new Map<number, number[]>();
+  /** Live blocks: pointer -> capacity. */
+  private readonly live = new Map<number, number>();
+  private liveBytes = 0;
+  private freeBytes = 0;
+  private finalized = 0;
+  private readonly registry: FinalizationRegistry<number>;
+  /** Whether the last alloc moved the top of the heap (false: it reused a free block). */
+  lastFresh = false;
+
+  constructor(module: WebAssembly.Module, readonly maxPages = DEFAULT_PAGES) {
+    if (!(Number.isInteger(maxPages) && maxPages >= INITIAL_PAGES && maxPages <= MAX_HEAP_PAGES)) {
+      throw new Error(`WasmHeap: maxPages must be an integer in [${INITIAL_PAGES}, ${MAX_HEAP_PAGES}], got ${maxPages}`);
+    }
+    this.memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: maxPages, shared: true });
+    this.kernels = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as ElementwiseExports;
+    this.buffer = this.memory.buffer;
+    heapOfBuffer.set(this.buffer, this);
+    this.registry = new FinalizationRegistry((ptr) => {
+      if (!this.live.has(ptr)) return;
+      this.finalized++;
+      this.release(ptr);
+    });
+  }
+
+  /** True when `a` is a view into this heap (then a.byteOffset is its pointer). */
+  owns(a: TypedArray): boolean {
+    return heapOfBuffer.get(a.buffer) === this;
+  }
+
+  /**
+   * An array of `length` elements in the heap, zeroed unless `zeroed` is false (then a reused block keeps old values), or undefined when the heap cannot grow to hold it and
+   * overflow is 'spill' (the caller then uses a plain array). With 'error' it throws, naming the sizes.
+   */
+  alloc(dtype: DType, length: number, overflow: HeapOverflow, what: string, zeroed = true): TypedArray | undefined {
+    const bytes = length * (dtype === 'float32' ? 4 : 8);
+    const cap = sizeClass(bytes);
+    let ptr = this.freeLists.get(cap)?.pop();
+    let fresh = false;
+    if (ptr === undefined) {
+      if (!this.reserve(this.top + cap)) {
+        if (overflow === 'spill') return undefined;
+        throw new Error(
+          `${what}: ${bytes} bytes (${length} ${dtype}) do not fit in the CPU tensor heap: it holds ${this.liveBytes} bytes of ` +
+          `live tensors and its limit is ${this.maxPages * PAGE} bytes (wasm32 allows at most 4 GiB). Dispose tensors you no ` +
+          `longer need, or make the backend with heapOverflow: 'spill' to keep further arrays outside the heap (JS kernels).`,
+        );
+      }
+      ptr = this.top;
+      this.top += cap;
+      fresh = true;
+    } else {
+      this.freeBytes -= cap;
+    }
+    this.lastFresh = fresh;
+    this.live.set(ptr, cap);
+    this.liveBytes += cap;
+    const view = dtype === 'float32' ? new Float32Array(this.buffer, ptr, length) : new Float64Array(this.buffer, ptr, length);
+    if (zeroed && !fresh) view.fill(0); // never-used memory is already zero
+    this.registry.register(view, ptr, view);
+    return view;
+  }
+
+  /** Gives a live view's block back to its free list. A view that is not a live block start is an error. */
+  free(a: TypedArray): void {
+    const ptr = a.byteOffset;
+    if (!this.owns(a) || !this.live.has(ptr)) throw new Error(`WasmHeap.free: the array at byte ${ptr} is not a live heap block`);
+    this.registry.unregister(a);
+    this.release(ptr);
+  }
+
+  stats(): WasmHeapStats {
+    return {
+      heapBytes: this.buffer.byteLength, liveBytes: this.liveBytes, liveBlocks: this.live.size,
+      freeBytes: this.freeBytes, topBytes: this.top, finalizedBlocks: this.finalized,
+    };
+  }
+
+  private release(ptr: number): void {
+    const cap = this.live.get(ptr)!;
+    this.live.delete(ptr);
+    this.liveBytes -= cap;
+    this.freeBytes += cap;
+    let list = this.freeLists.get(cap);
+    if (list === undefined) {
+      list = [];
+      this.freeLists.set(cap, list);
+    }
+    list.push(ptr);
+  }
+
+  /** Grows the memory (at least doubling, up to the maximum) so that `end` bytes are addressable. */
+  private reserve(end: number): boolean {
+    if (end <= this.buffer.byteLength) return true;
+    const have = this.buffer.byteLength / PAGE;
+    const need = Math.ceil(end / PAGE);
+    if (need > this.maxPages) return false;
+    const target = Math.min(this.maxPages, Math.max(need, have * 2));
+    try {
+      this.memory.grow(target - have);
+    } catch {
+      try {
+        this.memory.grow(need - have);
+      } catch {
+        return false;
+      }
+    }
+    this.buffer = this.memory.buffer;
+    heapOfBuffer.set(this.buffer, this);
+    return true;
+  }
+}
+
+let compiled: WebAssembly.Module | null = null;
+let processPages = DEFAULT_PAGES;
+let heap: WasmHeap | null = null;
+let unavailable = false;
+let pending: Promise<void> | null = null;
+
+/** Whether shared Wasm memory can exist here (Node; browsers only when cross-origin isolated). */
+function sharedMemorySupported(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Compiles the kernel module asynchronously (browsers' main threads refuse to compile modules over 4 KiB
+ * synchronously). Until it resolves there, the backend allocates plain arrays. Idempotent.
+ */
+export async function initCpuHeap(): Promise<void> {
+  if (compiled !== null || unavailable) return;
+  if (!sharedMemorySupported()) {
+    unavailable = true;
+    return;
+  }
+  pending ??= WebAssembly.compile(decodeBase64(elementwiseWasmBase64)).then((m) => {
+    compiled ??= m;
+  });
+  await pending;
+}
+
+/**
+ * The process's tensor heap, made on first use; null where shared Wasm memory is unavailable, or while the
+ * module cannot be compiled synchronously and initCpuHeap has not finished.
+ */
+export function cpuHeap(): WasmHeap | null {
+  if (heap !== null) return heap;
+  if (unavailable) return null;
+  if (compiled === null) {
+    if (!sharedMemorySupported()) {
+      unavailable = true;
+      return null;
+    }
+    try {
+      compiled = new WebAssembly.Module(decodeBase64(elementwiseWasmBase64));
+    } catch {
+      void initCpuHeap().catch(() => {
+        unavailable = true;
+      });
+      return null;
+    }
+  }
+  heap = new WasmHeap(compiled, processPages);
+  return heap;
+}
+
+/** A heap of its own with at most `maxBytes` (tests, tools); the CPU backend takes one with `heap: makeWasmHeap(...)`. */
+export function makeWasmHeap(maxBytes: number): WasmHeap {
+  if (cpuHeap() === null || compiled === null) throw new Error('makeWasmHeap: shared Wasm memory is not available here');
+  return new WasmHeap(compiled, Math.ceil(maxBytes / PAGE));
+}
+
+/** Sets the process heap's limit in bytes (default 2 GiB, at most 4 GiB); only before the heap is first used. */
+export function setCpuHeapLimit(maxBytes: number): void {
+  const pages = Math.ceil(maxBytes / PAGE);
+  if (!(pages >= INITIAL_PAGES && pages <= MAX_HEAP_PAGES)) {
+    throw new Error(`setCpuHeapLimit: ${maxBytes} bytes is outside [${INITIAL_PAGES * PAGE}, ${MAX_HEAP_PAGES * PAGE}]`);
+  }
+  if (heap !== null) throw new Error('setCpuHeapLimit: the CPU heap already exists; set its limit before the first CPU tensor');
+  processPages = pages;
+}

@@ -1,0 +1,147 @@
+// The Wasm SIMD elementwise kernels on heap-resident tensors against the plain-array backend's JS kernels (the reference, heap: false): bit for bit on random and special values, float32 and float64, odd sizes, size 1, broadcasting and large arrays; and every output that skips zeroing is written in full (outputs are poisoned with NaN first).
+import { describe, expect, it } from 'vitest';
+import { CpuBackend, type CpuBuffer } from '../../src/backend/cpu/cpu-backend.js';
+import type { KernelCall } from '../../src/backend/backend.js';
+import type { DType, TypedArray } from '../../src/core/dtype.js';
+import type { Prim } from '../../src/core/primitives.js';
+import { sizeOf } from '../../src/core/shape.js';
+import { Random } from '../../src/util/random.js';
+
+const heapBe = new CpuBackend();
+const jsBe = new CpuBackend({ heap: false });
+const heap = heapBe.heap()!;
+
+const SPECIALS = [0, -0, 1, -1, 0.5, NaN, Infinity, -Infinity, 1e-40, -1e-40, 5e-324, 3.4e38, -3.4e38, 1e300, 2, 1e-7];
+
+/** Values: mostly uniform in [-3, 3], every 7th a special value, every 11th an exact copy of the other operand's grid (ties for compares). */
+function values(n: number, seed: number): number[] {
+  const rng = new Random(seed);
+  return Array.from({ length: n }, (_, i) => (i % 7 === 3 ? SPECIALS[(i + seed) % SPECIALS.length] : i % 11 === 5 ? Math.round(rng.uniform() * 4) / 2 : rng.uniform() * 6 - 3));
+}
+
+interface Case {
+  prim: Prim;
+  params?: object;
+  inputs: number[][];
+  outShape: number[];
+  outDtype?: DType;
+}
+
+/** Runs one kernel on a backend: inputs written to fresh buffers, the output block poisoned with NaN before. */
+function runOn(be: CpuBackend, c: Case, dtype: DType, data: number[][]): TypedArray {
+  const bufs = c.inputs.map((shape, i) => {
+    const b = be.alloc(sizeOf(shape), dtype) as CpuBuffer;
+    b.data.set(data[i]);
+    return b;
+  });
+  const outDtype = c.outDtype ?? dtype;
+  const n = sizeOf(c.outShape);
+  const poison = be.alloc(n, outDtype) as CpuBuffer;
+  poison.data.fill(NaN);
+  be.free(poison);
+  const out = be.allocOutput(c.prim, n, outDtype);
+  if (n > 0) expect(out.data[0]).toBeNaN(); // the poisoned block came back (not zeroed)
+  const call = {
+    prim: c.prim, params: c.params ?? {}, inputs: c.inputs.map((shape) => ({ shape, dtype })), output: { shape: c.outShape, dtype: outDtype },
+  } as KernelCall;
+  be.run(call, bufs, out);
+  if (be === heapBe) for (const b of [...bufs, out]) expect(heap.owns(b.data)).toBe(true);
+  const result = out.data.slice();
+  for (const b of [...bufs, out]) be.free(b);
+  return result;
+}
+
+function sameBits(a: TypedArray, b: TypedArray, what: string): void {
+  expect(a.length, what).toBe(b.length);
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(a[i]) && Number.isNaN(b[i])) continue;
+    if (!Object.is(a[i], b[i])) throw new Error(`${what}: element ${i}: heap ${a[i]}, reference ${b[i]}`);
+  }
+}
+
+function check(c: Case, seeds = [1, 2, 3]): void {
+  for (const dtype of ['float32', 'float64'] as const) {
+    const data = c.inputs.map((shape, i) => values(sizeOf(shape), seeds[i]));
+    if (c.prim === 'where') data[0] = data[0].map((v, i) => (i % 3 === 0 ? 0 : i % 5 === 0 ? -0 : v)); // zeros select b
+    const what = `${c.prim}${c.params ? JSON.stringify(c.params) : ''} ${c.inputs.map((s) => `[${s}]`).join(' ')} ${dtype}`;
+    sameBits(runOn(heapBe, c, dtype, data), runOn(jsBe, c, dtype, data), what);
+  }
+}
+
+const SIZES = [1, 2, 3, 4, 5, 7, 8, 17, 1023, 4099, 100_003];
+const BINARY = ['add', 'sub', 'mul', 'div'] as const;
+const COMPARE = ['gt', 'ge', 'lt', 'le', 'eq', 'ne'] as const;
+
+describe('Wasm elementwise kernels on the heap equal the JS reference bit for bit', () => {
+  it('binary ops and comparisons: same shape, scalar on either side, every size', () => {
+    for (const n of SIZES) {
+      for (const [sa, sb] of [[[n], [n]], [[n], [1]], [[1], [n]]]) {
+        for (const op of BINARY) check({ prim: op, inputs: [sa, sb], outShape: [n] });
+        for (const op of COMPARE) check({ prim: 'compare', params: { op }, inputs: [sa, sb], outShape: [n] });
+      }
+    }
+  });
+
+  it('broadcast rows and columns (bias rows, per-channel NCHW scales, outer products), short and long rows', () => {
+    const cases: [number[], number[], number[]][] = [
+      [[33, 20], [20], [33, 20]], [[33, 20], [33, 1], [33, 20]], [[4, 3, 5, 6], [1, 3, 1, 1], [4, 3, 5, 6]],
+      [[2, 8, 17, 17], [1, 8, 1, 1], [2, 8, 17, 17]], [[1, 8, 1, 1], [2, 8, 17, 17], [2, 8, 17, 17]],
+      [[40, 1], [1, 64], [40, 64]], [[5, 1, 19], [1, 6, 19], [5, 6, 19]], [[3, 16], [16], [3, 16]], [[3, 15], [15], [3, 15]],
+    ];
+    for (const [sa, sb, so] of cases) {
+      for (const op of BINARY) check({ prim: op, inputs: [sa, sb], outShape: so });
+      check({ prim: 'compare', params: { op: 'ge' }, inputs: [sa, sb], outShape: so });
+    }
+  });
+
+  it('neg, sqrt, exp and log (the heap path runs assembly/math.ts in place on the output)', () => {
+    for (const n of SIZES) {
+      for (const prim of ['neg', 'sqrt', 'exp', 'log'] as const) check({ prim, inputs: [[n]], outShape: [n] }, [n + 1]);
+    }
+  });
+
+  it('relu, leaky relu and their gradients, slopes 0.1, 0, -0.5 and 1e-3 (float32-rounded for float32)', () => {
+    for (const n of SIZES) {
+      check({ prim: 'relu', inputs: [[n]], outShape: [n] });
+      check({ prim: 'reluGrad', inputs: [[n], [n]], outShape: [n] });
+      for (const slope of [0.1, 0, -0.5, 1e-3]) {
+        check({ prim: 'leakyRelu', params: { slope }, inputs: [[n]], outShape: [n] });
+        check({ prim: 'leakyReluGrad', params: { slope }, inputs: [[n], [n]], outShape: [n] });
+      }
+    }
+  });
+
+  it('where: same shape in Wasm, broadcast operands on the JS path, NaN and -0 conditions', () => {
+    for (const n of SIZES) check({ prim: 'where', inputs: [[n], [n], [n]], outShape: [n] });
+    check({ prim: 'where', inputs: [[6, 7], [6, 7], [1]], outShape: [6, 7] });
+    check({ prim: 'where', inputs: [[6, 7], [7], [6, 1]], outShape: [6, 7] });
+  });
+
+  it('the other kernels whose outputs skip zeroing write every element (sum, max, broadcast, reshape, transpose, slice, cast)', () => {
+    check({ prim: 'sum', params: { axes: [1] }, inputs: [[5, 9, 4]], outShape: [5, 4] });
+    check({ prim: 'sum', params: { axes: [0, 2] }, inputs: [[5, 9, 4]], outShape: [9] });
+    check({ prim: 'max', params: { axes: [2] }, inputs: [[5, 9, 4]], outShape: [5, 9] });
+    check({ prim: 'broadcastTo', params: { shape: [6, 5, 4] }, inputs: [[5, 1]], outShape: [6, 5, 4] });
+    check({ prim: 'reshape', params: { shape: [4, 45] }, inputs: [[5, 9, 4]], outShape: [4, 45] });
+    check({ prim: 'transpose', params: { perm: [2, 0, 1] }, inputs: [[5, 9, 4]], outShape: [4, 5, 9] });
+    check({ prim: 'slice', params: { begin: [1, 2, 0], size: [3, 4, 4] }, inputs: [[5, 9, 4]], outShape: [3, 4, 4] });
+    for (const dtype of ['float32', 'float64'] as const) {
+      const to = dtype === 'float32' ? 'float64' : 'float32';
+      const data = [values(37, 5)];
+      const c: Case = { prim: 'cast', params: { dtype: to }, inputs: [[37]], outShape: [37], outDtype: to };
+      sameBits(runOn(heapBe, c, dtype, data), runOn(jsBe, c, dtype, data), `cast ${dtype} -> ${to}`);
+    }
+  });
+
+  it('hand-checked values (so that both paths cannot be wrong the same way)', () => {
+    const t = (prim: Prim, params: object, ins: number[][]): number[] =>
+      Array.from(runOn(heapBe, { prim, params, inputs: ins.map((v) => [v.length]), outShape: [ins[0].length] }, 'float32', ins));
+    expect(t('mul', {}, [[1, 2, 3, 4, 5], [2, 2, 2, 2, -2]])).toEqual([2, 4, 6, 8, -10]);
+    expect(t('div', {}, [[1, 0, -1, 9, 1], [2, 0, 0, 3, -0]])).toEqual([0.5, NaN, -Infinity, 3, -Infinity]);
+    expect(t('compare', { op: 'le' }, [[1, 2, NaN, 4, -0], [2, 2, 2, 3, 0]])).toEqual([1, 1, 0, 0, 1]);
+    expect(t('relu', {}, [[-1, 0, 2, -0, 3.5]])).toEqual([-0, 0, 2, -0, 3.5]);
+    expect(t('leakyRelu', { slope: 0.5 }, [[-2, 0, 2, -4, 1]])).toEqual([-1, 0, 2, -2, 1]);
+    expect(t('sqrt', {}, [[4, 9, 0, -1, 2.25]])).toEqual([2, 3, 0, NaN, 1.5]);
+    expect(t('exp', {}, [[0, 1, -Infinity, Infinity, Math.log(2)]]).map((v) => Math.fround(v))).toEqual([1, Math.fround(Math.E), 0, Infinity, 2]);
+  });
+});

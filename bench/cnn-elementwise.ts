@@ -1,4 +1,5 @@
 // CPU benchmark of a small-CNN SGD step, conv2d (b64 3->32 32x32 3x3) and elementwise throughput (exp, log, mul over 623k floats; exp/log also as bare Wasm kernels and as the Math.* JS loops they replaced): this engine, optionally an older build of it, and PyTorch (1 thread) in the same run.
+// Also measured in the same run: this build with `heap: false` (plain typed arrays and the JS kernels: the reference backend).
 // Usage: npm run build && node dist/bench/cnn-elementwise.js [--baseline DIR] [--samples N] [--elements N] [--no-torch] [--out FILE.md]
 //   --baseline DIR: a checkout of this repository with its own `npm run build` (e.g. a git worktree at an
 //   older commit); its dist/src/index.js is loaded into this process and measured alongside.
@@ -48,6 +49,8 @@ interface Cases {
  * fc 128->10, cross-entropy; one SGD step = gradient of the batch loss and w <- w - lr·g.
  */
 function makeCases(api: Api, withJs: boolean): Cases {
+  // Every case frees what it makes (tidy; a baseline without tidy leaves it to the GC): the heap's memory is not the GC's.
+  const tidy = (api as Partial<Api>).tidy ?? (<T>(f: () => T): T => f());
   const rng = new api.Random(1);
   const r = (shape: number[], scale: number) => api.randn(shape, rng, scale);
   let ws = [
@@ -75,14 +78,18 @@ function makeCases(api: Api, withJs: boolean): Cases {
   const jsOut = new Float32Array(ELEMENTS);
   return {
     cnnStep: () => {
-      const { grads } = vg(ws);
-      ws = ws.map((w, i) => api.sub(w, api.mul(grads[i]!, LR)));
+      const old = ws;
+      ws = tidy(() => {
+        const { grads } = vg(ws);
+        return ws.map((w, i) => api.sub(w, api.mul(grads[i]!, LR)));
+      });
+      if ((api as Partial<Api>).tidy) for (const w of old) w.dispose();
     },
-    convFwd: () => void api.conv2d(cx, cw, { padding: 1 }),
-    convFwdBwd: () => void convVg([cx, cw]),
-    exp: () => void api.exp(u),
-    log: () => void api.log(pos),
-    mul: () => void api.mul(u, pos),
+    convFwd: () => tidy(() => void api.conv2d(cx, cw, { padding: 1 })),
+    convFwdBwd: () => tidy(() => void convVg([cx, cw])),
+    exp: () => tidy(() => void api.exp(u)),
+    log: () => tidy(() => void api.log(pos)),
+    mul: () => tidy(() => void api.mul(u, pos)),
     expJs: () => (withJs ? unaryKernelJs('exp', uData, jsOut) : undefined),
     logJs: () => (withJs ? unaryKernelJs('log', posData, jsOut) : undefined),
     expKernel: () => (withJs ? unaryKernel('exp', uData, jsOut) : undefined),
@@ -188,6 +195,8 @@ async function main(): Promise<void> {
   const load0 = loadavg();
   const engines = new Map<string, Cases>();
   engines.set('engine (this build)', makeCases(current, true));
+  const reference = new current.CpuBackend({ heap: false });
+  engines.set('this build, heap: false (JS kernels)', current.withBackend(reference, () => makeCases(current, false)));
   if (baselineDir) {
     const old = (await import(pathToFileURL(join(resolve(baselineDir), 'dist/src/index.js')).href)) as Api;
     engines.set(`engine (baseline ${baselineDir})`, makeCases(old, false));
@@ -219,8 +228,12 @@ async function main(): Promise<void> {
   row(`mul over ${ELEMENTS} floats`, 'mul', true);
   const self = [...ours.values()][0]!;
   lines.push('', `Wasm exp/log kernels vs the Math.* loops (this build, float32, copy in/out included): exp ${(self.expJs / self.expKernel).toFixed(2)}x faster, log ${(self.logJs / self.logKernel).toFixed(2)}x`);
-  if (baselineDir) {
+  {
     const [a, b] = [...ours.values()];
+    lines.push('', `heap vs heap: false (same process): CNN step ${(b!.cnnStep / a!.cnnStep).toFixed(2)}x faster, conv fwd ${(b!.convFwd / a!.convFwd).toFixed(2)}x, conv fwd+bwd ${(b!.convFwdBwd / a!.convFwdBwd).toFixed(2)}x, exp ${(b!.exp / a!.exp).toFixed(2)}x, log ${(b!.log / a!.log).toFixed(2)}x, mul ${(b!.mul / a!.mul).toFixed(2)}x`);
+  }
+  if (baselineDir) {
+    const [a, , b] = [...ours.values()];
     lines.push('', `this build vs baseline (same process): CNN step ${(b!.cnnStep / a!.cnnStep).toFixed(2)}x faster, conv fwd ${(b!.convFwd / a!.convFwd).toFixed(2)}x, conv fwd+bwd ${(b!.convFwdBwd / a!.convFwdBwd).toFixed(2)}x, exp ${(b!.exp / a!.exp).toFixed(2)}x, log ${(b!.log / a!.log).toFixed(2)}x, mul ${(b!.mul / a!.mul).toFixed(2)}x`);
   }
   lines.push('', `load average (1/5/15 min) ${load0.map((v) => v.toFixed(2)).join(' ')} at start, ${load1.map((v) => v.toFixed(2)).join(' ')} at end; medians of interleaved samples.`);

@@ -91,33 +91,33 @@ describe('the process heap', () => {
 
 describe('a heap with a limit', () => {
   it('spills to plain arrays past its limit (counted), or throws naming the sizes with heapOverflow: error', () => {
-    const heap = makeWasmHeap(20 * MiB); // 320 pages: 16 MiB initial, room for one more 4 MiB block
+    const heap = makeWasmHeap(48 * MiB);
+    const base = heap.stats().topBytes; // tensors start above the GEMM's packing scratch
+    expect(base).toBeGreaterThanOrEqual(64 * 1024);
+    const room = Math.floor((48 * MiB - base) / (4 * MiB));
+    expect(room).toBeGreaterThan(0);
     const spill = new CpuBackend({ heap });
-    const a = spill.alloc(MiB, 'float32') as CpuBuffer; // 4 MiB
-    expect(heap.owns(a.data)).toBe(true);
-    const b = spill.alloc(MiB, 'float32') as CpuBuffer;
-    const c = spill.alloc(MiB, 'float32') as CpuBuffer;
-    const d = spill.alloc(MiB, 'float32') as CpuBuffer;
-    const e = spill.alloc(MiB, 'float32') as CpuBuffer; // past 20 MiB
-    expect([b, c, d].every((x) => heap.owns(x.data))).toBe(true);
-    expect(heap.owns(e.data)).toBe(false);
-    expect(e.data).toBeInstanceOf(Float32Array);
-    expect(spill.memoryStats()).toMatchObject({ spilledArrays: 1, createdArrays: 5, heap: { liveBlocks: 4, liveBytes: 16 * MiB } });
+    const inHeap = Array.from({ length: room }, () => spill.alloc(MiB, 'float32') as CpuBuffer); // 4 MiB each
+    const extra = spill.alloc(MiB, 'float32') as CpuBuffer; // past 48 MiB
+    expect(inHeap.every((x) => heap.owns(x.data))).toBe(true);
+    expect(heap.owns(extra.data)).toBe(false);
+    expect(extra.data).toBeInstanceOf(Float32Array);
+    expect(spill.memoryStats()).toMatchObject({ spilledArrays: 1, createdArrays: room + 1, heap: { liveBlocks: room, liveBytes: room * 4 * MiB } });
     // A freed block serves the next request again; the spilled array goes to the plain pool.
-    spill.free(a);
-    spill.free(e);
+    spill.free(inHeap[0]);
+    spill.free(extra);
     expect(heap.owns((spill.alloc(MiB, 'float32') as CpuBuffer).data)).toBe(true);
     expect(spill.memoryStats()).toMatchObject({ pooledArrays: 1, reusedArrays: 1 });
 
     const strict = new CpuBackend({ heap, heapOverflow: 'error' });
     expect(() => strict.alloc(MiB, 'float32')).toThrow(
-      'cpu.alloc: 4194304 bytes (1048576 float32) do not fit in the CPU tensor heap: it holds 16777216 bytes of live tensors and its limit is 20971520 bytes',
+      `cpu.alloc: 4194304 bytes (1048576 float32) do not fit in the CPU tensor heap: it holds ${room * 4 * MiB} bytes of live tensors and its limit is ${48 * MiB} bytes`,
     );
-    expect(() => makeWasmHeap(1)).toThrow('WasmHeap: maxPages must be an integer in [256, 65536], got 1');
+    expect(() => makeWasmHeap(1)).toThrow('WasmHeap: maxPages must be an integer in [512, 65536], got 1');
   });
 
   it('tensors of a backend on its own heap compute in it and free into it', () => {
-    const heap = makeWasmHeap(20 * MiB);
+    const heap = makeWasmHeap(48 * MiB);
     const be = new CpuBackend({ heap });
     const x = tensor([1, 2, 3, 4, 5], [5], { backend: be });
     const y = mul(x, x);

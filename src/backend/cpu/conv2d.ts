@@ -1,25 +1,54 @@
-// CPU conv2d and its two gradients: float32 runs image by image in the GEMM's Wasm memory (im2col / col2im in assembly/conv.ts on that memory, no transposes); other dtypes use the JS reference.
+// CPU conv2d and its two gradients: float32 runs image by image with im2col / col2im (assembly/conv.ts) and the Wasm GEMM, in place on tensors in the heap or in the GEMM's memory after a copy, no transposes; other dtypes use the JS reference.
 
 import type { TypedArray } from '../../core/dtype.js';
 import type { Conv2dParams } from '../../core/primitives.js';
 import { conv2dGradInputJs, conv2dGradWeightJs, conv2dJs, geometry, type Geometry } from './conv2d-js.js';
-import { gemmArena, type GemmArena } from './wasm-gemm.js';
+import { gemmArena, type ConvExports } from './wasm-gemm.js';
+import { heapOf } from './wasm-heap.js';
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
-/** Byte addresses of consecutive float32 regions of the given lengths, starting at the arena's base. */
-function layout(arena: GemmArena, ...lengths: number[]): number[] {
+/** Where one conv call runs: pointers to its operands, the column scratch and the output, and the modules on that memory. */
+interface Staging {
+  readonly conv: ConvExports;
+  /** Byte addresses: the inputs in the order given, then the columns, then the output. */
+  readonly ptrs: number[];
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, aPtr: number, bPtr: number, cPtr: number, accumulate: boolean): void;
+  /** Copies the output out (GEMM arena) or frees the column scratch (heap). */
+  finish(): void;
+}
+
+/**
+ * Tensors in the heap are used in place, with the columns in a heap block of their own; otherwise the
+ * operands are copied into the GEMM module's arena and the output copied back.
+ */
+function stage(what: string, inputs: Float32Array[], cols: number, out: Float32Array): Staging {
+  const heap = heapOf(out);
+  const g = heap !== undefined && inputs.every((x) => heapOf(x) === heap) ? heap.gemm() : null;
+  const scratch = g !== null && cols > 0 ? heap!.alloc('float32', cols, 'spill', what, false) : undefined;
+  if (g !== null && (cols === 0 || scratch !== undefined)) {
+    return {
+      conv: g.conv,
+      ptrs: [...inputs.map((x) => x.byteOffset), scratch?.byteOffset ?? 0, out.byteOffset],
+      gemm: (tA, tB, M, N, K, a, b, c, acc) => g.sgemm(tA ? 1 : 0, tB ? 1 : 0, M, N, K, a, b, c, acc ? 1 : 0),
+      finish: () => {
+        if (scratch !== undefined) heap!.free(scratch);
+      },
+    };
+  }
+  const lengths = [...inputs.map((x) => x.length), cols, out.length];
+  const arena = gemmArena(lengths.reduce((s, n) => s + align16(n * 4), 0), what);
   const ptrs: number[] = [];
   let p = arena.base;
   for (const n of lengths) {
     ptrs.push(p);
     p += align16(n * 4);
   }
-  return ptrs;
-}
-
-function arenaFor(what: string, ...lengths: number[]): GemmArena {
-  return gemmArena(lengths.reduce((s, n) => s + align16(n * 4), 0), what);
+  inputs.forEach((x, i) => arena.f32(ptrs[i], x.length).set(x));
+  return {
+    conv: arena.conv, ptrs, gemm: arena.gemm,
+    finish: () => out.set(arena.f32(ptrs[ptrs.length - 1], out.length)),
+  };
 }
 
 /** A 1x1, stride-1, unpadded conv reads the image itself as its columns. */
@@ -33,18 +62,15 @@ function packArgs(g: Geometry): [number, number, number, number, number, number,
 function conv2dWasm(x: Float32Array, w: Float32Array, g: Geometry, out: Float32Array): void {
   const hw = g.ho * g.wo, K = g.c * g.kh * g.kw, img = g.c * g.h * g.w;
   const direct = isPointwise(g);
-  const arena = arenaFor('conv2d', x.length, w.length, direct ? 0 : K * hw, out.length);
-  const [px, pw, pc, py] = layout(arena, x.length, w.length, direct ? 0 : K * hw, out.length);
-  arena.f32(px, x.length).set(x);
-  arena.f32(pw, w.length).set(w);
-  const e = arena.conv;
+  const st = stage('conv2d', [x, w], direct ? 0 : K * hw, out);
+  const [px, pw, pc, py] = st.ptrs;
   const a = packArgs(g);
   for (let n = 0; n < g.n; n++) {
     const xn = px + n * img * 4;
-    if (!direct) e.im2col(xn, ...a, pc);
-    arena.gemm(false, false, g.o, hw, K, pw, direct ? xn : pc, py + n * g.o * hw * 4, false);
+    if (!direct) st.conv.im2col(xn, ...a, pc);
+    st.gemm(false, false, g.o, hw, K, pw, direct ? xn : pc, py + n * g.o * hw * 4, false);
   }
-  out.set(arena.f32(py, out.length));
+  st.finish();
 }
 
 /** dcols = Wᵀ [K, O] · gy[n] [O, Ho·Wo], then col2im into dx[n], for each image n. */
@@ -55,18 +81,15 @@ function conv2dGradInputWasm(gy: Float32Array, w: Float32Array, g: Geometry, out
     return;
   }
   const direct = isPointwise(g);
-  const arena = arenaFor('conv2dGradInput', gy.length, w.length, direct ? 0 : K * hw, out.length);
-  const [pg, pw, pc, px] = layout(arena, gy.length, w.length, direct ? 0 : K * hw, out.length);
-  arena.f32(pg, gy.length).set(gy);
-  arena.f32(pw, w.length).set(w);
-  const e = arena.conv;
+  const st = stage('conv2dGradInput', [gy, w], direct ? 0 : K * hw, out);
+  const [pg, pw, pc, px] = st.ptrs;
   const a = packArgs(g);
   for (let n = 0; n < g.n; n++) {
     const xn = px + n * img * 4;
-    arena.gemm(true, false, K, hw, g.o, pw, pg + n * g.o * hw * 4, direct ? xn : pc, false);
-    if (!direct) e.col2im(pc, ...a, xn);
+    st.gemm(true, false, K, hw, g.o, pw, pg + n * g.o * hw * 4, direct ? xn : pc, false);
+    if (!direct) st.conv.col2im(pc, ...a, xn);
   }
-  out.set(arena.f32(px, out.length));
+  st.finish();
 }
 
 /** dW [O, K] = Σ_n gy[n] [O, Ho·Wo] · cols(x[n])ᵀ [Ho·Wo, K]. */
@@ -77,18 +100,15 @@ function conv2dGradWeightWasm(x: Float32Array, gy: Float32Array, g: Geometry, ou
     return;
   }
   const direct = isPointwise(g);
-  const arena = arenaFor('conv2dGradWeight', x.length, gy.length, direct ? 0 : K * hw, out.length);
-  const [px, pg, pc, pw] = layout(arena, x.length, gy.length, direct ? 0 : K * hw, out.length);
-  arena.f32(px, x.length).set(x);
-  arena.f32(pg, gy.length).set(gy);
-  const e = arena.conv;
+  const st = stage('conv2dGradWeight', [x, gy], direct ? 0 : K * hw, out);
+  const [px, pg, pc, pw] = st.ptrs;
   const a = packArgs(g);
   for (let n = 0; n < g.n; n++) {
     const xn = px + n * img * 4;
-    if (!direct) e.im2col(xn, ...a, pc);
-    arena.gemm(false, true, g.o, K, hw, pg + n * g.o * hw * 4, direct ? xn : pc, pw, n > 0);
+    if (!direct) st.conv.im2col(xn, ...a, pc);
+    st.gemm(false, true, g.o, K, hw, pg + n * g.o * hw * 4, direct ? xn : pc, pw, n > 0);
   }
-  out.set(arena.f32(pw, out.length));
+  st.finish();
 }
 
 const f32 = (...xs: TypedArray[]): boolean => xs.every((x) => x instanceof Float32Array);

@@ -79,7 +79,7 @@ const kernels: { [P in Prim]: Kernel<P> } = {
 };
 
 /** Primitives whose kernels here write every output element whatever the output held: their outputs skip zeroing. */
-const OVERWRITES: ReadonlySet<Prim> = new Set<Prim>([
+export const OVERWRITES: ReadonlySet<Prim> = new Set<Prim>([
   'neg', 'exp', 'log', 'sqrt', 'add', 'sub', 'mul', 'div', 'compare', 'where', 'sum', 'max', 'broadcastTo', 'reshape',
   'transpose', 'slice', 'cast', 'relu', 'reluGrad', 'leakyRelu', 'leakyReluGrad',
 ]);

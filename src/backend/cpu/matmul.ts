@@ -2,6 +2,7 @@
 
 import type { TypedArray } from '../../core/dtype.js';
 import { sgemm } from './wasm-gemm.js';
+import { heapOf } from './wasm-heap.js';
 import { dgemmArrays, linalgUsableSync } from '../../linalg/wasm.js';
 
 /** Below this many multiply-adds the plain loop beats copying float64 operands into Wasm. */
@@ -41,6 +42,13 @@ export function matmulBlocked(a: TypedArray, b: TypedArray, m: number, n: number
 
 export function matmulKernel(a: TypedArray, b: TypedArray, m: number, n: number, k: number, transA: boolean, transB: boolean, out: TypedArray): void {
   if (out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array) {
+    // Operands in the tensor heap: the GEMM bound to it reads and writes them in place.
+    const heap = heapOf(out);
+    const g = heap !== undefined && heapOf(a) === heap && heapOf(b) === heap ? heap.gemm() : null;
+    if (g !== null) {
+      if (m > 0 && n > 0) g.sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a.byteOffset, b.byteOffset, out.byteOffset, 0);
+      return;
+    }
     sgemm(a, b, m, n, k, transA, transB, out);
     return;
   }

@@ -74,6 +74,38 @@ function pickBytes(plain: string, relaxed: string): Uint8Array<ArrayBuffer> {
   return decodeBase64(allowRelaxed && relaxedValid(relaxed) ? relaxed : plain);
 }
 
+/** sgemm and im2col/col2im bound to a shared memory of the caller's (the CPU tensor heap): operands are pointers into it. */
+export interface BoundGemm {
+  /** C = op(A) op(B) on pointers (see sgemm), single-threaded. */
+  sgemm(transA: number, transB: number, M: number, N: number, K: number, aPtr: number, bPtr: number, cPtr: number, accumulate: number): void;
+  readonly conv: ConvExports;
+  /** Bytes at the start of the memory the GEMM keeps for its packing scratch: nothing else may live below. */
+  readonly userBase: number;
+}
+
+const bound = new WeakMap<WebAssembly.Memory, Map<string, BoundGemm>>();
+
+/**
+ * The shared-memory GEMM build (relaxed or plain SIMD, as sgemm picks now) and the conv module instantiated on
+ * `memory`, once per memory and variant. Throws when the memory does not fit the build's declared limits
+ * (shared, at most 32768 pages).
+ */
+export function gemmOnMemory(memory: WebAssembly.Memory): BoundGemm {
+  const relaxed = allowRelaxed && relaxedValid(gemmMtRelaxedWasmBase64);
+  const key = relaxed ? 'relaxed' : 'plain';
+  let perMemory = bound.get(memory);
+  if (!perMemory) bound.set(memory, (perMemory = new Map()));
+  let b = perMemory.get(key);
+  if (!b) {
+    const g = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(relaxed ? gemmMtRelaxedWasmBase64 : gemmMtWasmBase64)), { env: { memory } })
+      .exports as unknown as GemmExports;
+    const conv = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(convMtWasmBase64)), { env: { memory } }).exports as unknown as ConvExports;
+    b = { sgemm: g.sgemm, conv, userBase: g.userBase() };
+    perMemory.set(key, b);
+  }
+  return b;
+}
+
 // ---------------------------------------------------------------------------
 // Single-threaded module (works everywhere).
 // ---------------------------------------------------------------------------

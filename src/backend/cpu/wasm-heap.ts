@@ -10,6 +10,7 @@
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { decodeBase64 } from '../../util/base64.js';
 import { elementwiseWasmBase64 } from '../../generated/elementwise.wasm.js';
+import { gemmOnMemory, getGemmThreads, type BoundGemm } from './wasm-gemm.js';
 
 /** Exports of assembly/elementwise.ts (pointers are byte addresses in the heap's memory). */
 export interface ElementwiseExports {
@@ -46,9 +47,10 @@ export const MAX_HEAP_PAGES = 65536;
  * Wasm memory, so the heap is bounded and allocations past the bound spill to plain arrays the GC does see.
  */
 const DEFAULT_PAGES = 32768;
-/** Bytes below this are left to the kernel module's own data (it has none today; one page to be safe). */
+/** Bytes below this are left to the kernel modules' own data (they have none today; one page to be safe). */
 const RESERVED = PAGE;
-const INITIAL_PAGES = 256;
+/** 32 MiB: the GEMM's packing scratch (about 27 MiB of address space, mostly untouched) and a first few tensors. */
+const INITIAL_PAGES = 512;
 
 /**
  * A block's capacity for a request of `bytes`: multiples of 64 up to 1 KiB, then four size classes per power of
@@ -75,7 +77,8 @@ export class WasmHeap {
   readonly memory: WebAssembly.Memory;
   readonly kernels: ElementwiseExports;
   private buffer: ArrayBufferLike;
-  private top = RESERVED;
+  private top: number;
+  private readonly gemmBound: boolean;
   private readonly freeLists = new Map<number, number[]>();
   /** Live blocks: pointer -> capacity. */
   private readonly live = new Map<number, number>();
@@ -94,11 +97,29 @@ export class WasmHeap {
     this.kernels = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as ElementwiseExports;
     this.buffer = this.memory.buffer;
     heapOfBuffer.set(this.buffer, this);
+    // The GEMM and conv modules on this memory: tensors start above the GEMM's scratch.
+    let base = RESERVED;
+    try {
+      base = Math.max(base, Math.ceil(gemmOnMemory(this.memory).userBase / 64) * 64);
+      this.gemmBound = true;
+    } catch {
+      this.gemmBound = false; // a limit above the GEMM build's 2 GiB: matmul and conv copy through the GEMM's own memory
+    }
+    this.top = base;
+    if (!this.reserve(base)) throw new Error(`WasmHeap: cannot reserve the ${base} bytes the GEMM scratch needs`);
     this.registry = new FinalizationRegistry((ptr) => {
       if (!this.live.has(ptr)) return;
       this.finalized++;
       this.release(ptr);
     });
+  }
+
+  /**
+   * sgemm and im2col/col2im on this memory (operands are heap pointers), or null: when sgemm runs on worker
+   * threads (setGemmThreads), whose memory is their own, or when this heap's limit is past the GEMM build's.
+   */
+  gemm(): BoundGemm | null {
+    return this.gemmBound && getGemmThreads() === 1 ? gemmOnMemory(this.memory) : null;
   }
 
   /** True when `a` is a view into this heap (then a.byteOffset is its pointer). */

@@ -11,6 +11,7 @@ import { getGemmInfo, initGemm, setGemmThreads } from '../src/backend/cpu/wasm-g
 import { oneHot, randn, tensor } from '../src/core/creation.js';
 import { conv2d, matmul, sum } from '../src/core/ops.js';
 import type { Tensor } from '../src/core/tensor.js';
+import { tidy } from '../src/core/scope.js';
 import { crossEntropy } from '../src/ops/losses.js';
 import { functionalCall, MLP } from '../src/nn/index.js';
 import { Random } from '../src/util/random.js';
@@ -280,10 +281,10 @@ function oursMlpCases(): Case[] {
   const op = secondOrderOperator((ws) => f(ws), w, []);
   const cases: Case[] = [];
   for (const threads of [1, 2] as const) {
-    cases.push({ key: `ours mlp grad ${threads}T`, threads, fn: () => vg(w) });
-    cases.push({ key: `ours mlp hvpAndMixed ${threads}T`, threads, fn: () => hvpAndMixed((ws) => f(ws), w, [], v) });
+    cases.push({ key: `ours mlp grad ${threads}T`, threads, fn: () => tidy(() => void vg(w)) });
+    cases.push({ key: `ours mlp hvpAndMixed ${threads}T`, threads, fn: () => tidy(() => void hvpAndMixed((ws) => f(ws), w, [], v)) });
   }
-  cases.push({ key: 'ours mlp op.hvp 1T', threads: 1, fn: () => op.hvp(v) });
+  cases.push({ key: 'ours mlp op.hvp 1T', threads: 1, fn: () => tidy(() => void op.hvp(v)) });
   return cases;
 }
 
@@ -345,7 +346,7 @@ function matmulCases(tf: Tf | null, jax: Jax | null): Case[] {
   const cases: Case[] = [];
   for (const [n, { a, b }] of mm) {
     const A = tensor(a, [n, n]), Bt = tensor(b, [n, n]);
-    for (const threads of [1, 2] as const) cases.push({ key: `ours matmul ${n} ${threads}T`, threads, fn: () => matmul(A, Bt) });
+    for (const threads of [1, 2] as const) cases.push({ key: `ours matmul ${n} ${threads}T`, threads, fn: () => tidy(() => void matmul(A, Bt)) });
     if (tf) {
       const ta = tf.tensor2d(a, [n, n]), tb = tf.tensor2d(b, [n, n]);
       cases.push({ key: `tfjs-wasm matmul ${n}`, threads: 1, fn: () => tf.tidy(() => void tf.matMul(ta, tb)) });
@@ -371,8 +372,8 @@ function convCases(tf: Tf | null, jax: Jax | null): Case[] {
   const x = tensor(convX, [64, 3, 32, 32]), w = tensor(convW, [32, 3, 3, 3]);
   const vg = valueAndGrad((xs) => sum(conv2d(xs[0]!, xs[1]!, { padding: 1 })));
   for (const threads of [1, 2] as const) {
-    cases.push({ key: `ours conv fwd ${threads}T`, threads, fn: () => conv2d(x, w, { padding: 1 }) });
-    cases.push({ key: `ours conv fwd+bwd ${threads}T`, threads, fn: () => vg([x, w]) });
+    cases.push({ key: `ours conv fwd ${threads}T`, threads, fn: () => tidy(() => void conv2d(x, w, { padding: 1 })) });
+    cases.push({ key: `ours conv fwd+bwd ${threads}T`, threads, fn: () => tidy(() => void vg([x, w])) });
   }
   if (tf) {
     const tx = tf.tensor4d(toNHWC(convX, 64, 3, 32, 32), [64, 32, 32, 3]);

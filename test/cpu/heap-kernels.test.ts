@@ -160,6 +160,30 @@ describe('Wasm elementwise kernels on the heap equal the JS reference bit for bi
     }
   });
 
+  it('2x2 stride-2 max pooling (argmax with ties and NaN, gather, scatter) on odd sizes and rows of any length', () => {
+    for (const shape of [[2, 3, 8, 8], [1, 2, 7, 9], [3, 1, 2, 2], [2, 4, 28, 28], [1, 1, 5, 19], [1, 3, 14, 14]]) {
+      const [n, c, h, w] = shape;
+      const y = [n, c, Math.floor(h / 2), Math.floor(w / 2)];
+      const params = { kernel: [2, 2], stride: [2, 2], padding: [0, 0] };
+      // Values on a coarse grid (ties in most windows), some NaN, -0 and -Infinity.
+      const x = values(sizeOf(shape), 4).map((v, i) => (i % 13 === 0 ? NaN : i % 17 === 0 ? -Infinity : Math.round(v)));
+      const argCase: Case = { prim: 'maxPool2dArgmax', params, inputs: [shape], outShape: y };
+      const arg = runOn(jsBe, argCase, 'float32', [x]);
+      sameBits(runOn(heapBe, argCase, 'float32', [x]), arg, `maxPool2dArgmax [${shape}]`);
+      const gy = values(sizeOf(y), 5);
+      const gatherCase: Case = { prim: 'maxPool2dGather', params, inputs: [shape, y], outShape: y };
+      const both = [x, Array.from(arg)];
+      sameBits(runOn(heapBe, gatherCase, 'float32', both), runOn(jsBe, gatherCase, 'float32', both), `maxPool2dGather [${shape}]`);
+      const scatterCase: Case = { prim: 'maxPool2dScatter', params: { ...params, inputShape: shape }, inputs: [y, y], outShape: shape };
+      const gyArg = [gy, Array.from(arg)];
+      sameBits(runOn(heapBe, scatterCase, 'float32', gyArg), runOn(jsBe, scatterCase, 'float32', gyArg), `maxPool2dScatter [${shape}]`);
+    }
+    // A bad offset is reported with its position on the heap path too.
+    const bad = Array.from({ length: 16 }, (_, i) => (i === 9 ? 4 : i % 4));
+    const gatherBad: Case = { prim: 'maxPool2dGather', params: { kernel: [2, 2], stride: [2, 2], padding: [0, 0] }, inputs: [[1, 1, 8, 8], [1, 1, 4, 4]], outShape: [1, 1, 4, 4] };
+    expect(() => runOn(heapBe, gatherBad, 'float32', [values(64, 1), bad])).toThrow('maxPool2dGather: argmax 4 at output 9 is not an offset of a 2x2 window');
+  });
+
   it('hand-checked values (so that both paths cannot be wrong the same way)', () => {
     const t = (prim: Prim, params: object, ins: number[][]): number[] =>
       Array.from(runOn(heapBe, { prim, params, inputs: ins.map((v) => [v.length]), outShape: [ins[0].length] }, 'float32', ins));

@@ -81,7 +81,8 @@ const kernels: { [P in Prim]: Kernel<P> } = {
 /** Primitives whose kernels here write every output element whatever the output held: their outputs skip zeroing. */
 export const OVERWRITES: ReadonlySet<Prim> = new Set<Prim>([
   'neg', 'exp', 'log', 'sqrt', 'add', 'sub', 'mul', 'div', 'compare', 'where', 'sum', 'max', 'broadcastTo', 'reshape',
-  'transpose', 'slice', 'cast', 'relu', 'reluGrad', 'leakyRelu', 'leakyReluGrad',
+  'transpose', 'slice', 'cast', 'relu', 'reluGrad', 'leakyRelu', 'leakyReluGrad', 'maxPool2dArgmax', 'maxPool2dGather',
+  'maxPool2dScatter',
 ]);
 
 export interface CpuBackendOptions {

@@ -2,11 +2,12 @@
 
 import type { TypedArray } from '../../core/dtype.js';
 import type { Pool2dParams } from '../../core/primitives.js';
+import { residentKernels } from './wasm-elementwise.js';
 
 /*
- * Plain loops rather than Wasm: pooling reads each input once and does one comparison per read, so it is bound by
- * memory traffic, and copying the operands into Wasm memory (as conv2d does for its GEMM) would cost as much as the
- * kernel itself. The 2x2 stride-2 unpadded case the models use gets straight-line code with no window loops.
+ * The 2x2 stride-2 unpadded case the models use runs in Wasm SIMD (assembly/pool.ts) when the float32 operands live
+ * in the tensor heap, four windows per step; otherwise, and for every other window, plain loops (the 2x2 case as
+ * straight-line code). Copying operands into Wasm memory just for pooling would cost as much as the kernel itself.
  */
 
 interface Geometry {
@@ -39,6 +40,8 @@ export function maxPool2dArgmaxKernel(x: TypedArray, xShape: readonly number[], 
   const g = geometry(xShape, yShape, p);
   const { planes, h, w, ho, wo, kh, kw, sh, sw, ph, pw } = g;
   if (isPlain2x2(g)) {
+    const k = x instanceof Float32Array ? residentKernels([x, out]) : null;
+    if (k !== null) return k.argmax2x2(x.byteOffset, planes, h, w, ho, wo, out.byteOffset);
     for (let q = 0; q < planes; q++) {
       const xb = q * h * w;
       let o = q * ho * wo;
@@ -105,6 +108,12 @@ function source(op: string, g: Geometry, o: number, r: number): number {
 
 /** Checks the argmax values of the 2x2 path (0..3), which the fast loops index without further checks. */
 function check2x2(op: string, arg: TypedArray): void {
+  const k = arg instanceof Float32Array ? residentKernels([arg]) : null;
+  if (k !== null) {
+    const bad = k.checkArgs2x2(arg.byteOffset, arg.length);
+    if (bad >= 0) throw new Error(`${op}: argmax ${arg[bad]} at output ${bad} is not an offset of a 2x2 window`);
+    return;
+  }
   for (let o = 0; o < arg.length; o++) {
     const r = arg[o];
     if (r !== 0 && r !== 1 && r !== 2 && r !== 3) throw new Error(`${op}: argmax ${r} at output ${o} is not an offset of a 2x2 window`);
@@ -116,6 +125,8 @@ export function maxPool2dGatherKernel(x: TypedArray, xShape: readonly number[], 
   if (isPlain2x2(g)) {
     check2x2('maxPool2dGather', arg);
     const { planes, h, w, ho, wo } = g;
+    const k = x instanceof Float32Array ? residentKernels([x, arg, out]) : null;
+    if (k !== null) return k.gather2x2(x.byteOffset, arg.byteOffset, planes, h, w, ho, wo, out.byteOffset);
     for (let q = 0; q < planes; q++) {
       const xb = q * h * w;
       let o = q * ho * wo;
@@ -135,11 +146,13 @@ export function maxPool2dGatherKernel(x: TypedArray, xShape: readonly number[], 
 /** Zero-fills out, then adds the outputs in ascending order (the order the WebGPU kernel sums them in). */
 export function maxPool2dScatterKernel(gy: TypedArray, arg: TypedArray, p: Pool2dParams, out: TypedArray, xShape: readonly number[], yShape: readonly number[]): void {
   const g = geometry(xShape, yShape, p);
-  out.fill(0);
   if (isPlain2x2(g)) {
     // Windows do not overlap: each input receives at most one value (added to 0 all the same, so -0 becomes +0).
     check2x2('maxPool2dScatter', arg);
     const { planes, h, w, ho, wo } = g;
+    const k = gy instanceof Float32Array ? residentKernels([gy, arg, out]) : null;
+    if (k !== null) return k.scatter2x2(gy.byteOffset, arg.byteOffset, planes, h, w, ho, wo, out.byteOffset);
+    out.fill(0);
     for (let q = 0; q < planes; q++) {
       const xb = q * h * w;
       let o = q * ho * wo;
@@ -153,5 +166,6 @@ export function maxPool2dScatterKernel(gy: TypedArray, arg: TypedArray, p: Pool2
     }
     return;
   }
+  out.fill(0);
   for (let o = 0; o < gy.length; o++) out[source('maxPool2dScatter', g, o, arg[o])] += gy[o];
 }

@@ -9,10 +9,10 @@
 
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { decodeBase64 } from '../../util/base64.js';
-import { elementwiseWasmBase64 } from '../../generated/elementwise.wasm.js';
+import { heapKernelsWasmBase64 } from '../../generated/heap-kernels.wasm.js';
 import { gemmOnMemory, getGemmThreads, type BoundGemm } from './wasm-gemm.js';
 
-/** Exports of assembly/elementwise.ts (pointers are byte addresses in the heap's memory). */
+/** Exports of assembly/heap-kernels.ts: elementwise.ts and pool.ts (pointers are byte addresses in the heap's memory). */
 export interface ElementwiseExports {
   binaryF32(op: number, mode: number, a: number, b: number, out: number, n: number): void;
   binaryF64(op: number, mode: number, a: number, b: number, out: number, n: number): void;
@@ -22,6 +22,10 @@ export interface ElementwiseExports {
   rectifyF64(kind: number, x: number, g: number, slope: number, out: number, n: number): void;
   where32(c: number, a: number, b: number, out: number, n: number): void;
   where64(c: number, a: number, b: number, out: number, n: number): void;
+  argmax2x2(x: number, planes: number, h: number, w: number, ho: number, wo: number, out: number): void;
+  checkArgs2x2(arg: number, n: number): number;
+  gather2x2(x: number, arg: number, planes: number, h: number, w: number, ho: number, wo: number, out: number): void;
+  scatter2x2(gy: number, arg: number, planes: number, h: number, w: number, ho: number, wo: number, out: number): void;
 }
 
 export interface WasmHeapStats {
@@ -237,7 +241,7 @@ export async function initCpuHeap(): Promise<void> {
     unavailable = true;
     return;
   }
-  pending ??= WebAssembly.compile(decodeBase64(elementwiseWasmBase64)).then((m) => {
+  pending ??= WebAssembly.compile(decodeBase64(heapKernelsWasmBase64)).then((m) => {
     compiled ??= m;
   });
   await pending;
@@ -256,7 +260,7 @@ export function cpuHeap(): WasmHeap | null {
       return null;
     }
     try {
-      compiled = new WebAssembly.Module(decodeBase64(elementwiseWasmBase64));
+      compiled = new WebAssembly.Module(decodeBase64(heapKernelsWasmBase64));
     } catch {
       void initCpuHeap().catch(() => {
         unavailable = true;

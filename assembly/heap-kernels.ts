@@ -1,0 +1,3 @@
+// The kernel module bound to the CPU tensor heap's memory (src/backend/cpu/wasm-heap.ts): the elementwise kernels and 2x2 max pooling, one instance per heap.
+export * from './elementwise';
+export * from './pool';

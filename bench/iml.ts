@@ -1,10 +1,11 @@
 // IML cost benchmark: hypergradient time / gradient time per method on the thesis MLP (784-784-10, batch 50, per-parameter L2), closed-form vs graph penalty curvature, with PyTorch (1 thread) mirrored in the same run.
-// Usage: node dist/bench/iml.js [methods=identity,neumann:3,...] [--no-torch]
+// Usage: node dist/bench/iml.js [methods=identity,neumann:3,...] [--no-torch] [--reference]
+//   --reference: the plain-array CPU backend with JS kernels (heap: false), to compare builds of the CPU backend run by run.
 
 import Benchmark from 'benchmark';
 import { initGemm } from '../src/backend/cpu/wasm-gemm.js';
 import { valueAndGrad } from '../src/autodiff/transforms.js';
-import { Random, add, crossEntropy, oneHot, randu, tidy, tidyAsync, type Tensor } from '../src/index.js';
+import { CpuBackend, Random, add, crossEntropy, oneHot, randu, setBackend, tidy, tidyAsync, type Tensor } from '../src/index.js';
 import { hypergradient, type LossFn } from '../src/hypergrad/hypergradient.js';
 import { perParameterL2 } from '../src/hypergrad/meta-knowledge.js';
 import { parseMethod } from '../src/hypergrad/methods.js';
@@ -12,6 +13,8 @@ import { functionalCall, MLP } from '../src/nn/index.js';
 import { runTorchIml, type MirroredMethod } from './iml-torch.js';
 
 await initGemm();
+if (process.argv.includes('--reference')) setBackend(new CpuBackend({ heap: false }));
+console.log(`CPU backend: ${process.argv.includes('--reference') ? 'plain arrays, JS kernels (heap: false)' : 'tensor heap, Wasm kernels (default)'}`);
 const rng = new Random(0);
 const model = new MLP([784, 784, 10], rng);
 const mk = perParameterL2(model.parameters());

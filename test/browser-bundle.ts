@@ -22,12 +22,14 @@ export async function bundleAndServe(entry: string, title: string): Promise<Serv
     logLevel: 'silent',
   });
   const js = bundle.outputFiles[0]!.text;
+  // Cross-origin isolated (COOP + COEP): pages get SharedArrayBuffer, so the CPU backend keeps tensors in its Wasm heap.
+  const isolation = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
   const server = createServer((req, res) => {
     if (req.url === '/bundle.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.writeHead(200, { 'content-type': 'text/javascript', ...isolation });
       res.end(js);
     } else {
-      res.writeHead(200, { 'content-type': 'text/html' });
+      res.writeHead(200, { 'content-type': 'text/html', ...isolation });
       res.end(`<!doctype html><meta charset="utf-8"><title>${title}</title><script type="module" src="/bundle.js"></script>`);
     }
   });

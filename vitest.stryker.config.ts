@@ -3,7 +3,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // IML_MUTATION_TESTS narrows the suites per module (comma-separated globs), e.g.
+    // IML_MUTATION_TESTS='test/linalg/**/*.test.ts' npm run mutation -- --mutate 'src/linalg/**/*.ts'
+    include: process.env.IML_MUTATION_TESTS ? process.env.IML_MUTATION_TESTS.split(',') : ['test/**/*.test.ts'],
     // test/examples too: Stryker's sandbox prefixes every .ts file with @ts-nocheck, so its README-verbatim check cannot hold there.
     exclude: ['test/cli/**', 'test/webgpu/**', 'test/**/browser*.test.ts', 'test/package/**', 'test/playground/**', 'test/sweep/**', 'test/examples/**', 'node_modules/**'],
     testTimeout: 120_000,

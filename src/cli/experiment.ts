@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { readJsonFile } from '../node/read-json.js';
 import { loadDataset } from '../node/datasets.js';
 import { writeExperimentReport } from '../node/experiment-report.js';
-import { selectBackend } from '../node/select-backend.js';
+import { BACKEND_KINDS, selectBackend, type BackendKind } from '../node/select-backend.js';
 import { positiveInt, uniqueIntList, uniqueList } from './options.js';
 import { provenance } from './provenance.js';
 
@@ -31,7 +31,7 @@ interface ExperimentFlags {
   config?: string;
   dryRun?: boolean;
   metaEpochs?: number;
-  backend?: 'cpu' | 'webgpu';
+  backend?: BackendKind;
   progress: boolean;
 }
 
@@ -157,8 +157,8 @@ report: ${report.htmlPath}`);
 }
 
 function backendOption(): Option {
-  return new Option('--backend <name>', 'where tensors live: cpu, or webgpu (Dawn: a GPU, or Mesa lavapipe); exact solves need cpu')
-    .choices(['cpu', 'webgpu'])
+  return new Option('--backend <name>', 'where tensors live: cpu, cpu-js (the plain-array JS reference), or webgpu (Dawn: a GPU, or Mesa lavapipe); exact solves need a CPU backend')
+    .choices([...BACKEND_KINDS])
     .default('cpu');
 }
 

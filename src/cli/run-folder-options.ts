@@ -1,6 +1,7 @@
 // The options every run-folder recipe command shares (--quick, --out, --resume, --force, --backend, --no-progress) and the check that --resume and --force are used sensibly.
 
 import { Option, type Command } from 'commander';
+import { BACKEND_KINDS } from '../node/select-backend.js';
 
 /** Adds the shared run-folder options to `cmd` (help texts: what --quick runs, the default --out, what --no-progress prints instead). */
 export function addRunFolderOptions(cmd: Command, help: { quick: string; out: string; noProgress: string }): Command {
@@ -9,7 +10,7 @@ export function addRunFolderOptions(cmd: Command, help: { quick: string; out: st
     .option('--out <dir>', help.out)
     .option('--resume', 'continue the runs in --out from their checkpoints')
     .option('--force', 'delete the runs in --out first')
-    .addOption(new Option('--backend <kind>', 'compute backend').choices(['cpu', 'webgpu']).default('cpu'))
+    .addOption(new Option('--backend <kind>', 'compute backend: cpu, cpu-js (the plain-array JS reference) or webgpu').choices([...BACKEND_KINDS]).default('cpu'))
     .option('--no-progress', help.noProgress);
 }
 

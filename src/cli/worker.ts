@@ -6,6 +6,7 @@ import { DEFAULT_PREFIX, parseQueueUrl } from '../node/sweep/connection.js';
 import { jobThreadMain } from '../node/sweep/job-thread.js';
 import { startWorker } from '../node/sweep/worker.js';
 import { positiveInt } from './options.js';
+import { BACKEND_KINDS, type BackendKind } from '../node/select-backend.js';
 
 export function registerWorker(program: Command): void {
   program
@@ -14,11 +15,11 @@ export function registerWorker(program: Command): void {
     .requiredOption('--queue <url>', 'Redis holding the queue: redis://HOST:PORT[/DB]')
     .option('--prefix <p>', 'key prefix of the queue (as given to iml sweep)', DEFAULT_PREFIX)
     .option('--concurrency <n>', 'jobs run at the same time on this machine (each in its own thread)', positiveInt('--concurrency'), 1)
-    .addOption(new Option('--backend <name>', 'where tensors live: cpu, or webgpu (exact solves need cpu)').choices(['cpu', 'webgpu']).default('cpu'))
+    .addOption(new Option('--backend <name>', 'where tensors live: cpu, cpu-js (the plain-array JS reference), or webgpu (exact solves need a CPU backend)').choices([...BACKEND_KINDS]).default('cpu'))
     .option('--lock-duration <ms>', 'a job not renewed for this long is taken to have lost its worker', positiveInt('--lock-duration'), 30_000)
     .option('--stalled-interval <ms>', 'how often to look for jobs whose worker died', positiveInt('--stalled-interval'), 30_000)
     .option('--max-stalled <n>', 'worker deaths a job survives before it fails', positiveInt('--max-stalled'), 3)
-    .action(async (f: { queue: string; prefix: string; concurrency: number; backend: 'cpu' | 'webgpu'; lockDuration: number; stalledInterval: number; maxStalled: number }) => {
+    .action(async (f: { queue: string; prefix: string; concurrency: number; backend: BackendKind; lockDuration: number; stalledInterval: number; maxStalled: number }) => {
       const target = parseQueueUrl(f.queue, f.prefix);
       const w = await startWorker({
         target, concurrency: f.concurrency, backend: f.backend, entry: resolve(process.argv[1]),

@@ -1,11 +1,20 @@
 // Chooses where tensors live for a Node command or worker: the CPU backend, or WebGPU through Dawn (IML_WEBGPU_POWER picks the adapter).
 
+import { CpuBackend } from '../backend/cpu/cpu-backend.js';
 import { setBackend } from '../backend/registry.js';
 import { createNodeWebGpuBackend, nodeWebGpuUnavailable } from './webgpu.js';
 
 /** Makes the chosen backend the default for models, λ and batches; returns its label for logs and provenance. */
-export async function selectBackend(kind: 'cpu' | 'webgpu'): Promise<string> {
+/** What --backend accepts: the CPU backend, its plain-array JS reference (no Wasm tensor heap), or WebGPU. */
+export const BACKEND_KINDS = ['cpu', 'cpu-js', 'webgpu'] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
+
+export async function selectBackend(kind: BackendKind): Promise<string> {
   if (kind === 'cpu') return 'cpu (JS + Wasm SIMD)';
+  if (kind === 'cpu-js') {
+    setBackend(new CpuBackend({ heap: false }));
+    return 'cpu-js (plain arrays, JS kernels: the reference CPU backend)';
+  }
   const reason = await nodeWebGpuUnavailable();
   if (reason !== null) throw new Error(`--backend webgpu: ${reason}`);
   const power = process.env.IML_WEBGPU_POWER as GPUPowerPreference | undefined;

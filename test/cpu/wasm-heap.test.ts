@@ -129,6 +129,26 @@ describe('a heap with a limit', () => {
   });
 });
 
+describe('--backend cpu-js', () => {
+  it('selects the plain-array reference backend (no heap), and cpu keeps the heap', async () => {
+    const { selectBackend } = await import('../../src/node/select-backend.js');
+    const { getBackend, setBackend } = await import('../../src/backend/registry.js');
+    const before = getBackend();
+    try {
+      expect(await selectBackend('cpu-js')).toBe('cpu-js (plain arrays, JS kernels: the reference CPU backend)');
+      const be = getBackend() as CpuBackend;
+      expect(be).toBeInstanceOf(CpuBackend);
+      expect(be.heap()).toBeNull();
+      const t = mul(tensor([1, 2, 3], [3]), 2);
+      expect(heapOf((t.buffer as CpuBuffer).data)).toBeUndefined();
+      expect(t.toArray()).toEqual([2, 4, 6]);
+    } finally {
+      setBackend(before);
+    }
+    expect((getBackend() as CpuBackend).heap()).not.toBeNull();
+  });
+});
+
 describe('the GC backstop and flat memory (child process, node --expose-gc)', () => {
   let dir = '';
   afterAll(() => {

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { initGemm } from '../../backend/cpu/wasm-gemm.js';
-import { selectBackend } from '../select-backend.js';
+import { selectBackend, type BackendKind } from '../select-backend.js';
 import { prepareRecipeRun } from '../run-recipe.js';
 import type { RunStore } from '../../iml/run-store.js';
 import { runIml } from '../../iml/trainer.js';
@@ -19,7 +19,7 @@ export interface JobThreadInput {
   token: string;
   data: SweepJobData;
   target: QueueTarget;
-  backend: 'cpu' | 'webgpu';
+  backend: BackendKind;
   worker: string;
 }
 

@@ -7,11 +7,12 @@ import { Worker as Thread } from 'node:worker_threads';
 import { connectionReporter, isConnectionError, QUEUE_NAME, redisOptions, runKeys, withTimeout, type QueueTarget } from './connection.js';
 import type { SweepJobData, SweepJobResult } from './jobs.js';
 import type { JobThreadInput, JobThreadMessage } from './job-thread.js';
+import type { BackendKind } from '../select-backend.js';
 
 export interface WorkerOptions {
   target: QueueTarget;
   concurrency: number;
-  backend: 'cpu' | 'webgpu';
+  backend: BackendKind;
   /** Script a job thread runs (the `iml` entry point; it dispatches to the hidden __sweep-job command). */
   entry: string;
   /** A job whose lock is not renewed for this long is stalled and goes back to the queue (BullMQ lockDuration). */

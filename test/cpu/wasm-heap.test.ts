@@ -61,7 +61,14 @@ describe('the process heap', () => {
     heap.free(c);
     const d = heap.alloc('float32', 900, 'error', 't', false)!;
     expect(d[899]).toBe(5);
+    // The same dtype and length get the freed view object itself (no new view, no new GC registration).
+    expect(d).toBe(c);
     heap.free(d);
+    const e = heap.alloc('float64', 400, 'error', 't')!; // same class, other dtype: a new view on the block
+    expect(e).not.toBe(d);
+    expect(e.byteOffset).toBe(d.byteOffset);
+    expect(e).toBeInstanceOf(Float64Array);
+    heap.free(e);
     heap.free(b);
   });
 

@@ -83,7 +83,7 @@ export class WasmHeap {
   private buffer: ArrayBufferLike;
   private top: number;
   private readonly gemmBound: boolean;
-  private readonly freeLists = new Map<number, number[]>();
+  private readonly freeLists = new Map<number, (TypedArray | number)[]>();
   /** Live blocks: pointer -> capacity. */
   private readonly live = new Map<number, number>();
   private liveBytes = 0;
@@ -138,9 +138,10 @@ export class WasmHeap {
   alloc(dtype: DType, length: number, overflow: HeapOverflow, what: string, zeroed = true): TypedArray | undefined {
     const bytes = length * (dtype === 'float32' ? 4 : 8);
     const cap = sizeClass(bytes);
-    let ptr = this.freeLists.get(cap)?.pop();
-    let fresh = false;
-    if (ptr === undefined) {
+    const entry = this.freeLists.get(cap)?.pop();
+    let view: TypedArray | undefined;
+    let ptr: number;
+    if (entry === undefined) {
       if (!this.reserve(this.top + cap)) {
         if (overflow === 'spill') return undefined;
         throw new Error(
@@ -151,25 +152,36 @@ export class WasmHeap {
       }
       ptr = this.top;
       this.top += cap;
-      fresh = true;
     } else {
       this.freeBytes -= cap;
+      if (typeof entry === 'number') {
+        ptr = entry;
+      } else {
+        ptr = entry.byteOffset;
+        // The freed view itself when it has this dtype and length (training repeats shapes): it is still registered.
+        if (entry.length === length && (entry instanceof Float32Array) === (dtype === 'float32')) view = entry;
+        else this.registry.unregister(entry);
+      }
     }
-    this.lastFresh = fresh;
+    this.lastFresh = entry === undefined;
     this.live.set(ptr, cap);
     this.liveBytes += cap;
-    const view = dtype === 'float32' ? new Float32Array(this.buffer, ptr, length) : new Float64Array(this.buffer, ptr, length);
-    if (zeroed && !fresh) view.fill(0); // never-used memory is already zero
-    this.registry.register(view, ptr, view);
+    if (view === undefined) {
+      view = dtype === 'float32' ? new Float32Array(this.buffer, ptr, length) : new Float64Array(this.buffer, ptr, length);
+      this.registry.register(view, ptr, view);
+    }
+    if (zeroed && entry !== undefined) view.fill(0); // never-used memory is already zero
     return view;
   }
 
-  /** Gives a live view's block back to its free list. A view that is not a live block start is an error. */
+  /**
+   * Gives a live view's block back to its free list, with the view (still registered with the GC backstop, so the
+   * next request of the same dtype and length takes it as it is). A view that is not a live block is an error.
+   */
   free(a: TypedArray): void {
     const ptr = a.byteOffset;
     if (!this.owns(a) || !this.live.has(ptr)) throw new Error(`WasmHeap.free: the array at byte ${ptr} is not a live heap block`);
-    this.registry.unregister(a);
-    this.release(ptr);
+    this.release(ptr, a);
   }
 
   stats(): WasmHeapStats {
@@ -179,7 +191,8 @@ export class WasmHeap {
     };
   }
 
-  private release(ptr: number): void {
+  /** Puts a block on its size class's free list: with its view after free(), as a bare pointer after a GC took the view. */
+  private release(ptr: number, view?: TypedArray): void {
     const cap = this.live.get(ptr)!;
     this.live.delete(ptr);
     this.liveBytes -= cap;
@@ -189,7 +202,7 @@ export class WasmHeap {
       list = [];
       this.freeLists.set(cap, list);
     }
-    list.push(ptr);
+    list.push(view ?? ptr);
   }
 
   /** Grows the memory (at least doubling, up to the maximum) so that `end` bytes are addressable. */

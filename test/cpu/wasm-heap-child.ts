@@ -11,6 +11,8 @@ import { addWeightDecay } from '../../src/ssl/weight-decay.js';
 import { Random } from '../../src/util/random.js';
 
 export interface HeapChildReport {
+  /** The heap's top before the first tensor (above the GEMM's scratch). */
+  base: number;
   dropped: { finalized: number; liveBefore: number; liveAfter: number };
   samples: (WasmHeapStats & { step: number })[];
   spilled: number;
@@ -28,6 +30,7 @@ async function collect(): Promise<void> {
 
 const backend = new CpuBackend();
 const heap = backend.heap()!;
+const base = heap.stats().topBytes;
 await collect();
 const live0 = heap.stats().liveBlocks;
 const fin0 = heap.stats().finalizedBlocks;
@@ -57,5 +60,5 @@ for (let step = 1; step <= 2000; step++) {
   if (step % 50 === 0) await collect();
   if (step === 200 || step === 1000 || step === 2000) samples.push({ step, ...heap.stats() });
 }
-const report: HeapChildReport = { dropped, samples, spilled: backend.memoryStats().spilledArrays ?? -1, loss };
+const report: HeapChildReport = { base, dropped, samples, spilled: backend.memoryStats().spilledArrays ?? -1, loss };
 process.stdout.write(JSON.stringify(report));

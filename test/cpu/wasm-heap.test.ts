@@ -64,7 +64,7 @@ describe('the process heap', () => {
     // The same dtype and length get the freed view object itself (no new view, no new GC registration).
     expect(d).toBe(c);
     heap.free(d);
-    const e = heap.alloc('float64', 400, 'error', 't')!; // same class, other dtype: a new view on the block
+    const e = heap.alloc('float64', 500, 'error', 't')!; // 4000 bytes, same class, other dtype: a new view on the block
     expect(e).not.toBe(d);
     expect(e.byteOffset).toBe(d.byteOffset);
     expect(e).toBeInstanceOf(Float64Array);
@@ -180,9 +180,12 @@ describe('the GC backstop and flat memory (child process, node --expose-gc)', ()
     expect(s1000.heapBytes).toBe(s200.heapBytes);
     expect(s2000.heapBytes).toBe(s200.heapBytes);
     // Which dropped blocks a GC has finalized varies a little, so a size class now and then takes a fresh block:
-    // the top moves by under 2% over 1800 steps (about 14 KB of 1.4 MB here; 1950 state blocks are dropped per 50 steps).
-    expect(s2000.topBytes).toBeLessThanOrEqual(s200.topBytes * 1.02);
-    expect(s1000.topBytes).toBeGreaterThanOrEqual(s200.topBytes);
+    // the tensor part of the heap (above the GEMM scratch) grows by about 1% over 1800 steps here (14 KB of 1.4 MB),
+    // while 1950 state blocks are dropped per 50 steps (without the GC backstop it would grow by MBs).
+    const tensors = (s: { topBytes: number }): number => s.topBytes - r.base;
+    expect(tensors(s200)).toBeGreaterThan(0);
+    expect(tensors(s2000)).toBeLessThanOrEqual(tensors(s200) * 1.05);
+    expect(tensors(s1000)).toBeGreaterThanOrEqual(tensors(s200));
     // Sampled after a GC: the model's state (39 blocks), give or take one step's replaced state not yet finalized.
     for (const s of [s200, s1000, s2000]) expect(s.liveBlocks).toBeGreaterThanOrEqual(39);
     for (const s of [s200, s1000, s2000]) expect(s.liveBlocks).toBeLessThanOrEqual(2 * 39);

@@ -22,10 +22,12 @@ export interface HeapChildReport {
 const gc = (globalThis as unknown as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('wasm-heap-child: run with node --expose-gc');
 
-/** A full GC, then two turns of the event loop so the registry's cleanup task runs. */
+/** Twice: a full GC, then two turns of the event loop so the registry's cleanup task runs. */
 async function collect(): Promise<void> {
-  gc!();
-  for (let i = 0; i < 2; i++) await new Promise((r) => setTimeout(r, 5));
+  for (let round = 0; round < 2; round++) {
+    gc!();
+    for (let i = 0; i < 2; i++) await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 const backend = new CpuBackend();

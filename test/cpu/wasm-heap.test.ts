@@ -186,9 +186,10 @@ describe('the GC backstop and flat memory (child process, node --expose-gc)', ()
     expect(tensors(s200)).toBeGreaterThan(0);
     expect(tensors(s2000)).toBeLessThanOrEqual(tensors(s200) * 1.05);
     expect(tensors(s1000)).toBeGreaterThanOrEqual(tensors(s200));
-    // Sampled after a GC: the model's state (39 blocks), give or take one step's replaced state not yet finalized.
+    // Sampled after a GC: the model's state (39 blocks) plus the few steps' replaced state a GC has not yet
+    // finalized (up to 44 seen), never the 1950 blocks 50 steps drop.
     for (const s of [s200, s1000, s2000]) expect(s.liveBlocks).toBeGreaterThanOrEqual(39);
-    for (const s of [s200, s1000, s2000]) expect(s.liveBlocks).toBeLessThanOrEqual(2 * 39);
+    for (const s of [s200, s1000, s2000]) expect(s.liveBlocks).toBeLessThanOrEqual(4 * 39);
     expect(s2000.finalizedBlocks).toBeGreaterThan(s200.finalizedBlocks);
     expect(r.spilled).toBe(0);
     expect(Number.isFinite(r.loss)).toBe(true);

@@ -166,6 +166,8 @@ async function main(): Promise<void> {
     const fused = stepper();
     // The reference composites of relu and batch norm, as the CPU ran them before the fused kernels (and WebGPU runs them).
     const composite = COMPOSITE ? stepper(new CpuBackend({ fusedKernels: false })) : null;
+    // The plain-array backend with the JS kernels (no Wasm tensor heap): the reference the heap is measured against.
+    const reference = stepper(new CpuBackend({ heap: false }));
     for (const th of THREADS) {
       const got = await setGemmThreads(th);
       if (got !== th) throw new Error(`setGemmThreads(${th}) gave ${got} thread(s) (worker_threads with shared Wasm memory unavailable?)`);
@@ -173,13 +175,15 @@ async function main(): Promise<void> {
         const cpu = `iml-engine CPU (JS + Wasm SIMD, GEMM on ${th} thread${th > 1 ? 's' : ''})`;
         if (EXTRA_ROWS) {
           const [unscoped] = await timeSteps([fused], false);
-          const [ours, comp] = await timeSteps(composite ? [fused, composite] : [fused], true);
+          const [ours, ref, comp] = await timeSteps(composite ? [fused, reference, composite] : [fused, reference], true);
           rows.push({ what: `${cpu}, step in tidyAsync (as the trainer)`, threads: th, s: ours });
+          rows.push({ what: `${cpu}, heap: false (plain arrays, JS kernels: the reference)`, threads: th, s: ref });
           rows.push({ what: `${cpu}, temporaries left to the GC (no tidyAsync)`, threads: th, s: unscoped });
           if (composite) rows.push({ what: `${cpu}, relu and batch norm as composites (fusedKernels: false)`, threads: th, s: comp });
         } else {
-          const [ours, comp] = await timeSteps(composite ? [fused, composite] : [fused], true);
+          const [ours, ref, comp] = await timeSteps(composite ? [fused, reference, composite] : [fused, reference], true);
           rows.push({ what: `${cpu}, step in tidyAsync (as the trainer)`, threads: th, s: ours });
+          rows.push({ what: `${cpu}, heap: false (plain arrays, JS kernels: the reference)`, threads: th, s: ref });
           if (composite) rows.push({ what: `${cpu}, relu, leaky relu and batch norm as composites (fusedKernels: false)`, threads: th, s: comp });
         }
       });

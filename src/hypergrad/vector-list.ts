@@ -1,6 +1,7 @@
 // Vectors stored as lists of tensors (one per parameter): dot products, axpy, scaling, norms, on any backend.
 
 import { add, concat, mul, reshape, sub, sum } from '../core/ops.js';
+import { tidy } from '../core/scope.js';
 import { noGrad, type Tensor } from '../core/tensor.js';
 import { zerosLike } from '../core/creation.js';
 
@@ -16,28 +17,38 @@ export async function readScalars(ts: readonly Tensor[]): Promise<number[]> {
   if (ts.length === 1) return [(await ts[0].data())[0]];
   const sameBackend = ts.every((t) => t.backend === ts[0].backend && t.dtype === ts[0].dtype);
   if (!sameBackend) return Promise.all(ts.map(async (t) => (await t.data())[0]));
-  const packed = noGrad(() => concat(ts.map((t) => reshape(t, [1])), 0));
-  return Array.from(await packed.data());
+  const packed = tidy(() => noGrad(() => concat(ts.map((t) => reshape(t, [1])), 0)));
+  try {
+    return Array.from(await packed.data());
+  } finally {
+    packed.dispose();
+  }
 }
 
 /** Σ_i a_i·b_i with each tensor's sum on its backend and the sums added in float64 here. */
 export async function vdot(a: readonly Tensor[], b: readonly Tensor[]): Promise<number> {
   if (a.length !== b.length) throw new Error(`vdot: vector lists of ${a.length} and ${b.length} tensors`);
-  const parts = await readScalars(noGrad(() => a.map((ai, i) => sum(mul(ai, b[i])))));
-  return parts.reduce((s, p) => s + p, 0);
+  // The products are as large as the vectors: freed here, not at the end of the caller's scope (solvers call this per iteration).
+  const sums = tidy(() => noGrad(() => a.map((ai, i) => sum(mul(ai, b[i])))));
+  try {
+    const parts = await readScalars(sums);
+    return parts.reduce((s, p) => s + p, 0);
+  } finally {
+    for (const t of sums) t.dispose();
+  }
 }
 
 export async function vnorm(a: readonly Tensor[]): Promise<number> {
   return Math.sqrt(await vdot(a, a));
 }
 
-/** a + s·b */
+/** a + s·b (the products s·b are freed at once: solvers call this per iteration). */
 export function vaxpy(a: readonly Tensor[], s: number, b: readonly Tensor[]): VectorList {
-  return noGrad(() => a.map((ai, i) => add(ai, mul(b[i], s))));
+  return tidy(() => noGrad(() => a.map((ai, i) => add(ai, mul(b[i], s)))));
 }
 
 export function vscale(a: readonly Tensor[], s: number): VectorList {
-  return noGrad(() => a.map((ai) => mul(ai, s)));
+  return tidy(() => noGrad(() => a.map((ai) => mul(ai, s))));
 }
 
 export function vsub(a: readonly Tensor[], b: readonly Tensor[]): VectorList {

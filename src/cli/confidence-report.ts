@@ -13,15 +13,23 @@ import { writeConfidenceOutputs } from './confidence-output.js';
 import { provenance } from './provenance.js';
 
 /** A run folder's protocol, provenance and finished results; throws naming the folder and what is missing. */
-function readPart(folder: string): ConfidencePart & { provenance: unknown } {
+export function readConfidencePart(folder: string): ConfidencePart & { provenance: unknown } {
   const configFile = join(folder, 'config.json');
   if (!existsSync(configFile)) throw new Error(`${folder} has no config.json: is it an 'iml confidence' run folder?`);
   const config = readJsonFile(configFile) as { command?: string; protocol?: ConfidenceProtocol; provenance?: unknown };
   if (config.command !== 'confidence' || !config.protocol) throw new Error(`${configFile} was written by '${config.command ?? '?'}', not 'iml confidence'`);
-  const p1 = config.protocol.phase1 as Partial<ConfidenceProtocol['phase1']>;
+  const protocol = config.protocol as Partial<ConfidenceProtocol>;
+  const missing = (field: string): Error => new Error(`${configFile}: protocol.${field} is missing or not what 'iml confidence' writes (was the file edited?)`);
+  if (!Array.isArray(protocol.settings)) throw missing('settings (a list)');
+  if (typeof protocol.phase1 !== 'object' || protocol.phase1 === null) throw missing('phase1 (an object)');
+  const p1 = protocol.phase1 as Partial<ConfidenceProtocol['phase1']>;
   // Folders written before metaUnlabelled existed drew μB unlabelled images for both learners' meta-steps.
   if (p1.metaUnlabelled === undefined) {
-    const inner = config.protocol.fixmatch.mu * config.protocol.fixmatch.batchSize;
+    const fm = protocol.fixmatch as Partial<ConfidenceProtocol['fixmatch']> | undefined;
+    if (typeof fm?.mu !== 'number' || typeof fm.batchSize !== 'number') {
+      throw missing('fixmatch.mu and protocol.fixmatch.batchSize (numbers; needed because protocol.phase1.metaUnlabelled is absent)');
+    }
+    const inner = fm.mu * fm.batchSize;
     p1.metaUnlabelled = { cn: inner, table: inner };
   }
   const resultsFile = join(folder, 'results.json');
@@ -44,7 +52,7 @@ export function registerConfidenceReport(program: Command): void {
       const out = resolve(o.out);
       for (const f of folders) if (resolve(f) === out) throw new Error(`--out ${o.out} is one of the run folders; choose another folder`);
       if (existsSync(out) && readdirSync(out).includes('report.html') && !o.force) throw new Error(`${o.out} already holds a report.html: pass --force to overwrite it`);
-      const parts = folders.map(readPart);
+      const parts = folders.map(readConfidencePart);
       const { protocol, results } = mergeConfidenceParts(parts);
       const data = confidenceData(protocol.settings, { ...protocol, dataset: (protocol.dataset ?? 'mnist') as ConfidenceDataset, dataDir: o.dataDir, fashionDir: o.fashionDir });
       const config = {

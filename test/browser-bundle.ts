@@ -29,7 +29,9 @@ export async function bundleAndServe(entry: string, title: string): Promise<Serv
       res.writeHead(200, { 'content-type': 'text/javascript', ...isolation });
       res.end(js);
     } else {
-      res.writeHead(200, { 'content-type': 'text/html', ...isolation });
+      // `?plain`: the same page without isolation (no SharedArrayBuffer: the CPU backend keeps plain arrays).
+      const plain = (req.url ?? '').includes('?plain');
+      res.writeHead(200, { 'content-type': 'text/html', ...(plain ? {} : isolation) });
       res.end(`<!doctype html><meta charset="utf-8"><title>${title}</title><script type="module" src="/bundle.js"></script>`);
     }
   });

@@ -1,4 +1,4 @@
-// exp and log of the CPU backend give the same bits in headless Chromium (esbuild bundle via playwright-core) as in Node, float32 and float64, on ~80k inputs each (sweeps, random draws, specials); and so do all the tensor-heap kernels in a cross-origin-isolated page.
+// exp and log of the CPU backend give the same bits in headless Chromium (esbuild bundle via playwright-core) as in Node, float32 and float64, on ~80k inputs each (sweeps, random draws, specials); and so do all the tensor-heap kernels, in a cross-origin-isolated page (Wasm heap) and in a plain one (plain arrays, JS kernels).
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unaryKernel } from '../../src/backend/cpu/elementwise.js';
@@ -61,29 +61,33 @@ describe.skipIf(reason !== null)('the tensor-heap kernels in a cross-origin-isol
     await session?.close();
   });
 
-  it('elementwise, matmul, conv2d and pooling outputs: every byte matches, and Chromium computed them on heap tensors', async () => {
-    const page = await session.context.newPage();
-    try {
-      await page.goto(session.url);
-      await page.waitForFunction(() => 'imlRunHeap' in globalThis);
-      const run = (await page.evaluate(() => (globalThis as unknown as { imlRunHeap: () => Promise<unknown> }).imlRunHeap())) as HeapRun & { isolated: boolean };
-      expect(run.isolated).toBe(true);
-      expect(run.inHeap).toBe(true);
-      // The plain-SIMD GEMM on both sides (a Node that validates relaxed SIMD would otherwise fuse multiply-adds).
-      await setGemmRelaxedSimd(false);
-      const node = heapOutputs(new CpuBackend());
-      await setGemmRelaxedSimd(true);
-      expect(node.inHeap).toBe(true);
-      expect(Object.keys(run.outputs).sort()).toEqual(Object.keys(node.outputs).sort());
-      expect(Object.keys(node.outputs).length).toBeGreaterThan(50);
-      for (const [key, want] of Object.entries(node.outputs)) {
-        const a = fromBase64(run.outputs[key]!), b = fromBase64(want);
-        const i = b.findIndex((x, j) => x !== a[j]);
-        expect(i, `${key}: first differing byte ${i}`).toBe(-1);
-        expect(a.length, key).toBe(b.length);
+  for (const isolated of [true, false]) {
+    it(isolated
+      ? 'elementwise, matmul, conv2d and pooling outputs: every byte matches, and Chromium computed them on heap tensors'
+      : 'the same outputs in a page that is not cross-origin isolated, where Chromium keeps plain arrays and runs the JS kernels', async () => {
+      const page = await session.context.newPage();
+      try {
+        await page.goto(isolated ? session.url : `${session.url}?plain`);
+        await page.waitForFunction(() => 'imlRunHeap' in globalThis);
+        const run = (await page.evaluate(() => (globalThis as unknown as { imlRunHeap: () => Promise<unknown> }).imlRunHeap())) as HeapRun & { isolated: boolean };
+        expect(run.isolated).toBe(isolated);
+        expect(run.inHeap).toBe(isolated);
+        // The plain-SIMD GEMM on both sides (a Node that validates relaxed SIMD would otherwise fuse multiply-adds).
+        await setGemmRelaxedSimd(false);
+        const node = heapOutputs(new CpuBackend());
+        await setGemmRelaxedSimd(true);
+        expect(node.inHeap).toBe(true);
+        expect(Object.keys(run.outputs).sort()).toEqual(Object.keys(node.outputs).sort());
+        expect(Object.keys(node.outputs).length).toBeGreaterThan(50);
+        for (const [key, want] of Object.entries(node.outputs)) {
+          const a = fromBase64(run.outputs[key]!), b = fromBase64(want);
+          const i = b.findIndex((x, j) => x !== a[j]);
+          expect(i, `${key}: first differing byte ${i}`).toBe(-1);
+          expect(a.length, key).toBe(b.length);
+        }
+      } finally {
+        await page.close();
       }
-    } finally {
-      await page.close();
-    }
-  }, 120_000);
+    }, 120_000);
+  }
 });

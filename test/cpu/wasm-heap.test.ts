@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CpuBackend, type CpuBuffer } from '../../src/backend/cpu/cpu-backend.js';
 import { cpuHeap, heapOf, makeWasmHeap, setCpuHeapLimit, sizeClass } from '../../src/backend/cpu/wasm-heap.js';
 import { tensor } from '../../src/core/creation.js';
-import { mul } from '../../src/core/ops.js';
+import { matmul, mul } from '../../src/core/ops.js';
 import type { HeapChildReport } from './wasm-heap-child.js';
 
 const MiB = 2 ** 20;
@@ -121,6 +121,17 @@ describe('a heap with a limit', () => {
       `cpu.alloc: 4194304 bytes (1048576 float32) do not fit in the CPU tensor heap: it holds ${room * 4 * MiB} bytes of live tensors and its limit is ${48 * MiB} bytes`,
     );
     expect(() => makeWasmHeap(1)).toThrow('WasmHeap: maxPages must be an integer in [512, 65536], got 1');
+  });
+
+  it('a heap past the 2 GiB limit of the GEMM build has no bound GEMM: matmul copies through the GEMM memory, same result', () => {
+    const big = makeWasmHeap(3 * 1024 * MiB); // address space only: pages are touched when used
+    expect(big.gemm()).toBeNull();
+    expect(makeWasmHeap(48 * MiB).gemm()).not.toBeNull();
+    const a = [1, 2, 3, 4, 5, 6], b = [1, 0, 0, 1, 1, 1];
+    const onBig = new CpuBackend({ heap: big });
+    const y = matmul(tensor(a, [2, 3], { backend: onBig }), tensor(b, [3, 2], { backend: onBig }));
+    expect(big.owns((y.buffer as CpuBuffer).data)).toBe(true);
+    expect(y.toArray()).toEqual([4, 5, 10, 11]);
   });
 
   it('tensors of a backend on its own heap compute in it and free into it', () => {

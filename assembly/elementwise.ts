@@ -3,10 +3,10 @@
 // Every result is the bits the JS loops they replace give (src/backend/cpu/binary.ts, elementwise.ts, relu.ts):
 // IEEE add, sub, mul, div and sqrt round once in Wasm; JS computes float32 operands in double and rounds on the
 // store, which gives the same float because a double holds 53 >= 2·24 + 2 bits (double rounding is innocuous).
-// Comparisons give 1 or 0. exp and log are assembly/math.ts's, so the same bits as the copy-in path.
+// Comparisons give 1 or 0. exp and log are assembly/math-core.ts's, as in assembly/math.ts, so the same bits as the copy-in path.
 // Pointers are byte addresses in the imported memory; arrays are 16-byte aligned.
 
-import { expF32, expF64, logF32, logF64 } from './math';
+import { exp2x, exp2xShort, highHalf, log2x, log2xShort, pack } from './math-core';
 
 // Operation codes, shared with src/backend/cpu/wasm-elementwise.ts.
 const ADD = 0, SUB = 1, MUL = 2, DIV = 3, GT = 4, GE = 5, LT = 6, LE = 7, EQ = 8, NE = 9;
@@ -142,18 +142,53 @@ export function binaryF64(op: i32, mode: i32, a: usize, b: usize, out: usize, n:
 
 // Unary codes: 0 neg, 1 sqrt, 2 exp, 3 log.
 
+/** exp or log of four floats, exactly as assembly/math.ts's expF32 / logF32 compute them (in float64, rounded once). */
+@inline function explog32(log: bool, v: v128): v128 {
+  const lo = f64x2.promote_low_f32x4(v), hi = f64x2.promote_low_f32x4(highHalf(v));
+  return log ? pack(log2xShort(lo), log2xShort(hi)) : pack(exp2xShort(lo), exp2xShort(hi));
+}
+
 /**
- * out = op(x) over n floats. exp and log copy x to out and transform out in place over whole vectors: out must
- * own its bytes up to the next multiple of 16 (every heap block does; the lanes past n are scratch).
+ * out = exp(x) or log(x) over n floats, eight per step (two independent chains for the CPU to overlap). The last
+ * partial vector is copied to out and transformed there in place: out must own its bytes up to the next multiple
+ * of 16 (every heap block does; the lanes past n are scratch).
  */
-export function unaryF32(op: i32, x: usize, out: usize, n: i32): void {
-  if (op >= 2) {
-    if (out != x) memory.copy(out, x, <usize>n << 2);
-    const padded = (n + 3) & ~3;
-    if (op == 2) expF32(out, padded);
-    else logF32(out, padded);
-    return;
+@inline function explogF32(log: bool, x: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    const a = v128.load(x + o), b = v128.load(x + o, 16);
+    v128.store(out + o, explog32(log, a));
+    v128.store(out + o, explog32(log, b), 16);
   }
+  for (; i < n; i += 4) {
+    const o = <usize>i << 2;
+    if (i + 4 > n) memory.copy(out + o, x + o, <usize>(n - i) << 2);
+    v128.store(out + o, explog32(log, v128.load(i + 4 > n ? out + o : x + o)));
+  }
+}
+
+/** explogF32 for doubles: four per step, the last odd one through out's block. */
+@inline function explogF64(log: bool, x: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 3;
+    const a = v128.load(x + o), b = v128.load(x + o, 16);
+    v128.store(out + o, log ? log2x(a) : exp2x(a));
+    v128.store(out + o, log ? log2x(b) : exp2x(b), 16);
+  }
+  for (; i < n; i += 2) {
+    const o = <usize>i << 3;
+    if (i + 2 > n) memory.copy(out + o, x + o, 8);
+    const v = v128.load(i + 2 > n ? out + o : x + o);
+    v128.store(out + o, log ? log2x(v) : exp2x(v));
+  }
+}
+
+/** out = op(x) over n floats (exp and log: see explogF32 for what out must own). */
+export function unaryF32(op: i32, x: usize, out: usize, n: i32): void {
+  if (op == 2) return explogF32(false, x, out, n);
+  if (op == 3) return explogF32(true, x, out, n);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
@@ -169,13 +204,8 @@ export function unaryF32(op: i32, x: usize, out: usize, n: i32): void {
 
 /** unaryF32 for doubles. */
 export function unaryF64(op: i32, x: usize, out: usize, n: i32): void {
-  if (op >= 2) {
-    if (out != x) memory.copy(out, x, <usize>n << 3);
-    const padded = (n + 1) & ~1;
-    if (op == 2) expF64(out, padded);
-    else logF64(out, padded);
-    return;
-  }
+  if (op == 2) return explogF64(false, x, out, n);
+  if (op == 3) return explogF64(true, x, out, n);
   let i = 0;
   for (; i + 2 <= n; i += 2) {
     const o = <usize>i << 3;

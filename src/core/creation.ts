@@ -22,8 +22,15 @@ export function tensor(data: ArrayLike<number>, shape?: readonly number[], opts:
     throw new Error(`tensor: ${data.length} values do not fill shape ${formatShape(s)} (${sizeOf(s)} elements)`);
   }
   if (!backend.supports(dtype)) throw new Error(`tensor: backend '${backend.name}' does not support ${dtype}`);
-  const arr = allocArray(dtype, data.length);
-  arr.set(data as ArrayLike<number>);
+  // A typed array of the tensor's dtype is written as it is (no staging copy: batches are made every step).
+  const direct = dtype === 'float32' ? data instanceof Float32Array : data instanceof Float64Array;
+  let arr: TypedArray;
+  if (direct) {
+    arr = data as TypedArray;
+  } else {
+    arr = allocArray(dtype, data.length);
+    arr.set(data as ArrayLike<number>);
+  }
   const buffer = backend.alloc(arr.length, dtype);
   backend.write(buffer, arr);
   return new Tensor(backend, buffer, s, dtype);

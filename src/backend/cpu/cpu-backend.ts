@@ -13,7 +13,7 @@ import { matmulKernel } from './matmul.js';
 import { maxPool2dArgmaxKernel, maxPool2dGatherKernel, maxPool2dScatterKernel } from './pool.js';
 import { gatherKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel } from './movement.js';
 import { ArrayPool, type CpuMemoryStats } from './array-pool.js';
-import { cpuHeap, type HeapOverflow, type WasmHeap } from './wasm-heap.js';
+import { cpuHeap, heapOf, type HeapOverflow, type WasmHeap } from './wasm-heap.js';
 import { reduceKernel } from './reduce.js';
 import { leakyReluGradKernel, leakyReluKernel, reluGradKernel, reluKernel } from './relu.js';
 import { broadcastStrides } from './strided.js';
@@ -179,8 +179,8 @@ export class CpuBackend implements Backend {
     const b = buffer as CpuBuffer;
     if (b.released) return;
     b.released = true;
-    const heap = this.heap();
-    if (heap !== null && heap.owns(b.data)) heap.free(b.data);
+    const heap = heapOf(b.data);
+    if (heap !== undefined) heap.free(b.data);
     else this.pool.put(b.data);
   }
 

@@ -8,6 +8,9 @@ import { heapOf, type ElementwiseExports } from './wasm-heap.js';
 const BINARY_CODE: Record<Combine, number> = { add: 0, sub: 1, mul: 2, div: 3, gt: 4, ge: 5, lt: 6, le: 7, eq: 8, ne: 9 };
 const UNARY_CODE: Record<UnaryPrim, number> = { neg: 0, sqrt: 1, exp: 2, log: 3 };
 
+/** Below this many output elements the JS loops are cheaper than a call into Wasm (the same bits either way). */
+export const WASM_MIN_ELEMENTS = 32;
+
 /** Binary modes of the Wasm kernels: same shape, b a scalar, a a scalar. */
 export const SAME = 0, SCALAR_B = 1, SCALAR_A = 2;
 
@@ -36,6 +39,7 @@ export function binaryRun(
 /** out = a op b over whole arrays (same length, or one of length 1) in Wasm; false when not every array is in the heap. */
 export function wasmBinary(op: Combine, a: TypedArray, b: TypedArray, out: TypedArray): boolean {
   const n = out.length;
+  if (n < WASM_MIN_ELEMENTS) return false;
   const mode = a.length === n && b.length === n ? SAME : a.length === n && b.length === 1 ? SCALAR_B : b.length === n && a.length === 1 ? SCALAR_A : -1;
   if (mode < 0) return false;
   const k = residentKernels([a, b, out]);
@@ -46,6 +50,7 @@ export function wasmBinary(op: Combine, a: TypedArray, b: TypedArray, out: Typed
 
 /** out = op(x) in Wasm (exp and log are assembly/math.ts's, as on the copy-in path); false when not resident. */
 export function wasmUnary(op: UnaryPrim, x: TypedArray, out: TypedArray): boolean {
+  if (out.length < WASM_MIN_ELEMENTS) return false;
   const k = residentKernels([x, out]);
   if (k === null || x.length !== out.length) return false;
   (out instanceof Float32Array ? k.unaryF32 : k.unaryF64)(UNARY_CODE[op], x.byteOffset, out.byteOffset, out.length);
@@ -60,6 +65,7 @@ export const RELU = 0, RELU_GRAD = 1, LEAKY = 2, LEAKY_GRAD = 3;
  * slope already rounded to the dtype; false when not resident.
  */
 export function wasmRectify(kind: number, x: TypedArray, g: TypedArray | null, slope: number, out: TypedArray): boolean {
+  if (out.length < WASM_MIN_ELEMENTS) return false;
   const k = residentKernels(g === null ? [x, out] : [x, g, out]);
   if (k === null) return false;
   const gp = g === null ? 0 : g.byteOffset;
@@ -69,6 +75,7 @@ export function wasmRectify(kind: number, x: TypedArray, g: TypedArray | null, s
 
 /** out = c != 0 ? a : b over arrays of one length in Wasm; false when not resident. */
 export function wasmWhere(c: TypedArray, a: TypedArray, b: TypedArray, out: TypedArray): boolean {
+  if (out.length < WASM_MIN_ELEMENTS) return false;
   const k = residentKernels([c, a, b, out]);
   if (k === null) return false;
   (out instanceof Float32Array ? k.where32 : k.where64)(c.byteOffset, a.byteOffset, b.byteOffset, out.byteOffset, out.length);

@@ -180,8 +180,9 @@ export class WasmHeap {
    */
   free(a: TypedArray): void {
     const ptr = a.byteOffset;
-    if (!this.owns(a) || !this.live.has(ptr)) throw new Error(`WasmHeap.free: the array at byte ${ptr} is not a live heap block`);
-    this.release(ptr, a);
+    const cap = this.live.get(ptr);
+    if (cap === undefined || !this.owns(a)) throw new Error(`WasmHeap.free: the array at byte ${ptr} is not a live heap block`);
+    this.release(ptr, a, cap);
   }
 
   stats(): WasmHeapStats {
@@ -192,8 +193,7 @@ export class WasmHeap {
   }
 
   /** Puts a block on its size class's free list: with its view after free(), as a bare pointer after a GC took the view. */
-  private release(ptr: number, view?: TypedArray): void {
-    const cap = this.live.get(ptr)!;
+  private release(ptr: number, view?: TypedArray, cap = this.live.get(ptr)!): void {
     this.live.delete(ptr);
     this.liveBytes -= cap;
     this.freeBytes += cap;

@@ -2,7 +2,8 @@
 
 import { describe, expect, it } from 'vitest';
 import {
-  aggregateByMethod, aggregateExtra, comparisonRows, formatMeanStd, formatMs, formatPercent, meanCurves, meanStd, methodOrder,
+  aggregateByMethod, aggregateExtra, comparisonRows, EPOCHS, formatEpochs, formatMeanStd, formatMs, formatPercent, meanCurves, meanStd, methodOrder,
+  metricValue, type CurveMetric,
 } from '../../src/report/aggregate.js';
 import { metricsFor, run, sampleResults } from './fixtures.js';
 
@@ -26,6 +27,57 @@ describe('meanStd', () => {
     expect(formatMeanStd({ mean: -0.0001, std: 0, n: 1 }, { digits: 2 })).toBe('0.00');
     expect(formatPercent({ mean: 0.955, std: 0, n: 1 })).toBe('95.50%');
     expect(formatPercent(meanStd([]))).toBe('—');
+  });
+});
+
+describe('edge cases a report meets (each killed a surviving mutant of src/report/aggregate.ts)', () => {
+  it('formats an infinite mean as "—", keeps the sign of small negatives, and -0 only when it rounds to zero', () => {
+    expect(formatMeanStd({ mean: Infinity, std: NaN, n: 2 })).toBe('—');
+    expect(formatMeanStd({ mean: -Infinity, std: 0, n: 1 })).toBe('—');
+    expect(formatMeanStd({ mean: -0.05, std: 0.01, n: 2 }, { digits: 2 })).toBe('-0.05±0.01');
+    expect(formatMeanStd({ mean: -0.4, std: 0, n: 1 }, { digits: 0 })).toBe('0');
+    expect(formatMeanStd({ mean: -10, std: 0, n: 1 }, { digits: 1 })).toBe('-10.0');
+    expect(EPOCHS).toEqual({ scale: 1, digits: 1, unit: '' });
+    expect(formatEpochs({ mean: 12.345, std: 1.25, n: 2 })).toBe('12.3±1.3');
+  });
+
+  it('meanStd of no finite values is NaN ± NaN with n 0 (not 0/0 arithmetic on an empty list)', () => {
+    expect(meanStd([NaN, null, undefined, -Infinity])).toEqual({ mean: NaN, std: NaN, n: 0 });
+  });
+
+  it('extra columns leave diverged runs out unless asked', () => {
+    const nan = { metaEpoch: 1, step: 3, what: 'loss is NaN' };
+    const results = [run('M', 1, {}), run('M', 2, { diverged: nan })];
+    const column = { name: 'x', values: [1, 3] };
+    expect(aggregateExtra(results, column).get('M')!.stats).toEqual({ mean: 1, std: 0, n: 1 });
+    expect(aggregateExtra(results, column, {}).get('M')!.stats.n).toBe(1);
+    expect(aggregateExtra(results, column, { excludeDiverged: false }).get('M')!.stats).toEqual({ mean: 2, std: 1, n: 2 });
+  });
+
+  it('the approximation share is undefined ("—"), not infinite, when a run records no epoch time', () => {
+    const a = aggregateByMethod([run('Z', 1, { meanEpochSeconds: 0, meanApproximationSeconds: 0.01 })])[0];
+    expect(a.approximationShare.n).toBe(0);
+    expect(formatPercent(a.approximationShare)).toBe('—');
+  });
+
+  it('every curve metric reads its own field', () => {
+    const m = metricsFor(1, 0.5)[0];
+    const want: Record<CurveMetric, number> = {
+      'train.loss': m.train.loss, 'train.accuracy': m.train.accuracy, 'validation.loss': m.validation.loss,
+      'validation.accuracy': m.validation.accuracy, 'test.loss': m.test.loss, 'test.accuracy': m.test.accuracy,
+      hypergradNorm: m.hypergradNorm, meanDecay: m.meanDecay, epochSeconds: m.epochSeconds, approximationSeconds: m.approximationSeconds, hvps: m.hvps,
+    };
+    for (const [metric, value] of Object.entries(want)) expect(metricValue(m, metric as CurveMetric), metric).toBe(value);
+    // The fixture's six accuracy and loss values are all different, so a metric reading a neighbour's field fails.
+    expect(new Set(Object.values(want).slice(0, 6)).size).toBe(6);
+  });
+
+  it('curves come out in meta-epoch order whatever order the metrics were recorded in, and skip epochs with no finite value', () => {
+    const ms = metricsFor(12, 0.5);
+    const shuffled = [ms[10], ms[1], ms[11], ms[0], ms[2], ...ms.slice(3, 10)];
+    shuffled[4] = { ...shuffled[4], validation: { ...shuffled[4].validation, accuracy: NaN } }; // epoch 3
+    const pts = meanCurves([run('A', 1, {}, shuffled)], 'validation.accuracy');
+    expect(pts.map((p) => p.metaEpoch)).toEqual([1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   });
 });
 

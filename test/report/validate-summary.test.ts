@@ -11,6 +11,8 @@ describe('validateSummary', () => {
     for (const r of sampleResults()) expect(validateSummary(r.summary, 'x')).toBe(r.summary);
     expect(() => validateSummary({ ...good(), earlyStopEpoch: null }, 'x')).not.toThrow();
     expect(() => validateSummary({ ...good(), earlyStopEpoch: 4 }, 'x')).not.toThrow();
+    // The ends of [0, 1] are accuracies too.
+    expect(() => validateSummary({ ...good(), test: 1, trainMax: 0 }, 'x')).not.toThrow();
   });
 
   const cases: [string, Record<string, unknown>, string][] = [
@@ -26,6 +28,14 @@ describe('validateSummary', () => {
     ['stoppedEarly not boolean', { stoppedEarly: 1 }, "summary field 'stoppedEarly' is 1: must be true or false"],
     ['diverged malformed', { diverged: { metaEpoch: 1, step: 'x', what: 'NaN' } }, "summary field 'diverged' is {\"metaEpoch\":1,\"step\":\"x\",\"what\":\"NaN\"}: its step must be a finite number"],
     ['diverged missing', { diverged: undefined }, "summary field 'diverged' is missing: required (null when the run did not diverge)"],
+    ['method not a string', { method: 5 }, "summary field 'method' is 5: must be a string"],
+    ['fractional seed', { seed: 1.5 }, "summary field 'seed' is 1.5: must be an integer"],
+    ['fractional metaEpochsRun', { metaEpochsRun: 2.5 }, "summary field 'metaEpochsRun' is 2.5: must be an integer"],
+    ['earlyStopEpoch 0', { earlyStopEpoch: 0 }, "summary field 'earlyStopEpoch' is 0: must be >= 1"],
+    ['fractional earlyStopEpoch', { earlyStopEpoch: 1.5 }, "summary field 'earlyStopEpoch' is 1.5: must be an integer"],
+    ['diverged a string', { diverged: 'NaN at step 3' }, "summary field 'diverged' is \"NaN at step 3\": must be null or { metaEpoch, step, what }"],
+    ['diverged a list', { diverged: [1, 2] }, "summary field 'diverged' is [1,2]: must be null or { metaEpoch, step, what }"],
+    ['diverged without its meta-epoch', { diverged: { step: 3, what: 'NaN' } }, "summary field 'diverged' is {\"step\":3,\"what\":\"NaN\"}: its metaEpoch must be a finite number"],
   ];
   for (const [name, patch, message] of cases) {
     it(`refuses ${name}`, () => {
@@ -34,6 +44,13 @@ describe('validateSummary', () => {
       expect(() => validateSummary(s, "run 'CG' seed 2")).toThrow(`run 'CG' seed 2: ${message}`);
     });
   }
+
+  it('a field present with the value undefined is missing too (not judged by its type check)', () => {
+    expect(() => validateSummary({ ...good(), method: undefined }, 'x')).toThrow("x: summary field 'method' is missing: required");
+    expect(() => validateSummary({ ...good(), diverged: undefined }, 'x')).toThrow("x: summary field 'diverged' is missing: required (null when");
+    expect(() => validateSummary(5, 'x')).toThrow('x: summary is 5, not an object');
+    expect(() => validateSummary('{}', 'x')).toThrow('x: summary is "{}", not an object');
+  });
 
   it('lets a diverged run have NaN/null accuracies (they are left out of the means) but not out-of-range ones', () => {
     const d = { metaEpoch: 2, step: 5, what: 'loss is NaN' };

@@ -1,5 +1,5 @@
 // CPU benchmark of a small-CNN SGD step, conv2d (b64 3->32 32x32 3x3) and elementwise throughput (exp, log, mul over 623k floats; exp/log also as bare Wasm kernels and as the Math.* JS loops they replaced): this engine, optionally an older build of it, and PyTorch (1 thread) in the same run.
-// Also measured in the same run: this build with `heap: false` (plain typed arrays and the JS kernels: the reference backend).
+// Also measured in the same run: this build with the Wasm tensor heap (`heap: true`, opt-in) and with its default plain typed arrays and JS kernels (the reference).
 // Usage: npm run build && node dist/bench/cnn-elementwise.js [--baseline DIR] [--samples N] [--elements N] [--no-torch] [--out FILE.md]
 //   --baseline DIR: a checkout of this repository with its own `npm run build` (e.g. a git worktree at an
 //   older commit); its dist/src/index.js is loaded into this process and measured alongside.
@@ -194,9 +194,10 @@ function measure(engines: Map<string, Cases>): Map<string, Record<keyof Cases, n
 async function main(): Promise<void> {
   const load0 = loadavg();
   const engines = new Map<string, Cases>();
-  engines.set('engine (this build)', makeCases(current, true));
-  const reference = new current.CpuBackend({ heap: false });
-  engines.set('this build, heap: false (JS kernels)', current.withBackend(reference, () => makeCases(current, false)));
+  // This build with the Wasm tensor heap (opt-in), and the default plain-array backend (the reference) in the same run.
+  const heap = new current.CpuBackend({ heap: true });
+  engines.set('engine (this build, heap: true)', current.withBackend(heap, () => makeCases(current, true)));
+  engines.set('this build, plain arrays (default, JS kernels)', makeCases(current, false));
   if (baselineDir) {
     const old = (await import(pathToFileURL(join(resolve(baselineDir), 'dist/src/index.js')).href)) as Api;
     engines.set(`engine (baseline ${baselineDir})`, makeCases(old, false));
@@ -230,7 +231,7 @@ async function main(): Promise<void> {
   lines.push('', `Wasm exp/log kernels vs the Math.* loops (this build, float32, copy in/out included): exp ${(self.expJs / self.expKernel).toFixed(2)}x faster, log ${(self.logJs / self.logKernel).toFixed(2)}x`);
   {
     const [a, b] = [...ours.values()];
-    lines.push('', `heap vs heap: false (same process): CNN step ${(b!.cnnStep / a!.cnnStep).toFixed(2)}x faster, conv fwd ${(b!.convFwd / a!.convFwd).toFixed(2)}x, conv fwd+bwd ${(b!.convFwdBwd / a!.convFwdBwd).toFixed(2)}x, exp ${(b!.exp / a!.exp).toFixed(2)}x, log ${(b!.log / a!.log).toFixed(2)}x, mul ${(b!.mul / a!.mul).toFixed(2)}x`);
+    lines.push('', `heap vs plain arrays (same process): CNN step ${(b!.cnnStep / a!.cnnStep).toFixed(2)}x faster, conv fwd ${(b!.convFwd / a!.convFwd).toFixed(2)}x, conv fwd+bwd ${(b!.convFwdBwd / a!.convFwdBwd).toFixed(2)}x, exp ${(b!.exp / a!.exp).toFixed(2)}x, log ${(b!.log / a!.log).toFixed(2)}x, mul ${(b!.mul / a!.mul).toFixed(2)}x`);
   }
   if (baselineDir) {
     const [a, , b] = [...ours.values()];

@@ -17,6 +17,11 @@ import { functionalCall, MLP } from '../src/nn/index.js';
 import { Random } from '../src/util/random.js';
 import { runTorch, type TorchResult } from './cpu-torch.js';
 import { WebWorkerShim } from './cpu-web-worker.js';
+import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
+import { setBackend } from '../src/backend/registry.js';
+
+// Our rows run the CPU backend with the Wasm tensor heap (heap: true, opt-in).
+setBackend(new CpuBackend({ heap: true }));
 
 // ---------------------------------------------------------------------------------------------
 // Options

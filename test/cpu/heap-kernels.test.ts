@@ -7,7 +7,7 @@ import type { Prim } from '../../src/core/primitives.js';
 import { sizeOf } from '../../src/core/shape.js';
 import { Random } from '../../src/util/random.js';
 
-const heapBe = new CpuBackend();
+const heapBe = new CpuBackend({ heap: true });
 const jsBe = new CpuBackend({ heap: false });
 const heap = heapBe.heap()!;
 

@@ -74,7 +74,7 @@ describe.skipIf(reason !== null)('the tensor-heap kernels in a cross-origin-isol
         expect(run.inHeap).toBe(isolated);
         // The plain-SIMD GEMM on both sides (a Node that validates relaxed SIMD would otherwise fuse multiply-adds).
         await setGemmRelaxedSimd(false);
-        const node = heapOutputs(new CpuBackend());
+        const node = heapOutputs(new CpuBackend({ heap: true }));
         await setGemmRelaxedSimd(true);
         expect(node.inHeap).toBe(true);
         expect(Object.keys(run.outputs).sort()).toEqual(Object.keys(node.outputs).sort());

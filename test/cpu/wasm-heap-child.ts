@@ -30,7 +30,7 @@ async function collect(): Promise<void> {
   }
 }
 
-const backend = new CpuBackend();
+const backend = new CpuBackend({ heap: true });
 const heap = backend.heap()!;
 const base = heap.stats().topBytes;
 await collect();

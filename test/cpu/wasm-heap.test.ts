@@ -147,23 +147,23 @@ describe('a heap with a limit', () => {
   });
 });
 
-describe('--backend cpu-js', () => {
-  it('selects the plain-array reference backend (no heap), and cpu keeps the heap', async () => {
+describe('--backend cpu-heap and the default', () => {
+  it('the default CPU backend keeps plain arrays; cpu-heap selects the heap backend', async () => {
+    expect(new CpuBackend().heap()).toBeNull();
     const { selectBackend } = await import('../../src/node/select-backend.js');
     const { getBackend, setBackend } = await import('../../src/backend/registry.js');
     const before = getBackend();
     try {
-      expect(await selectBackend('cpu-js')).toBe('cpu-js (plain arrays, JS kernels: the reference CPU backend)');
+      expect(await selectBackend('cpu-heap')).toBe('cpu-heap (tensors in the Wasm heap, SIMD kernels on pointers)');
       const be = getBackend() as CpuBackend;
       expect(be).toBeInstanceOf(CpuBackend);
-      expect(be.heap()).toBeNull();
+      expect(be.heap()).toBe(cpuHeap());
       const t = mul(tensor([1, 2, 3], [3]), 2);
-      expect(heapOf((t.buffer as CpuBuffer).data)).toBeUndefined();
+      expect(heapOf((t.buffer as CpuBuffer).data)).toBe(cpuHeap());
       expect(t.toArray()).toEqual([2, 4, 6]);
     } finally {
       setBackend(before);
     }
-    expect((getBackend() as CpuBackend).heap()).not.toBeNull();
   });
 });
 

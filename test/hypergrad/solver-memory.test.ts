@@ -8,7 +8,7 @@ import { cgInverseHvp, neumannInverseHvp, type LinearOperator } from '../../src/
 import type { VectorList } from '../../src/hypergrad/vector-list.js';
 import { Random } from '../../src/util/random.js';
 
-const backend = new CpuBackend();
+const backend = new CpuBackend({ heap: true });
 const heap = backend.heap()!;
 const N = 1 << 16; // two tensors of 64k floats: one list is 512 KiB
 const LIST = 2 * N * 4;

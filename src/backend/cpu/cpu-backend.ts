@@ -94,9 +94,11 @@ export interface CpuBackendOptions {
    */
   fusedKernels?: boolean;
   /**
-   * Keep tensor storage in the shared Wasm heap (src/backend/cpu/wasm-heap.ts), where the elementwise kernels run
-   * in Wasm SIMD on pointers (default true where shared Wasm memory exists: Node, cross-origin isolated pages).
-   * false gives the plain typed-array backend with JS kernels: the reference the heap kernels are tested against.
+   * Keep tensor storage in the shared Wasm heap (src/backend/cpu/wasm-heap.ts), where the elementwise, pooling, GEMM
+   * and conv kernels run in Wasm SIMD on pointers (where shared Wasm memory exists: Node, cross-origin isolated
+   * pages), or in a heap of your own. Off by default: tensor state that training replaces without dispose() is
+   * returned to the heap only when the GC collects it, which it does late because it does not see Wasm memory
+   * (docs/memory.md). The default, plain typed arrays with JS kernels, is the reference the heap is tested against.
    */
   heap?: boolean | WasmHeap;
   /** When the heap cannot grow: 'spill' (default) hands out plain arrays (JS kernels), 'error' throws. */
@@ -118,7 +120,7 @@ export class CpuBackend implements Backend {
   constructor(opts: CpuBackendOptions = {}) {
     this.pool = new ArrayPool(opts.maxPooledBytes ?? 256 * 2 ** 20);
     this.fused = opts.fusedKernels ?? true;
-    this.useHeap = opts.heap !== false;
+    this.useHeap = opts.heap === true || typeof opts.heap === 'object';
     this.ownHeap = typeof opts.heap === 'object' ? opts.heap : null;
     this.overflow = opts.heapOverflow ?? 'spill';
   }

@@ -7,7 +7,7 @@ import { heapOutputs, type HeapRun } from '../heap-cases.js';
 async function run(): Promise<HeapRun & { isolated: boolean }> {
   await setGemmRelaxedSimd(false);
   await initCpuHeap();
-  return { isolated: globalThis.crossOriginIsolated === true, ...heapOutputs(new CpuBackend()) };
+  return { isolated: globalThis.crossOriginIsolated === true, ...heapOutputs(new CpuBackend({ heap: true })) };
 }
 
 (globalThis as unknown as { imlRunHeap: typeof run }).imlRunHeap = run;

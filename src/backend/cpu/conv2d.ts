@@ -4,7 +4,7 @@ import type { TypedArray } from '../../core/dtype.js';
 import type { Conv2dParams } from '../../core/primitives.js';
 import { conv2dGradInputJs, conv2dGradWeightJs, conv2dJs, geometry, type Geometry } from './conv2d-js.js';
 import { gemmArena, type ConvExports } from './wasm-gemm.js';
-import { heapOf } from './wasm-heap.js';
+import { commonHeap } from './wasm-heap.js';
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
@@ -23,8 +23,8 @@ interface Staging {
  * operands are copied into the GEMM module's arena and the output copied back.
  */
 function stage(what: string, inputs: Float32Array[], cols: number, out: Float32Array): Staging {
-  const heap = heapOf(out);
-  const g = heap !== undefined && inputs.every((x) => heapOf(x) === heap) ? heap.gemm() : null;
+  const heap = commonHeap([out, ...inputs]);
+  const g = heap?.gemm() ?? null;
   const scratch = g !== null && cols > 0 ? heap!.alloc('float32', cols, 'spill', what, false) : undefined;
   if (g !== null && (cols === 0 || scratch !== undefined)) {
     return {

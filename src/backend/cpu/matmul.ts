@@ -2,7 +2,7 @@
 
 import type { TypedArray } from '../../core/dtype.js';
 import { sgemm } from './wasm-gemm.js';
-import { heapOf } from './wasm-heap.js';
+import { commonHeap } from './wasm-heap.js';
 import { dgemmArrays, linalgUsableSync } from '../../linalg/wasm.js';
 
 /** Below this many multiply-adds the plain loop beats copying float64 operands into Wasm. */
@@ -43,8 +43,7 @@ export function matmulBlocked(a: TypedArray, b: TypedArray, m: number, n: number
 export function matmulKernel(a: TypedArray, b: TypedArray, m: number, n: number, k: number, transA: boolean, transB: boolean, out: TypedArray): void {
   if (out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array) {
     // Operands in the tensor heap: the GEMM bound to it reads and writes them in place.
-    const heap = heapOf(out);
-    const g = heap !== undefined && heapOf(a) === heap && heapOf(b) === heap ? heap.gemm() : null;
+    const g = commonHeap([out, a, b])?.gemm() ?? null;
     if (g !== null) {
       if (m > 0 && n > 0) g.sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a.byteOffset, b.byteOffset, out.byteOffset, 0);
       return;

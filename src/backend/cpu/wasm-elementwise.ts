@@ -3,7 +3,7 @@
 import type { TypedArray } from '../../core/dtype.js';
 import type { UnaryPrim } from '../../core/primitives.js';
 import type { Combine } from './binary.js';
-import { heapOf, type ElementwiseExports } from './wasm-heap.js';
+import { commonHeap, type ElementwiseExports } from './wasm-heap.js';
 
 const BINARY_CODE: Record<Combine, number> = { add: 0, sub: 1, mul: 2, div: 3, gt: 4, ge: 5, lt: 6, le: 7, eq: 8, ne: 9 };
 const UNARY_CODE: Record<UnaryPrim, number> = { neg: 0, sqrt: 1, exp: 2, log: 3 };
@@ -16,10 +16,10 @@ export const SAME = 0, SCALAR_B = 1, SCALAR_A = 2;
 
 /** The kernels of the heap every array is a view into, all of one dtype (float32 or float64); else null. */
 export function residentKernels(arrays: readonly TypedArray[]): ElementwiseExports | null {
-  const heap = heapOf(arrays[0]);
+  const heap = commonHeap(arrays);
   if (heap === undefined) return null;
   const ctor = arrays[0].constructor;
-  for (const a of arrays) if (a.constructor !== ctor || heapOf(a) !== heap) return null;
+  for (const a of arrays) if (a.constructor !== ctor) return null;
   return heap.kernels;
 }
 

@@ -77,6 +77,14 @@ export function heapOf(a: TypedArray): WasmHeap | undefined {
   return heapOfBuffer.get(a.buffer);
 }
 
+/** The one heap every array is a view into, or undefined (a plain array among them, or two heaps): the kernels' residency check. */
+export function commonHeap(arrays: readonly TypedArray[]): WasmHeap | undefined {
+  const heap = heapOf(arrays[0]);
+  if (heap === undefined) return undefined;
+  for (let i = 1; i < arrays.length; i++) if (heapOf(arrays[i]) !== heap) return undefined;
+  return heap;
+}
+
 export class WasmHeap {
   readonly memory: WebAssembly.Memory;
   readonly kernels: ElementwiseExports;

@@ -1,16 +1,12 @@
 // FixMatch training steps of the small CNN and a WideResNet (conv, 2x2 pooling, batch norm, relu, leaky relu, 1x1 and strided convs) on the CPU tensor heap give the same bits as on the plain-array backend with the JS kernels: losses, weights, EMA and running statistics after every step.
 import { describe, expect, it } from 'vitest';
 import { CpuBackend, type CpuBuffer } from '../../src/backend/cpu/cpu-backend.js';
-import { tidyAsync } from '../../src/core/scope.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import type { Module } from '../../src/nn/module.js';
 import { WideResNet } from '../../src/nn/wide-resnet.js';
-import { SGD } from '../../src/optim/sgd.js';
-import { WeightEma } from '../../src/ssl/ema.js';
-import { fixMatchGradient } from '../../src/ssl/fixmatch-step.js';
 import { SmallCnn } from '../../src/ssl/small-cnn.js';
-import { addWeightDecay } from '../../src/ssl/weight-decay.js';
 import { Random } from '../../src/util/random.js';
+import { fixMatchSteps } from '../core/pooled-steps.js';
 
 interface Trace {
   losses: number[];
@@ -25,29 +21,18 @@ const bytes = (t: Tensor): Uint8Array => {
 };
 
 async function train(backend: CpuBackend, make: (rng: Random) => Module, shape: [number, number, number], steps: number): Promise<Trace> {
-  const [ch, side] = [shape[0], shape[1]];
   const model = make(new Random(1));
   const params = model.parameters();
-  const sgd = new SGD(params, { lr: 0.05, momentum: 0.9, nesterov: true });
-  const ema = new WeightEma(params, 0.999, true);
-  const rng = new Random(7);
-  const B = 4, U = 4, n = B + 2 * U;
   const trace: Trace = { losses: [], states: [], inHeap: true };
-  for (let step = 0; step < steps; step++) {
-    const x = Float32Array.from({ length: n * ch * side * side }, () => rng.uniform());
-    const labels = Array.from({ length: B }, (_, i) => (i + step) % 10);
-    const loss = await tidyAsync(async () => {
-      const g = await fixMatchGradient(model, params.map((p) => p.value), { x, shape: [n, ch, side, side], labels, unlabelled: U, tau: 0.3, lambdaU: 1 });
-      sgd.step(addWeightDecay(g.grads, params, 5e-4));
-      ema.update(params, step);
-      return g.loss;
-    });
-    trace.losses.push(loss);
-    const buffers = model.buffers();
-    trace.states.push([...params.map((p) => bytes(p.value)), ...ema.values.map(bytes), ...buffers.map((b) => bytes(b.value))]);
-    const heap = backend.heap();
-    trace.inHeap &&= heap !== null && params.every((p) => heap.owns((p.value.buffer as CpuBuffer).data));
-  }
+  await fixMatchSteps({
+    model, steps, channels: shape[0], side: shape[1], seed: 7, lr: 0.05, tau: 0.3,
+    afterStep: (_step, loss, ema) => {
+      trace.losses.push(loss);
+      trace.states.push([...params.map((p) => bytes(p.value)), ...ema.values.map(bytes), ...model.buffers().map((b) => bytes(b.value))]);
+      const heap = backend.heap();
+      trace.inHeap &&= heap !== null && params.every((p) => heap.owns((p.value.buffer as CpuBuffer).data));
+    },
+  });
   return trace;
 }
 

@@ -1,6 +1,6 @@
 // Public entry point of the engine (`iml-engine`, portable: Node and browsers, no Node built-ins): tensors, ops, autodiff, backends, IML, exact curvature, data in memory. Node adapters: src/node/index.ts (`iml-engine/node`).
 
-export { Tensor, noGrad, withGradMode, isGradEnabled } from './core/tensor.js';
+export { Tensor, noGrad, withGradMode, isGradEnabled, retain, disposeWith } from './core/tensor.js';
 export type { GradNode } from './core/tensor.js';
 export { tidy, tidyAsync, keep } from './core/scope.js';
 export type { DType, TypedArray } from './core/dtype.js';

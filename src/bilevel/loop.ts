@@ -1,7 +1,7 @@
 // The generic bilevel (implicit meta-learning) loop: warm-up, inner steps, hypergradient meta-steps, early stopping, checkpoints and exact resume.
 
 import { tidyAsync } from '../core/scope.js';
-import type { Tensor } from '../core/tensor.js';
+import { retain, type Tensor } from '../core/tensor.js';
 import { NonFiniteError } from '../hypergrad/inverse-hvp.js';
 import { hypergradient, type HypergradientResult, type InverseHvpComparison, type MethodState } from '../hypergrad/hypergradient.js';
 import { methodLabel } from '../hypergrad/methods.js';
@@ -65,6 +65,9 @@ export interface BilevelResult<R extends object> {
   /** Inner steps taken. */
   step: number;
 }
+
+/** What the epoch loop keeps of a meta-step: numbers, no tensors. */
+type MetaStepNumbers = Pick<HypergradientResult, 'seconds' | 'approximationBytes' | 'hypergradNorm' | 'comparisons'> & { ihvp: { hvps: number; note: string } };
 
 /** Fields of a checkpoint's meta written by the loop; a problem's JSON state may not use them. */
 const LOOP_META_KEYS = ['identity', 'rng', 'startEpoch', 'best', 'sinceBest', 'earlyStopAt', 'stoppedEarly', 'step', 'methodState'];
@@ -193,7 +196,8 @@ export async function runBilevel<R extends object>(problem: BilevelProblem<R>, c
     await s.apply();
   });
 
-  const metaStep = (epoch: number, compare: boolean): Promise<HypergradientResult> => scoped(async () => {
+  /** One meta-step; returns its numbers only, so that in a tidy scope every tensor of the hypergradient is freed. */
+  const metaStep = (epoch: number, compare: boolean): Promise<MetaStepNumbers> => scoped(async () => {
     const theta = params.map((p) => p.value);
     const lam = omega();
     const objective = await problem.metaObjective(theta, lam, rng);
@@ -206,9 +210,18 @@ export async function runBilevel<R extends object>(problem: BilevelProblem<R>, c
       throw e;
     }
     if (!Number.isFinite(r.hypergradNorm)) throw new BilevelDivergence(epoch, step, `hypergradient norm is ${r.hypergradNorm} (${r.ihvp.note})`);
+    // The meta optimizer disposes the ω it replaces: the hook sees it through handles of its own.
+    const before = hooks.onMetaStep ? lam.map(retain) : null;
     metaOpt!.step(r.hypergrad);
-    await hooks.onMetaStep?.({ metaEpoch: epoch, step, theta, meta: lam, result: r });
-    return r;
+    try {
+      if (before) await hooks.onMetaStep?.({ metaEpoch: epoch, step, theta, meta: before, result: r });
+    } finally {
+      before?.forEach((t) => t.dispose());
+    }
+    return {
+      seconds: { ...r.seconds }, approximationBytes: r.approximationBytes, hypergradNorm: r.hypergradNorm,
+      ihvp: { hvps: r.ihvp.hvps, note: r.ihvp.note }, comparisons: r.comparisons,
+    };
   });
 
   async function saveState(to: RunStore<BilevelEpochMetrics<R>>, nextEpoch: number, finished: boolean): Promise<void> {
@@ -282,7 +295,9 @@ export async function runBilevel<R extends object>(problem: BilevelProblem<R>, c
       // Once patience has run out the early-stopping snapshot is frozen, also when training goes on.
       if (earlyStopAt === 0) {
         if (ev.validationLoss < best.loss) {
-          best = { loss: ev.validationLoss, epoch, test: ev.esScore, snapshot: { theta: params.map((p) => p.value), meta: omega() } };
+          // Handles, not the values themselves: the optimizers dispose the values they replace.
+          releaseSnapshot(best.snapshot);
+          best = { loss: ev.validationLoss, epoch, test: ev.esScore, snapshot: { theta: params.map((p) => retain(p.value)), meta: omega().map(retain) } };
           sinceBest = 0;
         } else {
           sinceBest++;
@@ -322,6 +337,12 @@ export async function runBilevel<R extends object>(problem: BilevelProblem<R>, c
     meta: omega(),
     step,
   };
+}
+
+/** Frees an early-stopping snapshot's handles (the storage stays while anything else holds it). */
+function releaseSnapshot(s: { theta: Tensor[]; meta: Tensor[] } | null): void {
+  s?.theta.forEach((t) => t.dispose());
+  s?.meta.forEach((t) => t.dispose());
 }
 
 /** Adds the problem's tensors to a checkpoint's, refusing names that θ or the loop use. */

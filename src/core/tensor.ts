@@ -7,6 +7,8 @@ import { formatShape, sizeOf } from './shape.js';
 
 /** How many live tensors share each storage (variable() and detach() share it): freed when the last one is disposed. */
 const users = new WeakMap<DeviceBuffer, number>();
+/** Tensors disposed together with a tensor (caches derived from it): see disposeWith. */
+const dependents = new WeakMap<Tensor, Tensor[]>();
 
 /** A recorded application: its differentiable inputs and the vector-Jacobian product back to them. */
 export interface GradNode {
@@ -125,6 +127,11 @@ export class Tensor {
     const s = this.storage;
     if (s === null) return;
     this.storage = null;
+    const deps = dependents.get(this);
+    if (deps !== undefined) {
+      dependents.delete(this);
+      for (const d of deps) d.dispose();
+    }
     const n = (users.get(s) ?? 1) - 1;
     if (n > 0) {
       users.set(s, n);
@@ -137,4 +144,26 @@ export class Tensor {
   toString(): string {
     return `Tensor${formatShape(this.shape)}(${this.dtype})`;
   }
+}
+
+/**
+ * A second handle on t's storage (same values, no graph, no copy): the storage lives until every handle is
+ * disposed. Take one to hold a value beyond the next update of the slot it came from, since optimizers, batch
+ * norm and EMA dispose the values they replace (docs/memory.md).
+ */
+export function retain(t: Tensor): Tensor {
+  const r = new Tensor(t.backend, t.buffer, t.shape, t.dtype);
+  if (t.label !== undefined) r.label = t.label;
+  return r;
+}
+
+/**
+ * Ties `deps` to `owner`: disposing the owner (this very handle) disposes them too. For caches computed from a
+ * tensor and keyed on it, which would otherwise wait for the garbage collector.
+ */
+export function disposeWith(owner: Tensor, deps: readonly Tensor[]): void {
+  if (owner.isDisposed) throw new Error(`disposeWith: owner ${owner.describe()} is already disposed`);
+  const list = dependents.get(owner);
+  if (list === undefined) dependents.set(owner, [...deps]);
+  else list.push(...deps);
 }

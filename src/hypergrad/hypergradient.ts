@@ -65,6 +65,15 @@ export interface MethodState {
   topEigenvalue?: number;
 }
 
+/** Carried state for the next meta-step: the new vectors kept, the ones they replace freed (the method owns them). */
+function replaceState(old: VectorList | undefined, next: VectorList): VectorList {
+  const kept = next.map((t) => keep(t));
+  old?.forEach((t) => {
+    if (!kept.includes(t)) t.dispose();
+  });
+  return kept;
+}
+
 export async function solveInverseHvp(method: HypergradMethod, hvp: LinearOperator, b: VectorList, state: MethodState = {}): Promise<InverseHvpResult> {
   switch (method.kind) {
     case 'neumann':
@@ -72,7 +81,7 @@ export async function solveInverseHvp(method: HypergradMethod, hvp: LinearOperat
     case 'damped-neumann': {
       // Scale by the top eigenvalue so that ||I - α(H + δI)|| < 1 on the positive part of the spectrum.
       const top = await topEigenvalue(hvp, b, { iterations: method.powerIterations, init: state.eigenvector });
-      state.eigenvector = top.vector.map((t) => keep(t));
+      state.eigenvector = replaceState(state.eigenvector, top.vector);
       state.topEigenvalue = top.value;
       const lmax = Math.abs(top.value) + method.damping;
       const alpha = 1 / lmax;
@@ -82,7 +91,7 @@ export async function solveInverseHvp(method: HypergradMethod, hvp: LinearOperat
     }
     case 'cg': {
       const r = await cgInverseHvp(hvp, b, { steps: method.steps, ridge: method.ridge, init: method.warmStart ? state.previousSolution : undefined });
-      state.previousSolution = r.x.map((t) => keep(t));
+      state.previousSolution = replaceState(state.previousSolution, r.x);
       return r;
     }
     case 'identity':

@@ -3,7 +3,7 @@
 import { keep } from '../core/scope.js';
 import { full, randn } from '../core/creation.js';
 import { add, mul, sum, sumTo } from '../core/ops.js';
-import { noGrad, type Tensor } from '../core/tensor.js';
+import { disposeWith, noGrad, type Tensor } from '../core/tensor.js';
 import { sigmoid, softplus } from '../ops/activations.js';
 import type { Parameter } from '../nn/module.js';
 import type { Random } from '../util/random.js';
@@ -74,10 +74,11 @@ function softplusTerms(l: Tensor): { s: Tensor; c: Tensor } {
   let t = softplusTermsOf.get(l);
   if (t === undefined) {
     t = noGrad(() => {
-      // Cached beyond the tidy scope of the step that first asks: kept (freed by the GC with l).
+      // Cached beyond the tidy scope of the step that first asks: kept, and disposed with l.
       const s = keep(softplus(l));
       return { s, c: keep(mul(mul(s, s), 2)) };
     });
+    disposeWith(l, [t.s, t.c]);
     softplusTermsOf.set(l, t);
   }
   return t;

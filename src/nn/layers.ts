@@ -132,9 +132,13 @@ export class BatchNorm extends Module {
       const mom = ctx.statsMomentum ?? this.momentum;
       noGrad(() => {
         const unbiased = mul(variance, n / (n - 1));
-        // State written inside a tidy scope: keep() so the scope does not dispose it.
-        this.runningMean = keep(add(mul(this.runningMean, 1 - mom), mul(mean, mom)));
-        this.runningVar = keep(add(mul(this.runningVar, 1 - mom), mul(unbiased, mom)));
+        // State written inside a tidy scope: keep() so the scope does not dispose it. The statistics replaced
+        // are freed now (the layer owns them; retain() a handle to hold one longer).
+        const [oldMean, oldVar] = [this.runningMean, this.runningVar];
+        this.runningMean = keep(add(mul(oldMean, 1 - mom), mul(mean, mom)));
+        this.runningVar = keep(add(mul(oldVar, 1 - mom), mul(unbiased, mom)));
+        oldMean.dispose();
+        oldVar.dispose();
       });
     }
     return y;

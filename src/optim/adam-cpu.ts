@@ -2,6 +2,7 @@
 
 import type { CpuBuffer } from '../backend/cpu/cpu-backend.js';
 import { Tensor } from '../core/tensor.js';
+import { residentKernels, WASM_MIN_ELEMENTS } from '../backend/cpu/wasm-elementwise.js';
 import { cpuData as data } from './cpu-storage.js';
 
 export interface AdamScalars {
@@ -45,6 +46,16 @@ export function fusedAdamStep(
   const big = Math.abs(w) >= 0.5;
   const lw = big ? 1 - w : w;
   const { beta2, oneMinusBeta2, sqrtBc2, eps, negStepSize } = s;
+  // In the tensor heap: the same loop in Wasm SIMD (assembly/optim.ts), the same bits.
+  const k = n >= WASM_MIN_ELEMENTS ? residentKernels(D ? [p, g, M, V, P, D] : [p, g, M, V, P]) : null;
+  if (k !== null) {
+    const flags = (wd !== 0 ? 1 : 0) | (D ? 2 : 0) | (big ? 4 : 0);
+    (P instanceof Float32Array ? k.adamF32 : k.adamF64)(
+      p.byteOffset, g.byteOffset, D ? D.byteOffset : 0, M.byteOffset, V.byteOffset, P.byteOffset, n, flags,
+      wd, lw, beta2, oneMinusBeta2, sqrtBc2, eps, negStepSize,
+    );
+    return { value: make(out), m, v };
+  }
   for (let i = 0; i < n; i++) {
     const pi = p[i];
     let gi = g[i];

@@ -1,11 +1,12 @@
 // Base optimizer: parameter holders, validated gradient steps under noGrad, mutable lr, JSON state dicts.
 
-import { keep } from '../core/scope.js';
+import { keep, tidy } from '../core/scope.js';
 import { tensor } from '../core/creation.js';
 import type { DType, TypedArray } from '../core/dtype.js';
 import { add, mul, sub } from '../core/ops.js';
 import { formatShape, shapesEqual, sizeOf } from '../core/shape.js';
 import { noGrad, Tensor } from '../core/tensor.js';
+import { residentKernels, WASM_MIN_ELEMENTS } from '../backend/cpu/wasm-elementwise.js';
 import { allOnCpu, cpuData } from './cpu-storage.js';
 
 /** A named, replaceable parameter: the optimizer swaps `value` for the updated tensor after each step. */
@@ -76,8 +77,12 @@ function formatHyper(v: HyperValue | undefined): string {
   return v === undefined ? 'missing' : JSON.stringify(v);
 }
 
-/** Index of the first NaN or ±Infinity, or -1. */
+/** Index of the first NaN or ±Infinity, or -1 (in Wasm SIMD when the array lives in the tensor heap). */
 function firstNonFinite(data: TypedArray): number {
+  const k = data.length >= WASM_MIN_ELEMENTS ? residentKernels([data]) : null;
+  if (k !== null && (data instanceof Float32Array || data instanceof Float64Array)) {
+    return (data instanceof Float32Array ? k.firstNonFiniteF32 : k.firstNonFiniteF64)(data.byteOffset, data.length);
+  }
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
   return -1;
 }
@@ -101,6 +106,8 @@ export abstract class Optimizer {
   private readonly dtypes: readonly DType[];
   /** Buffers per parameter name; absent until the parameter's first step (PyTorch's lazy state). */
   protected readonly state = new Map<string, Buffers>();
+  /** Parameter values this optimizer made: disposed when its next step replaces them. */
+  private readonly made = new WeakSet<Tensor>();
 
   protected constructor(params: readonly ParamRef[], lr: number) {
     const where = `${new.target.name}`;
@@ -193,14 +200,24 @@ export abstract class Optimizer {
         }
       }
     });
-    const results = noGrad(() =>
+    // The rule's temporaries are freed at once; its results (new values, new buffers) leave the scope.
+    const results = tidy(() => noGrad(() =>
       this.params.map((p, i) => this.update(p.value, grads[i], this.state.get(p.name), stepNo, i)),
-    );
+    ));
     this.params.forEach((p, i) => {
+      const old = p.value;
+      const oldBuffers = this.state.get(p.name);
       // Kept: an optimizer step may run inside a tidy scope (a training step), its results outlive it.
       p.value = keep(results[i].value);
-      for (const t of Object.values(results[i].buffers)) keep(t);
+      this.made.add(p.value);
+      const next = Object.values(results[i].buffers);
+      for (const t of next) keep(t);
       this.state.set(p.name, results[i].buffers);
+      // What this step replaced is freed now, not by the garbage collector (which does not see Wasm or GPU
+      // memory): the previous value when this optimizer made it (never the caller's initial tensor), and buffers
+      // the rule did not carry over (a fused rule updates its own in place). Hold a value longer with retain().
+      if (old !== p.value && this.made.has(old)) old.dispose();
+      if (oldBuffers) for (const t of Object.values(oldBuffers)) if (!next.includes(t)) t.dispose();
     });
     this.steps = stepNo;
   }
@@ -306,10 +323,12 @@ export abstract class Optimizer {
         }
         const bad = arr.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
         if (bad >= 0) throw new Error(`${where}: buffer '${b}' of parameter '${p.name}' has a non-finite or non-number entry at ${bad}`);
-        return [b, tensor(arr as number[], this.shapes[i], { dtype: this.dtypes[i], backend: p.value.backend })];
+        return [b, keep(tensor(arr as number[], this.shapes[i], { dtype: this.dtypes[i], backend: p.value.backend }))];
       });
       restored.set(p.name, Object.fromEntries(loaded));
     });
+    // The buffers replaced are this optimizer's own: freed now.
+    for (const buffers of this.state.values()) for (const t of Object.values(buffers)) t.dispose();
     this.state.clear();
     for (const [k, v] of restored) this.state.set(k, v);
     this.currentLr = state.lr;

@@ -2,6 +2,7 @@
 
 import type { CpuBuffer } from '../backend/cpu/cpu-backend.js';
 import { Tensor } from '../core/tensor.js';
+import { residentKernels, WASM_MIN_ELEMENTS } from '../backend/cpu/wasm-elementwise.js';
 import { cpuData as data } from './cpu-storage.js';
 
 /**
@@ -24,6 +25,12 @@ export function fusedRmspropStep(
   const { alpha, eps, weightDecay: wd } = s;
   const oneMinusAlpha = 1 - alpha;
   const negLr = -s.lr;
+  // In the tensor heap: the same loop in Wasm SIMD (assembly/optim.ts), the same bits.
+  const k = n >= WASM_MIN_ELEMENTS ? residentKernels([p, g, V, P]) : null;
+  if (k !== null) {
+    (P instanceof Float32Array ? k.rmspropF32 : k.rmspropF64)(p.byteOffset, g.byteOffset, V.byteOffset, P.byteOffset, n, wd !== 0 ? 1 : 0, wd, alpha, oneMinusAlpha, eps, negLr);
+    return { value: make(out), squareAvg: v };
+  }
   for (let i = 0; i < n; i++) {
     const pi = p[i];
     const gi = wd !== 0 ? g[i] + pi * wd : g[i];

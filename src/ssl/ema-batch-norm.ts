@@ -1,8 +1,8 @@
 // Batch-norm statistics for the EMA model: re-estimated at the averaged weights on un-augmented training images, instead of the live model's (which mix strongly augmented views and lag behind no average).
 
 import { tensor } from '../core/creation.js';
-import { tidy } from '../core/scope.js';
-import { noGrad, type Tensor } from '../core/tensor.js';
+import { keep, tidy } from '../core/scope.js';
+import { noGrad, retain, type Tensor } from '../core/tensor.js';
 import { getBatch, type ImageDataset } from '../data/dataset.js';
 import type { Module } from '../nn/module.js';
 
@@ -49,10 +49,16 @@ export function recomputeBatchNormStatistics(model: Module, ds: ImageDataset, li
 export async function withRecomputedBatchNorm<T>(model: Module, ds: ImageDataset, fn: () => Promise<T>): Promise<T> {
   const buffers = model.buffers();
   const saved: Tensor[] = buffers.map((b) => b.value);
-  recomputeBatchNormStatistics(model, ds);
+  // Batch norm disposes the statistics it replaces: the recomputation starts from handles of the training ones
+  // (kept out of any tidy scope), so the training statistics themselves go back into the model intact.
+  buffers.forEach((b) => (b.value = keep(retain(b.value))));
   try {
+    recomputeBatchNormStatistics(model, ds);
     return await fn();
   } finally {
-    buffers.forEach((b, i) => (b.value = saved[i]));
+    buffers.forEach((b, i) => {
+      b.value.dispose();
+      b.value = saved[i];
+    });
   }
 }

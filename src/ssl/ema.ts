@@ -28,7 +28,10 @@ export class WeightEma {
   update(params: readonly Pick<Parameter, 'value'>[], t = 0): void {
     if (params.length !== this.values.length) throw new Error(`WeightEma.update: ${params.length} parameters, ${this.values.length} averages`);
     const d = this.decayAt(t);
-    this.values = noGrad(() => this.values.map((e, i) => keep(add(mul(e, d), mul(params[i].value, 1 - d)))));
+    const old = this.values;
+    this.values = noGrad(() => old.map((e, i) => keep(add(mul(e, d), mul(params[i].value, 1 - d)))));
+    // The averages replaced are this object's own: freed now (retain() a handle to hold one longer).
+    for (const e of old) e.dispose();
   }
 }
 

@@ -120,6 +120,8 @@ export class FixMatchStepper {
   restore(json: Partial<StepperJson>, optimizer: OptimizerState | undefined, ema: Tensor[], where: string): void {
     if (!json.augState || !json.labelled || (this.unlabelled && !json.unlabelled)) throw new Error(`${where}: the augmentation or sampler states are missing`);
     if (optimizer) this.sgd.loadStateDict(optimizer);
+    // The averages replaced are the EMA's own: freed now.
+    for (const e of this.ema.values) if (!ema.includes(e)) e.dispose();
     this.ema.values = ema;
     this.augRng.setState(decodeState(json.augState));
     this.labelled.restore(decodeSampler(json.labelled));

@@ -1,4 +1,4 @@
-// Memory stays flat over thousands of training steps run in tidy scopes: the CPU pool neither grows nor drops arrays, and only the state a step keeps (weights, momentum, EMA, batch-norm statistics) is newly allocated; the same in Node and in headless Chromium, where no GC can be forced.
+// Memory stays flat over thousands of training steps run in tidy scopes: the CPU pool neither grows nor drops arrays, and after the first steps nothing is newly allocated, since the state a step replaces (weights, momentum, EMA, batch-norm statistics) goes back to the pool at once; the same in Node and in headless Chromium, where no GC can be forced.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserSkipReason, openBrowserSession, type BrowserSession } from '../browser-bundle.js';
@@ -7,7 +7,8 @@ import { pooledSteps, type PooledStepsRun } from './pooled-steps.js';
 const STEPS = 2000;
 const AT = [100, 101, 1000, STEPS];
 // SmallCnn: 3 conv weights, 3 x (gamma, beta), head weight and bias = 11 parameters; each step keeps a new value,
-// momentum buffer and EMA value per parameter and 2 running statistics per batch norm (3 of them).
+// momentum buffer and EMA value per parameter and 2 running statistics per batch norm (3 of them), and disposes the
+// ones they replace: the kept state takes pooled arrays too.
 const KEPT_PER_STEP = 3 * 11 + 2 * 3;
 
 function checkFlat(run: PooledStepsRun): void {
@@ -18,10 +19,13 @@ function checkFlat(run: PooledStepsRun): void {
   expect(sEnd.pooledBytes).toBe(s100.pooledBytes);
   expect(sEnd.pooledArrays).toBe(s100.pooledArrays);
   expect(sEnd.droppedArrays).toBe(0);
-  // Every temporary comes from the pool; new arrays are exactly the kept state.
-  expect(s101.createdArrays - s100.createdArrays).toBe(KEPT_PER_STEP);
-  expect(sEnd.createdArrays - s1000.createdArrays).toBe((STEPS - 1000) * KEPT_PER_STEP);
-  expect(sEnd.reusedArrays - s1000.reusedArrays).toBe((STEPS - 1000) * (s101.reusedArrays - s100.reusedArrays));
+  // Every array, temporaries and kept state alike, comes from the pool: none is created after step 100. Before the
+  // optimizer, EMA and batch norm disposed what they replace, each step created exactly KEPT_PER_STEP.
+  expect(s101.createdArrays - s100.createdArrays).toBe(0);
+  expect(sEnd.createdArrays - s1000.createdArrays).toBe(0);
+  const reusedPerStep = s101.reusedArrays - s100.reusedArrays;
+  expect(reusedPerStep).toBeGreaterThanOrEqual(KEPT_PER_STEP);
+  expect(sEnd.reusedArrays - s1000.reusedArrays).toBe((STEPS - 1000) * reusedPerStep);
   expect(Number.isFinite(run.loss) && Number.isFinite(run.weightSum)).toBe(true);
 }
 

@@ -12,7 +12,7 @@ import { decodeBase64 } from '../../util/base64.js';
 import { heapKernelsWasmBase64 } from '../../generated/heap-kernels.wasm.js';
 import { gemmOnMemory, getGemmThreads, type BoundGemm } from './wasm-gemm.js';
 
-/** Exports of assembly/heap-kernels.ts: elementwise.ts and pool.ts (pointers are byte addresses in the heap's memory). */
+/** Exports of assembly/heap-kernels.ts: elementwise.ts, pool.ts and optim.ts (pointers are byte addresses in the heap's memory). */
 export interface ElementwiseExports {
   binaryF32(op: number, mode: number, a: number, b: number, out: number, n: number): void;
   binaryF64(op: number, mode: number, a: number, b: number, out: number, n: number): void;
@@ -26,6 +26,14 @@ export interface ElementwiseExports {
   checkArgs2x2(arg: number, n: number): number;
   gather2x2(x: number, arg: number, planes: number, h: number, w: number, ho: number, wo: number, out: number): void;
   scatter2x2(gy: number, arg: number, planes: number, h: number, w: number, ho: number, wo: number, out: number): void;
+  adamF32(param: number, grad: number, decay: number, m: number, v: number, out: number, n: number, flags: number,
+    wd: number, lw: number, beta2: number, omb2: number, sqrtBc2: number, eps: number, negStep: number): void;
+  adamF64(param: number, grad: number, decay: number, m: number, v: number, out: number, n: number, flags: number,
+    wd: number, lw: number, beta2: number, omb2: number, sqrtBc2: number, eps: number, negStep: number): void;
+  rmspropF32(param: number, grad: number, v: number, out: number, n: number, hasWd: number, wd: number, alpha: number, oma: number, eps: number, negLr: number): void;
+  rmspropF64(param: number, grad: number, v: number, out: number, n: number, hasWd: number, wd: number, alpha: number, oma: number, eps: number, negLr: number): void;
+  firstNonFiniteF32(x: number, n: number): number;
+  firstNonFiniteF64(x: number, n: number): number;
 }
 
 export interface WasmHeapStats {

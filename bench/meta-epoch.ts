@@ -1,0 +1,66 @@
+// Meta-epoch cost of the thesis 4.1 problem (overfit-small-val: 784-784-10 MLP, per-parameter L2, 50 inner Adam steps of batch 32 per meta-epoch) on the CPU tensor heap and on the plain-array reference backend, alternating in one process.
+// Usage: npm run build && node dist/bench/meta-epoch.js [--methods neumann:3,cg:3,identity,t1t2] [--meta-epochs N] [--rounds R] [--recipe NAME]
+//   Each round runs every method on both backends with the same seed; the median of the meta-epochs after the first
+//   (the first pays for compilation and first-touch memory) is reported, and the trajectories are checked to agree.
+
+import { loadavg } from 'node:os';
+import { setBackend } from '../src/backend/registry.js';
+import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
+import { initGemm } from '../src/backend/cpu/wasm-gemm.js';
+import { cpuHeap } from '../src/backend/cpu/wasm-heap.js';
+import { memoryRunStore } from '../src/iml/run-store.js';
+import { getRecipe } from '../src/iml/recipes.js';
+import { runIml, type MetaEpochMetrics } from '../src/iml/trainer.js';
+import { loadDataset } from '../src/node/datasets.js';
+import { planRecipe, prepareRecipeRun } from '../src/node/run-recipe.js';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const methods = (arg('methods') ?? 'neumann:3,cg:3,identity,t1t2').split(',');
+const metaEpochs = Number(arg('meta-epochs') ?? 6);
+const rounds = Number(arg('rounds') ?? 2);
+const recipe = getRecipe(arg('recipe') ?? 'overfit-small-val');
+if (!Number.isInteger(metaEpochs) || metaEpochs < 2) throw new Error(`--meta-epochs must be an integer >= 2, got ${arg('meta-epochs')}`);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${arg('rounds')}`);
+
+await initGemm();
+const plan = planRecipe(recipe, { quick: false, metaEpochs, methods, seeds: [0] });
+const dataset = loadDataset(plan.dataset, { imageSize: plan.imageSize, seed: 0 });
+const variant = plan.variants[0];
+const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+console.log(`${recipe.name} (thesis ${recipe.section}): ${metaEpochs} meta-epochs per run, ${rounds} round(s); load ${load()} at the start`);
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const backends = [{ label: 'heap', heap: true }, { label: 'plain', heap: false }] as const;
+const seconds: Record<string, Record<string, number[]>> = {};
+const losses: Record<string, Record<string, number[]>> = {};
+const heapTop: Record<string, number> = {};
+for (let round = 0; round < rounds; round++) {
+  for (const spec of methods) {
+    for (const b of backends) {
+      setBackend(new CpuBackend({ heap: b.heap }));
+      const { model, mk, data, config } = prepareRecipeRun(recipe.name, false, plan, variant, spec, 0, undefined, dataset);
+      const { metrics } = await runIml(model, mk, data, config, { store: memoryRunStore<MetaEpochMetrics>() });
+      ((seconds[spec] ??= {})[b.label] ??= []).push(...metrics.slice(1).map((m) => m.epochSeconds));
+      (losses[spec] ??= {})[b.label] = metrics.map((m) => m.validation.loss);
+      if (b.heap) heapTop[spec] = Math.max(heapTop[spec] ?? 0, cpuHeap()?.stats().topBytes ?? 0);
+    }
+  }
+}
+
+console.log(`\n| method | meta-epoch, heap (ms) | meta-epoch, plain arrays (ms) | plain / heap | heap high-water (MiB) | trajectories |\n|---|---|---|---|---|---|`);
+for (const spec of methods) {
+  const h = median(seconds[spec].heap) * 1000;
+  const p = median(seconds[spec].plain) * 1000;
+  const same = losses[spec].heap.every((v, i) => Object.is(v, losses[spec].plain[i]));
+  console.log(`| ${spec} | ${h.toFixed(0)} | ${p.toFixed(0)} | ${(p / h).toFixed(2)}x | ${(heapTop[spec] / 2 ** 20).toFixed(0)} | ${same ? 'identical' : 'DIFFER'} |`);
+}
+const ref = median(seconds[methods[0]].heap);
+console.log(`\nPer method / ${methods[0]} on the heap: ${methods.map((m) => `${m} ${(median(seconds[m].heap) / ref).toFixed(2)}x`).join(', ')}`);
+console.log(`load ${load()} at the end`);

@@ -1,5 +1,5 @@
 // CPU benchmark of a small-CNN SGD step, conv2d (b64 3->32 32x32 3x3) and elementwise throughput (exp, log, mul over 623k floats; exp/log also as bare Wasm kernels and as the Math.* JS loops they replaced): this engine, optionally an older build of it, and PyTorch (1 thread) in the same run.
-// Also measured in the same run: this build with the Wasm tensor heap (`heap: true`, opt-in) and with its default plain typed arrays and JS kernels (the reference).
+// Also measured in the same run: this build with the Wasm tensor heap (the default) and with plain typed arrays and JS kernels (`heap: false`, the reference).
 // Usage: npm run build && node dist/bench/cnn-elementwise.js [--baseline DIR] [--samples N] [--elements N] [--no-torch] [--out FILE.md]
 //   --baseline DIR: a checkout of this repository with its own `npm run build` (e.g. a git worktree at an
 //   older commit); its dist/src/index.js is loaded into this process and measured alongside.
@@ -194,10 +194,11 @@ function measure(engines: Map<string, Cases>): Map<string, Record<keyof Cases, n
 async function main(): Promise<void> {
   const load0 = loadavg();
   const engines = new Map<string, Cases>();
-  // This build with the Wasm tensor heap (opt-in), and the default plain-array backend (the reference) in the same run.
+  // This build with the Wasm tensor heap (the default), and the plain-array backend (the reference) in the same run.
   const heap = new current.CpuBackend({ heap: true });
   engines.set('engine (this build, heap: true)', current.withBackend(heap, () => makeCases(current, true)));
-  engines.set('this build, plain arrays (default, JS kernels)', makeCases(current, false));
+  const plain = new current.CpuBackend({ heap: false });
+  engines.set('this build, plain arrays (heap: false, JS kernels)', current.withBackend(plain, () => makeCases(current, false)));
   if (baselineDir) {
     const old = (await import(pathToFileURL(join(resolve(baselineDir), 'dist/src/index.js')).href)) as Api;
     engines.set(`engine (baseline ${baselineDir})`, makeCases(old, false));

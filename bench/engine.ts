@@ -20,7 +20,7 @@ import { WebWorkerShim } from './cpu-web-worker.js';
 import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
 import { setBackend } from '../src/backend/registry.js';
 
-// Our rows run the CPU backend with the Wasm tensor heap (heap: true, opt-in).
+// Our rows run the CPU backend with the Wasm tensor heap (the default).
 setBackend(new CpuBackend({ heap: true }));
 
 // ---------------------------------------------------------------------------------------------

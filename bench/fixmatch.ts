@@ -163,12 +163,12 @@ async function main(): Promise<void> {
   };
 
   if (BACKENDS.includes('cpu')) {
-    // The Wasm tensor heap (opt-in: heap: true); `reference` below is the default plain-array backend.
+    // The Wasm tensor heap (the default); `reference` below is the plain-array backend (heap: false).
     const fused = stepper(new CpuBackend({ heap: true }));
     // The reference composites of relu and batch norm, as the CPU ran them before the fused kernels (and WebGPU runs them).
     const composite = COMPOSITE ? stepper(new CpuBackend({ fusedKernels: false })) : null;
-    // The default plain-array backend with the JS kernels: the reference the heap is measured against.
-    const reference = stepper(new CpuBackend());
+    // The plain-array backend with the JS kernels: the reference the heap is measured against.
+    const reference = stepper(new CpuBackend({ heap: false }));
     for (const th of THREADS) {
       const got = await setGemmThreads(th);
       if (got !== th) throw new Error(`setGemmThreads(${th}) gave ${got} thread(s) (worker_threads with shared Wasm memory unavailable?)`);

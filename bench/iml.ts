@@ -1,6 +1,6 @@
 // IML cost benchmark: hypergradient time / gradient time per method on the thesis MLP (784-784-10, batch 50, per-parameter L2), closed-form vs graph penalty curvature, with PyTorch (1 thread) mirrored in the same run.
 // Usage: node dist/bench/iml.js [methods=identity,neumann:3,...] [--no-torch] [--reference]
-//   without --reference the CPU backend keeps tensors in the Wasm heap (heap: true); with it, the default plain arrays and JS kernels.
+//   without --reference the CPU backend keeps tensors in the Wasm heap (the default); with it, plain arrays and JS kernels (heap: false).
 
 import Benchmark from 'benchmark';
 import { initGemm } from '../src/backend/cpu/wasm-gemm.js';
@@ -14,9 +14,9 @@ import { functionalCall, MLP } from '../src/nn/index.js';
 import { runTorchIml, type MirroredMethod } from './iml-torch.js';
 
 await initGemm();
-// The Wasm tensor heap (opt-in) unless --reference: the default plain-array backend with the JS kernels.
+// The Wasm tensor heap (the default) unless --reference: the plain-array backend with the JS kernels.
 setBackend(new CpuBackend({ heap: !process.argv.includes('--reference') }));
-console.log(`CPU backend: ${process.argv.includes('--reference') ? 'plain arrays, JS kernels (the default)' : 'tensor heap, Wasm kernels (heap: true)'}`);
+console.log(`CPU backend: ${process.argv.includes('--reference') ? 'plain arrays, JS kernels (heap: false, the reference)' : 'tensor heap, Wasm kernels (the default)'}`);
 const rng = new Random(0);
 const model = new MLP([784, 784, 10], rng);
 const mk = perParameterL2(model.parameters());

@@ -157,7 +157,7 @@ report: ${report.htmlPath}`);
 }
 
 function backendOption(): Option {
-  return new Option('--backend <name>', 'where tensors live: cpu, cpu-heap (tensors in the Wasm heap, docs/memory.md), or webgpu (Dawn: a GPU, or Mesa lavapipe); exact solves need a CPU backend')
+  return new Option('--backend <name>', 'where tensors live: cpu (tensors in the Wasm heap, docs/memory.md), cpu-js (its plain-array reference), or webgpu (Dawn: a GPU, or Mesa lavapipe); exact solves need a CPU backend')
     .choices([...BACKEND_KINDS])
     .default('cpu');
 }

@@ -10,7 +10,7 @@ export function addRunFolderOptions(cmd: Command, help: { quick: string; out: st
     .option('--out <dir>', help.out)
     .option('--resume', 'continue the runs in --out from their checkpoints')
     .option('--force', 'delete the runs in --out first')
-    .addOption(new Option('--backend <kind>', 'compute backend: cpu, cpu-heap (tensors in the Wasm heap, docs/memory.md) or webgpu').choices([...BACKEND_KINDS]).default('cpu'))
+    .addOption(new Option('--backend <kind>', 'compute backend: cpu (tensors in the Wasm heap, docs/memory.md), cpu-js (its plain-array reference) or webgpu').choices([...BACKEND_KINDS]).default('cpu'))
     .option('--no-progress', help.noProgress);
 }
 

@@ -15,7 +15,7 @@ export function registerWorker(program: Command): void {
     .requiredOption('--queue <url>', 'Redis holding the queue: redis://HOST:PORT[/DB]')
     .option('--prefix <p>', 'key prefix of the queue (as given to iml sweep)', DEFAULT_PREFIX)
     .option('--concurrency <n>', 'jobs run at the same time on this machine (each in its own thread)', positiveInt('--concurrency'), 1)
-    .addOption(new Option('--backend <name>', 'where tensors live: cpu, cpu-heap (tensors in the Wasm heap, docs/memory.md), or webgpu (exact solves need a CPU backend)').choices([...BACKEND_KINDS]).default('cpu'))
+    .addOption(new Option('--backend <name>', 'where tensors live: cpu (tensors in the Wasm heap, docs/memory.md), cpu-js (its plain-array reference), or webgpu (exact solves need a CPU backend)').choices([...BACKEND_KINDS]).default('cpu'))
     .option('--lock-duration <ms>', 'a job not renewed for this long is taken to have lost its worker', positiveInt('--lock-duration'), 30_000)
     .option('--stalled-interval <ms>', 'how often to look for jobs whose worker died', positiveInt('--stalled-interval'), 30_000)
     .option('--max-stalled <n>', 'worker deaths a job survives before it fails', positiveInt('--max-stalled'), 3)

@@ -4,16 +4,23 @@ import { CpuBackend } from '../backend/cpu/cpu-backend.js';
 import { setBackend } from '../backend/registry.js';
 import { createNodeWebGpuBackend, nodeWebGpuUnavailable } from './webgpu.js';
 
-/** Makes the chosen backend the default for models, λ and batches; returns its label for logs and provenance. */
-/** What --backend accepts: the CPU backend, the CPU backend with its tensors in the Wasm heap (opt-in), or WebGPU. */
-export const BACKEND_KINDS = ['cpu', 'cpu-heap', 'webgpu'] as const;
+/**
+ * What --backend accepts: the CPU backend (tensors in the Wasm heap, kernels in Wasm SIMD), its plain-array reference
+ * with JS kernels (cpu-js: the same bits, slower), cpu-heap (the former name of the default, kept for scripts), or WebGPU.
+ */
+export const BACKEND_KINDS = ['cpu', 'cpu-js', 'cpu-heap', 'webgpu'] as const;
 export type BackendKind = (typeof BACKEND_KINDS)[number];
 
+/** Makes the chosen backend the default for models, λ and batches; returns its label for logs and provenance. */
 export async function selectBackend(kind: BackendKind): Promise<string> {
-  if (kind === 'cpu') return 'cpu (JS + Wasm SIMD)';
-  if (kind === 'cpu-heap') {
-    setBackend(new CpuBackend({ heap: true }));
-    return 'cpu-heap (tensors in the Wasm heap, SIMD kernels on pointers)';
+  if (kind === 'cpu' || kind === 'cpu-heap') {
+    const be = new CpuBackend();
+    setBackend(be);
+    return be.heap() !== null ? 'cpu (tensors in the Wasm heap, SIMD kernels on pointers)' : 'cpu (plain arrays: no shared Wasm memory here)';
+  }
+  if (kind === 'cpu-js') {
+    setBackend(new CpuBackend({ heap: false }));
+    return 'cpu-js (plain arrays, JS kernels: the reference backend)';
   }
   const reason = await nodeWebGpuUnavailable();
   if (reason !== null) throw new Error(`--backend webgpu: ${reason}`);

@@ -38,7 +38,7 @@ describe('iml CLI run folders', () => {
     expect(r.stdout).toMatch(/^neumann:3|Neumann\(3, α=0\.1\) seed 0: meta-epoch 1\/3 \| val loss [\d.]+ acc [\d.]+% \| test acc [\d.]+% \| hypergrad norm [\d.e+-]+ \| [\d.]+ s$/m);
     expect(r.stdout.match(/meta-epoch \d\/3/g)).toHaveLength(6);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
-    expect(config.provenance).toMatchObject({ packageVersion: pkg.version, node: process.version, backend: 'cpu (JS + Wasm SIMD)' });
+    expect(config.provenance).toMatchObject({ packageVersion: pkg.version, node: process.version, backend: 'cpu (tensors in the Wasm heap, SIMD kernels on pointers)' });
     expect(config.provenance.commandLine).toBe(`iml experiment compare --config ${cfg} --out ${out}`);
     expect(typeof config.provenance.gitCommit === 'string' || config.provenance.gitCommit === null).toBe(true);
     expect(config).toMatchObject({ recipe: 'compare', methods: ['baseline', 'neumann:3'], seeds: [0], hidden: 16, imageSize: 14, dataset: 'mnist' });

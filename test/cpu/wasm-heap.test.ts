@@ -147,19 +147,26 @@ describe('a heap with a limit', () => {
   });
 });
 
-describe('--backend cpu-heap and the default', () => {
-  it('the default CPU backend keeps plain arrays; cpu-heap selects the heap backend', async () => {
-    expect(new CpuBackend().heap()).toBeNull();
+describe('--backend cpu, cpu-js and the default', () => {
+  it('the default CPU backend keeps tensors in the heap; cpu-js selects plain arrays with JS kernels; cpu-heap is the default', async () => {
+    expect(new CpuBackend().heap()).toBe(cpuHeap());
+    expect(new CpuBackend({ heap: false }).heap()).toBeNull();
     const { selectBackend } = await import('../../src/node/select-backend.js');
     const { getBackend, setBackend } = await import('../../src/backend/registry.js');
     const before = getBackend();
     try {
-      expect(await selectBackend('cpu-heap')).toBe('cpu-heap (tensors in the Wasm heap, SIMD kernels on pointers)');
-      const be = getBackend() as CpuBackend;
-      expect(be).toBeInstanceOf(CpuBackend);
-      expect(be.heap()).toBe(cpuHeap());
+      for (const kind of ['cpu', 'cpu-heap'] as const) {
+        expect(await selectBackend(kind)).toBe('cpu (tensors in the Wasm heap, SIMD kernels on pointers)');
+        const be = getBackend() as CpuBackend;
+        expect(be).toBeInstanceOf(CpuBackend);
+        expect(be.heap()).toBe(cpuHeap());
+        const t = mul(tensor([1, 2, 3], [3]), 2);
+        expect(heapOf((t.buffer as CpuBuffer).data)).toBe(cpuHeap());
+        expect(t.toArray()).toEqual([2, 4, 6]);
+      }
+      expect(await selectBackend('cpu-js')).toBe('cpu-js (plain arrays, JS kernels: the reference backend)');
       const t = mul(tensor([1, 2, 3], [3]), 2);
-      expect(heapOf((t.buffer as CpuBuffer).data)).toBe(cpuHeap());
+      expect(heapOf((t.buffer as CpuBuffer).data)).toBeUndefined();
       expect(t.toArray()).toEqual([2, 4, 6]);
     } finally {
       setBackend(before);

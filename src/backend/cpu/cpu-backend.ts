@@ -94,11 +94,13 @@ export interface CpuBackendOptions {
    */
   fusedKernels?: boolean;
   /**
-   * Keep tensor storage in the shared Wasm heap (src/backend/cpu/wasm-heap.ts), where the elementwise, pooling, GEMM
-   * and conv kernels run in Wasm SIMD on pointers (where shared Wasm memory exists: Node, cross-origin isolated
-   * pages), or in a heap of your own. Off by default: tensor state that training replaces without dispose() is
-   * returned to the heap only when the GC collects it, which it does late because it does not see Wasm memory
-   * (docs/memory.md). The default, plain typed arrays with JS kernels, is the reference the heap is tested against.
+   * Where tensor storage lives. Default (true): the shared Wasm heap (src/backend/cpu/wasm-heap.ts), where the
+   * elementwise, pooling, optimizer, GEMM and conv kernels run in Wasm SIMD on pointers, wherever shared Wasm memory
+   * exists (Node; browser pages that are cross-origin isolated, after initCpuHeap), plain arrays elsewhere. Storage
+   * goes back to the heap on dispose() and in tidy scopes (optimizers, batch norm and the EMA dispose the state they
+   * replace), else when the GC finalizes the tensor. A WasmHeap of your own (makeWasmHeap) also works. false: plain
+   * typed arrays with JS kernels everywhere, the reference the heap's kernels are tested against bit for bit
+   * (`--backend cpu-js`).
    */
   heap?: boolean | WasmHeap;
   /** When the heap cannot grow: 'spill' (default) hands out plain arrays (JS kernels), 'error' throws. */
@@ -120,12 +122,12 @@ export class CpuBackend implements Backend {
   constructor(opts: CpuBackendOptions = {}) {
     this.pool = new ArrayPool(opts.maxPooledBytes ?? 256 * 2 ** 20);
     this.fused = opts.fusedKernels ?? true;
-    this.useHeap = opts.heap === true || typeof opts.heap === 'object';
+    this.useHeap = opts.heap !== false;
     this.ownHeap = typeof opts.heap === 'object' ? opts.heap : null;
     this.overflow = opts.heapOverflow ?? 'spill';
   }
 
-  /** The Wasm heap this backend allocates in, or null (heap: false, or no shared Wasm memory here). */
+  /** The Wasm heap this backend allocates in, or null (heap: false, no shared Wasm memory here, or a browser page before initCpuHeap). */
   heap(): WasmHeap | null {
     return this.useHeap ? this.ownHeap ?? cpuHeap() : null;
   }

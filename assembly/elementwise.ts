@@ -303,3 +303,57 @@ export function where64(c: usize, a: usize, b: usize, out: usize, n: i32): void 
     store<f64>(out + o, load<f64>(c + o) != 0 ? load<f64>(a + o) : load<f64>(b + o));
   }
 }
+
+// Smooth activations, kinds shared with src/backend/cpu/wasm-elementwise.ts: the composites' steps fused into one pass,
+// each step rounded as its primitive rounds it (IEEE float ops, exp/log as above), so the composites' bits.
+const SOFTPLUS = 0;
+
+/** softplus = x·[x ≥ 0] + log(e^{−|x|} + 1) or σ = [x ≥ 0] ? 1/(1 + z) : z/(1 + z), z = e^{−|x|}, on four floats. */
+@inline function smooth32(kind: i32, v: v128): v128 {
+  const zero = f32x4.splat(0.0), one = f32x4.splat(1.0);
+  const a = v128.bitselect(f32x4.neg(v), v, f32x4.lt(v, zero));
+  const z = explog32(false, f32x4.neg(a));
+  const d = f32x4.add(z, one);
+  const ge = f32x4.ge(v, zero);
+  if (kind == SOFTPLUS) return f32x4.add(f32x4.mul(v, v128.and(ge, one)), explog32(true, d));
+  return v128.bitselect(f32x4.div(one, d), f32x4.div(z, d), ge);
+}
+
+/** smooth32 on two doubles. */
+@inline function smooth64(kind: i32, v: v128): v128 {
+  const zero = f64x2.splat(0.0), one = f64x2.splat(1.0);
+  const a = v128.bitselect(f64x2.neg(v), v, f64x2.lt(v, zero));
+  const z = exp2x(f64x2.neg(a));
+  const d = f64x2.add(z, one);
+  const ge = f64x2.ge(v, zero);
+  if (kind == SOFTPLUS) return f64x2.add(f64x2.mul(v, v128.and(ge, one)), log2x(d));
+  return v128.bitselect(f64x2.div(one, d), f64x2.div(z, d), ge);
+}
+
+/** out = softplus(x) (kind 0) or σ(x) (kind 1) over n floats; the last partial vector goes through out's block, as in explogF32. */
+export function smoothF32(kind: i32, x: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, smooth32(kind, v128.load(x + o)));
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    memory.copy(out + o, x + o, <usize>(n - i) << 2);
+    v128.store(out + o, smooth32(kind, v128.load(out + o)));
+  }
+}
+
+/** smoothF32 for doubles. */
+export function smoothF64(kind: i32, x: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(out + o, smooth64(kind, v128.load(x + o)));
+  }
+  if (i < n) {
+    const o = <usize>i << 3;
+    memory.copy(out + o, x + o, 8);
+    v128.store(out + o, smooth64(kind, v128.load(out + o)));
+  }
+}

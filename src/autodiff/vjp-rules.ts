@@ -10,6 +10,10 @@ import { fusedBatchNormGradGamma, fusedBatchNormGradInput, fusedLeakyReluGrad, f
 import { maxPool2dGather, maxPool2dScatter } from '../core/pool-ops.js';
 import { batchNormBackwardComposite, batchNormGradGammaComposite, batchNormGradInputComposite } from '../ops/batch-norm.js';
 import { compositeVjp } from './composite-vjp.js';
+import { sigmoidComposite, softplusComposite } from '../ops/activations.js';
+
+const softplusOf = (inputs: readonly Tensor[]): Tensor => softplusComposite(inputs[0]);
+const sigmoidOf = (inputs: readonly Tensor[]): Tensor => sigmoidComposite(inputs[0]);
 
 export type VjpRule<P extends Prim> = (
   g: Tensor, inputs: readonly Tensor[], out: Tensor, params: PrimParams[P], needs: readonly boolean[],
@@ -115,6 +119,11 @@ export const vjpRules: { [P in Prim]: VjpRule<P> } = {
   //   x̄ = where(x > 0, ȳ, 0) + where(x > 0, 0, ȳ) · a = ȳ s(x) + 0, the composite's two branch cotangents summed
   //   (its + 0 turns -0 into +0; for a < 0 the composite adds 0·a = -0 where x > 0: a zero's sign may differ there).
   leakyRelu: (g, [x], _y, { slope }) => [fusedLeakyReluGrad(g, x, slope)],
+  // y = softplus(x):  x̄ = ȳ · softplus'(x) = ȳ · σ(x), taken from the composite x·1(x ≥ 0) + log(1 + e^{-|x|}) by
+  // reverse mode through a retrace of it (compositeVjp): the composite's bits, and every higher order its derivative.
+  softplus: (g, inputs, _y, p, n) => compositeVjp(softplusOf, g, inputs, p, n),
+  // y = σ(x):  x̄ = ȳ · σ(x)(1 − σ(x)), likewise from the composite where(x ≥ 0, 1/(1+z), z/(1+z)), z = e^{-|x|}.
+  sigmoid: (g, inputs, _y, p, n) => compositeVjp(sigmoidOf, g, inputs, p, n),
   // z = leakyReluGrad(g, x) = g s(x) + 0, linear in g:  ḡ = z̄ s(x) + 0 (the composite's rule),  x̄ = none (s is
   // piecewise constant: every higher derivative in x is 0 away from x = 0).
   leakyReluGrad: (c, [, x], _y, { slope }, n) => [when(n[0], () => fusedLeakyReluGrad(c, x, slope)), null],

@@ -1,4 +1,4 @@
-// Front ends of the fused primitives: shape checks and the primitive calls (the ops that pick them or their composites: relu, batchNorm).
+// Front ends of the fused primitives: shape checks and the primitive calls (the ops that pick them or their composites: relu, leakyRelu, softplus, sigmoid, batchNorm).
 
 import { applyPrim } from './apply.js';
 import { shapesEqual } from './shape.js';
@@ -28,6 +28,16 @@ export function fusedLeakyRelu(x: Tensor, slope: number): Tensor {
 export function fusedLeakyReluGrad(g: Tensor, x: Tensor, slope: number): Tensor {
   sameShape('leakyReluGrad', g, x);
   return applyPrim('leakyReluGrad', [g, x], { slope }, g.shape);
+}
+
+/** softplus(x) in one pass: what softplusComposite (src/ops/activations.ts) gives, bit for bit. */
+export function fusedSoftplus(x: Tensor): Tensor {
+  return applyPrim('softplus', [x], {}, x.shape);
+}
+
+/** σ(x) in one pass: what sigmoidComposite (src/ops/activations.ts) gives, bit for bit. */
+export function fusedSigmoid(x: Tensor): Tensor {
+  return applyPrim('sigmoid', [x], {}, x.shape);
 }
 
 /** Channels of a batch-norm input (axis 1), checked against per-channel tensors. */

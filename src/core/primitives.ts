@@ -58,6 +58,8 @@ export interface PrimParams {
   batchNormTrain: BatchNormParams;
   batchNormGradGamma: BatchNormParams;
   batchNormGradInput: BatchNormParams;
+  softplus: Record<string, never>;
+  sigmoid: Record<string, never>;
 }
 
 /** Batch normalisation over every axis but the channel axis 1: ε added to the variance. */
@@ -73,10 +75,12 @@ export type Prim = keyof PrimParams;
  * the composite instead (src/core/fused.ts).
  */
 export type FusedPrim =
-  | 'relu' | 'reluGrad' | 'leakyRelu' | 'leakyReluGrad' | 'batchNormStats' | 'batchNormTrain' | 'batchNormGradGamma' | 'batchNormGradInput';
+  | 'relu' | 'reluGrad' | 'leakyRelu' | 'leakyReluGrad' | 'batchNormStats' | 'batchNormTrain' | 'batchNormGradGamma' | 'batchNormGradInput'
+  | 'softplus' | 'sigmoid';
 
 export const FUSED_PRIMS: readonly FusedPrim[] = [
   'relu', 'reluGrad', 'leakyRelu', 'leakyReluGrad', 'batchNormStats', 'batchNormTrain', 'batchNormGradGamma', 'batchNormGradInput',
+  'softplus', 'sigmoid',
 ];
 
 /** The primitives every backend implements. */

@@ -2,7 +2,7 @@
 
 import { abs, square } from './elementwise.js';
 import { hasKernels } from '../core/fused.js';
-import { fusedLeakyRelu, fusedRelu } from '../core/fused-ops.js';
+import { fusedLeakyRelu, fusedRelu, fusedSigmoid, fusedSoftplus } from '../core/fused-ops.js';
 import { add, compare, div, exp, log, mul, neg, sub, where } from '../core/ops.js';
 import type { Tensor } from '../core/tensor.js';
 
@@ -19,8 +19,16 @@ export function reluComposite(x: Tensor): Tensor {
   return mul(x, compare(x, 0, 'gt'));
 }
 
-/** σ(x) with z = e^{-|x|} ∈ (0, 1]: x ≥ 0 → 1/(1+z), x < 0 → z/(1+z). No branch overflows. */
+/**
+ * σ(x): one pass with the fused sigmoid primitive where the backend has it, else sigmoidComposite; the same bits,
+ * values and derivatives of every order.
+ */
 export function sigmoid(x: Tensor): Tensor {
+  return hasKernels(x, ['sigmoid']) ? fusedSigmoid(x) : sigmoidComposite(x);
+}
+
+/** The reference σ(x) with z = e^{-|x|} ∈ (0, 1]: x ≥ 0 → 1/(1+z), x < 0 → z/(1+z). No branch overflows. */
+export function sigmoidComposite(x: Tensor): Tensor {
   const z = exp(neg(abs(x)));
   const denom = add(z, 1);
   return where(compare(x, 0, 'ge'), div(1, denom), div(z, denom));
@@ -34,11 +42,18 @@ export function tanh(x: Tensor): Tensor {
 }
 
 /**
- * softplus(x) = log(1 + eˣ) = max(x, 0) + log(1 + e^{-|x|}), with max(x, 0) written as x·1(x ≥ 0). At x = 0 the
+ * softplus(x) = log(1 + eˣ): one pass with the fused softplus primitive where the backend has it, else
+ * softplusComposite (the same bits, values and derivatives of every order). Defined as
+ * log(1 + eˣ) = max(x, 0) + log(1 + e^{-|x|}), with max(x, 0) written as x·1(x ≥ 0). At x = 0 the
  * pieces' one-sided derivatives must be taken on the same side: abs takes d|x|/dx = 1 there (x ≥ 0), so the linear
  * part takes 1 too, and softplus'(0) = 1 - ½ = ½ = σ(0). (relu's 1(x > 0) would give 0 - ½ = -½.)
  */
 export function softplus(x: Tensor): Tensor {
+  return hasKernels(x, ['softplus']) ? fusedSoftplus(x) : softplusComposite(x);
+}
+
+/** The reference softplus (see softplus): 8 elementwise passes, which the fused primitive does in one. */
+export function softplusComposite(x: Tensor): Tensor {
   return add(mul(x, compare(x, 0, 'ge')), log(add(exp(neg(abs(x))), 1)));
 }
 

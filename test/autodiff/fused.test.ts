@@ -1,4 +1,4 @@
-// The fused primitives (relu, leaky relu, batch norm) against their reference composites: values and statistics bit for bit, gradients and HVPs to 1e-12 in float64, and first- and second-order derivative checks through them.
+// The fused primitives (relu, leaky relu, softplus, sigmoid, batch norm) against their reference composites: values and statistics bit for bit, gradients and HVPs to 1e-12 in float64, and first- and second-order derivative checks through them.
 import { describe, expect, it } from 'vitest';
 import type { Backend, KernelCall } from '../../src/backend/backend.js';
 import { CpuBackend } from '../../src/backend/cpu/cpu-backend.js';
@@ -11,7 +11,7 @@ import { fusedBatchNormGradGamma, fusedBatchNormGradInput, fusedBatchNormStats }
 import { add, mul, sub, sum } from '../../src/core/ops.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { functionalCall } from '../../src/nn/module.js';
-import { leakyRelu, relu, sigmoid } from '../../src/ops/activations.js';
+import { leakyRelu, relu, sigmoid, softplus } from '../../src/ops/activations.js';
 import { batchNorm, batchNormGradGammaComposite, batchNormGradInputComposite } from '../../src/ops/batch-norm.js';
 import { crossEntropyPerSample } from '../../src/ops/losses.js';
 import { Random } from '../../src/util/random.js';
@@ -94,6 +94,59 @@ describe('relu: the fused primitive is the composite mul(x, x > 0) bit for bit',
     const seen = primsRun(compositeBe, f);
     expect(seen.has('relu') || seen.has('reluGrad')).toBe(false);
     expect(seen.has('compare')).toBe(true);
+  });
+});
+
+describe('softplus and sigmoid: the fused primitives are their composites bit for bit (Wasm on the heap, JS on plain arrays)', () => {
+  const special = [-2, -0, 0, 1e-30, -1e-30, 3, NaN, Infinity, -Infinity, 5e-324, -5e-324, 20, -20, 88, -88, 89, -104, 710, -746, 1e-8];
+  const plainFused = new CpuBackend({ heap: false });
+  const fusedOn = { 'heap (Wasm)': fusedBe, 'plain arrays (JS)': plainFused } as const;
+  for (const [name, op] of [['softplus', softplus], ['sigmoid', sigmoid]] as const) {
+    for (const dtype of ['float32', 'float64'] as DType[]) {
+      for (const n of [7, 51, 1003]) {
+        it(`${name}, ${dtype}, ${n} values: values, gradient and second-order terms on both fused paths`, () => {
+          const xs = [...special, ...normals(Math.max(0, n - special.length), 8, 4)].slice(0, n);
+          const w = normals(n, 9);
+          const run = (be: Backend) => withBackend(be, () => {
+            const x = tensor(xs, [n], { dtype });
+            const wt = tensor(w, [n], { dtype });
+            const g = vjp(([v]) => [op(v)], [x]).pullback([wt])[0];
+            const second = valueAndGrad(([v]) => sum(mul(vjp(([q]) => [op(q)], [v]).pullback([mul(v, v)])[0], wt)))([x]).grads;
+            return { y: arr(op(x)), g: arr(g), h: arr(second[0]) };
+          });
+          const ref = run(compositeBe);
+          for (const [where, be] of Object.entries(fusedOn)) {
+            const got = run(be);
+            expect(got.y, `${where} values`).toStrictEqual(ref.y);
+            expect(got.g, `${where} gradient`).toStrictEqual(ref.g);
+            expect(got.h, `${where} second order`).toStrictEqual(ref.h);
+          }
+          // Hand-checked: softplus(0) = ln 2, σ(0) = ½, softplus'(0) = σ(0) = ½; large |x| saturates without overflow.
+          const at = (v: number) => xs.indexOf(v);
+          const round = dtype === 'float32' ? Math.fround : (v: number) => v;
+          if (n < special.length) return;
+          if (name === 'softplus') {
+            expect(ref.y[at(0)]).toBe(round(Math.LN2));
+            expect(ref.y[at(88)]).toBe(round(88));
+            expect(ref.g[at(0)]).toBe(round(round(w[at(0)]) * 0.5));
+          } else {
+            expect(ref.y[at(0)]).toBe(0.5);
+            expect(ref.y[at(-746)]).toBe(0);
+            expect(ref.y[at(710)]).toBe(1);
+          }
+        });
+      }
+    }
+  }
+
+  it('the fused kernels run where the backend has them, and only there', () => {
+    const f = () => {
+      const x = tensor(normals(40, 3), [40], { dtype: 'float64' });
+      valueAndGrad(([v]) => sum(mul(softplus(v), sigmoid(v))))([x]);
+    };
+    expect([...primsRun(fusedBe, f)].filter((p) => p === 'softplus' || p === 'sigmoid').sort()).toEqual(['sigmoid', 'softplus']);
+    const seen = primsRun(compositeBe, f);
+    expect(seen.has('softplus') || seen.has('sigmoid')).toBe(false);
   });
 });
 

@@ -16,6 +16,7 @@ import { ArrayPool, type CpuMemoryStats } from './array-pool.js';
 import { cpuHeap, heapOf, type HeapOverflow, type WasmHeap } from './wasm-heap.js';
 import { reduceKernel } from './reduce.js';
 import { leakyReluGradKernel, leakyReluKernel, reluGradKernel, reluKernel } from './relu.js';
+import { sigmoidKernel, softplusKernel } from './smooth.js';
 import { broadcastStrides } from './strided.js';
 
 export class CpuBuffer implements DeviceBuffer {
@@ -76,12 +77,14 @@ const kernels: { [P in Prim]: Kernel<P> } = {
   batchNormGradGamma: (c, [g, x, stats], out) => batchNormGradGammaKernel(g, x, c.inputs[1].shape, stats, c.params.eps, out),
   batchNormGradInput: (c, [g, x, stats, gamma, gammaBar, betaBar], out) =>
     batchNormGradInputKernel(g, x, c.inputs[1].shape, stats, gamma, gammaBar, betaBar, c.params.eps, out),
+  softplus: (_c, [x], out) => softplusKernel(x, out),
+  sigmoid: (_c, [x], out) => sigmoidKernel(x, out),
 };
 
 /** Primitives whose kernels here write every output element whatever the output held: their outputs skip zeroing. */
 export const OVERWRITES: ReadonlySet<Prim> = new Set<Prim>([
   'neg', 'exp', 'log', 'sqrt', 'add', 'sub', 'mul', 'div', 'compare', 'where', 'sum', 'max', 'broadcastTo', 'reshape',
-  'transpose', 'slice', 'cast', 'relu', 'reluGrad', 'leakyRelu', 'leakyReluGrad', 'maxPool2dArgmax', 'maxPool2dGather',
+  'transpose', 'slice', 'cast', 'relu', 'reluGrad', 'leakyRelu', 'leakyReluGrad', 'softplus', 'sigmoid', 'maxPool2dArgmax', 'maxPool2dGather',
   'maxPool2dScatter',
 ]);
 

@@ -81,3 +81,15 @@ export function wasmWhere(c: TypedArray, a: TypedArray, b: TypedArray, out: Type
   (out instanceof Float32Array ? k.where32 : k.where64)(c.byteOffset, a.byteOffset, b.byteOffset, out.byteOffset, out.length);
   return true;
 }
+
+/** Kinds of assembly/elementwise.ts's smooth activations. */
+export const SOFTPLUS = 0, SIGMOID = 1;
+
+/** out = softplus(x) or σ(x) in one Wasm pass (the composites' bits); false when not resident. */
+export function wasmSmooth(kind: number, x: TypedArray, out: TypedArray): boolean {
+  if (out.length < WASM_MIN_ELEMENTS) return false;
+  const k = residentKernels([x, out]);
+  if (k === null || x.length !== out.length) return false;
+  (out instanceof Float32Array ? k.smoothF32 : k.smoothF64)(kind, x.byteOffset, out.byteOffset, out.length);
+  return true;
+}

@@ -21,6 +21,8 @@ export interface ElementwiseExports {
   rectifyF32(kind: number, x: number, g: number, slope: number, out: number, n: number): void;
   rectifyF64(kind: number, x: number, g: number, slope: number, out: number, n: number): void;
   where32(c: number, a: number, b: number, out: number, n: number): void;
+  smoothF32(kind: number, x: number, out: number, n: number): void;
+  smoothF64(kind: number, x: number, out: number, n: number): void;
   where64(c: number, a: number, b: number, out: number, n: number): void;
   argmax2x2(x: number, planes: number, h: number, w: number, ho: number, wo: number, out: number): void;
   checkArgs2x2(arg: number, n: number): number;

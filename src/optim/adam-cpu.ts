@@ -1,8 +1,8 @@
-// Fused CPU Adam update: one pass over typed arrays, rounding after every operation exactly as the op-by-op path does.
+// Fused CPU Adam update: one pass over the arrays, rounding after every operation exactly as the op-by-op rule does (so the same bits), in Wasm SIMD on the tensor heap.
 
 import type { CpuBuffer } from '../backend/cpu/cpu-backend.js';
-import { Tensor } from '../core/tensor.js';
 import { residentKernels, WASM_MIN_ELEMENTS } from '../backend/cpu/wasm-elementwise.js';
+import { Tensor } from '../core/tensor.js';
 import { cpuData as data } from './cpu-storage.js';
 
 export interface AdamScalars {
@@ -16,13 +16,17 @@ export interface AdamScalars {
   negStepSize: number;
 }
 
+/** Flags of the Wasm kernels (assembly/optim.ts). */
+const HAS_WD = 1, HAS_DECAY = 2, BIG = 4, SCALAR_DECAY = 8;
+
 /**
- * g  = grad + wd·p + d ⊙ p;  m = lerp(m0, g, 1-β1);  v = β2 v0 + (1-β2) g·g;
- * p' = p + (-lr/bc1)·m / (√v / √bc2 + ε)
- * Intermediates are computed in float64 and rounded once when stored (the op-by-op path rounds
- * after every operation; the two agree to float32 precision). The moment buffers m0 and v0 belong to
- * the optimizer and are updated in place (returned as m and v); the parameter gets a new tensor,
- * since snapshots of earlier values may still hold the old one.
+ * The op-by-op Adam rule of src/optim/adam.ts (Adam.update's generic path) in one pass, every operation rounded to the
+ * parameter's dtype as its primitive rounds it, scalars rounded to the dtype as the ops lift them:
+ *   g = grad (+ p·wd) (+ d·p);  m = lerp(m0, g, w) = m0 + (g − m0)·w  (w < ½; else g − (g − m0)·(1 − w));
+ *   v = v0·β2 + (g·(1 − β2))·g;  p' = p + (m·(−lr/bc1)) / (√v / √bc2 + ε)
+ * Float32 in Math.fround steps on plain arrays, f32x4 in Wasm on heap arrays (IEEE operations, the same bits); float64
+ * in double. m0 and v0 belong to the optimizer and are updated in place; the parameter gets a new tensor, since
+ * snapshots of earlier values may still hold the old one.
  */
 export function fusedAdamStep(
   param: Tensor, grad: Tensor, m0: Tensor | undefined, v0: Tensor | undefined, s: AdamScalars, decay?: Tensor,
@@ -39,35 +43,58 @@ export function fusedAdamStep(
   const M = data(m);
   const V = data(v);
   const P = out.data;
-  // A one-element decay is a weight decay: fold it into wd so the loop reads one array less.
+  // A one-element decay multiplies every weight (broadcast, as mul(decay, param) does).
   const D = decay && decay.size === n && n > 1 ? data(decay) : null;
-  const wd = s.weightDecay + (decay && D === null ? data(decay)[0] : 0);
+  const sd = decay && D === null ? data(decay)[0] : 0;
+  const hasSd = decay !== undefined && D === null;
   const w = s.lerpWeight;
   const big = Math.abs(w) >= 0.5;
-  const lw = big ? 1 - w : w;
-  const { beta2, oneMinusBeta2, sqrtBc2, eps, negStepSize } = s;
-  // In the tensor heap: the same loop in Wasm SIMD (assembly/optim.ts), the same bits.
+  const lwRaw = big ? 1 - w : w;
   const k = n >= WASM_MIN_ELEMENTS ? residentKernels(D ? [p, g, M, V, P, D] : [p, g, M, V, P]) : null;
   if (k !== null) {
-    const flags = (wd !== 0 ? 1 : 0) | (D ? 2 : 0) | (big ? 4 : 0);
+    const flags = (s.weightDecay !== 0 ? HAS_WD : 0) | (D ? HAS_DECAY : 0) | (big ? BIG : 0) | (hasSd ? SCALAR_DECAY : 0);
     (P instanceof Float32Array ? k.adamF32 : k.adamF64)(
       p.byteOffset, g.byteOffset, D ? D.byteOffset : 0, M.byteOffset, V.byteOffset, P.byteOffset, n, flags,
-      wd, lw, beta2, oneMinusBeta2, sqrtBc2, eps, negStepSize,
+      s.weightDecay, sd, lwRaw, s.beta2, s.oneMinusBeta2, s.sqrtBc2, s.eps, s.negStepSize,
     );
     return { value: make(out), m, v };
   }
+  const hasWd = s.weightDecay !== 0;
+  if (P instanceof Float32Array) {
+    // Math.fround after every operation: the float32 primitive's rounding (a double holds the exact product, sum,
+    // quotient or square root of two floats closely enough that rounding it once gives the float32 result).
+    const wd = Math.fround(s.weightDecay), lw = Math.fround(lwRaw), beta2 = Math.fround(s.beta2), omb2 = Math.fround(s.oneMinusBeta2);
+    const sqrtBc2 = Math.fround(s.sqrtBc2), eps = Math.fround(s.eps), negStep = Math.fround(s.negStepSize), sdr = Math.fround(sd);
+    for (let i = 0; i < n; i++) {
+      const pi = p[i];
+      let gi = g[i];
+      if (hasWd) gi = Math.fround(gi + Math.fround(pi * wd));
+      if (D !== null) gi = Math.fround(gi + Math.fround(D[i] * pi));
+      else if (hasSd) gi = Math.fround(gi + Math.fround(sdr * pi));
+      const m0i = M[i];
+      const d = Math.fround(gi - m0i);
+      const mi = big ? Math.fround(gi - Math.fround(d * lw)) : Math.fround(m0i + Math.fround(d * lw));
+      const vi = Math.fround(Math.fround(V[i] * beta2) + Math.fround(Math.fround(gi * omb2) * gi));
+      M[i] = mi;
+      V[i] = vi;
+      P[i] = pi + Math.fround(Math.fround(mi * negStep) / Math.fround(Math.fround(Math.fround(Math.sqrt(vi)) / sqrtBc2) + eps));
+    }
+    return { value: make(out), m, v };
+  }
+  const { weightDecay: wd, beta2, oneMinusBeta2: omb2, sqrtBc2, eps, negStepSize: negStep } = s;
   for (let i = 0; i < n; i++) {
     const pi = p[i];
     let gi = g[i];
-    if (wd !== 0) gi += pi * wd;
+    if (hasWd) gi += pi * wd;
     if (D !== null) gi += D[i] * pi;
+    else if (hasSd) gi += sd * pi;
     const m0i = M[i];
     const d = gi - m0i;
-    const mi = big ? gi - d * lw : m0i + d * lw;
-    const vi = V[i] * beta2 + gi * oneMinusBeta2 * gi;
+    const mi = big ? gi - d * lwRaw : m0i + d * lwRaw;
+    const vi = V[i] * beta2 + gi * omb2 * gi;
     M[i] = mi;
     V[i] = vi;
-    P[i] = pi + (mi * negStepSize) / (Math.sqrt(vi) / sqrtBc2 + eps);
+    P[i] = pi + (mi * negStep) / (Math.sqrt(vi) / sqrtBc2 + eps);
   }
   return { value: make(out), m, v };
 }

@@ -1,7 +1,10 @@
-// The fused Adam and RMSprop steps and the gradient finiteness scan in Wasm (assembly/optim.ts, tensors in the CPU heap) against their JS loops (plain arrays): bit for bit on every flag combination, float32 and float64, every tail length; and a hand-checked first Adam step.
+// The fused Adam step (in Wasm on the CPU heap, in JS on plain arrays) against the op-by-op Adam rule, the fused RMSprop step and the gradient finiteness scan in Wasm against their JS loops: bit for bit on every flag combination, float32 and float64, every tail length; and a hand-checked first Adam step.
 import { describe, expect, it } from 'vitest';
 import { CpuBackend, type CpuBuffer } from '../../src/backend/cpu/cpu-backend.js';
-import { tensor } from '../../src/core/creation.js';
+import { tensor, zerosLike } from '../../src/core/creation.js';
+import { add, div, mul, sqrt } from '../../src/core/ops.js';
+import { withBackend } from '../../src/backend/registry.js';
+import { lerp } from '../../src/optim/optimizer.js';
 import type { DType } from '../../src/core/dtype.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { fusedAdamStep, type AdamScalars } from '../../src/optim/adam-cpu.js';
@@ -25,12 +28,13 @@ const on = (be: CpuBackend, v: number[], dtype: DType): Tensor => tensor(v, [v.l
 
 function sameBits(a: Tensor, b: Tensor, what: string): void {
   const x = a.dataSync(), y = b.dataSync();
+  expect(a.dtype, what).toBe(b.dtype);
   expect(x.length, what).toBe(y.length);
   for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) throw new Error(`${what}: element ${i}: heap ${x[i]}, JS ${y[i]}`);
 }
 
 describe('fused optimizer steps in Wasm equal their JS loops bit for bit', () => {
-  it('Adam: weight decay on/off, per-element / scalar / no decay, lerp weight below and above 1/2, fresh and carried moments', () => {
+  it('Adam: the fused step in Wasm and in JS is the op-by-op rule bit for bit (weight decay on/off, per-element / one / no decay, lerp weight below and above 1/2, fresh and carried moments)', () => {
     let cases = 0;
     for (const dtype of ['float32', 'float64'] as const) {
       for (const n of SIZES) {
@@ -39,18 +43,33 @@ describe('fused optimizer steps in Wasm equal their JS loops bit for bit', () =>
             for (const lerpWeight of [0.1, 0.7]) {
               for (const carried of [false, true]) {
                 const s: AdamScalars = { weightDecay, lerpWeight, beta2: 0.999, oneMinusBeta2: 1 - 0.999, sqrtBc2: Math.sqrt(1 - 0.999 ** 3), eps: 1e-8, negStepSize: -1e-3 / (1 - 0.9 ** 3) };
-                const run = (be: CpuBackend) => {
-                  const decay = decayKind === 'none' ? undefined : on(be, decayKind === 'array' ? data(n, 4, 0.1).map(Math.abs) : [0.05], dtype);
-                  const m0 = carried ? on(be, data(n, 5, 0.1), dtype) : undefined;
-                  const v0 = carried ? on(be, data(n, 6, 0.1).map(Math.abs), dtype) : undefined;
-                  return fusedAdamStep(on(be, data(n, 1), dtype), on(be, data(n, 2), dtype), m0, v0, s, decay);
+                const inputs = (be: CpuBackend) => ({
+                  p: on(be, data(n, 1), dtype), g: on(be, data(n, 2), dtype),
+                  decay: decayKind === 'none' ? undefined : on(be, decayKind === 'array' ? data(n, 4, 0.1).map(Math.abs) : [0.05], dtype),
+                  m0: carried ? on(be, data(n, 5, 0.1), dtype) : undefined,
+                  v0: carried ? on(be, data(n, 6, 0.1).map(Math.abs), dtype) : undefined,
+                });
+                const fused = (be: CpuBackend) => {
+                  const x = inputs(be);
+                  return fusedAdamStep(x.p, x.g, x.m0, x.v0, s, x.decay);
                 };
-                const h = run(heapBe), j = run(jsBe);
+                const h = fused(heapBe), j = fused(jsBe);
+                // Adam.update's generic path, one primitive per operation (what WebGPU runs), on plain arrays.
+                const o = withBackend(jsBe, () => {
+                  const x = inputs(jsBe);
+                  const g0 = weightDecay !== 0 ? add(x.g, mul(x.p, weightDecay)) : x.g;
+                  const g = x.decay ? add(g0, mul(x.decay, x.p)) : g0;
+                  const m = lerp(x.m0 ?? zerosLike(x.p), g, lerpWeight);
+                  const v = add(mul(x.v0 ?? zerosLike(x.p), s.beta2), mul(mul(g, s.oneMinusBeta2), g));
+                  return { value: add(x.p, div(mul(m, s.negStepSize), add(div(sqrt(v), s.sqrtBc2), s.eps))), m, v };
+                });
                 expect(heap.owns((h.value.buffer as CpuBuffer).data)).toBe(true);
                 const what = `adam ${dtype} n=${n} wd=${weightDecay} decay=${decayKind} w=${lerpWeight} carried=${carried}`;
-                sameBits(h.value, j.value, `${what} value`);
-                sameBits(h.m, j.m, `${what} m`);
-                sameBits(h.v, j.v, `${what} v`);
+                for (const [name, r] of [['Wasm', h], ['JS', j]] as const) {
+                  sameBits(r.value, o.value, `${what} ${name} value`);
+                  sameBits(r.m, o.m, `${what} ${name} m`);
+                  sameBits(r.v, o.v, `${what} ${name} v`);
+                }
                 cases++;
               }
             }

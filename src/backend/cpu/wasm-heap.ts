@@ -29,9 +29,9 @@ export interface ElementwiseExports {
   gather2x2(x: number, arg: number, planes: number, h: number, w: number, ho: number, wo: number, out: number): void;
   scatter2x2(gy: number, arg: number, planes: number, h: number, w: number, ho: number, wo: number, out: number): void;
   adamF32(param: number, grad: number, decay: number, m: number, v: number, out: number, n: number, flags: number,
-    wd: number, lw: number, beta2: number, omb2: number, sqrtBc2: number, eps: number, negStep: number): void;
+    wd: number, sd: number, lw: number, beta2: number, omb2: number, sqrtBc2: number, eps: number, negStep: number): void;
   adamF64(param: number, grad: number, decay: number, m: number, v: number, out: number, n: number, flags: number,
-    wd: number, lw: number, beta2: number, omb2: number, sqrtBc2: number, eps: number, negStep: number): void;
+    wd: number, sd: number, lw: number, beta2: number, omb2: number, sqrtBc2: number, eps: number, negStep: number): void;
   rmspropF32(param: number, grad: number, v: number, out: number, n: number, hasWd: number, wd: number, alpha: number, oma: number, eps: number, negLr: number): void;
   rmspropF64(param: number, grad: number, v: number, out: number, n: number, hasWd: number, wd: number, alpha: number, oma: number, eps: number, negLr: number): void;
   firstNonFiniteF32(x: number, n: number): number;

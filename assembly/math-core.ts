@@ -62,7 +62,7 @@ export const L10: f64 = 2.0 / 21.0;
 
 /** exp of two doubles. */
 @inline export function exp2x(x0: v128): v128 {
-  const x = f64x2.min(f64x2.max(x0, splat(-746.0)), splat(710.0));
+  const x = f64x2.pmin(f64x2.pmax(x0, splat(-746.0)), splat(710.0)); // as in exp2xShort: NaN lanes are replaced below
   const t = expShifted(x);
   const k = i64x2.sub(t, splatI(reinterpret<i64>(SHIFTER)));
   const kf = f64x2.sub(t, splat(SHIFTER));
@@ -95,7 +95,8 @@ export const L10: f64 = 2.0 / 21.0;
 
 /** exp of two doubles holding float32 values, accurate to ~2e-10 relative (input already in float32 range). */
 @inline export function exp2xShort(x0: v128): v128 {
-  const x = f64x2.min(f64x2.max(x0, splat(-104.0)), splat(89.0));
+  // pmax/pmin (one instruction each) instead of max/min: they differ only for NaN, whose lanes the last line replaces.
+  const x = f64x2.pmin(f64x2.pmax(x0, splat(-104.0)), splat(89.0));
   const t = expShifted(x);
   const k = i64x2.sub(t, splatI(reinterpret<i64>(SHIFTER)));
   const r = expReduce(x, f64x2.sub(t, splat(SHIFTER)));

@@ -32,7 +32,7 @@ export { hypergradient, solveInverseHvp, compareInverseHvps, registerExactSolver
 export type {
   LossFn, ExactSolver, HypergradientResult, ComparisonRequest, InverseHvpComparison, MethodState,
 } from './hypergrad/hypergradient.js';
-export { neumannInverseHvp, cgInverseHvp, identityInverseHvp, NonFiniteError } from './hypergrad/inverse-hvp.js';
+export { neumannInverseHvp, cgInverseHvp, identityInverseHvp, NonFiniteError, SolverFailure } from './hypergrad/inverse-hvp.js';
 export type { LinearOperator, InverseHvpResult, CgOptions } from './hypergrad/inverse-hvp.js';
 export { parseMethod, methodLabel, METHOD_HELP } from './hypergrad/methods.js';
 export type { HypergradMethod } from './hypergrad/methods.js';

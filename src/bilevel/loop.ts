@@ -2,7 +2,7 @@
 
 import { tidyAsync } from '../core/scope.js';
 import { retain, type Tensor } from '../core/tensor.js';
-import { NonFiniteError } from '../hypergrad/inverse-hvp.js';
+import { NonFiniteError, SolverFailure } from '../hypergrad/inverse-hvp.js';
 import { hypergradient, type HypergradientResult, type InverseHvpComparison, type MethodState } from '../hypergrad/hypergradient.js';
 import { methodLabel } from '../hypergrad/methods.js';
 import type { RunStore } from '../iml/run-store.js';
@@ -206,7 +206,9 @@ export async function runBilevel<R extends object>(problem: BilevelProblem<R>, c
     try {
       r = await hypergradient(objective.trainLoss, objective.valLoss, theta, lam, method, methodState, cmp, objective.closedForm);
     } catch (e) {
-      if (e instanceof NonFiniteError) throw new BilevelDivergence(epoch, step, e.message);
+      // A diverging series, or a method that cannot solve here (a singular Hessian for the exact solve): the run ends
+      // at this step, recorded with it, and a recipe goes on with its other runs.
+      if (e instanceof NonFiniteError || e instanceof SolverFailure) throw new BilevelDivergence(epoch, step, e.message);
       throw e;
     }
     if (!Number.isFinite(r.hypergradNorm)) throw new BilevelDivergence(epoch, step, `hypergradient norm is ${r.hypergradNorm} (${r.ihvp.note})`);

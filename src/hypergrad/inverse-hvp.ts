@@ -41,6 +41,17 @@ export class NonFiniteError extends Error {
   }
 }
 
+/**
+ * An inverse-HVP method that cannot give a solution at this point (the exact solver on a Hessian singular to working
+ * precision, too large for the pseudo-inverse). A bilevel run records it as its end, like a divergence, with the step.
+ */
+export class SolverFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SolverFailure';
+  }
+}
+
 function checkFinite(method: string, it: number, ...xs: number[]): void {
   if (xs.some((x) => !Number.isFinite(x))) throw new NonFiniteError(method, it);
 }

@@ -1,5 +1,6 @@
 // Exact inverse-Hessian-vector products H⁻¹v from the dense Hessian (Cholesky, LU or eigen pseudo-inverse) with a curvature report.
 
+import { SolverFailure } from '../hypergrad/inverse-hvp.js';
 import type { Tensor } from '../core/tensor.js';
 import type { InverseHvpResult, LinearOperator } from '../hypergrad/inverse-hvp.js';
 import type { VectorList } from '../hypergrad/vector-list.js';
@@ -273,7 +274,7 @@ export class ExactHessianSolver {
         }
         if (!done) {
           if (n > eigenMaxN) {
-            throw new Error(
+            throw new SolverFailure(
               `exact solver: the ${n}x${n} matrix is singular to working precision and n exceeds eigenMaxN (${eigenMaxN}) ` +
                 `for the eigen pseudo-inverse; pass damping > 0 or raise eigenMaxN (${notes.join('; ')})`,
             );

@@ -1,6 +1,6 @@
 // CPU benchmark of a small-CNN SGD step, conv2d (b64 3->32 32x32 3x3) and elementwise throughput (exp, log, mul over 623k floats; exp/log also as bare Wasm kernels and as the Math.* JS loops they replaced): this engine, optionally an older build of it, and PyTorch (1 thread) in the same run.
 // Also measured in the same run: this build with the Wasm tensor heap (the default) and with plain typed arrays and JS kernels (`heap: false`, the reference).
-// Usage: npm run build && node dist/bench/cnn-elementwise.js [--baseline DIR] [--samples N] [--elements N] [--no-torch] [--out FILE.md]
+// Usage: npm run build && node dist/bench/cnn-elementwise.js [--baseline DIR] [--samples N] [--elements N] [--batch N] [--no-torch] [--out FILE.md]
 //   --baseline DIR: a checkout of this repository with its own `npm run build` (e.g. a git worktree at an
 //   older commit); its dist/src/index.js is loaded into this process and measured alongside.
 
@@ -23,7 +23,9 @@ const samples = Number(arg('samples') ?? 15);
 const baselineDir = arg('baseline');
 const outFile = arg('out');
 
-const BATCH = 64;
+// The CNN step's batch (the issue's cases: 64 and 512); --batch N.
+const BATCH = Number(arg('batch') ?? 64);
+if (!Number.isInteger(BATCH) || BATCH < 1) throw new Error(`--batch must be a positive integer, got ${arg('batch')}`);
 // Default: the parameter count of MLP 784-784-10 (the IML benchmarks' per-parameter penalty); --elements for a quick correctness run.
 const ELEMENTS = Number(arg('elements') ?? 623_290);
 if (!Number.isInteger(ELEMENTS) || ELEMENTS < 1) throw new Error(`--elements must be a positive integer, got ${arg('elements')}`);

@@ -157,6 +157,12 @@ export function retain(t: Tensor): Tensor {
   return r;
 }
 
+/** Disposes every tensor of `old` that is not also in `kept`: the state an owner replaced, whatever it carried over stays. */
+export function disposeReplaced(old: Iterable<Tensor> | undefined, kept: readonly Tensor[]): void {
+  if (old === undefined) return;
+  for (const t of old) if (!kept.includes(t)) t.dispose();
+}
+
 /**
  * Ties `deps` to `owner`: disposing the owner (this very handle) disposes them too. For caches computed from a
  * tensor and keyed on it, which would otherwise wait for the garbage collector.

@@ -3,7 +3,7 @@
 import { keep } from '../core/scope.js';
 import { secondOrderOperator, valueAndGrad } from '../autodiff/transforms.js';
 import { add, sub } from '../core/ops.js';
-import { noGrad, type Tensor } from '../core/tensor.js';
+import { disposeReplaced, noGrad, type Tensor } from '../core/tensor.js';
 import { cgInverseHvp, identityInverseHvp, neumannInverseHvp, NonFiniteError, type InverseHvpResult, type LinearOperator } from './inverse-hvp.js';
 import type { ClosedFormPenalty } from './meta-knowledge.js';
 import { methodLabel, type HypergradMethod } from './methods.js';
@@ -68,9 +68,7 @@ export interface MethodState {
 /** Carried state for the next meta-step: the new vectors kept, the ones they replace freed (the method owns them). */
 function replaceState(old: VectorList | undefined, next: VectorList): VectorList {
   const kept = next.map((t) => keep(t));
-  old?.forEach((t) => {
-    if (!kept.includes(t)) t.dispose();
-  });
+  disposeReplaced(old, kept);
   return kept;
 }
 

@@ -5,7 +5,7 @@ import { tensor } from '../core/creation.js';
 import type { DType, TypedArray } from '../core/dtype.js';
 import { add, mul, sub } from '../core/ops.js';
 import { formatShape, shapesEqual, sizeOf } from '../core/shape.js';
-import { noGrad, Tensor } from '../core/tensor.js';
+import { disposeReplaced, noGrad, Tensor } from '../core/tensor.js';
 import { residentKernels, WASM_MIN_ELEMENTS } from '../backend/cpu/wasm-elementwise.js';
 import { allOnCpu, cpuData } from './cpu-storage.js';
 
@@ -79,8 +79,9 @@ function formatHyper(v: HyperValue | undefined): string {
 
 /** Index of the first NaN or ±Infinity, or -1 (in Wasm SIMD when the array lives in the tensor heap). */
 function firstNonFinite(data: TypedArray): number {
+  // Heap blocks are float32 or float64 arrays, so a resident array is one of the two.
   const k = data.length >= WASM_MIN_ELEMENTS ? residentKernels([data]) : null;
-  if (k !== null && (data instanceof Float32Array || data instanceof Float64Array)) {
+  if (k !== null) {
     return (data instanceof Float32Array ? k.firstNonFiniteF32 : k.firstNonFiniteF64)(data.byteOffset, data.length);
   }
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
@@ -217,7 +218,7 @@ export abstract class Optimizer {
       // memory): the previous value when this optimizer made it (never the caller's initial tensor), and buffers
       // the rule did not carry over (a fused rule updates its own in place). Hold a value longer with retain().
       if (old !== p.value && this.made.has(old)) old.dispose();
-      if (oldBuffers) for (const t of Object.values(oldBuffers)) if (!next.includes(t)) t.dispose();
+      disposeReplaced(oldBuffers && Object.values(oldBuffers), next);
     });
     this.steps = stepNo;
   }

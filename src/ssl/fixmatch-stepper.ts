@@ -4,7 +4,7 @@ import { strongAugment, weakAugment, type ImageBatch } from '../augment/index.js
 import type { OptimizerState, ParamRef } from '../optim/optimizer.js';
 import { fixMatchCosineLr } from '../optim/schedule.js';
 import { SGD } from '../optim/sgd.js';
-import type { Tensor } from '../core/tensor.js';
+import { disposeReplaced, type Tensor } from '../core/tensor.js';
 import { getBatch, type ImageDataset } from '../data/dataset.js';
 import { Random } from '../util/random.js';
 import { WeightEma } from './ema.js';
@@ -121,7 +121,7 @@ export class FixMatchStepper {
     if (!json.augState || !json.labelled || (this.unlabelled && !json.unlabelled)) throw new Error(`${where}: the augmentation or sampler states are missing`);
     if (optimizer) this.sgd.loadStateDict(optimizer);
     // The averages replaced are the EMA's own: freed now.
-    for (const e of this.ema.values) if (!ema.includes(e)) e.dispose();
+    disposeReplaced(this.ema.values, ema);
     this.ema.values = ema;
     this.augRng.setState(decodeState(json.augState));
     this.labelled.restore(decodeSampler(json.labelled));

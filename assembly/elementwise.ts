@@ -6,7 +6,11 @@
 // Comparisons give 1 or 0. exp and log are assembly/math-core.ts's, as in assembly/math.ts, so the same bits as the copy-in path.
 // Pointers are byte addresses in the imported memory; arrays are 16-byte aligned.
 
-import { exp2x, exp2xShort, highHalf, log2x, log2xShort, pack } from './math-core';
+import { exp2x, log2x } from './math-core';
+import {
+  EXP_C2, EXP_C3, EXP_C4, EXP_C5, EXP_C6, EXP_INV_LN2, EXP_SHIFTER, LN2F_HI, LN2F_LO, LOG_L1, LOG_L2, LOG_L3,
+  exp4f, expK, expOutside, expP, expScaleFast, expT, log4f, logCore, logK, logOffset, logOutside,
+} from './math-f32x4';
 
 // Operation codes, shared with src/backend/cpu/wasm-elementwise.ts.
 const ADD = 0, SUB = 1, MUL = 2, DIV = 3, GT = 4, GE = 5, LT = 6, LE = 7, EQ = 8, NE = 9;
@@ -142,25 +146,13 @@ export function binaryF64(op: i32, mode: i32, a: usize, b: usize, out: usize, n:
 
 // Unary codes: 0 neg, 1 sqrt, 2 exp, 3 log.
 
-/** exp or log of four floats, exactly as assembly/math.ts's expF32 / logF32 compute them (in float64, rounded once). */
+/** exp or log of four floats, exactly as assembly/math.ts's expF32 / logF32 compute them (in float32x4 lanes). */
 @inline function explog32(log: bool, v: v128): v128 {
-  const lo = f64x2.promote_low_f32x4(v), hi = f64x2.promote_low_f32x4(highHalf(v));
-  return log ? pack(log2xShort(lo), log2xShort(hi)) : pack(exp2xShort(lo), exp2xShort(hi));
+  return log ? log4f(v) : exp4f(v);
 }
 
-/**
- * out = exp(x) or log(x) over n floats, eight per step (two independent chains for the CPU to overlap). The last
- * partial vector is copied to out and transformed there in place: out must own its bytes up to the next multiple
- * of 16 (every heap block does; the lanes past n are scratch).
- */
-@inline function explogF32(log: bool, x: usize, out: usize, n: i32): void {
-  let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const o = <usize>i << 2;
-    const a = v128.load(x + o), b = v128.load(x + o, 16);
-    v128.store(out + o, explog32(log, a));
-    v128.store(out + o, explog32(log, b), 16);
-  }
+/** The last partial vector of an exp/log/smooth pass over floats: copied to out and transformed there in place. */
+@inline function tail32(log: bool, x: usize, out: usize, i: i32, n: i32): void {
   for (; i < n; i += 4) {
     const o = <usize>i << 2;
     if (i + 4 > n) memory.copy(out + o, x + o, <usize>(n - i) << 2);
@@ -168,7 +160,61 @@ export function binaryF64(op: i32, mode: i32, a: usize, b: usize, out: usize, n:
   }
 }
 
-/** explogF32 for doubles: four per step, the last odd one through out's block. */
+/**
+ * out = exp(x) over n floats, sixteen per step in four independent chains (for the CPU to overlap) with the constants
+ * in registers. A step where any lane leaves the fast path (a result that is not a normal float, NaN, |x| past 2^22)
+ * is redone with exp4f, whose bits on the other lanes are the fast path's. The last partial vector is copied to out
+ * and transformed there in place: out must own its bytes up to the next multiple of 16 (every heap block does; the
+ * lanes past n are scratch).
+ */
+function expF32(x: usize, out: usize, n: i32): void {
+  const inv = EXP_INV_LN2, sh = EXP_SHIFTER, hi = LN2F_HI, lo = LN2F_LO;
+  const c2 = EXP_C2, c3 = EXP_C3, c4 = EXP_C4, c5 = EXP_C5, c6 = EXP_C6;
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    const a = v128.load(x + o), b = v128.load(x + o, 16), c = v128.load(x + o, 32), d = v128.load(x + o, 48);
+    const ta = expT(a, inv, sh), tb = expT(b, inv, sh), tc = expT(c, inv, sh), td = expT(d, inv, sh);
+    const ka = expK(ta, sh), kb = expK(tb, sh), kc = expK(tc, sh), kd = expK(td, sh);
+    if (v128.any_true(v128.or(v128.or(expOutside(ka), expOutside(kb)), v128.or(expOutside(kc), expOutside(kd))))) {
+      v128.store(out + o, exp4f(a));
+      v128.store(out + o, exp4f(b), 16);
+      v128.store(out + o, exp4f(c), 32);
+      v128.store(out + o, exp4f(d), 48);
+      continue;
+    }
+    v128.store(out + o, expScaleFast(expP(a, ta, sh, hi, lo, c2, c3, c4, c5, c6), ka));
+    v128.store(out + o, expScaleFast(expP(b, tb, sh, hi, lo, c2, c3, c4, c5, c6), kb), 16);
+    v128.store(out + o, expScaleFast(expP(c, tc, sh, hi, lo, c2, c3, c4, c5, c6), kc), 32);
+    v128.store(out + o, expScaleFast(expP(d, td, sh, hi, lo, c2, c3, c4, c5, c6), kd), 48);
+  }
+  tail32(false, x, out, i, n);
+}
+
+/** out = log(x) over n floats, as expF32: four chains; a step with any lane not a positive normal float is redone with log4f. */
+function logF32(x: usize, out: usize, n: i32): void {
+  const hi = LN2F_HI, lo = LN2F_LO, l1 = LOG_L1, l2 = LOG_L2, l3 = LOG_L3;
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    const a = v128.load(x + o), b = v128.load(x + o, 16), c = v128.load(x + o, 32), d = v128.load(x + o, 48);
+    if (v128.any_true(v128.or(v128.or(logOutside(a), logOutside(b)), v128.or(logOutside(c), logOutside(d))))) {
+      v128.store(out + o, log4f(a));
+      v128.store(out + o, log4f(b), 16);
+      v128.store(out + o, log4f(c), 32);
+      v128.store(out + o, log4f(d), 48);
+      continue;
+    }
+    const ua = logOffset(a), ub = logOffset(b), uc = logOffset(c), ud = logOffset(d);
+    v128.store(out + o, logCore(ua, logK(ua), hi, lo, l1, l2, l3));
+    v128.store(out + o, logCore(ub, logK(ub), hi, lo, l1, l2, l3), 16);
+    v128.store(out + o, logCore(uc, logK(uc), hi, lo, l1, l2, l3), 32);
+    v128.store(out + o, logCore(ud, logK(ud), hi, lo, l1, l2, l3), 48);
+  }
+  tail32(true, x, out, i, n);
+}
+
+/** exp or log over n doubles: four per step, the last odd one through out's block. */
 @inline function explogF64(log: bool, x: usize, out: usize, n: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -185,10 +231,10 @@ export function binaryF64(op: i32, mode: i32, a: usize, b: usize, out: usize, n:
   }
 }
 
-/** out = op(x) over n floats (exp and log: see explogF32 for what out must own). */
+/** out = op(x) over n floats (exp and log: see expF32 for what out must own). */
 export function unaryF32(op: i32, x: usize, out: usize, n: i32): void {
-  if (op == 2) return explogF32(false, x, out, n);
-  if (op == 3) return explogF32(true, x, out, n);
+  if (op == 2) return expF32(x, out, n);
+  if (op == 3) return logF32(x, out, n);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
@@ -330,7 +376,7 @@ const SOFTPLUS = 0;
   return v128.bitselect(f64x2.div(one, d), f64x2.div(z, d), ge);
 }
 
-/** out = softplus(x) (kind 0) or σ(x) (kind 1) over n floats; the last partial vector goes through out's block, as in explogF32. */
+/** out = softplus(x) (kind 0) or σ(x) (kind 1) over n floats; the last partial vector goes through out's block, as in expF32. */
 export function smoothF32(kind: i32, x: usize, out: usize, n: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {

@@ -1,4 +1,4 @@
-// The range reductions, polynomials and constants of exp and log (method and error analysis: assembly/math.ts), shared by the math module and the tensor-heap kernels.
+// The range reductions, polynomials and constants of float64 exp and log (method and error analysis: assembly/math.ts), shared by the math module and the tensor-heap kernels; float32 is assembly/math-f32x4.ts.
 
 /** ln 2 with its low 12 mantissa bits cleared (0x3FE62E42FEFA3000 = 0.693147180559663). */
 export const LN2_HI: f64 = reinterpret<f64>(0x3fe62e42fefa3000);
@@ -55,11 +55,6 @@ export const L10: f64 = 2.0 / 21.0;
   return f64x2.add(f64x2.mul(x, splat(INV_LN2)), splat(SHIFTER));
 }
 
-/** Step 3 of exp without the rLo term (enough for float32): r = (x - k·LN2_HI) - k·LN2_LO for kf = k as double. */
-@inline export function expReduce(x: v128, kf: v128): v128 {
-  return f64x2.sub(f64x2.sub(x, f64x2.mul(kf, splat(LN2_HI))), f64x2.mul(kf, splat(LN2_LO)));
-}
-
 /** exp of two doubles. */
 @inline export function exp2x(x0: v128): v128 {
   const x = f64x2.pmin(f64x2.pmax(x0, splat(-746.0)), splat(710.0)); // as in exp2xShort: NaN lanes are replaced below
@@ -90,25 +85,6 @@ export const L10: f64 = 2.0 / 21.0;
   const k1 = i64x2.shr_s(k, 1);
   const k2 = i64x2.sub(k, k1);
   const y = f64x2.mul(f64x2.mul(p, pow2(k1)), pow2(k2));
-  return v128.bitselect(splat(CANON_NAN), y, f64x2.ne(x0, x0));
-}
-
-/** exp of two doubles holding float32 values, accurate to ~2e-10 relative (input already in float32 range). */
-@inline export function exp2xShort(x0: v128): v128 {
-  // pmax/pmin (one instruction each) instead of max/min: they differ only for NaN, whose lanes the last line replaces.
-  const x = f64x2.pmin(f64x2.pmax(x0, splat(-104.0)), splat(89.0));
-  const t = expShifted(x);
-  const k = i64x2.sub(t, splatI(reinterpret<i64>(SHIFTER)));
-  const r = expReduce(x, f64x2.sub(t, splat(SHIFTER)));
-  let q = splat(E8);
-  q = f64x2.add(f64x2.mul(q, r), splat(E7));
-  q = f64x2.add(f64x2.mul(q, r), splat(E6));
-  q = f64x2.add(f64x2.mul(q, r), splat(E5));
-  q = f64x2.add(f64x2.mul(q, r), splat(E4));
-  q = f64x2.add(f64x2.mul(q, r), splat(E3));
-  q = f64x2.add(f64x2.mul(q, r), splat(E2));
-  const p = f64x2.add(splat(1.0), f64x2.add(r, f64x2.mul(f64x2.mul(r, r), q)));
-  const y = f64x2.mul(p, pow2(k));
   return v128.bitselect(splat(CANON_NAN), y, f64x2.ne(x0, x0));
 }
 
@@ -153,38 +129,10 @@ export const L10: f64 = 2.0 / 21.0;
   return logSpecials(x0, y);
 }
 
-/** log of two doubles holding float32 values (no subnormals once widened), accurate to ~1e-10 relative. */
-@inline export function log2xShort(x: v128): v128 {
-  const m = logSplitM(x);
-  const kf = logSplitK(x, m);
-  const f = f64x2.sub(m, splat(1.0));
-  const s = f64x2.div(f, f64x2.add(f, splat(2.0)));
-  const z = f64x2.mul(s, s);
-  let p = splat(L5);
-  p = f64x2.add(f64x2.mul(p, z), splat(L4));
-  p = f64x2.add(f64x2.mul(p, z), splat(L3));
-  p = f64x2.add(f64x2.mul(p, z), splat(L2));
-  p = f64x2.add(f64x2.mul(p, z), splat(L1));
-  const R = f64x2.mul(z, p);
-  const y = f64x2.add(f64x2.mul(kf, splat(LN2_HI)), f64x2.sub(f, f64x2.sub(f64x2.mul(s, f64x2.sub(f, R)), f64x2.mul(kf, splat(LN2_LO)))));
-  return logSpecials(x, y);
-}
-
 /** log(±0) = -Inf, log(x < 0) = NaN, log(+Inf) = +Inf, log(NaN) = NaN (canonical). */
 @inline export function logSpecials(x: v128, y: v128): v128 {
   let out = v128.bitselect(splat(-Infinity), y, f64x2.eq(x, splat(0.0)));
   out = v128.bitselect(splat(Infinity), out, f64x2.eq(x, splat(Infinity)));
   const bad = v128.or(f64x2.lt(x, splat(0.0)), f64x2.ne(x, x));
   return v128.bitselect(splat(CANON_NAN), out, bad);
-}
-
-/** Lanes 2, 3 of a float32x4 moved to lanes 0, 1. */
-@inline export function highHalf(v: v128): v128 {
-  return i32x4.shuffle(v, v, 2, 3, 2, 3);
-}
-
-/** Two float64x2 rounded to float32 and packed into one float32x4; NaN lanes get the canonical float32 NaN (demotion leaves NaN bits unspecified). */
-@inline export function pack(lo: v128, hi: v128): v128 {
-  const v = i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
-  return v128.bitselect(i32x4.splat(0x7fc00000), v, f32x4.ne(v, v));
 }

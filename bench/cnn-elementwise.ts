@@ -136,11 +136,21 @@ def median_ms(fn):
         xs.append((time.perf_counter() - t) * 1e3)
     xs.sort()
     return xs[len(xs) // 2]
-out = {"version": torch.__version__, "threads": torch.get_num_threads(), "ms": {}}
-out["ms"]["cnnStep"] = median_ms(step)
-out["ms"]["convFwdBwd"] = median_ms(lambda: torch.autograd.grad(F.conv2d(cx, cw, padding=1).sum(), [cx, cw]))
+out = {"version": torch.__version__, "threads": torch.get_num_threads(), "ms": {}, "mkldnn": {}}
+# Convolutions with oneDNN (mkldnn) on and off: on this build's 1-thread CPU path oneDNN's conv forward can be ~18x
+# slower than PyTorch's own (49 vs 2.8 ms for the b64 3->32 case), so each conv case reports the faster of the two.
+def best(name, fn):
+    t = {}
+    for on in (True, False):
+        torch.backends.mkldnn.enabled = on
+        t[on] = median_ms(fn)
+    torch.backends.mkldnn.enabled = True
+    out["ms"][name] = min(t.values())
+    out["mkldnn"][name] = t[True] <= t[False]
+best("cnnStep", step)
+best("convFwdBwd", lambda: torch.autograd.grad(F.conv2d(cx, cw, padding=1).sum(), [cx, cw]))
 with torch.no_grad():
-    out["ms"]["convFwd"] = median_ms(lambda: F.conv2d(cx, cw, padding=1))
+    best("convFwd", lambda: F.conv2d(cx, cw, padding=1))
     out["ms"]["exp"] = median_ms(lambda: torch.exp(u))
     out["ms"]["log"] = median_ms(lambda: torch.log(pos))
     out["ms"]["mul"] = median_ms(lambda: u * pos)
@@ -151,6 +161,8 @@ interface TorchOut {
   version: string;
   threads: number;
   ms: Record<'cnnStep' | 'convFwd' | 'convFwdBwd' | 'exp' | 'log' | 'mul', number>;
+  /** Per conv case: whether the faster PyTorch time was with oneDNN (mkldnn) on. */
+  mkldnn: Partial<Record<'cnnStep' | 'convFwd' | 'convFwdBwd', boolean>>;
 }
 
 function runTorch(): TorchOut | string {
@@ -218,7 +230,9 @@ async function main(): Promise<void> {
     // expJs / logJs compare with PyTorch's exp / log.
     const tk = k === 'expJs' || k === 'expKernel' ? 'exp' : k === 'logJs' || k === 'logKernel' ? 'log' : k;
     const cells = [...ours.values()].map((r, i) => (onlyThisBuild && i > 0 ? '-' : `${unit(r[k])}${torchMs ? ` (${(r[k] / torchMs[tk]).toFixed(1)}x PyTorch)` : ''}`));
-    lines.push(`| ${label} | ${cells.join(' | ')} | ${torchMs ? unit(torchMs[tk]) : String(torch)} |`);
+    const dnn = typeof torch === 'string' ? undefined : torch.mkldnn[tk as keyof TorchOut['mkldnn']];
+    const how = dnn === undefined ? '' : dnn ? ' (oneDNN)' : ' (oneDNN off: faster)';
+    lines.push(`| ${label} | ${cells.join(' | ')} | ${torchMs ? `${unit(torchMs[tk])}${how}` : String(torch)} |`);
   };
   row(`small-CNN SGD step b${BATCH} 28x28 (1 thread)`, 'cnnStep', false);
   row('conv2d b64 3->32 32x32 3x3 p1 forward', 'convFwd', false);

@@ -104,6 +104,25 @@ describe('Wasm elementwise kernels on the heap equal the JS reference bit for bi
     }
   });
 
+  it('float32 exp and log: steps of 16 on the fast path, and steps where one lane leaves it (at every position), give the reference bits', () => {
+    // The heap kernel takes 16 lanes per step on a fast path and redoes a step with the full routine when any lane needs
+    // it; the reference (the math module) always runs the full routine. Lanes that leave exp's fast path: results that
+    // are not normal floats (k < -125 or k > 127), NaN, |x| past 2^22·ln 2; log's: anything but a positive normal float.
+    const rng = new Random(11);
+    const n = 16 * 64 + 5;
+    const cases = [
+      { prim: 'exp' as const, draw: () => rng.uniform() * 170 - 85, off: [-86.8, -87.5, -100, -103.9, 88.2, 88.5, 88.8, NaN, 1e30, -1e30, Infinity, -Infinity] },
+      { prim: 'log' as const, draw: () => Math.exp(rng.uniform() * 160 - 80), off: [0, -0, -1, 1e-40, 1.1754942e-38, Infinity, -Infinity, NaN, -1e-30] },
+    ];
+    for (const { prim, draw, off } of cases) {
+      const x = Array.from({ length: n }, draw);
+      // Steps 0-15: one lane off the fast path at lane s; steps 16+: none (plus the tail).
+      for (let s = 0; s < 16; s++) x[16 * s + s] = off[s % off.length]!;
+      const c: Case = { prim, inputs: [[n]], outShape: [n] };
+      sameBits(runOn(heapBe, c, 'float32', [x]), runOn(jsBe, c, 'float32', [x]), `${prim} fast/full paths`);
+    }
+  });
+
   it('relu, leaky relu and their gradients, slopes 0.1, 0, -0.5 and 1e-3 (float32-rounded for float32)', () => {
     for (const n of SIZES) {
       check({ prim: 'relu', inputs: [[n]], outShape: [n] });

@@ -354,15 +354,34 @@ export function where64(c: usize, a: usize, b: usize, out: usize, n: i32): void 
 // each step rounded as its primitive rounds it (IEEE float ops, exp/log as above), so the composites' bits.
 const SOFTPLUS = 0;
 
-/** softplus = x·[x ≥ 0] + log(e^{−|x|} + 1) or σ = [x ≥ 0] ? 1/(1 + z) : z/(1 + z), z = e^{−|x|}, on four floats. */
+/** −|x| as the composites form it: neg(where(x < 0, −x, x)). */
+@inline function negAbs32(v: v128): v128 {
+  return f32x4.neg(v128.bitselect(f32x4.neg(v), v, f32x4.lt(v, f32x4.splat(0.0))));
+}
+
+/**
+ * From x and z = e^{−|x|}: softplus = x·[x ≥ 0] + log(z + 1) or σ = ([x ≥ 0] ? 1 : z)/(z + 1) (one division: the
+ * composite's where(x ≥ 0, 1/d, z/d) picks the same quotient). log's fast path, so z + 1 must be a positive normal float.
+ */
+@inline function smoothFinish(kind: i32, v: v128, z: v128, hi: v128, lo: v128, l1: v128, l2: v128, l3: v128): v128 {
+  const one = f32x4.splat(1.0);
+  const d = f32x4.add(z, one);
+  const ge = f32x4.ge(v, f32x4.splat(0.0));
+  if (kind == SOFTPLUS) {
+    const u = logOffset(d);
+    return f32x4.add(f32x4.mul(v, v128.and(ge, one)), logCore(u, logK(u), hi, lo, l1, l2, l3));
+  }
+  return f32x4.div(v128.bitselect(one, z, ge), d);
+}
+
+/** softplus = x·[x ≥ 0] + log(e^{−|x|} + 1) or σ = [x ≥ 0] ? 1/(1 + z) : z/(1 + z), z = e^{−|x|}, on four floats, every input. */
 @inline function smooth32(kind: i32, v: v128): v128 {
   const zero = f32x4.splat(0.0), one = f32x4.splat(1.0);
-  const a = v128.bitselect(f32x4.neg(v), v, f32x4.lt(v, zero));
-  const z = explog32(false, f32x4.neg(a));
+  const z = explog32(false, negAbs32(v));
   const d = f32x4.add(z, one);
   const ge = f32x4.ge(v, zero);
   if (kind == SOFTPLUS) return f32x4.add(f32x4.mul(v, v128.and(ge, one)), explog32(true, d));
-  return v128.bitselect(f32x4.div(one, d), f32x4.div(z, d), ge);
+  return f32x4.div(v128.bitselect(one, z, ge), d);
 }
 
 /** smooth32 on two doubles. */
@@ -376,9 +395,38 @@ const SOFTPLUS = 0;
   return v128.bitselect(f64x2.div(one, d), f64x2.div(z, d), ge);
 }
 
-/** out = softplus(x) (kind 0) or σ(x) (kind 1) over n floats; the last partial vector goes through out's block, as in expF32. */
+/**
+ * out = softplus(x) (kind 0) or σ(x) (kind 1) over n floats: sixteen per step in four chains with the constants in
+ * registers, as expF32. Where e^{−|x|} is a normal float (|x| below about 86.9, not NaN) the exponential takes exp's
+ * fast path and z + 1 (in (1, 2]) log's; a step with any other lane is redone with smooth32. The last partial vector
+ * goes through out's block, as in expF32.
+ */
 export function smoothF32(kind: i32, x: usize, out: usize, n: i32): void {
+  const inv = EXP_INV_LN2, sh = EXP_SHIFTER, hi = LN2F_HI, lo = LN2F_LO;
+  const c2 = EXP_C2, c3 = EXP_C3, c4 = EXP_C4, c5 = EXP_C5, c6 = EXP_C6, l1 = LOG_L1, l2 = LOG_L2, l3 = LOG_L3;
   let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    const a = v128.load(x + o), b = v128.load(x + o, 16), c = v128.load(x + o, 32), d = v128.load(x + o, 48);
+    const ea = negAbs32(a), eb = negAbs32(b), ec = negAbs32(c), ed = negAbs32(d);
+    const ta = expT(ea, inv, sh), tb = expT(eb, inv, sh), tc = expT(ec, inv, sh), td = expT(ed, inv, sh);
+    const ka = expK(ta, sh), kb = expK(tb, sh), kc = expK(tc, sh), kd = expK(td, sh);
+    if (v128.any_true(v128.or(v128.or(expOutside(ka), expOutside(kb)), v128.or(expOutside(kc), expOutside(kd))))) {
+      v128.store(out + o, smooth32(kind, a));
+      v128.store(out + o, smooth32(kind, b), 16);
+      v128.store(out + o, smooth32(kind, c), 32);
+      v128.store(out + o, smooth32(kind, d), 48);
+      continue;
+    }
+    const za = expScaleFast(expP(ea, ta, sh, hi, lo, c2, c3, c4, c5, c6), ka);
+    const zb = expScaleFast(expP(eb, tb, sh, hi, lo, c2, c3, c4, c5, c6), kb);
+    const zc = expScaleFast(expP(ec, tc, sh, hi, lo, c2, c3, c4, c5, c6), kc);
+    const zd = expScaleFast(expP(ed, td, sh, hi, lo, c2, c3, c4, c5, c6), kd);
+    v128.store(out + o, smoothFinish(kind, a, za, hi, lo, l1, l2, l3));
+    v128.store(out + o, smoothFinish(kind, b, zb, hi, lo, l1, l2, l3), 16);
+    v128.store(out + o, smoothFinish(kind, c, zc, hi, lo, l1, l2, l3), 32);
+    v128.store(out + o, smoothFinish(kind, d, zd, hi, lo, l1, l2, l3), 48);
+  }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     v128.store(out + o, smooth32(kind, v128.load(x + o)));

@@ -33,6 +33,8 @@ export interface Backend {
    * element (the CPU backend then skips zeroing a reused array). Without this method, alloc is used.
    */
   allocOutput?(prim: Prim, size: number, dtype: DType): DeviceBuffer;
+  /** A buffer with every element `value` (creation ops); without this method, alloc + write of a filled array. */
+  allocFilled?(size: number, dtype: DType, value: number): DeviceBuffer;
   free(buffer: DeviceBuffer): void;
   write(buffer: DeviceBuffer, data: TypedArray): void;
   read(buffer: DeviceBuffer): Promise<TypedArray>;

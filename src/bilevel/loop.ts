@@ -204,7 +204,8 @@ export async function runBilevel<R extends object>(problem: BilevelProblem<R>, c
     const cmp = compare && config.compare && epoch > 0 && epoch % config.compare.every === 0 ? config.compare : undefined;
     let r: HypergradientResult;
     try {
-      r = await hypergradient(objective.trainLoss, objective.valLoss, theta, lam, method, methodState, cmp, objective.closedForm);
+      // L_T's value is read only by an onMetaStep hook: without one it is not computed where it would cost a pass.
+      r = await hypergradient(objective.trainLoss, objective.valLoss, theta, lam, method, methodState, cmp, objective.closedForm, { trainLoss: hooks.onMetaStep !== undefined });
     } catch (e) {
       // A diverging series, or a method that cannot solve here (a singular Hessian for the exact solve): the run ends
       // at this step, recorded with it, and a recipe goes on with its other runs.

@@ -41,7 +41,14 @@ export function scalar(value: number, opts: CreateOptions = {}): Tensor {
 }
 
 export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
-  const arr = allocArray(opts.dtype ?? 'float32', sizeOf(shape));
+  const backend = opts.backend ?? getBackend();
+  const dtype = opts.dtype ?? 'float32';
+  if (backend.allocFilled !== undefined) {
+    assertValidShape('full', shape);
+    if (!backend.supports(dtype)) throw new Error(`full: backend '${backend.name}' does not support ${dtype}`);
+    return new Tensor(backend, backend.allocFilled(sizeOf(shape), dtype, value), shape, dtype);
+  }
+  const arr = allocArray(dtype, sizeOf(shape));
   arr.fill(value);
   return tensor(arr, shape, opts);
 }

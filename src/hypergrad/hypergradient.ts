@@ -25,7 +25,7 @@ export interface HypergradientResult {
   /** dL_V/dλ (one tensor per λ tensor). */
   hypergrad: Tensor[];
   valLoss: number;
-  /** L_T at (w, λ): its data part alone when the penalty was given in closed form. */
+  /** L_T at (w, λ): its data part alone when the penalty was given in closed form. NaN when it was not asked for (options.trainLoss false) and no method here needed it. */
   trainLoss: number;
   /** H⁻¹ ∂L_V/∂w as approximated. */
   ihvp: InverseHvpResult;
@@ -38,6 +38,15 @@ export interface HypergradientResult {
   hypergradNorm: number;
   /** Approximations against a reference inverse-HVP (e.g. the exact one) at the same point, when requested. */
   comparisons?: InverseHvpComparison[];
+}
+
+export interface HypergradientOptions {
+  /**
+   * Report L_T's value (default true). It comes free with the Hessian operator's recorded graph; the identity-based
+   * methods with a closed-form penalty record none, and then it costs a forward pass over the training batch that
+   * enters nothing else (T1-T2 pays it at every inner step). False: trainLoss is NaN in that case.
+   */
+  trainLoss?: boolean;
 }
 
 /** What to compare at a meta-step: every listed approximation against the reference, at the same (w, λ). */
@@ -118,25 +127,30 @@ export async function hypergradient(
   state: MethodState = {},
   compare?: ComparisonRequest,
   penalty?: ClosedFormPenalty,
+  options: HypergradientOptions = {},
 ): Promise<HypergradientResult> {
   const t0 = performance.now();
   const nw = w.length;
   const val = valueAndGrad((xs) => valLoss(xs.slice(0, nw), xs.slice(nw)))([...w, ...lam]);
   const valGrad = val.grads.slice(0, nw);
   const direct = val.grads.slice(nw);
-  // With a closed-form penalty, trainLoss is the data loss only and the penalty's curvature is added here.
-  const data = secondOrderOperator(trainLoss, w, lam);
+  // With a closed-form penalty, trainLoss is the data loss only and the penalty's curvature is added here. Then the
+  // identity-based methods (identity, T1-T2) never multiply by the Hessian: without a comparison they need L_T's
+  // value only, and the gradient graph the operator records (a backward pass with its graph kept) is skipped.
+  const valueOnly = penalty !== undefined && compare === undefined && (method.kind === 'identity' || method.kind === 't1t2');
+  let recorded: ReturnType<typeof secondOrderOperator> | null = valueOnly ? null : secondOrderOperator(trainLoss, w, lam);
+  const data = (): ReturnType<typeof secondOrderOperator> => (recorded ??= secondOrderOperator(trainLoss, w, lam));
   const op = penalty
     ? {
-        value: data.value,
+        value: recorded ? recorded.value : options.trainLoss === false ? null : noGrad(() => trainLoss(w, lam)),
         hvp: (v: VectorList): VectorList => {
-          const hd = data.hvp(v);
+          const hd = data().hvp(v);
           const hp = penalty.hvp(v);
           return noGrad(() => hd.map((h, i) => add(h, hp[i])));
         },
         mixed: (x: VectorList): VectorList => penalty.mixed(x),
       }
-    : data;
+    : data();
   const backend = valGrad[0]?.backend;
   const b1 = backend?.allocatedBytes?.() ?? 0;
   const t1 = performance.now();
@@ -146,7 +160,7 @@ export async function hypergradient(
   const mixed = op.mixed(ihvp.x);
   const hypergrad = noGrad(() => direct.map((d, i) => sub(d, mixed[i])));
   // Reading the losses and the norm waits for the device, so the total includes the pending work.
-  const [valLoss0, trainLoss0] = await readScalars([val.value, op.value]);
+  const [valLoss0, trainLoss0] = op.value ? await readScalars([val.value, op.value]) : [...(await readScalars([val.value])), NaN];
   const hypergradNorm = await vnorm(hypergrad);
   const total = (performance.now() - t0) / 1000;
   const c0 = performance.now();

@@ -1,6 +1,6 @@
 // Fused CPU Adam update: one pass over the arrays, rounding after every operation exactly as the op-by-op rule does (so the same bits), in Wasm SIMD on the tensor heap.
 
-import type { CpuBuffer } from '../backend/cpu/cpu-backend.js';
+import type { CpuBackend, CpuBuffer } from '../backend/cpu/cpu-backend.js';
 import { residentKernels, WASM_MIN_ELEMENTS } from '../backend/cpu/wasm-elementwise.js';
 import { Tensor } from '../core/tensor.js';
 import { cpuData as data } from './cpu-storage.js';
@@ -34,7 +34,7 @@ export function fusedAdamStep(
   const b = param.backend;
   const n = param.size;
   const make = (buf: CpuBuffer): Tensor => new Tensor(b, buf, param.shape, param.dtype);
-  const out = b.alloc(n, param.dtype) as CpuBuffer;
+  const out = (b as CpuBackend).allocUnzeroed(n, param.dtype); // the kernel writes every element
   // Fresh buffers start at zero, which is what the first step's formulas read.
   const m = m0 ?? make(b.alloc(n, param.dtype) as CpuBuffer);
   const v = v0 ?? make(b.alloc(n, param.dtype) as CpuBuffer);

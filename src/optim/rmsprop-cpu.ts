@@ -1,6 +1,6 @@
 // Fused CPU RMSprop update (no momentum, not centred): one pass over typed arrays, the squared-gradient average updated in place.
 
-import type { CpuBuffer } from '../backend/cpu/cpu-backend.js';
+import type { CpuBackend, CpuBuffer } from '../backend/cpu/cpu-backend.js';
 import { Tensor } from '../core/tensor.js';
 import { residentKernels, WASM_MIN_ELEMENTS } from '../backend/cpu/wasm-elementwise.js';
 import { cpuData as data } from './cpu-storage.js';
@@ -16,7 +16,7 @@ export function fusedRmspropStep(
   const b = param.backend;
   const n = param.size;
   const make = (buf: CpuBuffer): Tensor => new Tensor(b, buf, param.shape, param.dtype);
-  const out = b.alloc(n, param.dtype) as CpuBuffer;
+  const out = (b as CpuBackend).allocUnzeroed(n, param.dtype); // the kernel writes every element
   const v = v0 ?? make(b.alloc(n, param.dtype) as CpuBuffer);
   const p = data(param);
   const g = data(grad);

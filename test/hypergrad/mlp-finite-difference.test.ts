@@ -69,4 +69,26 @@ describe('MLP hypergradient vs finite differences of the trained validation loss
       f.forEach((v, i) => expect(Math.abs(v - g[i]), `${spec}[${i}]`).toBeLessThan(1e-10 * scale));
     }
   });
+
+  it('identity and T1-T2 with the closed-form penalty skip the Hessian graph: same hypergradient, L_T only when asked for', async () => {
+    const dataLoss: LossFn = (w) => functionalCall(model, w, () => crossEntropy(model.forward(x), t));
+    const closed = mk.closedForm!(wStar, lam0);
+    const lT = dataLoss(wStar, lam0).item();
+    for (const spec of ['identity', 't1t2']) {
+      const m = parseMethod(spec);
+      // With a comparison requested the operator is recorded (the comparison multiplies by H): the reference path.
+      const recorded = await hypergradient(dataLoss, valLoss, wStar, lam0, m, {}, { reference: parseMethod('exact'), methods: [m] }, closed);
+      const asked = await hypergradient(dataLoss, valLoss, wStar, lam0, m, {}, undefined, closed);
+      const skipped = await hypergradient(dataLoss, valLoss, wStar, lam0, m, {}, undefined, closed, { trainLoss: false });
+      for (const r of [asked, skipped]) expect(r.hypergrad.flatMap((h) => h.toArray())).toStrictEqual(recorded.hypergrad.flatMap((h) => h.toArray()));
+      expect(recorded.trainLoss).toBe(lT);
+      expect(asked.trainLoss).toBe(lT);
+      expect(skipped.trainLoss).toBeNaN();
+      expect(skipped.valLoss).toBe(recorded.valLoss);
+      // The comparison itself: identity against the exact inverse at this point is a real approximation.
+      expect(recorded.comparisons![0]!.cosine).toBeLessThan(0.999999);
+    }
+    // A method that multiplies by H still reports L_T when told not to (it comes with the recorded graph).
+    expect((await hypergradient(dataLoss, valLoss, wStar, lam0, parseMethod('cg:2'), {}, undefined, closed, { trainLoss: false })).trainLoss).toBe(lT);
+  });
 });

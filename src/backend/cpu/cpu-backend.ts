@@ -85,7 +85,7 @@ const kernels: { [P in Prim]: Kernel<P> } = {
 export const OVERWRITES: ReadonlySet<Prim> = new Set<Prim>([
   'neg', 'exp', 'log', 'sqrt', 'add', 'sub', 'mul', 'div', 'compare', 'where', 'sum', 'max', 'broadcastTo', 'reshape',
   'transpose', 'slice', 'cast', 'relu', 'reluGrad', 'leakyRelu', 'leakyReluGrad', 'softplus', 'sigmoid', 'maxPool2dArgmax', 'maxPool2dGather',
-  'maxPool2dScatter',
+  'maxPool2dScatter', 'matmul',
 ]);
 
 export interface CpuBackendOptions {
@@ -159,6 +159,19 @@ export class CpuBackend implements Backend {
   /** An output for `prim`: not zeroed when its kernel overwrites every element (OVERWRITES). */
   allocOutput(prim: Prim, size: number, dtype: DType): CpuBuffer {
     return this.allocate(size, dtype, !OVERWRITES.has(prim));
+  }
+
+  /** An array whose contents are arbitrary, for a kernel that writes every element (the fused optimizer steps). */
+  allocUnzeroed(size: number, dtype: DType): CpuBuffer {
+    return this.allocate(size, dtype, false);
+  }
+
+  /** Every element `value`, written once (no zeroing first, no staging array). */
+  allocFilled(size: number, dtype: DType, value: number): CpuBuffer {
+    const zero = Object.is(value, 0); // +0: what a zeroed array holds (fresh heap memory already does)
+    const b = this.allocate(size, dtype, zero);
+    if (!zero) b.data.fill(value);
+    return b;
   }
 
   private allocate(size: number, dtype: DType, zeroed: boolean): CpuBuffer {

@@ -40,7 +40,12 @@ export function matmulBlocked(a: TypedArray, b: TypedArray, m: number, n: number
   }
 }
 
+/** out = op(a) op(b), every element written (out may hold old values: matmul is in OVERWRITES). */
 export function matmulKernel(a: TypedArray, b: TypedArray, m: number, n: number, k: number, transA: boolean, transB: boolean, out: TypedArray): void {
+  if (k === 0) {
+    out.fill(0); // an empty sum; the GEMMs are not asked to write it
+    return;
+  }
   if (out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array) {
     // Operands in the tensor heap: the GEMM bound to it reads and writes them in place.
     const g = commonHeap([out, a, b])?.gemm() ?? null;

@@ -1,8 +1,8 @@
 // Optimizer kernels over arrays in the CPU tensor heap: the fused Adam and RMSprop updates and the first non-finite gradient element, float32 and float64, SIMD with a scalar tail.
 //
 // adam* give the bits of the op-by-op Adam rule (src/optim/adam-cpu.ts): each operation in the parameter's type.
-// rmsprop* give the bits of the JS loop in src/optim/rmsprop-cpu.ts: every intermediate in double (float32 operands
-// promoted exactly), rounded once when stored. f64x2 add, sub, mul, div and sqrt are the IEEE double operations JS performs.
+// rmsprop* give the bits of the op-by-op RMSprop rule (src/optim/rmsprop-cpu.ts) the same way. f32x4 and f64x2 add,
+// sub, mul, div and sqrt are the IEEE operations the primitives (and JS, with Math.fround for float32) perform.
 // Pointers are byte addresses in the imported memory; arrays are 16-byte aligned.
 
 /** Flags of adam*: weight decay present (wd != 0), per-element decay array, lerp weight >= 0.5, one decay for all. */
@@ -102,45 +102,35 @@ export function adamF64(
   return flags & HAS_WD ? g + p * wd : g;
 }
 
-/** Lanes 2, 3 of x moved to 0, 1. */
-@inline function high(x: v128): v128 {
-  return i32x4.shuffle(x, x, 2, 3, 0, 1);
-}
-
-/** Two f64x2 rounded to float32 and packed into one f32x4 (lo lanes first). */
-@inline function join(lo: v128, hi: v128): v128 {
-  return i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
-}
-
 /**
- * Float32 RMSprop step (no momentum, not centred) over n elements, the bits of src/optim/rmsprop-cpu.ts's loop:
- * g = grad (+ wd p); v ← α v + ((1 − α) g) g (in place); out = p + (negLr g) / (√v + ε), all in double, the
- * parameter from the unrounded v.
+ * Float32 RMSprop step (no momentum, not centred) over n elements, the op-by-op rule of src/optim/rmsprop-cpu.ts in
+ * f32x4 (every operation rounded to float32 as its primitive rounds it, the scalars rounded to float32 first):
+ * v updated in place, out = the new parameter.
  */
 export function rmspropF32(param: usize, grad: usize, v: usize, out: usize, n: i32, hasWd: i32, wd: f64, alpha: f64, oma: f64, eps: f64, negLr: f64): void {
-  const WD = f64x2.splat(wd), A = f64x2.splat(alpha), OMA = f64x2.splat(oma), EPS = f64x2.splat(eps), NL = f64x2.splat(negLr);
-  const flags = hasWd ? HAS_WD : 0;
+  const WD = f32x4.splat(<f32>wd), A = f32x4.splat(<f32>alpha), OMA = f32x4.splat(<f32>oma), EPS = f32x4.splat(<f32>eps), NL = f32x4.splat(<f32>negLr);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    const p4 = v128.load(param + o), g4 = v128.load(grad + o), v4 = v128.load(v + o);
-    const pL = f64x2.promote_low_f32x4(p4), pH = f64x2.promote_low_f32x4(high(p4));
-    const gL = gradOf(pL, f64x2.promote_low_f32x4(g4), flags, WD), gH = gradOf(pH, f64x2.promote_low_f32x4(high(g4)), flags, WD);
-    const vL = secondMoment(gL, f64x2.promote_low_f32x4(v4), A, OMA), vH = secondMoment(gH, f64x2.promote_low_f32x4(high(v4)), A, OMA);
-    v128.store(v + o, join(vL, vH));
-    v128.store(out + o, join(rmsStepped(pL, gL, vL, EPS, NL), rmsStepped(pH, gH, vH, EPS, NL)));
+    const p = v128.load(param + o);
+    let g = v128.load(grad + o);
+    if (hasWd) g = f32x4.add(g, f32x4.mul(p, WD));
+    const vv = f32x4.add(f32x4.mul(v128.load(v + o), A), f32x4.mul(f32x4.mul(g, OMA), g));
+    v128.store(v + o, vv);
+    v128.store(out + o, f32x4.add(p, f32x4.div(f32x4.mul(g, NL), f32x4.add(f32x4.sqrt(vv), EPS))));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    const pi = <f64>load<f32>(param + o);
-    const g = gradOfScalar(pi, <f64>load<f32>(grad + o), flags, wd);
-    const vi = <f64>load<f32>(v + o) * alpha + g * oma * g;
-    store<f32>(v + o, <f32>vi);
-    store<f32>(out + o, <f32>(pi + (g * negLr) / (Math.sqrt(vi) + eps)));
+    const p = load<f32>(param + o);
+    let g = load<f32>(grad + o);
+    if (hasWd) g = g + p * <f32>wd;
+    const vv: f32 = load<f32>(v + o) * <f32>alpha + g * <f32>oma * g;
+    store<f32>(v + o, vv);
+    store<f32>(out + o, p + (g * <f32>negLr) / (sqrt<f32>(vv) + <f32>eps));
   }
 }
 
-/** Float64 RMSprop step: as rmspropF32 without conversions. */
+/** Float64 RMSprop step: rmspropF32's operations in double. */
 export function rmspropF64(param: usize, grad: usize, v: usize, out: usize, n: i32, hasWd: i32, wd: f64, alpha: f64, oma: f64, eps: f64, negLr: f64): void {
   const WD = f64x2.splat(wd), A = f64x2.splat(alpha), OMA = f64x2.splat(oma), EPS = f64x2.splat(eps), NL = f64x2.splat(negLr);
   const flags = hasWd ? HAS_WD : 0;

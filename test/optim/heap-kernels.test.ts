@@ -1,4 +1,4 @@
-// The fused Adam step (in Wasm on the CPU heap, in JS on plain arrays) against the op-by-op Adam rule, the fused RMSprop step and the gradient finiteness scan in Wasm against their JS loops: bit for bit on every flag combination, float32 and float64, every tail length; and a hand-checked first Adam step.
+// The fused Adam and RMSprop steps (in Wasm on the CPU heap, in JS on plain arrays) against their op-by-op rules and the gradient finiteness scan in Wasm against its JS loop: bit for bit on every flag combination, float32 and float64, every tail length; and a hand-checked first Adam step.
 import { describe, expect, it } from 'vitest';
 import { CpuBackend, type CpuBuffer } from '../../src/backend/cpu/cpu-backend.js';
 import { tensor, zerosLike } from '../../src/core/creation.js';
@@ -80,17 +80,30 @@ describe('fused optimizer steps in Wasm equal their JS loops bit for bit', () =>
     expect(cases).toBe(2 * SIZES.length * 2 * 3 * 2 * 2);
   });
 
-  it('RMSprop: weight decay on/off, fresh and carried averages', () => {
+  it('RMSprop: the fused step in Wasm and in JS is the op-by-op rule bit for bit (weight decay on/off, fresh and carried averages)', () => {
     for (const dtype of ['float32', 'float64'] as const) {
       for (const n of SIZES) {
         for (const weightDecay of [0, 0.01]) {
           for (const carried of [false, true]) {
             const s = { alpha: 0.99, eps: 1e-8, weightDecay, lr: 0.1 };
-            const run = (be: CpuBackend) => fusedRmspropStep(on(be, data(n, 1), dtype), on(be, data(n, 2), dtype), carried ? on(be, data(n, 6, 0.1).map(Math.abs), dtype) : undefined, s);
+            const inputs = (be: CpuBackend) => ({ p: on(be, data(n, 1), dtype), g: on(be, data(n, 2), dtype), v0: carried ? on(be, data(n, 6, 0.1).map(Math.abs), dtype) : undefined });
+            const run = (be: CpuBackend) => {
+              const x = inputs(be);
+              return fusedRmspropStep(x.p, x.g, x.v0, s);
+            };
             const h = run(heapBe), j = run(jsBe);
+            // RMSprop.update's generic path (momentum 0, not centred), one primitive per operation, on plain arrays.
+            const o = withBackend(jsBe, () => {
+              const x = inputs(jsBe);
+              const g = weightDecay !== 0 ? add(x.g, mul(x.p, weightDecay)) : x.g;
+              const v = add(mul(x.v0 ?? zerosLike(x.p), s.alpha), mul(mul(g, 1 - s.alpha), g));
+              return { value: add(x.p, div(mul(g, -s.lr), add(sqrt(v), s.eps))), v };
+            });
             const what = `rmsprop ${dtype} n=${n} wd=${weightDecay} carried=${carried}`;
-            sameBits(h.value, j.value, `${what} value`);
-            sameBits(h.squareAvg, j.squareAvg, `${what} square_avg`);
+            for (const [name, r] of [['Wasm', h], ['JS', j]] as const) {
+              sameBits(r.value, o.value, `${what} ${name} value`);
+              sameBits(r.squareAvg, o.v, `${what} ${name} square_avg`);
+            }
           }
         }
       }

@@ -451,3 +451,69 @@ export function smoothF64(kind: i32, x: usize, out: usize, n: i32): void {
     v128.store(out + o, smooth64(kind, v128.load(out + o)));
   }
 }
+
+// The L2 meta-knowledge's softplus terms (src/hypergrad/softplus-terms.ts) in one pass, each value rounded as the
+// composites round it: s = softplus(λ), c = (s·s)·2, dc = (s·σ(λ))·4, where softplus and σ share z = e^{−|λ|}.
+
+/** s, c, dc of four floats from λ, z = e^{−|λ|} and log(z + 1), stored at offset o of the three outputs. */
+@inline function storeTerms32(v: v128, z: v128, logD: v128, s: usize, c: usize, dc: usize, o: usize): void {
+  const one = f32x4.splat(1.0);
+  const ge = f32x4.ge(v, f32x4.splat(0.0));
+  const sp = f32x4.add(f32x4.mul(v, v128.and(ge, one)), logD);
+  const sg = f32x4.div(v128.bitselect(one, z, ge), f32x4.add(z, one));
+  v128.store(s + o, sp);
+  v128.store(c + o, f32x4.mul(f32x4.mul(sp, sp), f32x4.splat(2.0)));
+  v128.store(dc + o, f32x4.mul(f32x4.mul(sp, sg), f32x4.splat(4.0)));
+}
+
+/** storeTerms32 for every input (the full exp and log). */
+@inline function terms32(v: v128, s: usize, c: usize, dc: usize, o: usize): void {
+  const z = exp4f(negAbs32(v));
+  storeTerms32(v, z, log4f(f32x4.add(z, f32x4.splat(1.0))), s, c, dc, o);
+}
+
+/** s, c, dc over n floats (see above); four per step on exp's and log's fast paths, a step with a lane off them redone in full; the tail through the outputs' blocks. */
+export function softplusTermsF32(x: usize, s: usize, c: usize, dc: usize, n: i32): void {
+  const inv = EXP_INV_LN2, sh = EXP_SHIFTER, hi = LN2F_HI, lo = LN2F_LO;
+  const c2 = EXP_C2, c3 = EXP_C3, c4 = EXP_C4, c5 = EXP_C5, c6 = EXP_C6, l1 = LOG_L1, l2 = LOG_L2, l3 = LOG_L3;
+  const one = f32x4.splat(1.0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o);
+    const e = negAbs32(v);
+    const t = expT(e, inv, sh);
+    const k = expK(t, sh);
+    if (v128.any_true(expOutside(k))) {
+      terms32(v, s, c, dc, o);
+      continue;
+    }
+    const z = expScaleFast(expP(e, t, sh, hi, lo, c2, c3, c4, c5, c6), k);
+    const u = logOffset(f32x4.add(z, one));
+    storeTerms32(v, z, logCore(u, logK(u), hi, lo, l1, l2, l3), s, c, dc, o);
+  }
+  if (i < n) {
+    const o = <usize>i << 2;
+    // The last partial vector: λ copied into s's block first (s is written after it is read).
+    memory.copy(s + o, x + o, <usize>(n - i) << 2);
+    terms32(v128.load(s + o), s, c, dc, o);
+  }
+}
+
+/** softplusTermsF32 for doubles, two per step. */
+export function softplusTermsF64(x: usize, s: usize, c: usize, dc: usize, n: i32): void {
+  const zero = f64x2.splat(0.0), one = f64x2.splat(1.0);
+  for (let i = 0; i < n; i += 2) {
+    const o = <usize>i << 3;
+    if (i + 2 > n) memory.copy(s + o, x + o, 8);
+    const v = v128.load(i + 2 > n ? s + o : x + o);
+    const z = exp2x(f64x2.neg(v128.bitselect(f64x2.neg(v), v, f64x2.lt(v, zero))));
+    const d = f64x2.add(z, one);
+    const ge = f64x2.ge(v, zero);
+    const sp = f64x2.add(f64x2.mul(v, v128.and(ge, one)), log2x(d));
+    const sg = v128.bitselect(f64x2.div(one, d), f64x2.div(z, d), ge);
+    v128.store(s + o, sp);
+    v128.store(c + o, f64x2.mul(f64x2.mul(sp, sp), f64x2.splat(2.0)));
+    v128.store(dc + o, f64x2.mul(f64x2.mul(sp, sg), f64x2.splat(4.0)));
+  }
+}

@@ -4,7 +4,8 @@ import { keep } from '../core/scope.js';
 import { full, randn } from '../core/creation.js';
 import { add, mul, sum, sumTo } from '../core/ops.js';
 import { disposeWith, noGrad, type Tensor } from '../core/tensor.js';
-import { sigmoid, softplus } from '../ops/activations.js';
+import { softplus } from '../ops/activations.js';
+import { softplusTerms, type SoftplusTerms } from './softplus-terms.js';
 import type { Parameter } from '../nn/module.js';
 import type { Random } from '../util/random.js';
 
@@ -48,8 +49,7 @@ export interface ClosedFormPenalty {
  * (sumTo sums the broadcast axes, e.g. everything for a scalar per-layer λ).
  */
 function softplusL2ClosedForm(w: readonly Tensor[], lam: readonly Tensor[], groupOf: readonly number[]): ClosedFormPenalty {
-  const terms = lam.map(softplusTerms);
-  const dc = noGrad(() => terms.map(({ s }, g) => mul(mul(s, sigmoid(lam[g])), 4)));
+  const terms = lam.map(cachedTerms);
   return {
     hvp: (v) => noGrad(() => v.map((vi, i) => mul(terms[groupOf[i]].c, vi))),
     mixed: (x) => noGrad(() => {
@@ -59,26 +59,24 @@ function softplusL2ClosedForm(w: readonly Tensor[], lam: readonly Tensor[], grou
         const part = sumTo(mul(xi, w[i]), lam[g].shape);
         acc[g] = acc[g] === null ? part : add(acc[g]!, part);
       });
-      return acc.map((a, g) => (a === null ? mul(lam[g], 0) : mul(a, dc[g])));
+      return acc.map((a, g) => (a === null ? mul(lam[g], 0) : mul(a, terms[g].dc)));
     }),
   };
 }
 
 /**
- * s = softplus(λ) and c = 2 s², computed once per λ tensor without a graph: the inner steps' decay
- * coefficients and the closed-form curvature of the same meta-step share them. λ tensors are values
- * (the meta optimizer makes new ones), so keying on the tensor object is safe.
+ * s = softplus(λ), c = 2 s² and dc/dλ = 4 s σ(λ) (src/hypergrad/softplus-terms.ts), computed once per λ tensor without
+ * a graph: the inner steps' decay coefficients and the closed-form curvature of the same meta-step share them. λ
+ * tensors are values (the meta optimizer makes new ones), so keying on the tensor object is safe.
  */
-const softplusTermsOf = new WeakMap<Tensor, { s: Tensor; c: Tensor }>();
-function softplusTerms(l: Tensor): { s: Tensor; c: Tensor } {
+const softplusTermsOf = new WeakMap<Tensor, SoftplusTerms>();
+function cachedTerms(l: Tensor): SoftplusTerms {
   let t = softplusTermsOf.get(l);
   if (t === undefined) {
-    t = noGrad(() => {
-      // Cached beyond the tidy scope of the step that first asks: kept, and disposed with l.
-      const s = keep(softplus(l));
-      return { s, c: keep(mul(mul(s, s), 2)) };
-    });
-    disposeWith(l, [t.s, t.c]);
+    const made = softplusTerms(l);
+    // Cached beyond the tidy scope of the step that first asks: kept, and disposed with l.
+    t = { s: keep(made.s), c: keep(made.c), dc: keep(made.dc) };
+    disposeWith(l, [t.s, t.c, t.dc]);
     softplusTermsOf.set(l, t);
   }
   return t;
@@ -86,7 +84,7 @@ function softplusTerms(l: Tensor): { s: Tensor; c: Tensor } {
 
 /** ∇_w Σ (s w)² = 2 s² w with s = softplus(λ): c = 2 softplus(λ)². */
 function doubledSquaredSoftplus(lam: readonly Tensor[], groupOf: readonly number[]): Tensor[] {
-  const c = lam.map((l) => softplusTerms(l).c);
+  const c = lam.map((l) => cachedTerms(l).c);
   return groupOf.map((g) => c[g]);
 }
 

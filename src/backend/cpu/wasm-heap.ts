@@ -23,6 +23,8 @@ export interface ElementwiseExports {
   where32(c: number, a: number, b: number, out: number, n: number): void;
   smoothF32(kind: number, x: number, out: number, n: number): void;
   smoothF64(kind: number, x: number, out: number, n: number): void;
+  softplusTermsF32(x: number, s: number, c: number, dc: number, n: number): void;
+  softplusTermsF64(x: number, s: number, c: number, dc: number, n: number): void;
   where64(c: number, a: number, b: number, out: number, n: number): void;
   argmax2x2(x: number, planes: number, h: number, w: number, ho: number, wo: number, out: number): void;
   checkArgs2x2(arg: number, n: number): number;

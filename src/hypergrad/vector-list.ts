@@ -4,6 +4,8 @@ import { add, concat, mul, reshape, sub, sum } from '../core/ops.js';
 import { tidy } from '../core/scope.js';
 import { noGrad, type Tensor } from '../core/tensor.js';
 import { zerosLike } from '../core/creation.js';
+import { dotArrays } from '../backend/cpu/dot.js';
+import { cpuData } from '../optim/cpu-storage.js';
 
 export type VectorList = Tensor[];
 
@@ -25,9 +27,20 @@ export async function readScalars(ts: readonly Tensor[]): Promise<number[]> {
   }
 }
 
-/** Σ_i a_i·b_i with each tensor's sum on its backend and the sums added in float64 here. */
+/**
+ * Σ_i a_i·b_i. On the CPU backend in float64 throughout (src/backend/cpu/dot.ts: one pass, no product tensor; the same
+ * bits on the heap and on plain arrays); elsewhere each tensor's sum on its backend, the sums added in float64 here.
+ */
 export async function vdot(a: readonly Tensor[], b: readonly Tensor[]): Promise<number> {
   if (a.length !== b.length) throw new Error(`vdot: vector lists of ${a.length} and ${b.length} tensors`);
+  if ([...a, ...b].every((t) => t.backend.name === 'cpu')) {
+    let s = 0;
+    a.forEach((ai, i) => {
+      if (ai.size !== b[i].size) throw new Error(`vdot: tensor ${i} has ${ai.size} and ${b[i].size} elements`);
+      s += dotArrays(cpuData(ai), cpuData(b[i]));
+    });
+    return s;
+  }
   // The products are as large as the vectors: freed here, not at the end of the caller's scope (solvers call this per iteration).
   const sums = tidy(() => noGrad(() => a.map((ai, i) => sum(mul(ai, b[i])))));
   try {

@@ -1,0 +1,48 @@
+// Dot products over arrays in the CPU tensor heap, accumulated in float64 in a fixed order (src/backend/cpu/dot.ts computes the same order in JS, so the same bits): the vector-list norms and inner products of the inverse-HVP solvers.
+//
+// Order: element i goes to partial sum i mod 8 (four f64x2 accumulators, lanes 2a and 2a+1 in accumulator a) for the
+// whole steps of 8; the partial sums are combined as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), then the last
+// n mod 8 products are added one by one. A float32 product is exact in float64 (48 significant bits), so float32
+// inputs round only in the additions.
+
+/** Σ a_i·b_i over n floats. */
+export function dotF32(a: usize, b: usize, n: i32): f64 {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    const x0 = v128.load(a + o), x1 = v128.load(a + o, 16), y0 = v128.load(b + o), y1 = v128.load(b + o, 16);
+    s0 = f64x2.add(s0, f64x2.mul(f64x2.promote_low_f32x4(x0), f64x2.promote_low_f32x4(y0)));
+    s1 = f64x2.add(s1, f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(x0, x0, 2, 3, 0, 1)), f64x2.promote_low_f32x4(i32x4.shuffle(y0, y0, 2, 3, 0, 1))));
+    s2 = f64x2.add(s2, f64x2.mul(f64x2.promote_low_f32x4(x1), f64x2.promote_low_f32x4(y1)));
+    s3 = f64x2.add(s3, f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(x1, x1, 2, 3, 0, 1)), f64x2.promote_low_f32x4(i32x4.shuffle(y1, y1, 2, 3, 0, 1))));
+  }
+  let s = combine(s0, s1, s2, s3);
+  for (; i < n; i++) s += <f64>load<f32>(a + (<usize>i << 2)) * <f64>load<f32>(b + (<usize>i << 2));
+  return s;
+}
+
+/** Σ a_i·b_i over n doubles. */
+export function dotF64(a: usize, b: usize, n: i32): f64 {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 3;
+    s0 = f64x2.add(s0, f64x2.mul(v128.load(a + o), v128.load(b + o)));
+    s1 = f64x2.add(s1, f64x2.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
+    s2 = f64x2.add(s2, f64x2.mul(v128.load(a + o, 32), v128.load(b + o, 32)));
+    s3 = f64x2.add(s3, f64x2.mul(v128.load(a + o, 48), v128.load(b + o, 48)));
+  }
+  let s = combine(s0, s1, s2, s3);
+  for (; i < n; i++) s += load<f64>(a + (<usize>i << 3)) * load<f64>(b + (<usize>i << 3));
+  return s;
+}
+
+/** ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)) for the partial sums s_{2a+j} = lane j of accumulator a. */
+@inline function combine(a0: v128, a1: v128, a2: v128, a3: v128): f64 {
+  const p = f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1);
+  const q = f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1);
+  const r = f64x2.extract_lane(a2, 0) + f64x2.extract_lane(a2, 1);
+  const t = f64x2.extract_lane(a3, 0) + f64x2.extract_lane(a3, 1);
+  return (p + q) + (r + t);
+}

@@ -45,7 +45,8 @@ function timeGradient(model: MLP, ds: ImageDataset, n: number, repeats: number):
 
 /**
  * Estimates the plan's cost on the CPU backend from the measured gradient time: per meta-epoch, the inner
- * steps, one meta-step (validation gradient, the method's HVPs at ~2 gradients each, the mixed term) and the
+ * steps, one meta-step (validation gradient, the method's HVPs at ~2 gradients each, the mixed term; identity and
+ * T1-T2 with the closed-form penalty: the validation gradient alone) and the
  * evaluation of three splits; T1-T2 takes a meta-step after every inner step; comparisons with the exact
  * inverse are added. Early stopping can only make runs shorter.
  */
@@ -64,7 +65,10 @@ export function estimateRecipe(plan: RecipePlan, data: { train: ImageDataset; va
     let s = 0;
     for (const v of plan.variants) {
       const c = { ...plan.config, ...v.config };
-      const metaStep = m.kind === 'baseline' ? 0 : (3 + 2 * hvpsPerMetaStep(m, parameters)) * meta;
+      // A meta-step: the validation gradient (1), L_T's gradient with its graph kept (~2, for the HVPs and the mixed
+      // term) and ~2 gradients per HVP. With the penalty's closed form, identity and T1-T2 need neither graph nor HVP.
+      const graph = (m.kind === 'identity' || m.kind === 't1t2') && c.closedFormPenalty !== false ? 0 : 2;
+      const metaStep = m.kind === 'baseline' ? 0 : (1 + graph + 2 * hvpsPerMetaStep(m, parameters)) * meta;
       const metaSteps = m.kind === 't1t2' ? c.innerSteps : 1;
       const compare = plan.compareExact && m.kind !== 't1t2'
         ? (2 * parameters + plan.compareExact.methods.reduce((a, x) => a + 2 * hvpsPerMetaStep(parseMethod(x), parameters), 0)) * meta / plan.compareExact.every : 0;

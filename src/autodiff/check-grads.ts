@@ -41,7 +41,10 @@ function assertClose(what: string, got: readonly number[], want: readonly number
   const err = norm(diff);
   const bad = got.findIndex((g) => !Number.isFinite(g));
   if (bad >= 0) throw new GradCheckError(`${what}: non-finite value ${got[bad]} at ${bad}`);
-  if (err > atol + rtol * norm(want)) {
+  // A non-finite reference (the function is not finite around the point) cannot confirm anything: NaN compares false.
+  const badRef = want.findIndex((w) => !Number.isFinite(w));
+  if (badRef >= 0) throw new GradCheckError(`${what}: non-finite reference value ${want[badRef]} at ${badRef}`);
+  if (!(err <= atol + rtol * norm(want))) {
     throw new GradCheckError(`${what}: |got - want| = ${err.toExponential(3)} exceeds ${atol} + ${rtol}·|want| (|want| = ${norm(want).toExponential(3)}); got[0..4]=${got.slice(0, 4).map((v) => v.toPrecision(6))} want[0..4]=${want.slice(0, 4).map((v) => v.toPrecision(6))}`);
   }
 }

@@ -4,7 +4,9 @@ import { checkGrads, GradCheckError } from '../../src/autodiff/check-grads.js';
 import { backward } from '../../src/autodiff/backward.js';
 import { grad, hvp, jvp, valueAndGrad, variable } from '../../src/autodiff/transforms.js';
 import { tensor } from '../../src/core/creation.js';
-import { add, detach, div, log, mul, sub, sum } from '../../src/core/ops.js';
+import { add, detach, div, exp, log, mul, sub, sum } from '../../src/core/ops.js';
+import { CpuBackend } from '../../src/backend/cpu/cpu-backend.js';
+import { withBackend } from '../../src/backend/registry.js';
 import type { Tensor } from '../../src/core/tensor.js';
 
 const x64 = (v: number[]): Tensor => tensor(v, [v.length], { dtype: 'float64' });
@@ -71,5 +73,55 @@ describe('the transforms refuse malformed calls', () => {
     expect(() => backward([y], [], [x])).toThrow('backward: 1 outputs but 0 cotangents');
     expect(() => backward([y], [x64([1, 1])], [x])).toThrow('backward: cotangent 0 has shape [2], output has [3]');
     expect(backward([y], [x64([1, 1, 1])], [x])[0]!.toArray()).toEqual([2, 4, 6]);
+  });
+});
+
+describe('backward runs rules only between the inputs and the outputs', () => {
+  /** Primitives the backend runs while `f` runs. */
+  function primsDuring(f: () => unknown): string[] {
+    const be = new CpuBackend();
+    const seen: string[] = [];
+    const run0 = be.run.bind(be);
+    be.run = (call, ...rest) => {
+      seen.push(call.prim);
+      return run0(call, ...rest);
+    };
+    withBackend(be, () => {
+      const setup = f as () => () => unknown;
+      const go = setup();
+      seen.length = 0;
+      go();
+    });
+    return seen;
+  }
+  const a = [0.5, -0.25, 1.5], b = [2, 1, -1];
+
+  it('a branch that does not depend on the input runs no rule', () => {
+    const both = primsDuring(() => {
+      const x = variable(x64(a)), y = variable(x64(b));
+      const z = sum(add(mul(exp(x), 2), mul(exp(y), 3)));
+      return () => backward([z], [tensor([1], [], { dtype: 'float64' })], [x]);
+    });
+    const alone = primsDuring(() => {
+      const x = variable(x64(a)), y = x64(b);
+      const z = sum(add(mul(exp(x), 2), mul(exp(y), 3)));
+      return () => backward([z], [tensor([1], [], { dtype: 'float64' })], [x]);
+    });
+    expect(both).toEqual(alone);
+  });
+
+  it('an intermediate taken as the input stops the walk there', () => {
+    const through = primsDuring(() => {
+      const x = variable(x64(a));
+      const h = exp(x);
+      const z = sum(mul(h, h));
+      return () => backward([z], [tensor([1], [], { dtype: 'float64' })], [h]);
+    });
+    const fresh = primsDuring(() => {
+      const h = variable(x64(a.map(Math.exp)));
+      const z = sum(mul(h, h));
+      return () => backward([z], [tensor([1], [], { dtype: 'float64' })], [h]);
+    });
+    expect(through).toEqual(fresh);
   });
 });

@@ -151,7 +151,7 @@ export function binaryF64(op: i32, mode: i32, a: usize, b: usize, out: usize, n:
   return log ? log4f(v) : exp4f(v);
 }
 
-/** The last partial vector of an exp/log/smooth pass over floats: copied to out and transformed there in place. */
+/** The vectors after an exp/log pass's last step of 16, one at a time, the last partial one copied to out and transformed there in place. */
 @inline function tail32(log: bool, x: usize, out: usize, i: i32, n: i32): void {
   for (; i < n; i += 4) {
     const o = <usize>i << 2;
@@ -359,40 +359,55 @@ const SOFTPLUS = 0;
   return f32x4.neg(v128.bitselect(f32x4.neg(v), v, f32x4.lt(v, f32x4.splat(0.0))));
 }
 
-/**
- * From x and z = e^{−|x|}: softplus = x·[x ≥ 0] + log(z + 1) or σ = ([x ≥ 0] ? 1 : z)/(z + 1) (one division: the
- * composite's where(x ≥ 0, 1/d, z/d) picks the same quotient). log's fast path, so z + 1 must be a positive normal float.
- */
+/** softplus's last step from x, ge = [x ≥ 0] and log(z + 1): x·[x ≥ 0] + log(z + 1). */
+@inline function softplusFrom32(v: v128, ge: v128, logD: v128): v128 {
+  return f32x4.add(f32x4.mul(v, v128.and(ge, f32x4.splat(1.0))), logD);
+}
+
+/** σ's last step from z = e^{−|x|}, d = z + 1 and ge: ([x ≥ 0] ? 1 : z)/d (one division: the composite's where(x ≥ 0, 1/d, z/d) picks the same quotient). */
+@inline function sigmoidFrom32(z: v128, d: v128, ge: v128): v128 {
+  return f32x4.div(v128.bitselect(f32x4.splat(1.0), z, ge), d);
+}
+
+/** negAbs32, softplusFrom32 and sigmoidFrom32 on two doubles (σ as the composite's where of two quotients). */
+@inline function negAbs64(v: v128): v128 {
+  return f64x2.neg(v128.bitselect(f64x2.neg(v), v, f64x2.lt(v, f64x2.splat(0.0))));
+}
+
+@inline function softplusFrom64(v: v128, ge: v128, logD: v128): v128 {
+  return f64x2.add(f64x2.mul(v, v128.and(ge, f64x2.splat(1.0))), logD);
+}
+
+@inline function sigmoidFrom64(z: v128, d: v128, ge: v128): v128 {
+  const one = f64x2.splat(1.0);
+  return v128.bitselect(f64x2.div(one, d), f64x2.div(z, d), ge);
+}
+
+/** softplus or σ from x and z = e^{−|x|}, with log's fast path: z + 1 must be a positive normal float. */
 @inline function smoothFinish(kind: i32, v: v128, z: v128, hi: v128, lo: v128, l1: v128, l2: v128, l3: v128): v128 {
-  const one = f32x4.splat(1.0);
-  const d = f32x4.add(z, one);
+  const d = f32x4.add(z, f32x4.splat(1.0));
   const ge = f32x4.ge(v, f32x4.splat(0.0));
   if (kind == SOFTPLUS) {
     const u = logOffset(d);
-    return f32x4.add(f32x4.mul(v, v128.and(ge, one)), logCore(u, logK(u), hi, lo, l1, l2, l3));
+    return softplusFrom32(v, ge, logCore(u, logK(u), hi, lo, l1, l2, l3));
   }
-  return f32x4.div(v128.bitselect(one, z, ge), d);
+  return sigmoidFrom32(z, d, ge);
 }
 
 /** softplus = x·[x ≥ 0] + log(e^{−|x|} + 1) or σ = [x ≥ 0] ? 1/(1 + z) : z/(1 + z), z = e^{−|x|}, on four floats, every input. */
 @inline function smooth32(kind: i32, v: v128): v128 {
-  const zero = f32x4.splat(0.0), one = f32x4.splat(1.0);
-  const z = explog32(false, negAbs32(v));
-  const d = f32x4.add(z, one);
-  const ge = f32x4.ge(v, zero);
-  if (kind == SOFTPLUS) return f32x4.add(f32x4.mul(v, v128.and(ge, one)), explog32(true, d));
-  return f32x4.div(v128.bitselect(one, z, ge), d);
+  const z = exp4f(negAbs32(v));
+  const d = f32x4.add(z, f32x4.splat(1.0));
+  const ge = f32x4.ge(v, f32x4.splat(0.0));
+  return kind == SOFTPLUS ? softplusFrom32(v, ge, log4f(d)) : sigmoidFrom32(z, d, ge);
 }
 
 /** smooth32 on two doubles. */
 @inline function smooth64(kind: i32, v: v128): v128 {
-  const zero = f64x2.splat(0.0), one = f64x2.splat(1.0);
-  const a = v128.bitselect(f64x2.neg(v), v, f64x2.lt(v, zero));
-  const z = exp2x(f64x2.neg(a));
-  const d = f64x2.add(z, one);
-  const ge = f64x2.ge(v, zero);
-  if (kind == SOFTPLUS) return f64x2.add(f64x2.mul(v, v128.and(ge, one)), log2x(d));
-  return v128.bitselect(f64x2.div(one, d), f64x2.div(z, d), ge);
+  const z = exp2x(negAbs64(v));
+  const d = f64x2.add(z, f64x2.splat(1.0));
+  const ge = f64x2.ge(v, f64x2.splat(0.0));
+  return kind == SOFTPLUS ? softplusFrom64(v, ge, log2x(d)) : sigmoidFrom64(z, d, ge);
 }
 
 /**
@@ -457,10 +472,9 @@ export function smoothF64(kind: i32, x: usize, out: usize, n: i32): void {
 
 /** s, c, dc of four floats from λ, z = e^{−|λ|} and log(z + 1), stored at offset o of the three outputs. */
 @inline function storeTerms32(v: v128, z: v128, logD: v128, s: usize, c: usize, dc: usize, o: usize): void {
-  const one = f32x4.splat(1.0);
   const ge = f32x4.ge(v, f32x4.splat(0.0));
-  const sp = f32x4.add(f32x4.mul(v, v128.and(ge, one)), logD);
-  const sg = f32x4.div(v128.bitselect(one, z, ge), f32x4.add(z, one));
+  const sp = softplusFrom32(v, ge, logD);
+  const sg = sigmoidFrom32(z, f32x4.add(z, f32x4.splat(1.0)), ge);
   v128.store(s + o, sp);
   v128.store(c + o, f32x4.mul(f32x4.mul(sp, sp), f32x4.splat(2.0)));
   v128.store(dc + o, f32x4.mul(f32x4.mul(sp, sg), f32x4.splat(4.0)));
@@ -502,16 +516,15 @@ export function softplusTermsF32(x: usize, s: usize, c: usize, dc: usize, n: i32
 
 /** softplusTermsF32 for doubles, two per step. */
 export function softplusTermsF64(x: usize, s: usize, c: usize, dc: usize, n: i32): void {
-  const zero = f64x2.splat(0.0), one = f64x2.splat(1.0);
   for (let i = 0; i < n; i += 2) {
     const o = <usize>i << 3;
     if (i + 2 > n) memory.copy(s + o, x + o, 8);
     const v = v128.load(i + 2 > n ? s + o : x + o);
-    const z = exp2x(f64x2.neg(v128.bitselect(f64x2.neg(v), v, f64x2.lt(v, zero))));
-    const d = f64x2.add(z, one);
-    const ge = f64x2.ge(v, zero);
-    const sp = f64x2.add(f64x2.mul(v, v128.and(ge, one)), log2x(d));
-    const sg = v128.bitselect(f64x2.div(one, d), f64x2.div(z, d), ge);
+    const z = exp2x(negAbs64(v));
+    const d = f64x2.add(z, f64x2.splat(1.0));
+    const ge = f64x2.ge(v, f64x2.splat(0.0));
+    const sp = softplusFrom64(v, ge, log2x(d));
+    const sg = sigmoidFrom64(z, d, ge);
     v128.store(s + o, sp);
     v128.store(c + o, f64x2.mul(f64x2.mul(sp, sp), f64x2.splat(2.0)));
     v128.store(dc + o, f64x2.mul(f64x2.mul(sp, sg), f64x2.splat(4.0)));

@@ -9,7 +9,8 @@ function countOf(x: Tensor, axes: number | readonly number[] | undefined): numbe
 }
 
 export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
-  return div(sum(x, axes, keepDims), countOf(x, axes));
+  const n = countOf(x, axes);
+  return div(sum(x, axes, keepDims), n);
 }
 
 /** Biased (population) variance, as batch normalisation uses. */
@@ -25,10 +26,10 @@ export function variance(x: Tensor, axes?: number | readonly number[], keepDims 
  * loses float32 precision under a large common offset; see logSoftmax in losses.ts.)
  */
 export function logSumExp(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
-  const m = detach(max(x, axes, true));
-  const s = log(sum(exp(sub(x, m)), axes, true));
+  const ax = normalizeAxes('logSumExp', axes, x.rank);
+  const m = detach(max(x, ax, true));
+  const s = log(sum(exp(sub(x, m)), ax, true));
   const r = add(s, m);
   if (keepDims) return r;
-  const ax = normalizeAxes('logSumExp', axes, x.rank);
   return reshape(r, x.shape.filter((_, i) => !ax.includes(i)));
 }

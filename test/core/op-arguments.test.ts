@@ -1,0 +1,218 @@
+// The primitives' front ends: every bad argument gets an error naming the op, the offending value and where it is; the shortcuts that return their input unchanged do so only when nothing changes; comparisons, where, transposes, slices and concatenations give the values written out by hand.
+import { describe, expect, it } from 'vitest';
+import { CpuBackend } from '../../src/backend/cpu/cpu-backend.js';
+import { tensor } from '../../src/core/creation.js';
+import {
+  broadcastTo,
+  cast,
+  compare,
+  concat,
+  conv2d,
+  detach,
+  equal,
+  gather,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  matmul,
+  max,
+  pad,
+  reshape,
+  scatterAdd,
+  slice,
+  sum,
+  sumTo,
+  transpose,
+  where,
+  add,
+} from '../../src/core/ops.js';
+import type { Tensor } from '../../src/core/tensor.js';
+
+/** A labelled float64 tensor, so error messages name it the same way in every run. */
+function t(values: number[], shape: number[], label = 'x', dtype: 'float32' | 'float64' = 'float64'): Tensor {
+  const r = tensor(values, shape, { dtype });
+  r.label = label;
+  return r;
+}
+const iota = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
+
+describe('comparisons and where', () => {
+  const a = t([1, 2, 3], [3], 'a');
+  const b = t([2, 2, 2], [3], 'b');
+  it('each comparison gives 1 where it holds and 0 elsewhere, equal values included', () => {
+    expect(greater(a, b).toArray()).toEqual([0, 0, 1]);
+    expect(greaterEqual(a, b).toArray()).toEqual([0, 1, 1]);
+    expect(less(a, b).toArray()).toEqual([1, 0, 0]);
+    expect(lessEqual(a, b).toArray()).toEqual([1, 1, 0]);
+    expect(equal(a, b).toArray()).toEqual([0, 1, 0]);
+    // A number on either side is lifted to the tensor's dtype and broadcast.
+    expect(less(2, a).toArray()).toEqual([0, 0, 1]);
+    expect(greaterEqual(a, 2).dtype).toBe('float64');
+  });
+  it('comparisons of two numbers and of shapes that do not broadcast are refused, naming the comparison', () => {
+    expect(() => compare(1, 2, 'le')).toThrow('compare(le): at least one argument must be a Tensor');
+    expect(() => greater(t([1, 2], [2]), t([1, 2, 3], [3]))).toThrow('compare(gt): shapes [2] and [3] cannot be broadcast together (axis 0)');
+    expect(() => add(1, 2)).toThrow('add: at least one argument must be a Tensor');
+  });
+  it('where picks per element, casts a condition of another dtype, and refuses branches of different dtypes', () => {
+    const cond = t([1, 0, 2], [3], 'c', 'float32');
+    const r = where(cond, a, b);
+    expect(r.dtype).toBe('float64');
+    expect(r.toArray()).toEqual([1, 2, 3]);
+    expect(where(t([0, 1], [2, 1]), a, 0).toArray()).toEqual([0, 0, 0, 1, 2, 3]);
+    expect(() => where(cond, a, t([1, 1, 1], [3], 'y', 'float32'))).toThrow('where: branch dtypes differ (float64 vs float32)');
+    expect(() => where(t([1, 0], [2]), a, b)).toThrow('where: shapes [2] and [3] and [3] cannot be broadcast together (axis 0)');
+  });
+});
+
+describe('reductions and broadcasting', () => {
+  const x = t(iota(6), [2, 3]);
+  it('sum over no axes is the input itself; max of an empty axis is refused', () => {
+    expect(sum(x, [])).toBe(x);
+    expect(max(x, [])).toBe(x);
+    expect(max(x, 1).toArray()).toEqual([3, 6]);
+    expect(max(x, 0, true).shape).toEqual([1, 3]);
+    expect(max(x).shape).toEqual([]);
+    const empty = t([], [2, 0], 'e');
+    expect(() => max(empty, 1)).toThrow('max: cannot reduce an empty axis 1 of e[2, 0]:float64');
+    expect(sum(empty, 1).toArray()).toEqual([0, 0]);
+  });
+  it('broadcastTo: same shape is the input; a shape it cannot reach is refused', () => {
+    expect(broadcastTo(x, [2, 3])).toBe(x);
+    expect(broadcastTo(t([1, 2, 3], [3]), [2, 3]).toArray()).toEqual([1, 2, 3, 1, 2, 3]);
+    expect(() => broadcastTo(x, [3])).toThrow('broadcastTo: cannot broadcast [2, 3] to [3]');
+    expect(() => broadcastTo(x, [2, 4])).toThrow('broadcastTo: shapes [2, 3] and [2, 4] cannot be broadcast together (axis 1)');
+  });
+  it('sumTo sums the broadcast axes only, and refuses larger ranks and shapes that were not broadcast', () => {
+    expect(sumTo(x, [2, 3])).toBe(x);
+    expect(sumTo(x, [3]).toArray()).toEqual([5, 7, 9]);
+    expect(sumTo(x, [2, 1]).toArray()).toEqual([6, 15]);
+    expect(sumTo(x, [1, 3]).toArray()).toEqual([5, 7, 9]);
+    expect(sumTo(t(iota(6), [2, 1, 3]), [1, 3]).toArray()).toEqual([5, 7, 9]);
+    expect(sumTo(x, []).toArray()).toEqual([21]);
+    expect(() => sumTo(x, [1, 2, 3])).toThrow('sumTo: cannot reduce [2, 3] to larger rank [1, 2, 3]');
+    expect(() => sumTo(x, [2])).toThrow('sumTo: [2, 3] is not a broadcast of [2]');
+  });
+});
+
+describe('movement', () => {
+  const x = t(iota(6), [2, 3]);
+  it('reshape infers -1, returns the input for its own shape, and names the sizes when they differ', () => {
+    expect(reshape(x, [2, 3])).toBe(x);
+    expect(reshape(x, [-1]).shape).toEqual([6]);
+    expect(reshape(x, [3, -1]).shape).toEqual([3, 2]);
+    expect(reshape(x, [-1, 3])).toBe(x);
+    expect(() => reshape(x, [4, -1])).toThrow('reshape: cannot infer -1 in [4, -1] for x[2, 3]:float64');
+    expect(() => reshape(x, [0, -1])).toThrow('reshape: cannot infer -1 in [0, -1] for x[2, 3]:float64');
+    expect(() => reshape(x, [4])).toThrow('reshape: x[2, 3]:float64 has 6 elements, shape [4] needs 4');
+  });
+  it('transpose reverses the axes by default, keeps the identity permutation as the input, refuses non-permutations', () => {
+    const y = t(iota(24), [2, 3, 4]);
+    const r = transpose(y);
+    expect(r.shape).toEqual([4, 3, 2]);
+    // r[k][j][i] = y[i][j][k] = 12 i + 4 j + k + 1
+    expect(r.toArray().slice(0, 4)).toEqual([1, 13, 5, 17]);
+    expect(transpose(y, [0, 2, 1]).toArray().slice(0, 6)).toEqual([1, 5, 9, 2, 6, 10]);
+    expect(transpose(y, [0, 1, 2])).toBe(y);
+    expect(() => transpose(y, [0, 1])).toThrow('transpose: [0, 1] is not a permutation of the axes of x[2, 3, 4]:float64');
+    expect(() => transpose(y, [0, 1, 1])).toThrow('transpose: [0, 1, 1] is not a permutation of the axes of x[2, 3, 4]:float64');
+    expect(() => transpose(y, [1, 2, 3])).toThrow('is not a permutation');
+  });
+  it('slice: -1 runs to the end of the axis; the whole window is the input; windows outside are refused with their axis', () => {
+    expect(slice(x, [0, 1], [2, -1]).toArray()).toEqual([2, 3, 5, 6]);
+    expect(slice(x, [1, 0], [-1, 2]).toArray()).toEqual([4, 5]);
+    expect(slice(x, [0, 0], [-1, -1])).toBe(x);
+    expect(slice(x, [0, 2], [2, 0]).shape).toEqual([2, 0]);
+    expect(() => slice(x, [0], [1])).toThrow('slice: begin/size must have rank 2 for x[2, 3]:float64');
+    expect(() => slice(x, [0, 0], [1])).toThrow('slice: begin/size must have rank 2');
+    expect(() => slice(x, [0, 1], [1, 3])).toThrow('slice: window begin [0, 1] size [1, 3] is outside x[2, 3]:float64 (axis 1)');
+    expect(() => slice(x, [-1, 0], [1, 1])).toThrow('(axis 0)');
+    expect(() => slice(x, [1, 0], [-2, 1])).toThrow('size [-2, 1] is outside');
+    expect(() => slice(x, [2, 0], [1, 1])).toThrow('(axis 0)');
+  });
+  it('pad: zeros around, nothing to pad is the input, bad amounts are refused', () => {
+    expect(pad(x, [0, 1], [1, 0]).toArray()).toEqual([0, 1, 2, 3, 0, 4, 5, 6, 0, 0, 0, 0]);
+    expect(pad(x, [0, 0], [0, 0])).toBe(x);
+    expect(pad(x, [0, 0], [0, 1]).shape).toEqual([2, 4]);
+    expect(pad(x, [1, 0], [0, 0]).shape).toEqual([3, 3]);
+    expect(() => pad(x, [0], [0, 0])).toThrow('pad: before/after must have rank 2 for x[2, 3]:float64');
+    expect(() => pad(x, [0, 0], [0])).toThrow('pad: before/after must have rank 2');
+    expect(() => pad(x, [0, -1], [0, 0])).toThrow('pad: negative or fractional padding');
+    expect(() => pad(x, [0, 0], [0.5, 0])).toThrow('pad: negative or fractional padding');
+  });
+  it('concat along positive and negative axes, of three pieces, and refuses mismatched shapes', () => {
+    const a = t([1, 2], [2, 1], 'a');
+    const b = t([3, 4, 5, 6], [2, 2], 'b');
+    const c = t([7, 8], [2, 1], 'c');
+    expect(concat([a, b, c], 1).toArray()).toEqual([1, 3, 4, 7, 2, 5, 6, 8]);
+    expect(concat([a, b, c], -1).toArray()).toEqual([1, 3, 4, 7, 2, 5, 6, 8]);
+    expect(concat([x, x], 0).shape).toEqual([4, 3]);
+    expect(concat([x]).toArray()).toEqual(iota(6));
+    expect(() => concat([])).toThrow('concat: no tensors given');
+    expect(() => concat([a, b], 0)).toThrow('concat: shapes [2, 1], [2, 2] differ outside axis 0');
+    expect(() => concat([a, t([1, 2], [2])], 1)).toThrow('concat: shapes [2, 1], [2] differ outside axis 1');
+  });
+});
+
+describe('matmul, conv2d, gather, scatterAdd, cast, detach', () => {
+  it('matmul names both operands (with ᵀ for a transposed one) when the shapes do not fit', () => {
+    const a = t(iota(6), [2, 3], 'A');
+    const b = t(iota(6), [2, 3], 'B');
+    expect(() => matmul(a, t([1, 2, 3], [3], 'v'))).toThrow('matmul: expects 2-D tensors, got A[2, 3]:float64 and v[3]:float64');
+    expect(() => matmul(t([1, 2, 3], [3], 'v'), a)).toThrow('matmul: expects 2-D tensors, got v[3]:float64 and A[2, 3]:float64');
+    expect(() => matmul(a, b)).toThrow('matmul: inner dimensions differ, A[2, 3]:float64 x B[2, 3]:float64');
+    expect(() => matmul(a, b, { transA: true, transB: true })).toThrow('matmul: inner dimensions differ, A[2, 3]:float64ᵀ x B[2, 3]:float64ᵀ');
+    expect(matmul(a, b, { transB: true }).toArray()).toEqual([14, 32, 32, 77]);
+    expect(matmul(a, b, { transA: true }).shape).toEqual([3, 3]);
+  });
+  it('conv2d refuses other ranks, channel mismatches and kernels that do not fit', () => {
+    const x = t(new Array(2 * 3 * 4 * 4).fill(1), [2, 3, 4, 4]);
+    const w = t(new Array(5 * 3 * 3 * 3).fill(1), [5, 3, 3, 3], 'w');
+    expect(conv2d(x, w, { padding: 1 }).shape).toEqual([2, 5, 4, 4]);
+    expect(conv2d(x, w, { stride: [2, 1] }).shape).toEqual([2, 5, 1, 2]);
+    expect(() => conv2d(t([1], [1, 1, 1]), w)).toThrow('conv2d: expects NCHW input and [out, in, kh, kw] weight, got x[1, 1, 1]:float64 and w[5, 3, 3, 3]:float64');
+    expect(() => conv2d(x, t([1], [1, 1, 1]))).toThrow('conv2d: expects NCHW input');
+    expect(() => conv2d(x, t(new Array(5 * 2 * 9).fill(1), [5, 2, 3, 3], 'w2'))).toThrow('conv2d: input has 3 channels, weight w2[5, 2, 3, 3]:float64 expects 2');
+    const wide = t(new Array(5 * 3 * 5).fill(1), [5, 3, 1, 5], 'wide');
+    expect(() => conv2d(x, wide)).toThrow('conv2d: kernel [5, 3, 1, 5] does not fit input [2, 3, 4, 4] with padding 0,0');
+    expect(conv2d(x, wide, { padding: [0, 1] }).shape).toEqual([2, 5, 4, 2]);
+    const tall = t(new Array(5 * 3 * 5).fill(1), [5, 3, 5, 1], 'tall');
+    expect(() => conv2d(x, tall)).toThrow('does not fit input');
+  });
+  it('gather and scatterAdd name the index out of range and its position', () => {
+    const x = t(iota(6), [3, 2]);
+    expect(gather(x, [2, 0]).toArray()).toEqual([5, 6, 1, 2]);
+    expect(gather(x, [1], -1).toArray()).toEqual([2, 4, 6]);
+    expect(() => gather(x, [0, 3])).toThrow('gather: index 3 at position 1 is outside [0, 3)');
+    expect(() => gather(x, [-1])).toThrow('gather: index -1 at position 0 is outside [0, 3)');
+    expect(() => gather(x, [0], 2)).toThrow('gather: axis 2 is out of range for rank 2');
+    expect(scatterAdd(x, [1, 1, 0], 0, 2).toArray()).toEqual([5, 6, 4, 6]);
+    expect(() => scatterAdd(x, [0, 1], 0, 2)).toThrow('scatterAdd: 2 indices for axis 0 of x[3, 2]:float64');
+    expect(() => scatterAdd(x, [0, 2, 1], 0, 2)).toThrow('scatterAdd: index 2 at position 1 is outside [0, 2)');
+  });
+  it('cast to its own dtype is the input; to a dtype the backend lacks is refused', () => {
+    const x = t([1.5, -2], [2]);
+    expect(cast(x, 'float64')).toBe(x);
+    const f = cast(x, 'float32');
+    expect(f).not.toBe(x);
+    expect(f.dtype).toBe('float32');
+    expect(f.toArray()).toEqual([1.5, -2]);
+    class NoF64 extends CpuBackend {
+      override supports(dtype: string): boolean {
+        return dtype !== 'float64';
+      }
+    }
+    const y = tensor([1, 2], [2], { dtype: 'float32', backend: new NoF64() });
+    expect(() => cast(y, 'float64')).toThrow("cast: backend 'cpu' does not support float64");
+  });
+  it('detach cuts a tensor that requires a gradient off the graph and leaves others alone', () => {
+    const x = t([1, 2], [2]);
+    expect(detach(x)).toBe(x);
+    x.requiresGrad = true;
+    const d = detach(x);
+    expect(d).not.toBe(x);
+    expect(d.requiresGrad).toBe(false);
+    expect(d.toArray()).toEqual([1, 2]);
+  });
+});

@@ -177,7 +177,12 @@ describe('sum and max reductions vs float64 index loops', () => {
 describe('strided copies vs float64 index loops', () => {
   const rng = new Random(8);
   it('broadcastTo over random shapes and the pooling/bias patterns', () => {
-    const cases = [...FIXED, ...Array.from({ length: 40 }, () => shapes(rng, 6, 5))];
+    // Runs of one repeated value (filled, from 16 up) and just below: a scalar, a per-channel value, a column.
+    const fills = [
+      { out: [3, 70], a: [] }, { out: [2, 4, 5, 7], a: [1, 4, 1, 1] }, { out: [3, 17], a: [3, 1] }, { out: [3, 15], a: [3, 1] },
+      { out: [2, 3, 16], a: [2, 1, 1] }, { out: [16], a: [1] },
+    ];
+    const cases = [...FIXED, ...fills, ...Array.from({ length: 40 }, () => shapes(rng, 6, 5))];
     for (const { out, a } of cases) {
       const x = data(prod(a), rng, false, false);
       const got = new Float64Array(prod(out));

@@ -76,7 +76,8 @@ export function whereKernel(
 
 /**
  * dst[dstBase + i·dstStrides] = src[srcBase + i·srcStrides] for every index i of `shape`: the one
- * copy loop behind broadcast, transpose, slice and pad. Contiguous runs of 64+ use a native copy.
+ * copy loop behind broadcast, transpose, slice and pad. Contiguous runs of 64+ use a native copy, and runs that
+ * repeat one source value (a broadcast along the innermost axis, e.g. a scalar or a per-channel value) a fill.
  */
 export function copyStrided(
   src: TypedArray, srcBase: number, srcStrides: readonly number[],
@@ -91,6 +92,7 @@ export function copyStrided(
   const s2 = ss[r - 3], s1 = ss[r - 2], s0 = ss[r - 1];
   const d2 = ds[r - 3], d1 = ds[r - 2], d0 = ds[r - 1];
   const native = s0 === 1 && d0 === 1 && n0 >= 64;
+  const fill = s0 === 0 && d0 === 1 && n0 >= 16;
   const it = new Outer(k.shape, k.strides, [srcBase, dstBase]);
   for (let t = 0; t < it.count; t++) {
     let ps = it.offsets[0], pd = it.offsets[1];
@@ -98,6 +100,8 @@ export function copyStrided(
       for (let i1 = 0, qs = ps, qd = pd; i1 < n1; i1++, qs += s1, qd += d1) {
         if (native) {
           dst.set(src.subarray(qs, qs + n0), qd);
+        } else if (fill) {
+          dst.fill(src[qs], qd, qd + n0);
         } else {
           for (let i0 = 0, rs = qs, rd = qd; i0 < n0; i0++, rs += s0, rd += d0) dst[rd] = src[rs];
         }

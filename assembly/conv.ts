@@ -1,4 +1,4 @@
-// Float32 im2col / col2im for one NCHW image, in a small module that imports the GEMM module's memory (no data of its own): the packing around the conv2d GEMMs (stride-1 rows as block copies and SIMD adds).
+// Float32 im2col / col2im for one NCHW image, in a small module that imports the GEMM module's memory (no data of its own): the packing around the conv2d GEMMs (stride-1 rows as block copies and SIMD adds), and im2col written straight into the GEMM's packed-B panels.
 
 /**
  * cols[(ci, ki, kj), (oy, ox)] = x[ci, oy*sh - ph + ki, ox*sw - pw + kj] (0 outside the image), for one
@@ -8,32 +8,39 @@ export function im2col(
   x: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, ho: i32, wo: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, cols: usize,
 ): void {
-  const rowBytes = <usize>wo << 2;
+  const rowBytes = <usize>(ho * wo) << 2;
   let dst = cols;
   for (let ci = 0; ci < c; ci++) {
     const xc = x + ((<usize>ci * <usize>h * <usize>w) << 2);
     for (let ki = 0; ki < kh; ki++) {
-      for (let kj = 0; kj < kw; kj++) {
-        // Output columns whose input column ox*sw - pw + kj lies in [0, w).
-        const ox0 = kj >= pw ? 0 : (pw - kj + sw - 1) / sw;
-        const ox1 = w - 1 + pw - kj < 0 ? 0 : min(wo, (w - 1 + pw - kj) / sw + 1);
-        for (let oy = 0; oy < ho; oy++, dst += rowBytes) {
-          const iy = oy * sh - ph + ki;
-          if (iy < 0 || iy >= h || ox1 <= ox0) {
-            memory.fill(dst, 0, rowBytes);
-            continue;
-          }
-          if (ox0 > 0) memory.fill(dst, 0, <usize>ox0 << 2);
-          if (ox1 < wo) memory.fill(dst + (<usize>ox1 << 2), 0, <usize>(wo - ox1) << 2);
-          const src = xc + ((<usize>iy * <usize>w) << 2);
-          if (sw == 1) {
-            memory.copy(dst + (<usize>ox0 << 2), src + (<usize>(ox0 - pw + kj) << 2), <usize>(ox1 - ox0) << 2);
-          } else {
-            for (let ox = ox0; ox < ox1; ox++) {
-              store<f32>(dst + (<usize>ox << 2), load<f32>(src + (<usize>(ox * sw - pw + kj) << 2)));
-            }
-          }
-        }
+      for (let kj = 0; kj < kw; kj++, dst += rowBytes) im2colRow(xc, h, w, ki, kj, ho, wo, sh, sw, ph, pw, dst);
+    }
+  }
+}
+
+/** Row (ki, kj) of one channel's columns: dst[oy*wo + ox] = xc[oy*sh - ph + ki, ox*sw - pw + kj], 0 outside. */
+// @ts-ignore: decorator
+@inline function im2colRow(
+  xc: usize, h: i32, w: i32, ki: i32, kj: i32, ho: i32, wo: i32, sh: i32, sw: i32, ph: i32, pw: i32, dst: usize,
+): void {
+  const rowBytes = <usize>wo << 2;
+  // Output columns whose input column ox*sw - pw + kj lies in [0, w).
+  const ox0 = kj >= pw ? 0 : (pw - kj + sw - 1) / sw;
+  const ox1 = w - 1 + pw - kj < 0 ? 0 : min(wo, (w - 1 + pw - kj) / sw + 1);
+  for (let oy = 0; oy < ho; oy++, dst += rowBytes) {
+    const iy = oy * sh - ph + ki;
+    if (iy < 0 || iy >= h || ox1 <= ox0) {
+      memory.fill(dst, 0, rowBytes);
+      continue;
+    }
+    if (ox0 > 0) memory.fill(dst, 0, <usize>ox0 << 2);
+    if (ox1 < wo) memory.fill(dst + (<usize>ox1 << 2), 0, <usize>(wo - ox1) << 2);
+    const src = xc + ((<usize>iy * <usize>w) << 2);
+    if (sw == 1) {
+      memory.copy(dst + (<usize>ox0 << 2), src + (<usize>(ox0 - pw + kj) << 2), <usize>(ox1 - ox0) << 2);
+    } else {
+      for (let ox = ox0; ox < ox1; ox++) {
+        store<f32>(dst + (<usize>ox << 2), load<f32>(src + (<usize>(ox * sw - pw + kj) << 2)));
       }
     }
   }
@@ -84,5 +91,42 @@ function addRun(dst: usize, src: usize, n: i32): void {
   for (; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+  }
+}
+
+/** The GEMM's panel width NR (assembly/gemm.ts; the caller checks that panelWidth() agrees). */
+const NR: i32 = 8;
+
+/**
+ * The columns of im2col (K = c*kh*kw rows, N = ho*wo columns) written in the GEMM's packed-B layout (gemm.ts
+ * kBlock): rows in blocks of kcBlk, each block as panels of NR columns, a panel kc x NR floats, the columns past N
+ * zero. sgemmPacked then multiplies by them without a packing pass of its own. Each row is built in `row` (N + NR
+ * floats, in L1) with im2col's block copies and fills, then dealt out to the panels NR floats at a time.
+ */
+export function im2colPacked(
+  x: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, ho: i32, wo: i32,
+  sh: i32, sw: i32, ph: i32, pw: i32, kcBlk: i32, row: usize, cols: usize,
+): void {
+  const K = c * kh * kw;
+  const N = ho * wo;
+  const panels = (N + NR - 1) / NR;
+  // The row's tail up to a whole panel stays zero.
+  memory.fill(row + (<usize>N << 2), 0, <usize>(panels * NR - N) << 2);
+  let k = 0;
+  for (let ci = 0; ci < c; ci++) {
+    const xc = x + ((<usize>ci * <usize>h * <usize>w) << 2);
+    for (let ki = 0; ki < kh; ki++) {
+      for (let kj = 0; kj < kw; kj++, k++) {
+        im2colRow(xc, h, w, ki, kj, ho, wo, sh, sw, ph, pw, row);
+        const pc = k / kcBlk * kcBlk;
+        const step = <usize>min(kcBlk, K - pc) * <usize>NR << 2;
+        let dst = cols + ((<usize>pc * <usize>(panels * NR) + <usize>(k - pc) * <usize>NR) << 2);
+        let src = row;
+        for (let p = 0; p < panels; p++, dst += step, src += <usize>NR << 2) {
+          v128.store(dst, v128.load(src));
+          v128.store(dst, v128.load(src, 16), 16);
+        }
+      }
+    }
   }
 }

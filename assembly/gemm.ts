@@ -344,6 +344,35 @@ export function sgemmRange(
   aPtr: usize, bPtr: usize, cPtr: usize, accumulate: i32,
   m0: i32, m1: i32, n0: i32, n1: i32, slot: i32,
 ): void {
+  gemmBlocks(transA, transB, M, N, K, aPtr, bPtr, cPtr, accumulate, m0, m1, n0, n1, slot, false);
+}
+
+/**
+ * Rows of K split into blocks of kBlock(K) (the last one shorter): the B of sgemmPacked is laid out block by
+ * block, each block of kc rows as ceil(N / NR) panels of kc x NR floats (see packB), columns past N zero.
+ */
+export function kBlock(K: i32): i32 {
+  return evenBlock(K, KC, 1);
+}
+
+/** The panel width NR of the packed B layout. */
+export function panelWidth(): i32 {
+  return NR;
+}
+
+/**
+ * C[M,N] = A[M,K] B (+ C if accumulate) with B already packed (kBlock's layout, e.g. written straight from an
+ * image by conv's im2colPacked), single-threaded: the same blocks, kernels and rounding as sgemm.
+ */
+export function sgemmPacked(M: i32, N: i32, K: i32, aPtr: usize, bPacked: usize, cPtr: usize, accumulate: i32): void {
+  gemmBlocks(0, 0, M, N, K, aPtr, bPacked, cPtr, accumulate, 0, M, 0, N, 0, true);
+}
+
+function gemmBlocks(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32,
+  aPtr: usize, bPtr: usize, cPtr: usize, accumulate: i32,
+  m0: i32, m1: i32, n0: i32, n1: i32, slot: i32, packed: bool,
+): void {
   if (m1 <= m0 || n1 <= n0) return;
   const acc = accumulate != 0;
   if (K <= 0) {
@@ -362,13 +391,15 @@ export function sgemmRange(
     for (let pc = 0; pc < K; pc += kcBlk) {
       const kc = min(kcBlk, K - pc);
       const addC = acc || pc > 0;
-      packB(tB, N, K, bPtr, pc, kc, jc, nc, pB);
+      let panels = pB;
+      if (packed) panels = bPtr + ((<usize>pc * <usize>((N + NR - 1) / NR * NR) + <usize>jc * <usize>kc) << 2);
+      else packB(tB, N, K, bPtr, pc, kc, jc, nc, pB);
       for (let ic = m0; ic < m1; ic += mcBlk) {
         const mc = min(mcBlk, m1 - ic);
         packA(tA, M, K, aPtr, ic, mc, pc, kc, pA);
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
-          const pb = pB + ((<usize>jr * <usize>kc) << 2);
+          const pb = panels + ((<usize>jr * <usize>kc) << 2);
           const cCol = cPtr + ((<usize>(jc + jr)) << 2);
           if (nr > NR / 2) {
             for (let ir = 0; ir < mc; ir += MR) {

@@ -28,6 +28,9 @@ const GEOS: Array<[string, Geo]> = [
   ['CNN conv 2 (32->64, 14x14, 3x3 p1)', { n: 2, c: 32, o: 64, h: 14, w: 14, k: [3, 3], s: [1, 1], p: [1, 1] }],
   ['stride 2, odd sizes (5->9, 17x11)', { n: 3, c: 5, o: 9, h: 17, w: 11, k: [3, 3], s: [2, 2], p: [1, 1] }],
   ['pointwise 1x1 (12->20, 9x10)', { n: 2, c: 12, o: 20, h: 9, w: 10, k: [1, 1], s: [1, 1], p: [0, 0] }],
+  // K = 48·9 = 432 > 384: the columns come in two row blocks of the packed layout; 13 output columns: a ragged panel.
+  ['two K blocks, ragged panel (48->5, 5x13, 3x3 p1)', { n: 2, c: 48, o: 5, h: 5, w: 13, k: [3, 3], s: [1, 1], p: [1, 1] }],
+  ['5x5 kernel, padding 2, stride (1, 2) (3->4, 9x12)', { n: 2, c: 3, o: 4, h: 9, w: 12, k: [5, 5], s: [1, 2], p: [2, 2] }],
   ['single output pixel (4->3, 3x3, no pad)', { n: 1, c: 4, o: 3, h: 3, w: 3, k: [3, 3], s: [1, 1], p: [0, 0] }],
 ];
 

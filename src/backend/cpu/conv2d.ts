@@ -3,7 +3,7 @@
 import type { TypedArray } from '../../core/dtype.js';
 import type { Conv2dParams } from '../../core/primitives.js';
 import { conv2dGradInputJs, conv2dGradWeightJs, conv2dJs, geometry, type Geometry } from './conv2d-js.js';
-import { gemmArena, type ConvExports } from './wasm-gemm.js';
+import { gemmArena, type ConvExports, type PackedGemm } from './wasm-gemm.js';
 import { commonHeap } from './wasm-heap.js';
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
@@ -11,6 +11,8 @@ const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 /** Where one conv call runs: pointers to its operands, the column scratch and the output, and the modules on that memory. */
 interface Staging {
   readonly conv: ConvExports;
+  /** The product with a B that im2colPacked wrote, or null (then im2col and gemm). */
+  readonly packed: PackedGemm | null;
   /** Byte addresses: the inputs in the order given, then the columns, then the output. */
   readonly ptrs: number[];
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, aPtr: number, bPtr: number, cPtr: number, accumulate: boolean): void;
@@ -29,6 +31,7 @@ function stage(what: string, inputs: Float32Array[], cols: number, out: Float32A
   if (g !== null && (cols === 0 || scratch !== undefined)) {
     return {
       conv: g.conv,
+      packed: g.packed,
       ptrs: [...inputs.map((x) => x.byteOffset), scratch?.byteOffset ?? 0, out.byteOffset],
       gemm: (tA, tB, M, N, K, a, b, c, acc) => g.sgemm(tA ? 1 : 0, tB ? 1 : 0, M, N, K, a, b, c, acc ? 1 : 0),
       finish: () => {
@@ -46,7 +49,7 @@ function stage(what: string, inputs: Float32Array[], cols: number, out: Float32A
   }
   inputs.forEach((x, i) => arena.f32(ptrs[i], x.length).set(x));
   return {
-    conv: arena.conv, ptrs, gemm: arena.gemm,
+    conv: arena.conv, packed: arena.packed, ptrs, gemm: arena.gemm,
     finish: () => out.set(arena.f32(ptrs[ptrs.length - 1], out.length)),
   };
 }
@@ -58,17 +61,30 @@ function packArgs(g: Geometry): [number, number, number, number, number, number,
   return [g.c, g.h, g.w, g.kh, g.kw, g.ho, g.wo, g.sh, g.sw, g.ph, g.pw];
 }
 
-/** y[n] = W [O, K] · cols(x[n]) [K, Ho·Wo] for each image n: y comes out in NCHW directly. */
+/**
+ * y[n] = W [O, K] · cols(x[n]) [K, Ho·Wo] for each image n: y comes out in NCHW directly. The columns are written
+ * in the GEMM's packed-B layout (im2colPacked), so the product packs only W: one pass over the columns, not two.
+ */
 function conv2dWasm(x: Float32Array, w: Float32Array, g: Geometry, out: Float32Array): void {
   const hw = g.ho * g.wo, K = g.c * g.kh * g.kw, img = g.c * g.h * g.w;
   const direct = isPointwise(g);
-  const st = stage('conv2d', [x, w], direct ? 0 : K * hw, out);
+  // Room for the packed layout (columns rounded up to whole panels of 8) and one row of it, or the plain layout.
+  const padded = Math.ceil(hw / 8) * 8;
+  const st = stage('conv2d', [x, w], direct ? 0 : (K + 1) * padded, out);
   const [px, pw, pc, py] = st.ptrs;
   const a = packArgs(g);
+  const packed = direct ? null : st.packed;
+  const kcBlk = packed?.kBlock(K) ?? 0;
   for (let n = 0; n < g.n; n++) {
     const xn = px + n * img * 4;
+    const yn = py + n * g.o * hw * 4;
+    if (packed !== null) {
+      st.conv.im2colPacked(xn, ...a, kcBlk, pc + K * padded * 4, pc);
+      packed.run(g.o, hw, K, pw, pc, yn);
+      continue;
+    }
     if (!direct) st.conv.im2col(xn, ...a, pc);
-    st.gemm(false, false, g.o, hw, K, pw, direct ? xn : pc, py + n * g.o * hw * 4, false);
+    st.gemm(false, false, g.o, hw, K, pw, direct ? xn : pc, yn, false);
   }
   st.finish();
 }

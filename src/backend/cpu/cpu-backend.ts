@@ -85,7 +85,7 @@ const kernels: { [P in Prim]: Kernel<P> } = {
 export const OVERWRITES: ReadonlySet<Prim> = new Set<Prim>([
   'neg', 'exp', 'log', 'sqrt', 'add', 'sub', 'mul', 'div', 'compare', 'where', 'sum', 'max', 'broadcastTo', 'reshape',
   'transpose', 'slice', 'cast', 'relu', 'reluGrad', 'leakyRelu', 'leakyReluGrad', 'softplus', 'sigmoid', 'maxPool2dArgmax', 'maxPool2dGather',
-  'maxPool2dScatter', 'matmul',
+  'maxPool2dScatter', 'matmul', 'conv2d', 'conv2dGradInput', 'conv2dGradWeight',
 ]);
 
 export interface CpuBackendOptions {

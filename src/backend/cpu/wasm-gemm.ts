@@ -23,6 +23,9 @@ interface GemmExports {
     aPtr: number, bPtr: number, cPtr: number, accumulate: number,
     m0: number, m1: number, n0: number, n1: number, slot: number,
   ): void;
+  kBlock(K: number): number;
+  panelWidth(): number;
+  sgemmPacked(M: number, N: number, K: number, aPtr: number, bPacked: number, cPtr: number, accumulate: number): void;
 }
 
 /** assembly/conv.ts, instantiated on a GEMM module's memory: one image's im2col into `cols` and its adjoint (col2im overwrites `out`). */
@@ -31,6 +34,29 @@ export interface ConvExports {
     sh: number, sw: number, ph: number, pw: number, cols: number): void;
   col2im(cols: number, c: number, h: number, w: number, kh: number, kw: number, ho: number, wo: number,
     sh: number, sw: number, ph: number, pw: number, out: number): void;
+  im2colPacked(x: number, c: number, h: number, w: number, kh: number, kw: number, ho: number, wo: number,
+    sh: number, sw: number, ph: number, pw: number, kcBlk: number, row: number, cols: number): void;
+}
+
+/** The conv module writes the GEMM's packed-B panels itself (im2colPacked): both must use the same panel width. */
+const CONV_PANEL_WIDTH = 8;
+
+/** C = A B with B in the packed layout (im2colPacked), single-threaded; null if the GEMM build's panels differ. */
+export interface PackedGemm {
+  /** Floats the packed B of a K x N product takes. */
+  floats(K: number, N: number): number;
+  kBlock(K: number): number;
+  run(M: number, N: number, K: number, aPtr: number, bPacked: number, cPtr: number): void;
+}
+
+function packedOf(g: GemmExports): PackedGemm | null {
+  const nr = g.panelWidth();
+  if (nr !== CONV_PANEL_WIDTH) return null;
+  return {
+    floats: (K, N) => K * Math.ceil(N / nr) * nr,
+    kBlock: (K) => g.kBlock(K),
+    run: (M, N, K, a, b, c) => g.sgemmPacked(M, N, K, a, b, c, 0),
+  };
 }
 
 /** The conv module bound to each GEMM instance's memory. It is under 4 KiB (and the GEMM module too), so
@@ -79,6 +105,7 @@ export interface BoundGemm {
   /** C = op(A) op(B) on pointers (see sgemm), single-threaded. */
   sgemm(transA: number, transB: number, M: number, N: number, K: number, aPtr: number, bPtr: number, cPtr: number, accumulate: number): void;
   readonly conv: ConvExports;
+  readonly packed: PackedGemm | null;
   /** Bytes at the start of the memory the GEMM keeps for its packing scratch: nothing else may live below. */
   readonly userBase: number;
 }
@@ -100,7 +127,7 @@ export function gemmOnMemory(memory: WebAssembly.Memory): BoundGemm {
     const g = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(relaxed ? gemmMtRelaxedWasmBase64 : gemmMtWasmBase64)), { env: { memory } })
       .exports as unknown as GemmExports;
     const conv = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(convMtWasmBase64)), { env: { memory } }).exports as unknown as ConvExports;
-    b = { sgemm: g.sgemm, conv, userBase: g.userBase() };
+    b = { sgemm: g.sgemm, conv, packed: packedOf(g), userBase: g.userBase() };
     perMemory.set(key, b);
   }
   return b;
@@ -424,6 +451,8 @@ const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 export interface GemmArena {
   /** im2col / col2im working in this memory. */
   readonly conv: ConvExports;
+  /** The packed-B product on this memory (one thread; below the size where sgemm uses the workers anyway). */
+  readonly packed: PackedGemm | null;
   /** Byte address of the first of the `bytes` bytes asked for (16-byte aligned). */
   readonly base: number;
   /** A float32 view of memory (re-created per call: views die when memory grows). */
@@ -455,6 +484,7 @@ export function gemmArena(bytes: number, what: string): GemmArena {
   if (base === 0) throw new Error(`${what}: needs ${bytes} bytes of Wasm memory, more than it can hold`);
   return {
     conv: convFor(w, par ? par.memory : w.memory, par !== null),
+    packed: packedOf(w),
     base,
     f32: (ptr, length) => new Float32Array(w.memory.buffer, ptr, length),
     gemm: (transA, transB, M, N, K, aPtr, bPtr, cPtr, accumulate) => {

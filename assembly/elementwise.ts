@@ -486,25 +486,46 @@ export function smoothF64(kind: i32, x: usize, out: usize, n: i32): void {
   storeTerms32(v, z, log4f(f32x4.add(z, f32x4.splat(1.0))), s, c, dc, o);
 }
 
-/** s, c, dc over n floats (see above); four per step on exp's and log's fast paths, a step with a lane off them redone in full; the tail through the outputs' blocks. */
+/** The fast-path terms of four floats whose exponent k lies on exp's fast path (see softplusTermsF32). */
+@inline function fastTerms32(
+  v: v128, e: v128, t: v128, k: v128, s: usize, c: usize, dc: usize, o: usize,
+  sh: v128, hi: v128, lo: v128, c2: v128, c3: v128, c4: v128, c5: v128, c6: v128, l1: v128, l2: v128, l3: v128,
+): void {
+  const z = expScaleFast(expP(e, t, sh, hi, lo, c2, c3, c4, c5, c6), k);
+  const u = logOffset(f32x4.add(z, f32x4.splat(1.0)));
+  storeTerms32(v, z, logCore(u, logK(u), hi, lo, l1, l2, l3), s, c, dc, o);
+}
+
+/**
+ * s, c, dc over n floats (see above): sixteen per step in four independent chains on exp's and log's fast paths
+ * (z + 1 lies in [1, 2], always on log's), a step with a lane off exp's redone in full; then four per step; the
+ * tail through the outputs' blocks.
+ */
 export function softplusTermsF32(x: usize, s: usize, c: usize, dc: usize, n: i32): void {
   const inv = EXP_INV_LN2, sh = EXP_SHIFTER, hi = LN2F_HI, lo = LN2F_LO;
   const c2 = EXP_C2, c3 = EXP_C3, c4 = EXP_C4, c5 = EXP_C5, c6 = EXP_C6, l1 = LOG_L1, l2 = LOG_L2, l3 = LOG_L3;
-  const one = f32x4.splat(1.0);
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  for (; i + 16 <= n; i += 16) {
     const o = <usize>i << 2;
-    const v = v128.load(x + o);
-    const e = negAbs32(v);
-    const t = expT(e, inv, sh);
-    const k = expK(t, sh);
-    if (v128.any_true(expOutside(k))) {
-      terms32(v, s, c, dc, o);
+    const a = v128.load(x + o), b = v128.load(x + o, 16), cc = v128.load(x + o, 32), d = v128.load(x + o, 48);
+    const ea = negAbs32(a), eb = negAbs32(b), ec = negAbs32(cc), ed = negAbs32(d);
+    const ta = expT(ea, inv, sh), tb = expT(eb, inv, sh), tc = expT(ec, inv, sh), td = expT(ed, inv, sh);
+    const ka = expK(ta, sh), kb = expK(tb, sh), kc = expK(tc, sh), kd = expK(td, sh);
+    if (v128.any_true(v128.or(v128.or(expOutside(ka), expOutside(kb)), v128.or(expOutside(kc), expOutside(kd))))) {
+      terms32(a, s, c, dc, o);
+      terms32(b, s, c, dc, o + 16);
+      terms32(cc, s, c, dc, o + 32);
+      terms32(d, s, c, dc, o + 48);
       continue;
     }
-    const z = expScaleFast(expP(e, t, sh, hi, lo, c2, c3, c4, c5, c6), k);
-    const u = logOffset(f32x4.add(z, one));
-    storeTerms32(v, z, logCore(u, logK(u), hi, lo, l1, l2, l3), s, c, dc, o);
+    fastTerms32(a, ea, ta, ka, s, c, dc, o, sh, hi, lo, c2, c3, c4, c5, c6, l1, l2, l3);
+    fastTerms32(b, eb, tb, kb, s, c, dc, o + 16, sh, hi, lo, c2, c3, c4, c5, c6, l1, l2, l3);
+    fastTerms32(cc, ec, tc, kc, s, c, dc, o + 32, sh, hi, lo, c2, c3, c4, c5, c6, l1, l2, l3);
+    fastTerms32(d, ed, td, kd, s, c, dc, o + 48, sh, hi, lo, c2, c3, c4, c5, c6, l1, l2, l3);
+  }
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    terms32(v128.load(x + o), s, c, dc, o);
   }
   if (i < n) {
     const o = <usize>i << 2;

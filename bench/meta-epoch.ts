@@ -1,5 +1,6 @@
 // Meta-epoch cost of the thesis 4.1 problem (overfit-small-val: 784-784-10 MLP, per-parameter L2, 50 inner Adam steps of batch 32 per meta-epoch) on the CPU tensor heap and on the plain-array reference backend, alternating in one process.
-// Usage: npm run build && node dist/bench/meta-epoch.js [--methods neumann:3,cg:3,identity,t1t2] [--meta-epochs N] [--rounds R] [--recipe NAME]
+// Usage: npm run build && node dist/bench/meta-epoch.js [--methods neumann:3,cg:3,identity,t1t2] [--meta-epochs N] [--rounds R] [--recipe NAME] [--backends heap,plain]
+//   (--backends heap alone, e.g. under --cpu-prof, profiles the heap backend only; the table then leaves the plain column empty.)
 //   Each round runs every method on both backends with the same seed; the median of the meta-epochs after the first
 //   (the first pays for compilation and first-touch memory) is reported, and the trajectories are checked to agree.
 
@@ -37,7 +38,10 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const backends = [{ label: 'heap', heap: true }, { label: 'plain', heap: false }] as const;
+const chosen = (arg('backends') ?? 'heap,plain').split(',');
+for (const c of chosen) if (c !== 'heap' && c !== 'plain') throw new Error(`--backends: '${c}' is neither heap nor plain`);
+const backends = ([{ label: 'heap', heap: true }, { label: 'plain', heap: false }] as const).filter((b) => chosen.includes(b.label));
+if (backends.length === 0) throw new Error('--backends: name heap, plain or both');
 const seconds: Record<string, Record<string, number[]>> = {};
 const losses: Record<string, Record<string, number[]>> = {};
 const heapTop: Record<string, number> = {};
@@ -56,11 +60,14 @@ for (let round = 0; round < rounds; round++) {
 
 console.log(`\n| method | meta-epoch, heap (ms) | meta-epoch, plain arrays (ms) | plain / heap | heap high-water (MiB) | trajectories |\n|---|---|---|---|---|---|`);
 for (const spec of methods) {
-  const h = median(seconds[spec].heap) * 1000;
-  const p = median(seconds[spec].plain) * 1000;
-  const same = losses[spec].heap.every((v, i) => Object.is(v, losses[spec].plain[i]));
-  console.log(`| ${spec} | ${h.toFixed(0)} | ${p.toFixed(0)} | ${(p / h).toFixed(2)}x | ${(heapTop[spec] / 2 ** 20).toFixed(0)} | ${same ? 'identical' : 'DIFFER'} |`);
+  const h = seconds[spec].heap ? median(seconds[spec].heap) * 1000 : NaN;
+  const p = seconds[spec].plain ? median(seconds[spec].plain) * 1000 : NaN;
+  const both = losses[spec].heap !== undefined && losses[spec].plain !== undefined;
+  const same = both && losses[spec].heap.every((v, i) => Object.is(v, losses[spec].plain[i]));
+  const ms = (v: number): string => (Number.isNaN(v) ? '-' : v.toFixed(0));
+  console.log(`| ${spec} | ${ms(h)} | ${ms(p)} | ${both ? `${(p / h).toFixed(2)}x` : '-'} | ${heapTop[spec] ? (heapTop[spec] / 2 ** 20).toFixed(0) : '-'} | ${both ? (same ? 'identical' : 'DIFFER') : '-'} |`);
 }
-const ref = median(seconds[methods[0]].heap);
-console.log(`\nPer method / ${methods[0]} on the heap: ${methods.map((m) => `${m} ${(median(seconds[m].heap) / ref).toFixed(2)}x`).join(', ')}`);
+const main = backends[0].label;
+const ref = median(seconds[methods[0]][main]);
+console.log(`\nPer method / ${methods[0]} on ${main}: ${methods.map((m) => `${m} ${(median(seconds[m][main]) / ref).toFixed(2)}x`).join(', ')}`);
 console.log(`load ${load()} at the end`);

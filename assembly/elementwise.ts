@@ -468,40 +468,39 @@ export function smoothF64(kind: i32, x: usize, out: usize, n: i32): void {
 }
 
 // The L2 meta-knowledge's softplus terms (src/hypergrad/softplus-terms.ts) in one pass, each value rounded as the
-// composites round it: s = softplus(λ), c = (s·s)·2, dc = (s·σ(λ))·4, where softplus and σ share z = e^{−|λ|}.
+// composites round it: c = (s·s)·2 and dc = (s·σ(λ))·4 with s = softplus(λ), where softplus and σ share z = e^{−|λ|}.
 
-/** s, c, dc of four floats from λ, z = e^{−|λ|} and log(z + 1), stored at offset o of the three outputs. */
-@inline function storeTerms32(v: v128, z: v128, logD: v128, s: usize, c: usize, dc: usize, o: usize): void {
+/** c, dc of four floats from λ, z = e^{−|λ|} and log(z + 1), stored at offset o of the three outputs. */
+@inline function storeTerms32(v: v128, z: v128, logD: v128, c: usize, dc: usize, o: usize): void {
   const ge = f32x4.ge(v, f32x4.splat(0.0));
   const sp = softplusFrom32(v, ge, logD);
   const sg = sigmoidFrom32(z, f32x4.add(z, f32x4.splat(1.0)), ge);
-  v128.store(s + o, sp);
   v128.store(c + o, f32x4.mul(f32x4.mul(sp, sp), f32x4.splat(2.0)));
   v128.store(dc + o, f32x4.mul(f32x4.mul(sp, sg), f32x4.splat(4.0)));
 }
 
 /** storeTerms32 for every input (the full exp and log). */
-@inline function terms32(v: v128, s: usize, c: usize, dc: usize, o: usize): void {
+@inline function terms32(v: v128, c: usize, dc: usize, o: usize): void {
   const z = exp4f(negAbs32(v));
-  storeTerms32(v, z, log4f(f32x4.add(z, f32x4.splat(1.0))), s, c, dc, o);
+  storeTerms32(v, z, log4f(f32x4.add(z, f32x4.splat(1.0))), c, dc, o);
 }
 
 /** The fast-path terms of four floats whose exponent k lies on exp's fast path (see softplusTermsF32). */
 @inline function fastTerms32(
-  v: v128, e: v128, t: v128, k: v128, s: usize, c: usize, dc: usize, o: usize,
+  v: v128, e: v128, t: v128, k: v128, c: usize, dc: usize, o: usize,
   sh: v128, hi: v128, lo: v128, c2: v128, c3: v128, c4: v128, c5: v128, c6: v128, l1: v128, l2: v128, l3: v128,
 ): void {
   const z = expScaleFast(expP(e, t, sh, hi, lo, c2, c3, c4, c5, c6), k);
   const u = logOffset(f32x4.add(z, f32x4.splat(1.0)));
-  storeTerms32(v, z, logCore(u, logK(u), hi, lo, l1, l2, l3), s, c, dc, o);
+  storeTerms32(v, z, logCore(u, logK(u), hi, lo, l1, l2, l3), c, dc, o);
 }
 
 /**
- * s, c, dc over n floats (see above): sixteen per step in four independent chains on exp's and log's fast paths
+ * c, dc over n floats (see above): sixteen per step in four independent chains on exp's and log's fast paths
  * (z + 1 lies in [1, 2], always on log's), a step with a lane off exp's redone in full; then four per step; the
  * tail through the outputs' blocks.
  */
-export function softplusTermsF32(x: usize, s: usize, c: usize, dc: usize, n: i32): void {
+export function softplusTermsF32(x: usize, c: usize, dc: usize, n: i32): void {
   const inv = EXP_INV_LN2, sh = EXP_SHIFTER, hi = LN2F_HI, lo = LN2F_LO;
   const c2 = EXP_C2, c3 = EXP_C3, c4 = EXP_C4, c5 = EXP_C5, c6 = EXP_C6, l1 = LOG_L1, l2 = LOG_L2, l3 = LOG_L3;
   let i = 0;
@@ -512,41 +511,40 @@ export function softplusTermsF32(x: usize, s: usize, c: usize, dc: usize, n: i32
     const ta = expT(ea, inv, sh), tb = expT(eb, inv, sh), tc = expT(ec, inv, sh), td = expT(ed, inv, sh);
     const ka = expK(ta, sh), kb = expK(tb, sh), kc = expK(tc, sh), kd = expK(td, sh);
     if (v128.any_true(v128.or(v128.or(expOutside(ka), expOutside(kb)), v128.or(expOutside(kc), expOutside(kd))))) {
-      terms32(a, s, c, dc, o);
-      terms32(b, s, c, dc, o + 16);
-      terms32(cc, s, c, dc, o + 32);
-      terms32(d, s, c, dc, o + 48);
+      terms32(a, c, dc, o);
+      terms32(b, c, dc, o + 16);
+      terms32(cc, c, dc, o + 32);
+      terms32(d, c, dc, o + 48);
       continue;
     }
-    fastTerms32(a, ea, ta, ka, s, c, dc, o, sh, hi, lo, c2, c3, c4, c5, c6, l1, l2, l3);
-    fastTerms32(b, eb, tb, kb, s, c, dc, o + 16, sh, hi, lo, c2, c3, c4, c5, c6, l1, l2, l3);
-    fastTerms32(cc, ec, tc, kc, s, c, dc, o + 32, sh, hi, lo, c2, c3, c4, c5, c6, l1, l2, l3);
-    fastTerms32(d, ed, td, kd, s, c, dc, o + 48, sh, hi, lo, c2, c3, c4, c5, c6, l1, l2, l3);
+    fastTerms32(a, ea, ta, ka, c, dc, o, sh, hi, lo, c2, c3, c4, c5, c6, l1, l2, l3);
+    fastTerms32(b, eb, tb, kb, c, dc, o + 16, sh, hi, lo, c2, c3, c4, c5, c6, l1, l2, l3);
+    fastTerms32(cc, ec, tc, kc, c, dc, o + 32, sh, hi, lo, c2, c3, c4, c5, c6, l1, l2, l3);
+    fastTerms32(d, ed, td, kd, c, dc, o + 48, sh, hi, lo, c2, c3, c4, c5, c6, l1, l2, l3);
   }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    terms32(v128.load(x + o), s, c, dc, o);
+    terms32(v128.load(x + o), c, dc, o);
   }
   if (i < n) {
     const o = <usize>i << 2;
-    // The last partial vector: λ copied into s's block first (s is written after it is read).
-    memory.copy(s + o, x + o, <usize>(n - i) << 2);
-    terms32(v128.load(s + o), s, c, dc, o);
+    // The last partial vector: λ copied into c's block first (c is written after it is read).
+    memory.copy(c + o, x + o, <usize>(n - i) << 2);
+    terms32(v128.load(c + o), c, dc, o);
   }
 }
 
 /** softplusTermsF32 for doubles, two per step. */
-export function softplusTermsF64(x: usize, s: usize, c: usize, dc: usize, n: i32): void {
+export function softplusTermsF64(x: usize, c: usize, dc: usize, n: i32): void {
   for (let i = 0; i < n; i += 2) {
     const o = <usize>i << 3;
-    if (i + 2 > n) memory.copy(s + o, x + o, 8);
-    const v = v128.load(i + 2 > n ? s + o : x + o);
+    if (i + 2 > n) memory.copy(c + o, x + o, 8);
+    const v = v128.load(i + 2 > n ? c + o : x + o);
     const z = exp2x(negAbs64(v));
     const d = f64x2.add(z, f64x2.splat(1.0));
     const ge = f64x2.ge(v, f64x2.splat(0.0));
     const sp = softplusFrom64(v, ge, log2x(d));
     const sg = sigmoidFrom64(z, d, ge);
-    v128.store(s + o, sp);
     v128.store(c + o, f64x2.mul(f64x2.mul(sp, sp), f64x2.splat(2.0)));
     v128.store(dc + o, f64x2.mul(f64x2.mul(sp, sg), f64x2.splat(4.0)));
   }

@@ -65,7 +65,7 @@ function softplusL2ClosedForm(w: readonly Tensor[], lam: readonly Tensor[], grou
 }
 
 /**
- * s = softplus(λ), c = 2 s² and dc/dλ = 4 s σ(λ) (src/hypergrad/softplus-terms.ts), computed once per λ tensor without
+ * c = 2 s² and dc/dλ = 4 s σ(λ) with s = softplus(λ) (src/hypergrad/softplus-terms.ts), computed once per λ tensor without
  * a graph: the inner steps' decay coefficients and the closed-form curvature of the same meta-step share them. λ
  * tensors are values (the meta optimizer makes new ones), so keying on the tensor object is safe.
  */
@@ -75,8 +75,8 @@ function cachedTerms(l: Tensor): SoftplusTerms {
   if (t === undefined) {
     const made = softplusTerms(l);
     // Cached beyond the tidy scope of the step that first asks: kept, and disposed with l.
-    t = { s: keep(made.s), c: keep(made.c), dc: keep(made.dc) };
-    disposeWith(l, [t.s, t.c, t.dc]);
+    t = { c: keep(made.c), dc: keep(made.dc) };
+    disposeWith(l, [t.c, t.dc]);
     softplusTermsOf.set(l, t);
   }
   return t;

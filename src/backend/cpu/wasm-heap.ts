@@ -23,8 +23,8 @@ export interface ElementwiseExports {
   where32(c: number, a: number, b: number, out: number, n: number): void;
   smoothF32(kind: number, x: number, out: number, n: number): void;
   smoothF64(kind: number, x: number, out: number, n: number): void;
-  softplusTermsF32(x: number, s: number, c: number, dc: number, n: number): void;
-  softplusTermsF64(x: number, s: number, c: number, dc: number, n: number): void;
+  softplusTermsF32(x: number, c: number, dc: number, n: number): void;
+  softplusTermsF64(x: number, c: number, dc: number, n: number): void;
   dotF32(a: number, b: number, n: number): number;
   dotF64(a: number, b: number, n: number): number;
   where64(c: number, a: number, b: number, out: number, n: number): void;

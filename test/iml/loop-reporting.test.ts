@@ -1,12 +1,13 @@
-// What the meta-training loop and the dry-run estimate report, checked against the clock and the formula: T1-T2's summed approximation time within its epoch, the epoch time without the comparisons, checkpoints exactly at the configured epochs (and none when off); the estimate's evaluation and comparison terms, every method's HVP count, and the duration format. (From the iml/bilevel mutation survivors.)
+// What the meta-training loop and the dry-run estimate report (and what ends or refuses a run), checked against the clock and the formula: T1-T2's summed approximation time within its epoch, the epoch time without the comparisons, checkpoints exactly at the configured epochs (and none when off); the estimate's evaluation and comparison terms, every method's HVP count, and the duration format. (From the iml/bilevel mutation survivors.)
 import { describe, expect, it } from 'vitest';
 import { parseMethod } from '../../src/hypergrad/methods.js';
 import { estimateRecipe, formatDuration, hvpsPerMetaStep } from '../../src/iml/estimate.js';
 import { planRecipe } from '../../src/iml/recipe-plan.js';
 import { getRecipe } from '../../src/iml/recipes.js';
-import { memoryRunStore } from '../../src/iml/run-store.js';
-import { runIml } from '../../src/iml/trainer.js';
-import { build, config, data } from './cases.js';
+import { memoryRunStore, type MemoryRunStore } from '../../src/iml/run-store.js';
+import { runIml, type MetaEpochMetrics } from '../../src/iml/trainer.js';
+import { build, config, data, synthetic } from './cases.js';
+import { createImageDataset } from '../../src/data/dataset.js';
 
 describe('times and checkpoints of a run', () => {
   it('T1-T2: the approximation time summed over its meta-steps lies between 0 and the epoch time', async () => {
@@ -112,5 +113,44 @@ describe('the dry-run estimate', () => {
     expect(formatDuration(3599)).toBe('60 min');
     expect(formatDuration(3600)).toBe('1 h 0 min');
     expect(formatDuration(2 * 3600 + 29 * 60 + 40)).toBe('2 h 30 min');
+  });
+});
+
+describe('what ends a run or refuses to resume it', () => {
+  it('a non-finite hypergradient (a validation image of NaN pixels) ends the run as diverged, with its meta-epoch, step and norm', async () => {
+    const v = synthetic(20, 2, 'val');
+    const images = Float32Array.from(v.images, (x, i) => (i < 16 ? NaN : x));
+    const validation = createImageDataset({ images, labels: v.labels, count: v.count, channels: 1, height: 4, width: 4, numClasses: 3, name: 'val-nan' });
+    const { model, mk } = build();
+    const r = await runIml(model, mk, { ...data, validation }, config({ method: parseMethod('identity'), metaEpochs: 3 }));
+    expect(r.summary.diverged).not.toBeNull();
+    expect(r.summary.diverged!.metaEpoch).toBe(1);
+    expect(r.summary.diverged!.step).toBe(4);
+    expect(r.summary.diverged!.what).toBe('hypergradient norm is NaN (identity)');
+  });
+
+  it('resuming refuses a checkpoint without the run configuration or the meta optimizer, and metrics lines out of order', async () => {
+    const run = async (store: MemoryRunStore<MetaEpochMetrics>, resume: boolean) => {
+      const { model, mk } = build();
+      return runIml(model, mk, data, config({ method: parseMethod('identity'), metaEpochs: 4, checkpointEvery: 2 }), { store, resume });
+    };
+    const store = memoryRunStore();
+    await run(store, false);
+    // Resuming the finished run trains no further and is accepted as it is.
+    expect((await run(store, true)).metrics.map((m) => m.metaEpoch)).toEqual([1, 2, 3, 4]);
+    const load = store.loadCheckpoint;
+    for (const damage of ['identity', 'meta optimizer'] as const) {
+      store.loadCheckpoint = async (b) => {
+        const c = (await load(b))!;
+        if (damage === 'identity') c.meta = { ...(c.meta as object), identity: undefined };
+        else c.optimizers = {};
+        return c;
+      };
+      await expect(run(store, true), damage).rejects.toThrow('memory: checkpoint has no optimizer states or run configuration; it was not written by an IML run');
+    }
+    store.loadCheckpoint = load;
+    const ms = await store.readMetrics();
+    await store.writeMetrics([ms[0], ms[1], ms[1], ms[3]]);
+    await expect(run(store, true)).rejects.toThrow('memory: metrics line 3 is meta-epoch 2, expected 3');
   });
 });

@@ -470,7 +470,7 @@ export function smoothF64(kind: i32, x: usize, out: usize, n: i32): void {
 // The L2 meta-knowledge's softplus terms (src/hypergrad/softplus-terms.ts) in one pass, each value rounded as the
 // composites round it: c = (s·s)·2 and dc = (s·σ(λ))·4 with s = softplus(λ), where softplus and σ share z = e^{−|λ|}.
 
-/** c, dc of four floats from λ, z = e^{−|λ|} and log(z + 1), stored at offset o of the three outputs. */
+/** c, dc of four floats from λ, z = e^{−|λ|} and log(z + 1), stored at offset o of the two outputs. */
 @inline function storeTerms32(v: v128, z: v128, logD: v128, c: usize, dc: usize, o: usize): void {
   const ge = f32x4.ge(v, f32x4.splat(0.0));
   const sp = softplusFrom32(v, ge, logD);

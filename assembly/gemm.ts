@@ -386,13 +386,15 @@ function gemmBlocks(
   const ncBlk = evenBlock(n1 - n0, NC, NR);
   const kcBlk = evenBlock(K, KC, 1);
   const mcBlk = evenBlock(m1 - m0, MC, MR);
+  // A packed B holds whole panels: N rounded up to NR columns per row.
+  const nPadded = (N + NR - 1) / NR * NR;
   for (let jc = n0; jc < n1; jc += ncBlk) {
     const nc = min(ncBlk, n1 - jc);
     for (let pc = 0; pc < K; pc += kcBlk) {
       const kc = min(kcBlk, K - pc);
       const addC = acc || pc > 0;
       let panels = pB;
-      if (packed) panels = bPtr + ((<usize>pc * <usize>((N + NR - 1) / NR * NR) + <usize>jc * <usize>kc) << 2);
+      if (packed) panels = bPtr + ((<usize>pc * <usize>nPadded + <usize>jc * <usize>kc) << 2);
       else packB(tB, N, K, bPtr, pc, kc, jc, nc, pB);
       for (let ic = m0; ic < m1; ic += mcBlk) {
         const mc = min(mcBlk, m1 - ic);

@@ -3,7 +3,7 @@
 import type { TypedArray } from '../../core/dtype.js';
 import type { Conv2dParams } from '../../core/primitives.js';
 import { conv2dGradInputJs, conv2dGradWeightJs, conv2dJs, geometry, type Geometry } from './conv2d-js.js';
-import { gemmArena, type ConvExports, type PackedGemm } from './wasm-gemm.js';
+import { CONV_PANEL_WIDTH, gemmArena, type ConvExports, type PackedGemm } from './wasm-gemm.js';
 import { commonHeap } from './wasm-heap.js';
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
@@ -68,8 +68,8 @@ function packArgs(g: Geometry): [number, number, number, number, number, number,
 function conv2dWasm(x: Float32Array, w: Float32Array, g: Geometry, out: Float32Array): void {
   const hw = g.ho * g.wo, K = g.c * g.kh * g.kw, img = g.c * g.h * g.w;
   const direct = isPointwise(g);
-  // Room for the packed layout (columns rounded up to whole panels of 8) and one row of it, or the plain layout.
-  const padded = Math.ceil(hw / 8) * 8;
+  // Room for the packed layout (columns rounded up to whole panels) and one row of it, or the plain layout.
+  const padded = Math.ceil(hw / CONV_PANEL_WIDTH) * CONV_PANEL_WIDTH;
   const st = stage('conv2d', [x, w], direct ? 0 : (K + 1) * padded, out);
   const [px, pw, pc, py] = st.ptrs;
   const a = packArgs(g);

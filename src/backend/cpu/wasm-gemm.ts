@@ -38,22 +38,18 @@ export interface ConvExports {
     sh: number, sw: number, ph: number, pw: number, kcBlk: number, row: number, cols: number): void;
 }
 
-/** The conv module writes the GEMM's packed-B panels itself (im2colPacked): both must use the same panel width. */
-const CONV_PANEL_WIDTH = 8;
+/** The conv module writes the GEMM's packed-B panels itself (im2colPacked): both must use this panel width. */
+export const CONV_PANEL_WIDTH = 8;
 
 /** C = A B with B in the packed layout (im2colPacked), single-threaded; null if the GEMM build's panels differ. */
 export interface PackedGemm {
-  /** Floats the packed B of a K x N product takes. */
-  floats(K: number, N: number): number;
   kBlock(K: number): number;
   run(M: number, N: number, K: number, aPtr: number, bPacked: number, cPtr: number): void;
 }
 
 function packedOf(g: GemmExports): PackedGemm | null {
-  const nr = g.panelWidth();
-  if (nr !== CONV_PANEL_WIDTH) return null;
+  if (g.panelWidth() !== CONV_PANEL_WIDTH) return null;
   return {
-    floats: (K, N) => K * Math.ceil(N / nr) * nr,
     kBlock: (K) => g.kBlock(K),
     run: (M, N, K, a, b, c) => g.sgemmPacked(M, N, K, a, b, c, 0),
   };

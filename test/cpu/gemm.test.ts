@@ -15,6 +15,7 @@ import {
   setGemmThreads,
   sgemm,
 } from '../../src/backend/cpu/wasm-gemm.js';
+import { cpuHeap } from '../../src/backend/cpu/wasm-heap.js';
 import { gemmRelaxedWasmBase64 } from '../../src/generated/gemm-relaxed.wasm.js';
 import { gemmMtRelaxedWasmBase64 } from '../../src/generated/gemm-mt-relaxed.wasm.js';
 import { skipOrFail } from '../require-or-skip.js';
@@ -203,6 +204,34 @@ describe('wasm sgemm with worker threads', () => {
     expect(getGemmThreads()).toBe(1);
     const seq = sgemm(a, b, M, N, K, false, false);
     expect(Array.from(par)).toEqual(Array.from(seq));
+  });
+
+  it('runs products of heap tensors on the workers in place, with the single-threaded bits', async () => {
+    const heap = cpuHeap()!;
+    expect(heap).not.toBeNull();
+    const [M, N, K] = [300, 200, 100];
+    const put = (src: Float32Array): Float32Array => {
+      const a = heap.alloc('float32', src.length, 'error', 'test') as Float32Array;
+      a.set(src);
+      return a;
+    };
+    const a = put(randArray(M * K, 31)), b = put(randArray(K * N, 32));
+    const par = put(new Float32Array(M * N)), seq = put(new Float32Array(M * N));
+    const run = (out: Float32Array): void => heap.gemm()!.sgemm(0, 0, M, N, K, a.byteOffset, b.byteOffset, out.byteOffset, 0);
+    expect(await setGemmThreads(2)).toBe(2);
+    const jobs0 = getGemmWorkerJobs();
+    run(par);
+    // The worker thread computed its part of the product, on the heap's own memory.
+    expect(getGemmWorkerJobs() - jobs0).toBe(1);
+    expect(relErr(par, refGemm(a, b, M, N, K, false, false))).toBeLessThanOrEqual(1e-5);
+    // Small products stay on the calling thread.
+    heap.gemm()!.sgemm(0, 0, 10, 10, 10, a.byteOffset, b.byteOffset, seq.byteOffset, 0);
+    expect(getGemmWorkerJobs() - jobs0).toBe(1);
+    expect(await setGemmThreads(1)).toBe(1);
+    run(seq);
+    expect(getGemmWorkerJobs() - jobs0).toBe(1);
+    expect(Array.from(par)).toEqual(Array.from(seq));
+    for (const x of [a, b, par, seq]) heap.free(x);
   });
 
   it('rejects a bad thread count', () => {

@@ -98,7 +98,10 @@ function pickBytes(plain: string, relaxed: string): Uint8Array<ArrayBuffer> {
 
 /** sgemm and im2col/col2im bound to a shared memory of the caller's (the CPU tensor heap): operands are pointers into it. */
 export interface BoundGemm {
-  /** C = op(A) op(B) on pointers (see sgemm), single-threaded. */
+  /**
+   * C = op(A) op(B) on pointers (see sgemm): on the worker threads of setGemmThreads when this is the memory
+   * registered with setThreadedMemory and the product is large enough, else on the calling thread.
+   */
   sgemm(transA: number, transB: number, M: number, N: number, K: number, aPtr: number, bPtr: number, cPtr: number, accumulate: number): void;
   readonly conv: ConvExports;
   readonly packed: PackedGemm | null;
@@ -123,7 +126,15 @@ export function gemmOnMemory(memory: WebAssembly.Memory): BoundGemm {
     const g = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(relaxed ? gemmMtRelaxedWasmBase64 : gemmMtWasmBase64)), { env: { memory } })
       .exports as unknown as GemmExports;
     const conv = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(convMtWasmBase64)), { env: { memory } }).exports as unknown as ConvExports;
-    b = { sgemm: g.sgemm, conv, packed: packedOf(g), userBase: g.userBase() };
+    const single = g.sgemm;
+    b = {
+      sgemm: (tA, tB, M, N, K, a, bp, c, acc) => {
+        const pool = memoryPool(memory);
+        if (pool !== null && M > 0 && N > 0 && M * N * K >= PARALLEL_MIN_MACS) runParallel(pool, tA, tB, M, N, K, a, bp, c, acc);
+        else single(tA, tB, M, N, K, a, bp, c, acc);
+      },
+      conv, packed: packedOf(g), userBase: g.userBase(),
+    };
     perMemory.set(key, b);
   }
   return b;
@@ -184,6 +195,15 @@ const C_DONE = 1; // last finished sequence number, written by the worker
 const C_STATUS = 2; // 0 ok, 1 the job threw in the worker (which logs it to stderr)
 const C_ARGS = 3; // 14 sgemmRange arguments
 const C_JOBS = 17; // jobs this worker completed without an error, counted by the worker itself
+/**
+ * Waits on the control block are timed, and re-check the value: in Node 20 a notify is lost about once in a few
+ * thousand products (measured: 1 of 3000 128x128 products waited out a 1000 ms timeout though its worker had
+ * finished), so a lost wake-up must cost a short poll interval, not a long timeout.
+ */
+const MAIN_POLL_MS = 1;
+const WORKER_POLL_MS = 20;
+/** Spins on the done flag before sleeping: the worker's part takes about as long as the main thread's. */
+const SPIN_CHECKS = 2000;
 /** Below this many multiply-adds the wake-up cost (~tens of microseconds) outweighs a second thread. */
 const PARALLEL_MIN_MACS = 1 << 21;
 
@@ -196,7 +216,8 @@ const c = new Int32Array(ctrl, offset, ${CTRL_WORDS});
 let seq = 0;
 parentPort.postMessage('ready');
 for (;;) {
-  Atomics.wait(c, ${C_SEQ}, seq);
+  // Timed, so a wake-up lost by the engine costs at most ${WORKER_POLL_MS} ms (see runParallel).
+  Atomics.wait(c, ${C_SEQ}, seq, ${WORKER_POLL_MS});
   const s = Atomics.load(c, ${C_SEQ});
   if (s === seq) continue;
   if (s < 0) break;
@@ -239,7 +260,35 @@ interface MtState {
 }
 
 let mt: MtState | null = null;
+/**
+ * The same worker threads' counterpart on the CPU tensor heap's memory: workers that instantiate the GEMM on that
+ * memory, so products of heap tensors run threaded in place (no copies into mt's memory).
+ */
+let heapPool: MtState | null = null;
+/** The memory the CPU backend keeps its tensors in, made on demand (registered by wasm-heap.ts; null: none). */
+let threadedMemory: (() => WebAssembly.Memory | null) | null = null;
 let threads = 1;
+
+/**
+ * Registers the memory whose products run on worker threads too (the CPU tensor heap's): `get` is called when the
+ * thread count changes and may create it. Pools for it start with the next setGemmThreads.
+ */
+export function setThreadedMemory(get: () => WebAssembly.Memory | null): void {
+  threadedMemory = get;
+}
+
+/** The running pool on `memory`, or null (a pool whose worker exited is dropped here). */
+function memoryPool(memory: WebAssembly.Memory): MtState | null {
+  if (heapPool === null || heapPool.memory !== memory) return null;
+  if (heapPool.broken) {
+    const dead = heapPool;
+    heapPool = null;
+    console.warn('sgemm: a gemm worker thread of the tensor heap exited; its products continue single-threaded');
+    stopWorkers(dead).catch(() => undefined);
+    return null;
+  }
+  return heapPool;
+}
 let threadChange: Promise<number> = Promise.resolve(1);
 
 /** Current number of threads sgemm uses for large products (1 unless setGemmThreads enabled more). */
@@ -278,7 +327,9 @@ let retiredWorkerJobs = 0;
 /** sgemm parts completed by worker threads since the process started, as the workers count them (tests, diagnostics). */
 export function getGemmWorkerJobs(): number {
   let n = retiredWorkerJobs;
-  if (mt) for (let w = 0; w < mt.workers.length; w++) n += Atomics.load(mt.ctrl, w * CTRL_WORDS + C_JOBS);
+  for (const pool of [mt, heapPool]) {
+    if (pool) for (let w = 0; w < pool.workers.length; w++) n += Atomics.load(pool.ctrl, w * CTRL_WORDS + C_JOBS);
+  }
   return n;
 }
 
@@ -314,12 +365,13 @@ function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> 
   });
 }
 
-async function startThreads(n: number): Promise<MtState> {
+/** Starts n - 1 workers and the main thread's instance on `memory` (the GEMM's own shared memory when not given). */
+async function startThreads(n: number, onMemory?: WebAssembly.Memory): Promise<MtState> {
   // Keep the specifier opaque to browser bundlers; this path only runs in Node.
   const specifier = 'node:worker_threads';
   const { Worker } = (await import(/* @vite-ignore */ specifier)) as { Worker: WorkerCtor };
   const module = await WebAssembly.compile(pickBytes(gemmMtWasmBase64, gemmMtRelaxedWasmBase64));
-  const memory = new WebAssembly.Memory({ initial: MT_INITIAL_PAGES, maximum: MT_MAXIMUM_PAGES, shared: true });
+  const memory = onMemory ?? new WebAssembly.Memory({ initial: MT_INITIAL_PAGES, maximum: MT_MAXIMUM_PAGES, shared: true });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as GemmExports;
   const nWorkers = Math.min(n, exports.maxSlots()) - 1;
@@ -368,12 +420,22 @@ function changeThreads(n: number, restart: boolean): Promise<number> {
   threadChange = threadChange.catch(() => threads).then(async () => {
     const want = threadsSupported() ? n : 1;
     if (want === threads && !(restart && mt)) return threads;
-    const old = mt;
+    const old = [mt, heapPool];
     mt = null;
+    heapPool = null;
     threads = 1;
-    if (old) await stopWorkers(old);
+    for (const pool of old) if (pool) await stopWorkers(pool);
     if (want > 1) {
       mt = await startThreads(want);
+      const memory = threadedMemory?.() ?? null;
+      if (memory !== null) {
+        try {
+          heapPool = await startThreads(want, memory);
+        } catch (err) {
+          // The GEMM's own pool still runs; heap products stay on one thread.
+          console.warn(`setGemmThreads: no worker threads on the tensor heap (${(err as Error).message})`);
+        }
+      }
       threads = mt.workers.length + 1;
     }
     return threads;
@@ -419,13 +481,14 @@ function runParallel(
   let failed = false;
   for (let w = 1; w < T; w++) {
     const c = st.ctrl.subarray((w - 1) * CTRL_WORDS, w * CTRL_WORDS);
+    for (let i = 0; i < SPIN_CHECKS && Atomics.load(c, C_DONE) !== seq; i++);
     const deadline = Date.now() + WORKER_JOB_MS;
     while (Atomics.load(c, C_DONE) !== seq) {
       if (Date.now() > deadline) {
         st.broken = true;
         throw new Error(`sgemm: gemm worker ${w} did not finish its part within ${WORKER_JOB_MS} ms; the thread pool is abandoned (next calls use 1 thread)`);
       }
-      Atomics.wait(c, C_DONE, Atomics.load(c, C_DONE), 1000);
+      Atomics.wait(c, C_DONE, Atomics.load(c, C_DONE), MAIN_POLL_MS);
     }
     if (c[C_STATUS] !== 0) failed = true;
   }

@@ -10,7 +10,7 @@
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { decodeBase64 } from '../../util/base64.js';
 import { heapKernelsWasmBase64 } from '../../generated/heap-kernels.wasm.js';
-import { gemmOnMemory, getGemmThreads, type BoundGemm } from './wasm-gemm.js';
+import { gemmOnMemory, setThreadedMemory, type BoundGemm } from './wasm-gemm.js';
 
 /** Exports of assembly/heap-kernels.ts: elementwise.ts, pool.ts and optim.ts (pointers are byte addresses in the heap's memory). */
 export interface ElementwiseExports {
@@ -141,11 +141,11 @@ export class WasmHeap {
   }
 
   /**
-   * sgemm and im2col/col2im on this memory (operands are heap pointers), or null: when sgemm runs on worker
-   * threads (setGemmThreads), whose memory is their own, or when this heap's limit is past the GEMM build's.
+   * sgemm and im2col/col2im on this memory (operands are heap pointers), or null when this heap's limit is past the
+   * GEMM build's. On the process heap, sgemm uses the worker threads of setGemmThreads for large products.
    */
   gemm(): BoundGemm | null {
-    return this.gemmBound && getGemmThreads() === 1 ? gemmOnMemory(this.memory) : null;
+    return this.gemmBound ? gemmOnMemory(this.memory) : null;
   }
 
   /** True when `a` is a view into this heap (then a.byteOffset is its pointer). */
@@ -254,6 +254,12 @@ let processPages = DEFAULT_PAGES;
 let heap: WasmHeap | null = null;
 let unavailable = false;
 let syncRefused = false;
+
+// setGemmThreads starts worker threads on the process heap's memory too (making the heap if it can).
+setThreadedMemory(() => {
+  const h = cpuHeap();
+  return h !== null && h.gemm() !== null ? h.memory : null;
+});
 let pending: Promise<void> | null = null;
 
 /** Whether shared Wasm memory can exist here (Node; browsers only when cross-origin isolated). */

@@ -201,11 +201,25 @@ export async function curvesSvg(results: readonly RunResult[], metric: CurveMetr
   return renderVegaLite(curvesSpec(results, metric, options).spec);
 }
 
+/** One bar of `timePerMethodSpec`: a method's mean time of one kind (ms) with its ± std interval; zeros when every run diverged. */
+export interface TimeBar {
+  method: string;
+  kind: 'Epoch time' | 'Approximation time';
+  ms: number;
+  lo: number;
+  hi: number;
+}
+
 /** Grouped bars per method: mean meta-epoch time and mean approximation time (ms) of the runs that did not diverge, with ± std error bars. */
 export async function timePerMethodSvg(results: readonly RunResult[], options: PlotOptions = {}): Promise<string> {
+  return renderVegaLite(timePerMethodSpec(results, options));
+}
+
+/** The spec of `timePerMethodSvg`; its data are `TimeBar` rows, two per method. */
+export function timePerMethodSpec(results: readonly RunResult[], options: PlotOptions = {}): TopLevelSpec {
   const methods = methodOrder(results);
-  const kinds = ['Epoch time', 'Approximation time'];
-  const rows = methods.flatMap((method) => {
+  const kinds = ['Epoch time', 'Approximation time'] as const;
+  const rows = methods.flatMap((method): TimeBar[] => {
     // Diverged runs are left out, as in the time table.
     const runs = results.filter((r) => r.method === method && !r.summary.diverged);
     return [
@@ -214,8 +228,8 @@ export async function timePerMethodSvg(results: readonly RunResult[], options: P
     ].map((s, i) => ({ method, kind: kinds[i], ms: s.n ? s.mean : 0, lo: s.n ? s.mean - s.std : 0, hi: s.n ? s.mean + s.std : 0 }));
   });
   const x = { field: 'method', type: 'nominal' as const, title: 'Method', sort: methods, axis: { labelAngle: methods.length > 4 ? -30 : 0 } };
-  const xOffset = { field: 'kind', type: 'nominal' as const, sort: kinds };
-  return renderVegaLite({
+  const xOffset = { field: 'kind', type: 'nominal' as const, sort: [...kinds] };
+  return {
     title: options.title ?? 'Time per meta-epoch',
     width: options.width ?? Math.max(240, 90 * methods.length),
     height: options.height ?? 260,
@@ -227,7 +241,7 @@ export async function timePerMethodSvg(results: readonly RunResult[], options: P
         mark: 'bar',
         encoding: {
           y: { field: 'ms', type: 'quantitative', title: 'ms' },
-          color: { field: 'kind', type: 'nominal', title: null, scale: { domain: kinds } },
+          color: { field: 'kind', type: 'nominal', title: null, scale: { domain: [...kinds] } },
           tooltip: [{ field: 'method' }, { field: 'kind' }, { field: 'ms', format: '.2f' }],
         },
       },
@@ -236,7 +250,7 @@ export async function timePerMethodSvg(results: readonly RunResult[], options: P
         encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
       },
     ],
-  } as TopLevelSpec);
+  } as TopLevelSpec;
 }
 
 /**

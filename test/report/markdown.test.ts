@@ -62,6 +62,14 @@ describe('thesis tables', () => {
     expect(perRun.rows.length).toBe(6);
     expect(perRun.rows[4].at(-1)).toBe('diverged at meta-epoch 3, step 120: training loss is NaN');
     expect(perRun.rows[2].at(-1)).toBe('early stopped');
+    // The whole table: left-aligned name and status, right-aligned numbers, percentages with two decimals, '—' for a
+    // value that is not finite.
+    const perRunMd = lines(tableToMarkdown(perRunTable([...sampleResults(), run('Odd', 4, { test: NaN, esTest: Infinity })])));
+    expect(perRunMd[0]).toBe('| Name | Seed | Meta-epochs | Train max | Val max | Test | ES Test | Best epoch | Status |');
+    expect(perRunMd[1]).toBe('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    expect(perRunMd[2]).toBe('| Neumann | 1 | 4 | 98.00% | 97.00% | 96.00% | 96.50% | 10 | completed |');
+    expect(perRunMd[6]).toBe('| CG | 3 | 2 | 94.00% | 94.00% | 94.00% | 94.00% | 7 | diverged at meta-epoch 3, step 120: training loss is NaN |');
+    expect(perRunMd[8]).toBe('| Odd | 4 | 3 | 0.00% | 0.00% | — | — | 0 | completed |');
     expect(extraTable(aggs)).toBeNull();
     const withExtra = aggregateByMethod(sampleResults(), { extraColumns: [{ name: 'Rel. error', values: () => 0.5, scale: 100, unit: '%' }] });
     expect(lines(tableToMarkdown(extraTable(withExtra)!))).toEqual([

@@ -362,10 +362,11 @@ export function panelWidth(): i32 {
 
 /**
  * C[M,N] = A[M,K] B (+ C if accumulate) with B already packed (kBlock's layout, e.g. written straight from an
- * image by conv's im2colPacked), single-threaded: the same blocks, kernels and rounding as sgemm.
+ * image by conv's im2colPacked), on the calling thread with scratch slot `slot`: the same blocks, kernels and
+ * rounding as sgemm.
  */
-export function sgemmPacked(M: i32, N: i32, K: i32, aPtr: usize, bPacked: usize, cPtr: usize, accumulate: i32): void {
-  gemmBlocks(0, 0, M, N, K, aPtr, bPacked, cPtr, accumulate, 0, M, 0, N, 0, true);
+export function sgemmPacked(M: i32, N: i32, K: i32, aPtr: usize, bPacked: usize, cPtr: usize, accumulate: i32, slot: i32): void {
+  gemmBlocks(0, 0, M, N, K, aPtr, bPacked, cPtr, accumulate, 0, M, 0, N, slot, true);
 }
 
 function gemmBlocks(

@@ -4,6 +4,7 @@ import { conv2dGradInputKernel, conv2dGradWeightKernel, conv2dKernel } from '../
 import { conv2dGradInputJs, conv2dGradWeightJs, conv2dJs } from '../../src/backend/cpu/conv2d-js.js';
 import { getGemmWorkerJobs, setGemmThreads } from '../../src/backend/cpu/wasm-gemm.js';
 import { convOutputSize } from '../../src/core/primitives.js';
+import { cpuHeap } from '../../src/backend/cpu/wasm-heap.js';
 import { Random } from '../../src/util/random.js';
 import { decodeBase64 } from '../../src/util/base64.js';
 import { convWasmBase64 } from '../../src/generated/conv.wasm.js';
@@ -97,5 +98,62 @@ describe.each([1, 2])('float32 Wasm conv2d on %i GEMM thread(s) vs the float64 J
     const dw = new Float32Array(2 * 3 * 3 * 3).fill(5);
     conv2dGradWeightKernel(new Float32Array(0), [0, 3, 4, 4], new Float32Array(0), [0, 2, 4, 4], { stride: [1, 1], padding: [1, 1] }, dw, [2, 3, 3, 3]);
     expect(Array.from(dw)).toEqual(new Array(dw.length).fill(0));
+  });
+});
+
+describe('conv2d on the tensor heap with 2 threads: images (forward, grad-input) or dW rows (grad-weight) shared, bits of 1 thread', () => {
+  // Each above 2^21 multiply-adds, so threaded: odd channel counts, stride 2, 5x5, pointwise, 3 input channels.
+  const THREADED: Array<[string, Geo]> = [
+    ['b64 3->32 32x32 3x3 p1', { n: 64, c: 3, o: 32, h: 32, w: 32, k: [3, 3], s: [1, 1], p: [1, 1] }],
+    ['7->24 30x30, 17 images', { n: 17, c: 7, o: 24, h: 30, w: 30, k: [3, 3], s: [1, 1], p: [1, 1] }],
+    ['pointwise 64->64 16x16', { n: 16, c: 64, o: 64, h: 16, w: 16, k: [1, 1], s: [1, 1], p: [0, 0] }],
+    ['5x5 stride 2 pad 2, 6->12 33x29, 11 images', { n: 11, c: 6, o: 12, h: 33, w: 29, k: [5, 5], s: [2, 2], p: [2, 2] }],
+  ];
+  afterAll(async () => {
+    await setGemmThreads(1);
+  });
+  it.each(THREADED)('%s', async (_name, g) => {
+    const heap = cpuHeap()!;
+    const ho = convOutputSize(g.h, g.k[0], g.s[0], g.p[0]);
+    const wo = convOutputSize(g.w, g.k[1], g.s[1], g.p[1]);
+    const xs = [g.n, g.c, g.h, g.w], ws = [g.o, g.c, g.k[0], g.k[1]], ys = [g.n, g.o, ho, wo];
+    const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+    const onHeap = (src: ArrayLike<number>): Float32Array => {
+      const a = heap.alloc('float32', src.length, 'error', 'test') as Float32Array;
+      a.set(src);
+      return a;
+    };
+    const x = onHeap(normals(size(xs), 4)), w = onHeap(normals(size(ws), 5)), gy = onHeap(normals(size(ys), 6));
+    const p = { stride: g.s, padding: g.p };
+    const run = (): Float32Array[] => {
+      // NaN in the outputs: every element must be written, none accumulated onto what was there.
+      const y = onHeap(new Float32Array(size(ys)).fill(NaN)), dx = onHeap(new Float32Array(size(xs)).fill(NaN));
+      const dw = onHeap(new Float32Array(size(ws)).fill(NaN));
+      conv2dKernel(x, xs, w, ws, p, y, ys);
+      conv2dGradInputKernel(gy, ys, w, ws, p, dx, xs);
+      conv2dGradWeightKernel(x, xs, gy, ys, p, dw, ws);
+      return [y, dx, dw];
+    };
+    expect(await setGemmThreads(1)).toBe(1);
+    const one = run();
+    expect(await setGemmThreads(2)).toBe(2);
+    const jobs0 = getGemmWorkerJobs();
+    const two = run();
+    // The worker took a share of each of the three.
+    expect(getGemmWorkerJobs() - jobs0).toBe(3);
+    ['forward', 'grad-input', 'grad-weight'].forEach((what, i) => {
+      const diff = one[i]!.findIndex((v, j) => !Object.is(v, two[i]![j]));
+      expect(diff, `${what}: first element that differs`).toBe(-1);
+    });
+    // And the float64 reference agrees (the shares cover every image and row).
+    const dwRef = new Float64Array(size(ws)), dwScale = new Float64Array(size(ws));
+    conv2dGradWeightJs(Float64Array.from(x), xs, Float64Array.from(gy), ys, p, dwRef, ws);
+    conv2dGradWeightJs(abs(Float64Array.from(x)), xs, abs(Float64Array.from(gy)), ys, p, dwScale, ws);
+    expect(relErr(two[2]!, dwRef, dwScale)).toBeLessThan(1e-6);
+    const yRef = new Float64Array(size(ys)), yScale = new Float64Array(size(ys));
+    conv2dJs(Float64Array.from(x), xs, Float64Array.from(w), ws, p, yRef, ys);
+    conv2dJs(abs(Float64Array.from(x)), xs, abs(Float64Array.from(w)), ws, p, yScale, ys);
+    expect(relErr(two[0]!, yRef, yScale)).toBeLessThan(1e-6);
+    for (const a of [x, w, gy, ...one, ...two]) heap.free(a);
   });
 });

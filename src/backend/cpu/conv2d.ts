@@ -3,7 +3,8 @@
 import type { TypedArray } from '../../core/dtype.js';
 import type { Conv2dParams } from '../../core/primitives.js';
 import { conv2dGradInputJs, conv2dGradWeightJs, conv2dJs, geometry, type Geometry } from './conv2d-js.js';
-import { CONV_PANEL_WIDTH, gemmArena, type ConvExports, type PackedGemm } from './wasm-gemm.js';
+import { CONV_ARGS, CONV_FORWARD, CONV_GRAD_INPUT, CONV_GRAD_WEIGHT } from './conv-range.js';
+import { CONV_PANEL_WIDTH, convThreadsOn, gemmArena, runConvShares, type ConvExports, type PackedGemm } from './wasm-gemm.js';
 import { commonHeap } from './wasm-heap.js';
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
@@ -13,8 +14,12 @@ interface Staging {
   readonly conv: ConvExports;
   /** The product with a B that im2colPacked wrote, or null (then im2col and gemm). */
   readonly packed: PackedGemm | null;
-  /** Byte addresses: the inputs in the order given, then the columns, then the output. */
+  /** Byte addresses: the inputs in the order given, then the columns (`threads` blocks of them), then the output. */
   readonly ptrs: number[];
+  /** Threads that share the images (or dW's rows): more than 1 only on the tensor heap with setGemmThreads. */
+  readonly threads: number;
+  /** Runs one share per thread (see convRange): the arguments of thread t are shares[t]. */
+  share(shares: readonly number[][]): void;
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, aPtr: number, bPtr: number, cPtr: number, accumulate: boolean): void;
   /** Copies the output out (GEMM arena) or frees the column scratch (heap). */
   finish(): void;
@@ -24,14 +29,18 @@ interface Staging {
  * Tensors in the heap are used in place, with the columns in a heap block of their own; otherwise the
  * operands are copied into the GEMM module's arena and the output copied back.
  */
-function stage(what: string, inputs: Float32Array[], cols: number, out: Float32Array): Staging {
+function stage(what: string, inputs: Float32Array[], cols: number, out: Float32Array, macs: number, parallel: boolean): Staging {
   const heap = commonHeap([out, ...inputs]);
   const g = heap?.gemm() ?? null;
-  const scratch = g !== null && cols > 0 ? heap!.alloc('float32', cols, 'spill', what, false) : undefined;
+  // Threads pay above ~2M multiply-adds (as for sgemm) when there is work to split.
+  const threads = g !== null && parallel && macs >= CONV_PARALLEL_MIN_MACS ? convThreadsOn(heap!.memory) : 1;
+  const scratch = g !== null && cols > 0 ? heap!.alloc('float32', cols * threads, 'spill', what, false) : undefined;
   if (g !== null && (cols === 0 || scratch !== undefined)) {
     return {
       conv: g.conv,
       packed: g.packed,
+      threads,
+      share: (shares) => runConvShares(heap!.memory, g.conv, shares),
       ptrs: [...inputs.map((x) => x.byteOffset), scratch?.byteOffset ?? 0, out.byteOffset],
       gemm: (tA, tB, M, N, K, a, b, c, acc) => g.sgemm(tA ? 1 : 0, tB ? 1 : 0, M, N, K, a, b, c, acc ? 1 : 0),
       finish: () => {
@@ -49,9 +58,30 @@ function stage(what: string, inputs: Float32Array[], cols: number, out: Float32A
   }
   inputs.forEach((x, i) => arena.f32(ptrs[i], x.length).set(x));
   return {
-    conv: arena.conv, packed: arena.packed, ptrs, gemm: arena.gemm,
+    conv: arena.conv, packed: arena.packed, ptrs, gemm: arena.gemm, threads: 1,
+    share: () => {
+      throw new Error(`${what}: conv shares run only on the tensor heap`);
+    },
     finish: () => out.set(arena.f32(ptrs[ptrs.length - 1], out.length)),
   };
+}
+
+const CONV_PARALLEL_MIN_MACS = 1 << 21;
+
+/** Splits [0, n) into `parts` contiguous ranges with boundaries on multiples of `mult`. */
+function cuts(n: number, parts: number, mult: number): number[] {
+  const out = [0];
+  for (let p = 1; p < parts; p++) out.push(Math.max(out[p - 1]!, Math.min(n, Math.round((n * p) / parts / mult) * mult)));
+  out.push(n);
+  return out;
+}
+
+/** convRange's arguments for thread t (see conv-range.ts). */
+function shareArgs(kind: number, g: Geometry, in0: number, in1: number, out: number, cols: number,
+  n0: number, n1: number, r0: number, r1: number, kcBlk: number, slot: number, padded: number): number[] {
+  const a = [kind, ...packArgs(g), g.o, in0, in1, out, cols, n0, n1, r0, r1, kcBlk, slot, padded];
+  if (a.length !== CONV_ARGS) throw new Error(`conv share: ${a.length} arguments, expected ${CONV_ARGS}`);
+  return a;
 }
 
 /** A 1x1, stride-1, unpadded conv reads the image itself as its columns. */
@@ -70,11 +100,20 @@ function conv2dWasm(x: Float32Array, w: Float32Array, g: Geometry, out: Float32A
   const direct = isPointwise(g);
   // Room for the packed layout (columns rounded up to whole panels) and one row of it, or the plain layout.
   const padded = Math.ceil(hw / CONV_PANEL_WIDTH) * CONV_PANEL_WIDTH;
-  const st = stage('conv2d', [x, w], direct ? 0 : (K + 1) * padded, out);
+  const colsLen = direct ? 0 : (K + 1) * padded;
+  const st = stage('conv2d', [x, w], colsLen, out, g.n * g.o * hw * K, g.n > 1 && (direct || hasPacked(x, w, out)));
   const [px, pw, pc, py] = st.ptrs;
   const a = packArgs(g);
   const packed = direct ? null : st.packed;
   const kcBlk = packed?.kBlock(K) ?? 0;
+  if (st.threads > 1) {
+    // Images split between the threads, each with its own columns.
+    const c = cuts(g.n, st.threads, 1);
+    st.share(c.slice(0, -1).map((n0, t) =>
+      shareArgs(CONV_FORWARD, g, px!, pw!, py!, direct ? 0 : pc! + t * colsLen * 4, n0, c[t + 1]!, 0, 0, kcBlk, t, padded)));
+    st.finish();
+    return;
+  }
   for (let n = 0; n < g.n; n++) {
     const xn = px + n * img * 4;
     const yn = py + n * g.o * hw * 4;
@@ -97,9 +136,17 @@ function conv2dGradInputWasm(gy: Float32Array, w: Float32Array, g: Geometry, out
     return;
   }
   const direct = isPointwise(g);
-  const st = stage('conv2dGradInput', [gy, w], direct ? 0 : K * hw, out);
+  const colsLen = direct ? 0 : K * hw;
+  const st = stage('conv2dGradInput', [gy, w], colsLen, out, g.n * g.o * hw * K, g.n > 1);
   const [pg, pw, pc, px] = st.ptrs;
   const a = packArgs(g);
+  if (st.threads > 1) {
+    const c = cuts(g.n, st.threads, 1);
+    st.share(c.slice(0, -1).map((n0, t) =>
+      shareArgs(CONV_GRAD_INPUT, g, pg!, pw!, px!, direct ? 0 : pc! + t * colsLen * 4, n0, c[t + 1]!, 0, 0, 0, t, 0)));
+    st.finish();
+    return;
+  }
   for (let n = 0; n < g.n; n++) {
     const xn = px + n * img * 4;
     st.gemm(true, false, K, hw, g.o, pw, pg + n * g.o * hw * 4, direct ? xn : pc, false);
@@ -116,9 +163,19 @@ function conv2dGradWeightWasm(x: Float32Array, gy: Float32Array, g: Geometry, ou
     return;
   }
   const direct = isPointwise(g);
-  const st = stage('conv2dGradWeight', [x, gy], direct ? 0 : K * hw, out);
+  const colsLen = direct ? 0 : K * hw;
+  // dW's rows split between the threads (each runs every image, with its own columns): dW gets the same sums in the
+  // same order as on one thread.
+  const st = stage('conv2dGradWeight', [x, gy], colsLen, out, g.n * g.o * hw * K, g.o >= 8);
   const [px, pg, pc, pw] = st.ptrs;
   const a = packArgs(g);
+  if (st.threads > 1) {
+    const c = cuts(g.o, st.threads, 4);
+    st.share(c.slice(0, -1).map((r0, t) =>
+      shareArgs(CONV_GRAD_WEIGHT, g, px!, pg!, pw!, direct ? 0 : pc! + t * colsLen * 4, 0, g.n, r0, c[t + 1]!, 0, t, 0)));
+    st.finish();
+    return;
+  }
   for (let n = 0; n < g.n; n++) {
     const xn = px + n * img * 4;
     if (!direct) st.conv.im2col(xn, ...a, pc);
@@ -128,6 +185,11 @@ function conv2dGradWeightWasm(x: Float32Array, gy: Float32Array, g: Geometry, ou
 }
 
 const f32 = (...xs: TypedArray[]): boolean => xs.every((x) => x instanceof Float32Array);
+
+/** Whether the heap's GEMM build writes conv's packed layout (the threaded forward needs it). */
+function hasPacked(...xs: Float32Array[]): boolean {
+  return commonHeap(xs)?.gemm()?.packed != null;
+}
 
 export function conv2dKernel(x: TypedArray, xShape: readonly number[], w: TypedArray, wShape: readonly number[], p: Conv2dParams, out: TypedArray, yShape: readonly number[]): void {
   if (out.length === 0) return;

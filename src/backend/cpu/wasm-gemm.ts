@@ -6,6 +6,7 @@ import { gemmMtWasmBase64 } from '../../generated/gemm-mt.wasm.js';
 import { gemmMtRelaxedWasmBase64 } from '../../generated/gemm-mt-relaxed.wasm.js';
 import { convWasmBase64 } from '../../generated/conv.wasm.js';
 import { convMtWasmBase64 } from '../../generated/conv-mt.wasm.js';
+import { CONV_ARGS, convRange } from './conv-range.js';
 
 /** Raw exports of the gemm Wasm module (pointers are byte offsets into `memory`). */
 interface GemmExports {
@@ -25,7 +26,7 @@ interface GemmExports {
   ): void;
   kBlock(K: number): number;
   panelWidth(): number;
-  sgemmPacked(M: number, N: number, K: number, aPtr: number, bPacked: number, cPtr: number, accumulate: number): void;
+  sgemmPacked(M: number, N: number, K: number, aPtr: number, bPacked: number, cPtr: number, accumulate: number, slot: number): void;
 }
 
 /** assembly/conv.ts, instantiated on a GEMM module's memory: one image's im2col into `cols` and its adjoint (col2im overwrites `out`). */
@@ -51,7 +52,7 @@ function packedOf(g: GemmExports): PackedGemm | null {
   if (g.panelWidth() !== CONV_PANEL_WIDTH) return null;
   return {
     kBlock: (K) => g.kBlock(K),
-    run: (M, N, K, a, b, c) => g.sgemmPacked(M, N, K, a, b, c, 0),
+    run: (M, N, K, a, b, c) => g.sgemmPacked(M, N, K, a, b, c, 0, 0),
   };
 }
 
@@ -193,8 +194,9 @@ const CTRL_WORDS = 32;
 const C_SEQ = 0; // job sequence number posted by the main thread; -1 asks the worker to exit
 const C_DONE = 1; // last finished sequence number, written by the worker
 const C_STATUS = 2; // 0 ok, 1 the job threw in the worker (which logs it to stderr)
-const C_ARGS = 3; // 14 sgemmRange arguments
-const C_JOBS = 17; // jobs this worker completed without an error, counted by the worker itself
+const C_JOBS = 3; // jobs this worker completed without an error, counted by the worker itself
+const C_KIND = 4; // 0: sgemmRange; 1: a conv share (convRange)
+const C_ARGS = 5; // 14 sgemmRange arguments, or CONV_ARGS convRange arguments
 /**
  * Waits on the control block are timed, and re-check the value: in Node 20 a notify is lost about once in a few
  * thousand products (measured: 1 of 3000 128x128 products waited out a 1000 ms timeout though its worker had
@@ -210,9 +212,11 @@ const PARALLEL_MIN_MACS = 1 << 21;
 /** Worker body (CommonJS, run with eval): instantiates the shared module and serves jobs from its control block. */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { module, memory, ctrl, offset } = workerData;
+const { module, convModule, memory, ctrl, offset } = workerData;
 const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const cv = convModule ? new WebAssembly.Instance(convModule, { env: { memory } }).exports : null;
 const c = new Int32Array(ctrl, offset, ${CTRL_WORDS});
+${convRange.toString()}
 let seq = 0;
 parentPort.postMessage('ready');
 for (;;) {
@@ -225,7 +229,8 @@ for (;;) {
   let status = 0;
   try {
     const a = ${C_ARGS};
-    e.sgemmRange(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5] >>> 0, c[a + 6] >>> 0, c[a + 7] >>> 0,
+    if (c[${C_KIND}] === 1) convRange(e, cv, c.subarray(a, a + ${CONV_ARGS}));
+    else e.sgemmRange(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5] >>> 0, c[a + 6] >>> 0, c[a + 7] >>> 0,
       c[a + 8], c[a + 9], c[a + 10], c[a + 11], c[a + 12], c[a + 13]);
   } catch (err) {
     status = 1;
@@ -250,6 +255,8 @@ type WorkerCtor = new (src: string, opts: { eval: true; workerData: unknown }) =
 
 interface MtState {
   exports: GemmExports;
+  /** The conv module the workers instantiated (pools on the tensor heap), or null. */
+  convModule: WebAssembly.Module | null;
   memory: WebAssembly.Memory;
   ctrl: Int32Array; // CTRL_WORDS per worker
   workers: NodeWorker[];
@@ -372,6 +379,8 @@ async function startThreads(n: number, onMemory?: WebAssembly.Memory): Promise<M
   const { Worker } = (await import(/* @vite-ignore */ specifier)) as { Worker: WorkerCtor };
   const module = await WebAssembly.compile(pickBytes(gemmMtWasmBase64, gemmMtRelaxedWasmBase64));
   const memory = onMemory ?? new WebAssembly.Memory({ initial: MT_INITIAL_PAGES, maximum: MT_MAXIMUM_PAGES, shared: true });
+  // Workers on the tensor heap also run conv shares.
+  const convModule = onMemory ? await WebAssembly.compile(decodeBase64(convMtWasmBase64)) : null;
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as GemmExports;
   const nWorkers = Math.min(n, exports.maxSlots()) - 1;
@@ -382,7 +391,7 @@ async function startThreads(n: number, onMemory?: WebAssembly.Memory): Promise<M
     for (let w = 0; w < nWorkers; w++) {
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module, memory, ctrl: ctrlBuf, offset: w * CTRL_WORDS * 4 },
+        workerData: { module, convModule, memory, ctrl: ctrlBuf, offset: w * CTRL_WORDS * 4 },
       });
       workers.push(worker);
       await withTimeout(new Promise<void>((resolve, reject) => {
@@ -396,7 +405,7 @@ async function startThreads(n: number, onMemory?: WebAssembly.Memory): Promise<M
     await Promise.all(workers.map((w) => w.terminate()));
     throw err;
   }
-  const state: MtState = { exports, memory, ctrl, workers, seq: 0, broken: false, stopping: false };
+  const state: MtState = { exports, convModule, memory, ctrl, workers, seq: 0, broken: false, stopping: false };
   for (const w of workers) {
     w.once('exit', () => {
       if (!state.stopping) state.broken = true;
@@ -463,18 +472,46 @@ function runParallel(
   const byRows = M >= N;
   // Column cuts on 16-float (64-byte) boundaries so threads never write the same cache line of a C row.
   const cuts = byRows ? splitRange(M, T, 4) : splitRange(N, T, 16);
+  const share = (w: number): number[] => byRows ? [cuts[w]!, cuts[w + 1]!, 0, N] : [0, M, cuts[w]!, cuts[w + 1]!];
+  dispatch(st, 'sgemm', (w) => [0, [tA, tB, M, N, K, aPtr | 0, bPtr | 0, cPtr | 0, acc, ...share(w), w]], () => {
+    const [m0, m1, n0, n1] = share(0);
+    st.exports.sgemmRange(tA, tB, M, N, K, aPtr, bPtr, cPtr, acc, m0!, m1!, n0!, n1!, 0);
+  });
+}
+
+/** The number of threads conv shares run on for tensors in `memory`: the heap pool's, or 1. */
+export function convThreadsOn(memory: WebAssembly.Memory): number {
+  const pool = memoryPool(memory);
+  return pool !== null && pool.convModule !== null ? pool.workers.length + 1 : 1;
+}
+
+/**
+ * Runs conv shares (see convRange) on the heap pool of `memory`: shares[t] for thread t, t = 0 on the caller with
+ * `conv` (the conv module on that memory). The caller sized `shares` with convThreadsOn(memory).
+ */
+export function runConvShares(memory: WebAssembly.Memory, conv: ConvExports, shares: readonly number[][]): void {
+  const pool = memoryPool(memory);
+  if (pool === null || pool.convModule === null || shares.length !== pool.workers.length + 1) {
+    throw new Error(`runConvShares: ${shares.length} shares for ${pool ? pool.workers.length + 1 : 1} thread(s)`);
+  }
+  dispatch(pool, 'conv', (w) => [1, shares[w]!], () => convRange(pool.exports, conv, shares[0]!));
+}
+
+/** Posts job `job(w)` ([kind, args]) to each worker w, runs `main` here, then waits for every worker's part. */
+function dispatch(st: MtState, what: string, job: (w: number) => [number, number[]], main: () => void): void {
+  const T = st.workers.length + 1;
   const seq = ++st.seq;
   for (let w = 1; w < T; w++) {
     const c = st.ctrl.subarray((w - 1) * CTRL_WORDS, w * CTRL_WORDS);
-    const [m0, m1, n0, n1] = byRows ? [cuts[w]!, cuts[w + 1]!, 0, N] : [0, M, cuts[w]!, cuts[w + 1]!];
-    c.set([tA, tB, M, N, K, aPtr | 0, bPtr | 0, cPtr | 0, acc, m0, m1, n0, n1, w], C_ARGS);
+    const [kind, args] = job(w);
+    c[C_KIND] = kind;
+    c.set(args, C_ARGS);
     Atomics.store(c, C_SEQ, seq);
     Atomics.notify(c, C_SEQ);
   }
-  const [m0, m1, n0, n1] = byRows ? [0, cuts[1]!, 0, N] : [0, M, 0, cuts[1]!];
   let mainError: unknown = null;
   try {
-    st.exports.sgemmRange(tA, tB, M, N, K, aPtr, bPtr, cPtr, acc, m0, m1, n0, n1, 0);
+    main();
   } catch (err) {
     mainError = err;
   }
@@ -486,14 +523,14 @@ function runParallel(
     while (Atomics.load(c, C_DONE) !== seq) {
       if (Date.now() > deadline) {
         st.broken = true;
-        throw new Error(`sgemm: gemm worker ${w} did not finish its part within ${WORKER_JOB_MS} ms; the thread pool is abandoned (next calls use 1 thread)`);
+        throw new Error(`${what}: gemm worker ${w} did not finish its part within ${WORKER_JOB_MS} ms; the thread pool is abandoned (next calls use 1 thread)`);
       }
       Atomics.wait(c, C_DONE, Atomics.load(c, C_DONE), MAIN_POLL_MS);
     }
     if (c[C_STATUS] !== 0) failed = true;
   }
   if (mainError) throw mainError;
-  if (failed) throw new Error('sgemm: a gemm worker thread failed (see stderr)');
+  if (failed) throw new Error(`${what}: a gemm worker thread failed (see stderr)`);
 }
 
 // ---------------------------------------------------------------------------

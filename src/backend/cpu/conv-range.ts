@@ -1,0 +1,69 @@
+// One thread's share of a float32 conv2d, grad-input or grad-weight on Wasm memory, as a self-contained function: the main thread calls it and the GEMM worker threads run its source text.
+
+/** Job kinds of `convRange` (word 0 of its arguments). */
+export const CONV_FORWARD = 1;
+export const CONV_GRAD_INPUT = 2;
+export const CONV_GRAD_WEIGHT = 3;
+/** Int32 words of a conv job's arguments (see convRange). */
+export const CONV_ARGS = 24;
+
+/** The GEMM and conv exports a share needs (both instantiated on the memory the pointers address). */
+export interface ConvRangeGemm {
+  sgemmRange(tA: number, tB: number, M: number, N: number, K: number, a: number, b: number, c: number, acc: number,
+    m0: number, m1: number, n0: number, n1: number, slot: number): void;
+  sgemmPacked(M: number, N: number, K: number, a: number, b: number, c: number, acc: number, slot: number): void;
+}
+export interface ConvRangeConv {
+  im2col(x: number, c: number, h: number, w: number, kh: number, kw: number, ho: number, wo: number,
+    sh: number, sw: number, ph: number, pw: number, cols: number): void;
+  col2im(cols: number, c: number, h: number, w: number, kh: number, kw: number, ho: number, wo: number,
+    sh: number, sw: number, ph: number, pw: number, out: number): void;
+  im2colPacked(x: number, c: number, h: number, w: number, kh: number, kw: number, ho: number, wo: number,
+    sh: number, sw: number, ph: number, pw: number, kcBlk: number, row: number, cols: number): void;
+}
+
+/**
+ * Runs one share. Arguments `a` (CONV_ARGS words): kind; the geometry c, h, w, kh, kw, ho, wo, sh, sw, ph, pw (words
+ * 1-11); output channels o; the two inputs (forward: x, W; grad-input: gy, W; grad-weight: x, gy); the output; this
+ * thread's column scratch (0: a pointwise conv, which reads the image as its columns); images [n0, n1); output rows
+ * [r0, r1) (grad-weight, which every thread runs over all images for its rows of dW); the packed K block (forward);
+ * the GEMM scratch slot; the packed row length (forward).
+ *
+ * Each output element comes from the same blocks in the same order as the single-threaded loops of conv2d.ts, so
+ * the bits do not depend on how the work is shared. Must stay free of outside references: its source runs in workers.
+ */
+export function convRange(g: ConvRangeGemm, cv: ConvRangeConv, a: ArrayLike<number>): void {
+  const kind = a[0], c = a[1], h = a[2], w = a[3], kh = a[4], kw = a[5], ho = a[6], wo = a[7];
+  const sh = a[8], sw = a[9], ph = a[10], pw = a[11], o = a[12];
+  const in0 = a[13], in1 = a[14], out = a[15], cols = a[16], n0 = a[17], n1 = a[18], r0 = a[19], r1 = a[20];
+  const kcBlk = a[21], slot = a[22], padded = a[23];
+  const hw = ho * wo, K = c * kh * kw, img = c * h * w;
+  if (kind === 1) {
+    // y[n] = W [o, K] · cols(x[n]), the columns written in the GEMM's packed layout.
+    for (let n = n0; n < n1; n++) {
+      const yn = out + n * o * hw * 4;
+      if (cols === 0) {
+        g.sgemmRange(0, 0, o, hw, K, in1, in0 + n * img * 4, yn, 0, 0, o, 0, hw, slot);
+        continue;
+      }
+      cv.im2colPacked(in0 + n * img * 4, c, h, w, kh, kw, ho, wo, sh, sw, ph, pw, kcBlk, cols + K * padded * 4, cols);
+      g.sgemmPacked(o, hw, K, in1, cols, yn, 0, slot);
+    }
+  } else if (kind === 2) {
+    // dcols = Wᵀ [K, o] · gy[n] [o, hw], then col2im into dx[n].
+    for (let n = n0; n < n1; n++) {
+      const xn = out + n * img * 4;
+      g.sgemmRange(1, 0, K, hw, o, in1, in0 + n * o * hw * 4, cols === 0 ? xn : cols, 0, 0, K, 0, hw, slot);
+      if (cols !== 0) cv.col2im(cols, c, h, w, kh, kw, ho, wo, sh, sw, ph, pw, xn);
+    }
+  } else if (kind === 3) {
+    // Rows [r0, r1) of dW [o, K] = Σ_n gy[n] [o, hw] · cols(x[n])ᵀ, accumulated image by image.
+    for (let n = n0; n < n1; n++) {
+      const xn = in0 + n * img * 4;
+      if (cols !== 0) cv.im2col(xn, c, h, w, kh, kw, ho, wo, sh, sw, ph, pw, cols);
+      g.sgemmRange(0, 1, o, K, hw, in1 + n * o * hw * 4, cols === 0 ? xn : cols, out, n > n0 ? 1 : 0, r0, r1, 0, K, slot);
+    }
+  } else {
+    throw new Error(`convRange: unknown job kind ${kind}`);
+  }
+}

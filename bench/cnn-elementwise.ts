@@ -1,6 +1,7 @@
 // CPU benchmark of a small-CNN SGD step, conv2d (b64 3->32 32x32 3x3) and elementwise throughput (exp, log, mul over 623k floats; exp/log also as bare Wasm kernels and as the Math.* JS loops they replaced): this engine, optionally an older build of it, and PyTorch (1 thread) in the same run.
 // Also measured in the same run: this build with the Wasm tensor heap (the default) and with plain typed arrays and JS kernels (`heap: false`, the reference).
-// Usage: npm run build && node dist/bench/cnn-elementwise.js [--baseline DIR] [--samples N] [--elements N] [--batch N] [--no-torch] [--out FILE.md]
+// Usage: npm run build && node dist/bench/cnn-elementwise.js [--baseline DIR] [--samples N] [--elements N] [--batch N] [--threads N] [--no-torch] [--out FILE.md]
+//   --threads N: our GEMM and conv on N threads (setGemmThreads) and PyTorch's torch.set_num_threads(N); default 1.
 //   --baseline DIR: a checkout of this repository with its own `npm run build` (e.g. a git worktree at an
 //   older commit); its dist/src/index.js is loaded into this process and measured alongside.
 
@@ -11,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import * as current from '../src/index.js';
 import { unaryKernel, unaryKernelJs } from '../src/backend/cpu/elementwise.js';
+import { setGemmThreads } from '../src/backend/cpu/wasm-gemm.js';
 
 type Api = typeof current;
 
@@ -29,6 +31,8 @@ if (!Number.isInteger(BATCH) || BATCH < 1) throw new Error(`--batch must be a po
 // Default: the parameter count of MLP 784-784-10 (the IML benchmarks' per-parameter penalty); --elements for a quick correctness run.
 const ELEMENTS = Number(arg('elements') ?? 623_290);
 if (!Number.isInteger(ELEMENTS) || ELEMENTS < 1) throw new Error(`--elements must be a positive integer, got ${arg('elements')}`);
+const THREADS = Number(arg('threads') ?? 1);
+if (!Number.isInteger(THREADS) || THREADS < 1) throw new Error(`--threads must be a positive integer, got ${arg('threads')}`);
 const LR = 0.01;
 
 /** The case functions one engine build runs. */
@@ -104,7 +108,7 @@ import json, sys, time
 import torch
 import torch.nn.functional as F
 cfg = json.loads(sys.argv[1])
-torch.set_num_threads(1)
+torch.set_num_threads(cfg["threads"])
 torch.manual_seed(0)
 B, E, LR, S = cfg["batch"], cfg["elements"], cfg["lr"], cfg["samples"]
 def p(*shape, scale):
@@ -166,8 +170,9 @@ interface TorchOut {
 }
 
 function runTorch(): TorchOut | string {
-  const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-  const cfg = { batch: BATCH, elements: ELEMENTS, lr: LR, samples: samples * 2 };
+  const n = String(THREADS);
+  const env = { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n };
+  const cfg = { batch: BATCH, elements: ELEMENTS, lr: LR, samples: samples * 2, threads: THREADS };
   const run = spawnSync('/usr/bin/python3', ['-c', TORCH_SCRIPT, JSON.stringify(cfg)], { encoding: 'utf8', timeout: 300_000, env });
   if (run.error) return `PyTorch not runnable: ${run.error.message}`;
   if (run.status !== 0) return `PyTorch exited with ${run.status} (on Debian: apt-get install python3-torch): ${run.stderr.trim().split('\n').slice(-2).join(' | ')}`;
@@ -207,6 +212,8 @@ function measure(engines: Map<string, Cases>): Map<string, Record<keyof Cases, n
 
 async function main(): Promise<void> {
   const load0 = loadavg();
+  const threads = await setGemmThreads(THREADS);
+  if (threads !== THREADS) throw new Error(`--threads ${THREADS}: setGemmThreads gave ${threads}`);
   const engines = new Map<string, Cases>();
   // This build with the Wasm tensor heap (the default), and the plain-array backend (the reference) in the same run.
   const heap = new current.CpuBackend({ heap: true });
@@ -223,7 +230,7 @@ async function main(): Promise<void> {
   const load1 = loadavg();
   const lines: string[] = [];
   const torchMs = typeof torch === 'string' ? null : torch.ms;
-  lines.push(`| case | ${[...engines.keys()].join(' | ')} | PyTorch ${typeof torch === 'string' ? '' : `${torch.version} 1T`} |`);
+  lines.push(`| case | ${[...engines.keys()].join(' | ')} | PyTorch ${typeof torch === 'string' ? '' : `${torch.version} ${torch.threads}T`} |`);
   lines.push(`|---|${[...engines.keys()].map(() => '---|').join('')}---|`);
   const row = (label: string, k: keyof Cases, perElement: boolean, onlyThisBuild = false): void => {
     const unit = (ms: number) => (perElement ? `${((ms * 1e6) / ELEMENTS).toFixed(2)} ns/el` : `${ms.toFixed(1)} ms`);
@@ -234,7 +241,7 @@ async function main(): Promise<void> {
     const how = dnn === undefined ? '' : dnn ? ' (oneDNN)' : ' (oneDNN off: faster)';
     lines.push(`| ${label} | ${cells.join(' | ')} | ${torchMs ? `${unit(torchMs[tk])}${how}` : String(torch)} |`);
   };
-  row(`small-CNN SGD step b${BATCH} 28x28 (1 thread)`, 'cnnStep', false);
+  row(`small-CNN SGD step b${BATCH} 28x28 (${THREADS} thread${THREADS > 1 ? 's' : ''})`, 'cnnStep', false);
   row('conv2d b64 3->32 32x32 3x3 p1 forward', 'convFwd', false);
   row('conv2d same, forward + backward (dx, dW)', 'convFwdBwd', false);
   row(`exp over ${ELEMENTS} floats`, 'exp', true);

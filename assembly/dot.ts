@@ -1,4 +1,4 @@
-// Dot products over arrays in the CPU tensor heap, accumulated in float64 in a fixed order (src/backend/cpu/dot.ts computes the same order in JS, so the same bits): the vector-list norms and inner products of the inverse-HVP solvers.
+// Dot products and sums over arrays in the CPU tensor heap, accumulated in float64 in a fixed order (src/backend/cpu/dot.ts and reduce.ts compute the same order in JS, so the same bits): the solvers' inner products, every contiguous sum.
 //
 // Order: element i goes to partial sum i mod 8 (four f64x2 accumulators, lanes 2a and 2a+1 in accumulator a) for the
 // whole steps of 8; the partial sums are combined as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), then the last
@@ -35,6 +35,39 @@ export function dotF64(a: usize, b: usize, n: i32): f64 {
   }
   let s = combine(s0, s1, s2, s3);
   for (; i < n; i++) s += load<f64>(a + (<usize>i << 3)) * load<f64>(b + (<usize>i << 3));
+  return s;
+}
+
+/** Σ x_i over n floats, in the order above (reduce.ts's sumRun). */
+export function sumF32(x: usize, n: i32): f64 {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    const x0 = v128.load(x + o), x1 = v128.load(x + o, 16);
+    s0 = f64x2.add(s0, f64x2.promote_low_f32x4(x0));
+    s1 = f64x2.add(s1, f64x2.promote_low_f32x4(i32x4.shuffle(x0, x0, 2, 3, 0, 1)));
+    s2 = f64x2.add(s2, f64x2.promote_low_f32x4(x1));
+    s3 = f64x2.add(s3, f64x2.promote_low_f32x4(i32x4.shuffle(x1, x1, 2, 3, 0, 1)));
+  }
+  let s = combine(s0, s1, s2, s3);
+  for (; i < n; i++) s += <f64>load<f32>(x + (<usize>i << 2));
+  return s;
+}
+
+/** Σ x_i over n doubles, in the order above. */
+export function sumF64(x: usize, n: i32): f64 {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 3;
+    s0 = f64x2.add(s0, v128.load(x + o));
+    s1 = f64x2.add(s1, v128.load(x + o, 16));
+    s2 = f64x2.add(s2, v128.load(x + o, 32));
+    s3 = f64x2.add(s3, v128.load(x + o, 48));
+  }
+  let s = combine(s0, s1, s2, s3);
+  for (; i < n; i++) s += load<f64>(x + (<usize>i << 3));
   return s;
 }
 

@@ -1,6 +1,7 @@
 // CPU kernels of the fused batch-norm primitives on [N, C, S] (channel axis 1, S the trailing axes): the statistics and normalise + affine (rounding like the composite's ops), and the backward's γ̄ and x̄ passes.
 
 import type { TypedArray } from '../../core/dtype.js';
+import { sumRun } from './reduce.js';
 
 const fr = Math.fround;
 
@@ -13,12 +14,30 @@ function dims(shape: readonly number[]): { n: number; c: number; s: number } {
 
 /**
  * The order in which reduceKernel (reduce.ts) sums each channel, and so the composite's mean and variance: a
- * float64 partial sum per row of `len` contiguous values, added to its channel's float64 total, the rows being the
+ * float64 partial sum per row of `len` contiguous values (in sumRun's eight lanes), added to its channel's float64
+ * total, the rows being the
  * N·C runs of S values; with one channel the collapsed walk is a single row of all N·S values. Float32 results
  * are then rounded once, as reduceKernel rounds its float64 accumulator.
  */
 function rowsOf(n: number, c: number, s: number): { rows: number; len: number } {
   return c === 1 ? { rows: 1, len: n * s } : { rows: n, len: s };
+}
+
+/** Σ (x[i] - u)² over x[p .. p + len) in sumRun's order, each difference and square rounded to float32 when `f32` (as the composite's sub and mul). */
+function squaredDeviationsRun(x: TypedArray, p: number, len: number, u: number, f32: boolean): number {
+  const sq = f32 ? (v: number): number => {
+    const d = fr(v - u);
+    return fr(d * d);
+  } : (v: number): number => (v - u) * (v - u);
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+  let i = p;
+  for (const end8 = p + len - (len & 7); i < end8; i += 8) {
+    s0 += sq(x[i]); s1 += sq(x[i + 1]); s2 += sq(x[i + 2]); s3 += sq(x[i + 3]);
+    s4 += sq(x[i + 4]); s5 += sq(x[i + 5]); s6 += sq(x[i + 6]); s7 += sq(x[i + 7]);
+  }
+  let t = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+  for (const end = p + len; i < end; i++) t += sq(x[i]);
+  return t;
 }
 
 /** s = √(σ² + ε) per channel, float32 rounding after the add and after the root as the composite's ops round. */
@@ -46,9 +65,8 @@ export function batchNormStatsKernel(x: TypedArray, shape: readonly number[], ou
   const acc = new Float64Array(c);
   for (let r = 0, p = 0; r < rows; r++) {
     for (let ch = 0; ch < c; ch++) {
-      let t = 0;
-      for (let i = 0; i < len; i++) t += x[p++];
-      acc[ch] += t;
+      acc[ch] += sumRun(x, p, len);
+      p += len;
     }
   }
   const mu = new Float64Array(c);
@@ -56,20 +74,8 @@ export function batchNormStatsKernel(x: TypedArray, shape: readonly number[], ou
   acc.fill(0);
   for (let r = 0, p = 0; r < rows; r++) {
     for (let ch = 0; ch < c; ch++) {
-      const u = mu[ch];
-      let t = 0;
-      if (f32) {
-        for (let i = 0; i < len; i++) {
-          const d = fr(x[p++] - u);
-          t += fr(d * d);
-        }
-      } else {
-        for (let i = 0; i < len; i++) {
-          const d = x[p++] - u;
-          t += d * d;
-        }
-      }
-      acc[ch] += t;
+      acc[ch] += squaredDeviationsRun(x, p, len, mu[ch], f32);
+      p += len;
     }
   }
   for (let ch = 0; ch < c; ch++) {

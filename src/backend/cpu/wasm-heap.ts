@@ -27,6 +27,8 @@ export interface ElementwiseExports {
   softplusTermsF64(x: number, c: number, dc: number, n: number): void;
   dotF32(a: number, b: number, n: number): number;
   dotF64(a: number, b: number, n: number): number;
+  sumF32(x: number, n: number): number;
+  sumF64(x: number, n: number): number;
   where64(c: number, a: number, b: number, out: number, n: number): void;
   argmax2x2(x: number, planes: number, h: number, w: number, ho: number, wo: number, out: number): void;
   checkArgs2x2(arg: number, n: number): number;

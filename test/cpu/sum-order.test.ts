@@ -1,0 +1,68 @@
+// Contiguous sums on the CPU (reduce.ts's sumRun, assembly/dot.ts's sumF32/sumF64): Wasm on the heap and the JS loop give the same bits for every length, offset and dtype, equal to the documented order written out here; reductions, means and batch-norm statistics use it.
+import { describe, expect, it } from 'vitest';
+import { CpuBackend, type CpuBuffer } from '../../src/backend/cpu/cpu-backend.js';
+import { reduceKernel, sumRun } from '../../src/backend/cpu/reduce.js';
+import { withBackend } from '../../src/backend/registry.js';
+import { tensor } from '../../src/core/creation.js';
+import { sum } from '../../src/core/ops.js';
+import { mean } from '../../src/ops/reductions.js';
+import { Random } from '../../src/util/random.js';
+
+const heapBe = new CpuBackend({ heap: true });
+const plainBe = new CpuBackend({ heap: false });
+
+/** The order of sumRun written out plainly: partial sums by offset mod 8, combined pairwise, then the tail in order. */
+function reference(x: ArrayLike<number>, p: number, n: number): number {
+  const whole = n - (n % 8);
+  const part = new Float64Array(8);
+  for (let i = 0; i < whole; i++) part[i % 8] += x[p + i]!;
+  let s = (part[0]! + part[1]! + (part[2]! + part[3]!)) + (part[4]! + part[5]! + (part[6]! + part[7]!));
+  for (let i = whole; i < n; i++) s += x[p + i]!;
+  return s;
+}
+
+const data = (be: CpuBackend, v: number[], dtype: 'float32' | 'float64') => (tensor(v, [v.length], { dtype, backend: be }).buffer as CpuBuffer).data;
+
+describe('contiguous sums', () => {
+  it('heap (Wasm) and plain arrays (JS) give the documented order\'s bits, float32 and float64, lengths 0 to 100003, at offsets', () => {
+    const rng = new Random(5);
+    let wasm = 0;
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const n of [0, 1, 7, 8, 9, 31, 32, 33, 39, 40, 41, 1000, 100_003]) {
+        // Values over 12 orders of magnitude, so the order shows in the last bits.
+        const v = Array.from({ length: n + 5 }, (_, i) => (rng.uniform() * 2 - 1) * (i % 7 === 0 ? 1e6 : i % 3 === 0 ? 1e-6 : 1));
+        const h = data(heapBe, v, dtype), pl = data(plainBe, v, dtype);
+        if (n >= 32 && heapBe.heap()!.owns(h)) wasm++;
+        for (const p of [0, 3, 5]) {
+          const want = reference(pl, p, n);
+          expect(Object.is(sumRun(h, p, n), want), `${dtype} n=${n} at ${p}: heap`).toBe(true);
+          expect(Object.is(sumRun(pl, p, n), want), `${dtype} n=${n} at ${p}: plain`).toBe(true);
+          // And it is the sum: against the index-order float64 sum.
+          let plain = 0;
+          for (let i = 0; i < n; i++) plain += pl[p + i]!;
+          expect(Math.abs(want - plain)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(plain)));
+        }
+      }
+    }
+    expect(wasm).toBe(2 * 7); // the lengths from 32 up ran the Wasm kernel
+  });
+
+  it('whole-tensor and row reductions, and means, follow it on both backends', async () => {
+    const rng = new Random(6);
+    const v = Array.from({ length: 6 * 1001 }, () => rng.normal() * (rng.uniform() < 0.1 ? 1e5 : 1));
+    for (const be of [heapBe, plainBe]) {
+      await withBackend(be, async () => {
+        const x = tensor(v, [6, 1001]);
+        const xs = (x.buffer as CpuBuffer).data;
+        // One float32 rounding of the float64 sum in this order.
+        expect(Object.is(sum(x).dataSync()[0], Math.fround(reference(xs, 0, 6 * 1001)))).toBe(true);
+        const rows = sum(x, [1]).dataSync();
+        for (let r = 0; r < 6; r++) expect(Object.is(rows[r], Math.fround(reference(xs, r * 1001, 1001)))).toBe(true);
+        expect(Object.is(mean(x).dataSync()[0], Math.fround(Math.fround(reference(xs, 0, 6 * 1001)) / 6006))).toBe(true);
+        const out = new Float32Array(1);
+        reduceKernel('sum', xs, [6, 1001], [0, 1], out);
+        expect(Object.is(out[0], Math.fround(reference(xs, 0, 6006)))).toBe(true);
+      });
+    }
+  });
+});

@@ -86,3 +86,68 @@ describe('html report', () => {
     expect(html.indexOf('id="provenance"')).toBeLessThan(html.indexOf('id="config"'));
   });
 });
+
+describe('html report document, whole', () => {
+  it('is exactly this outline: nav links to every section in order, slugged ids, untitled tables numbered, SVG ids scoped per figure, provenance with resumes, config', () => {
+    const html = renderHtmlReport({
+      title: 'Run <1>', generatedAt: '2026-01-02T03:04:05Z', intro: 'Intro & more',
+      tables: [{ title: 'Accuracy (%) — MNIST', headers: ['Name', 'Acc'], rows: [['A', '1']] }, { headers: ['x'], rows: [] }],
+      plots: [
+        { title: 'Loss', svg: '<?xml version="1.0"?>\n<!DOCTYPE svg>\n<svg id="root"><clipPath id="c.1"/><g clip-path="url(#c.1)"/><use xlink:href="#c.1"/></svg>' },
+        { title: 'Time', svg: '<svg><g/></svg>' },
+      ],
+      config: { provenance: { node: 'v20', command: ['iml', 3] }, resumes: [{ seeds: [1] }, 'bad'], lr: 1 },
+    });
+    const style = /<style>([\s\S]*)<\/style>/.exec(html)![1]!;
+    for (const rule of ['table {', 'th, td {', 'figure svg {', 'table.provenance code {']) expect(style).toContain(rule);
+    const q = (s: string): string => s.replace(/"/g, '&quot;');
+    expect(html.replace(/<style>[\s\S]*<\/style>/, '<style></style>')).toBe([
+      '<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
+      '<meta name="viewport" content="width=device-width, initial-scale=1">', '<title>Run &lt;1&gt;</title>', '<style></style>',
+      '</head>', '<body>', '<h1>Run &lt;1&gt;</h1>',
+      '<p class="generated">Generated at <time datetime="2026-01-02T03:04:05Z">2026-01-02T03:04:05Z</time></p>',
+      '<p>Intro &amp; more</p>',
+      '<nav><ul>',
+      '<li><a href="#table-1-accuracy-mnist">Accuracy (%) — MNIST</a></li>', '<li><a href="#table-2">Table 2</a></li>',
+      '<li><a href="#plot-1-loss">Loss</a></li>', '<li><a href="#plot-2-time">Time</a></li>',
+      '<li><a href="#provenance">Provenance</a></li>', '<li><a href="#config">Configuration</a></li>',
+      '</ul></nav>',
+      '<h2>Tables</h2>',
+      '<section id="table-1-accuracy-mnist">', '<h3>Accuracy (%) — MNIST</h3>', '<table>',
+      '<thead><tr><th style="text-align:left">Name</th><th style="text-align:right">Acc</th></tr></thead>', '<tbody>',
+      '<tr><td style="text-align:left">A</td><td style="text-align:right">1</td></tr>', '</tbody>', '</table>', '</section>',
+      '<section id="table-2">', '<h3>Table 2</h3>', '<table>', '<thead><tr><th style="text-align:left">x</th></tr></thead>', '<tbody>', '',
+      '</tbody>', '</table>', '</section>',
+      '<h2>Plots</h2>',
+      '<figure id="plot-1-loss">', '<svg id="p1-root"><clipPath id="p1-c.1"/><g clip-path="url(#p1-c.1)"/><use xlink:href="#p1-c.1"/></svg>',
+      '<figcaption>Loss</figcaption>', '</figure>',
+      '<figure id="plot-2-time">', '<svg><g/></svg>', '<figcaption>Time</figcaption>', '</figure>',
+      '<h2 id="provenance">Provenance</h2>', '<table class="provenance">', '<tbody>',
+      '<tr><th style="text-align:left">node</th><td style="text-align:left"><code>v20</code></td></tr>',
+      // An array that is not all strings is shown as JSON, not joined as a command line.
+      `<tr><th style="text-align:left">command</th><td style="text-align:left"><code>${q('["iml",3]')}</code></td></tr>`,
+      '</tbody>', '</table>',
+      '<h3>Resumed (1)</h3>', '<table class="provenance">', '<tbody>',
+      '<tr><th style="text-align:left">seeds</th><td style="text-align:left"><code>[1]</code></td></tr>', '</tbody>', '</table>',
+      '<h3>Resumed (2)</h3>', '<pre><code>bad</code></pre>',
+      '<h2 id="config">Configuration</h2>',
+      `<pre><code>${q(JSON.stringify({ provenance: { node: 'v20', command: ['iml', 3] }, resumes: [{ seeds: [1] }, 'bad'], lr: 1 }, null, 2))}</code></pre>`,
+      '</body>', '</html>', '',
+    ].join('\n'));
+    // Every link of the nav has its target.
+    for (const m of html.matchAll(/<a href="#([^"]+)">/g)) expect(html).toContain(`id="${m[1]}"`);
+  });
+
+  it('without tables, plots or config: no nav, no section headings, nothing but the title block', () => {
+    const html = renderHtmlReport({ title: 'Empty', generatedAt: 'then', tables: [], plots: [] });
+    expect(html.replace(/<style>[\s\S]*<\/style>/, '<style></style>').split('\n').slice(6)).toEqual([
+      '<style></style>', '</head>', '<body>', '<h1>Empty</h1>', '<p class="generated">Generated at <time datetime="then">then</time></p>', '</body>', '</html>', '',
+    ]);
+    // A config without provenance: its section and nav link, no Provenance.
+    const withConfig = renderHtmlReport({ title: 'C', generatedAt: 'then', tables: [], plots: [], config: { a: 1 } });
+    expect(withConfig).toContain('<nav><ul>\n<li><a href="#config">Configuration</a></li>\n</ul></nav>');
+    expect(withConfig).not.toContain('Provenance');
+    expect(withConfig).not.toContain('<h2>Tables</h2>');
+    expect(withConfig).not.toContain('<h2>Plots</h2>');
+  });
+});

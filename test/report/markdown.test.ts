@@ -97,3 +97,19 @@ describe('thesis tables', () => {
     expect(escapeMarkdown('a\\b|c\nd&')).toBe('a\\\\b\\|c d&amp;');
   });
 });
+
+describe('markdown edges (each killed a surviving mutant of src/report/markdown.ts)', () => {
+  it('a table ends in one newline, refuses zero columns, and the run-status table aligns its text columns left', () => {
+    const md = tableToMarkdown({ headers: ['a', 'b'], rows: [['1', '2']] });
+    expect(md).toBe('| a | b |\n| --- | ---: |\n| 1 | 2 |\n');
+    expect(() => markdownTable([], [])).toThrow('markdownTable: no columns');
+    const status = lines(tableToMarkdown(runStatusTable(aggregateByMethod(sampleResults()))));
+    expect(status[1]).toBe('| --- | ---: | --- | ---: | ---: | ---: |');
+  });
+
+  it('no methods: no extra table; a document trims its intro and numbers untitled tables', () => {
+    expect(extraTable([])).toBeNull();
+    const doc = markdownDocument('T', [{ headers: ['x'], rows: [['1']] }], '  Intro line.  \n');
+    expect(doc).toBe('# T\n\nIntro line.\n\n## Table 1\n\n| x |\n| --- |\n| 1 |\n');
+  });
+});

@@ -1,8 +1,8 @@
 // The numbers the plots draw, read back out of their specs and rendered views: the ± std band, the log axis's filter, the markers of long runs, the axis titles, the time bars.
 
 import { describe, expect, it } from 'vitest';
-import type { CurveMetric, RunResult } from '../../src/report/aggregate.js';
-import { curvesSpec, timePerMethodSpec, vegaView, type TimeBar } from '../../src/report/plots.js';
+import type { ComparisonRow, CurveMetric, RunResult } from '../../src/report/aggregate.js';
+import { cosineOverTrainingSpec, curvesSpec, timePerMethodSpec, vegaView, type TimeBar } from '../../src/report/plots.js';
 import { metricsFor, run, sampleResults } from './fixtures.js';
 
 type Point = { method: string; metaEpoch: number; mean: number; lo: number; hi: number; n: number };
@@ -181,5 +181,66 @@ describe('time bars', () => {
     } finally {
       view.finalize();
     }
+  });
+});
+
+describe('comparison plot: notes and order', () => {
+  it('counts non-finite and (on a log axis) non-positive relative errors in notes joined by "; ", and sorts by method then meta-epoch', () => {
+    const rows: ComparisonRow[] = [];
+    for (const metaEpoch of [3, 2, 1]) {
+      for (const method of ['Neumann', 'CG']) rows.push({ method, seed: 0, metaEpoch, cosine: 0.9, relError: metaEpoch * (method === 'CG' ? 1e-6 : 10) });
+    }
+    rows.push({ method: 'Neumann', seed: 1, metaEpoch: 2, cosine: 0.8, relError: NaN });
+    rows.push({ method: 'CG', seed: 1, metaEpoch: 1, cosine: 0.8, relError: Infinity });
+    rows.push({ method: 'CG', seed: 2, metaEpoch: 1, cosine: 0.7, relError: 0 });
+    const { spec, notes, log } = cosineOverTrainingSpec(rows);
+    expect(log).toBe(true);
+    expect(notes).toEqual(['1 non-positive relative-error value left out of the log axis', '2 non-finite relative errors left out']);
+    expect((spec as { title: { subtitle: string } }).title.subtitle).toBe(notes.join('; '));
+    const data = (spec as { data: { values: { method: string; metaEpoch: number; cosine: number; relError: number }[] } }).data.values;
+    expect(data.map((d) => `${d.method}@${d.metaEpoch}`)).toEqual(['Neumann@1', 'Neumann@2', 'Neumann@3', 'CG@1', 'CG@2', 'CG@3']);
+    // The cosines keep every seed; the relative errors only the finite, positive ones.
+    expect(data[1]!.cosine).toBeCloseTo(0.85, 14);
+    expect(data[1]!.relError).toBe(20);
+    expect(data[3]!.cosine).toBeCloseTo(0.8, 14);
+    expect(data[3]!.relError).toBe(1e-6);
+    // One of each: the singular forms.
+    const one = cosineOverTrainingSpec([...rows.slice(0, 6), { method: 'CG', seed: 1, metaEpoch: 1, cosine: 0.8, relError: NaN }]);
+    expect(one.notes).toEqual(['1 non-finite relative error left out']);
+  });
+
+  it('default sizes and axes: curves 480x280 with a linear y axis not forced to zero, comparison panels 320x240, relative error from zero when linear', () => {
+    const c = curvesSpec(sampleResults(), 'validation.loss').spec as { width: number; height: number; layer: { encoding: { y: { scale: object } } }[] };
+    expect([c.width, c.height]).toEqual([480, 280]);
+    expect(c.layer[1]!.encoding.y.scale).toEqual({ zero: false });
+    const rows: ComparisonRow[] = [1, 2].map((metaEpoch) => ({ method: 'A', seed: 0, metaEpoch, cosine: 0.9, relError: 0.1 * metaEpoch }));
+    const cmp = cosineOverTrainingSpec(rows).spec as { hconcat: { width: number; height: number; layer: { encoding: { y: { scale: object } } }[] }[] };
+    expect(cmp.hconcat.map((p) => [p.width, p.height])).toEqual([[320, 240], [320, 240]]);
+    expect(cmp.hconcat.map((p) => p.layer[0]!.encoding.y.scale)).toEqual([{ zero: false }, { zero: true }]);
+  });
+});
+
+describe('time bars: labels', () => {
+  it('tilts the method labels when more than 4 methods share the axis, and widens the plot 90 px per method', () => {
+    const many = ['a', 'b', 'c', 'd', 'e'].map((m) => run(m, 0, { meanEpochSeconds: 0.1 }));
+    const x = (spec: unknown) => (spec as { encoding: { x: { axis: { labelAngle: number } } } }).encoding.x.axis.labelAngle;
+    const width = (spec: unknown) => (spec as { width: number }).width;
+    expect(x(timePerMethodSpec(many))).toBe(-30);
+    expect(x(timePerMethodSpec(many.slice(0, 4)))).toBe(0);
+    expect(width(timePerMethodSpec(many))).toBe(450);
+    expect(width(timePerMethodSpec(many.slice(0, 2)))).toBe(240);
+  });
+});
+
+describe('log-axis notes', () => {
+  it('a band point whose lower edge is exactly 0 is left out on a log axis; two left-out means read "values"', () => {
+    // Seeds 0 and 2 at meta-epoch 1: mean 1, std 1, so mean - std is exactly 0.
+    const norms = [[0, 1e-2, 1e-4, 1e-7], [2, 1e-2, 1e-4, 1e-7]];
+    const results = norms.map((ns, s) => run('A', s, {}, metricsFor(4, 0.5).map((m, i) => ({ ...m, hypergradNorm: ns[i]! }))));
+    const { spec, log } = curvesSpec(results, 'hypergradNorm');
+    expect(log).toBe(true);
+    expect(layerData(spec, 0).map((p) => p.metaEpoch)).toEqual([2, 3, 4]);
+    const zeros = [run('A', 0, {}, metricsFor(4, 0.5).map((m, i) => ({ ...m, hypergradNorm: [1, 0, 0, 1e-7][i]! })))];
+    expect(curvesSpec(zeros, 'hypergradNorm').notes).toEqual(['2 non-positive mean values left out of the log axis']);
   });
 });

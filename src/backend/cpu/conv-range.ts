@@ -1,4 +1,4 @@
-// One thread's share of a float32 conv2d, grad-input or grad-weight on Wasm memory, as a self-contained function: the main thread calls it and the GEMM worker threads run its source text.
+// One thread's share of a float32 conv2d, grad-input or grad-weight on Wasm memory, as source text: the main thread and the GEMM worker threads (Node) compile and run the same code.
 
 /** Job kinds of `convRange` (word 0 of its arguments). */
 export const CONV_FORWARD = 1;
@@ -23,16 +23,17 @@ export interface ConvRangeConv {
 }
 
 /**
- * Runs one share. Arguments `a` (CONV_ARGS words): kind; the geometry c, h, w, kh, kw, ho, wo, sh, sw, ph, pw (words
+ * One share. Arguments `a` (CONV_ARGS words): kind; the geometry c, h, w, kh, kw, ho, wo, sh, sw, ph, pw (words
  * 1-11); output channels o; the two inputs (forward: x, W; grad-input: gy, W; grad-weight: x, gy); the output; this
  * thread's column scratch (0: a pointwise conv, which reads the image as its columns); images [n0, n1); output rows
  * [r0, r1) (grad-weight, which every thread runs over all images for its rows of dW); the packed K block (forward);
  * the GEMM scratch slot; the packed row length (forward).
  *
  * Each output element comes from the same blocks in the same order as the single-threaded loops of conv2d.ts, so
- * the bits do not depend on how the work is shared. Must stay free of outside references: its source runs in workers.
+ * the bits do not depend on how the work is shared. It is kept as source text, compiled once here and once in each
+ * worker, so both run exactly this code whatever tools rewrite this module's functions (coverage, mutation testing).
  */
-export function convRange(g: ConvRangeGemm, cv: ConvRangeConv, a: ArrayLike<number>): void {
+export const CONV_RANGE_SOURCE = `
   const kind = a[0], c = a[1], h = a[2], w = a[3], kh = a[4], kw = a[5], ho = a[6], wo = a[7];
   const sh = a[8], sw = a[9], ph = a[10], pw = a[11], o = a[12];
   const in0 = a[13], in1 = a[14], out = a[15], cols = a[16], n0 = a[17], n1 = a[18], r0 = a[19], r1 = a[20];
@@ -64,6 +65,15 @@ export function convRange(g: ConvRangeGemm, cv: ConvRangeConv, a: ArrayLike<numb
       g.sgemmRange(0, 1, o, K, hw, in1 + n * o * hw * 4, cols === 0 ? xn : cols, out, n > n0 ? 1 : 0, r0, r1, 0, K, slot);
     }
   } else {
-    throw new Error(`convRange: unknown job kind ${kind}`);
+    throw new Error('convRange: unknown job kind ' + kind);
   }
+`;
+
+type ConvRangeFn = (g: ConvRangeGemm, cv: ConvRangeConv, a: ArrayLike<number>) => void;
+let compiled: ConvRangeFn | null = null;
+
+/** Runs one share (CONV_RANGE_SOURCE) on this thread. */
+export function convRange(g: ConvRangeGemm, cv: ConvRangeConv, a: ArrayLike<number>): void {
+  compiled ??= new Function('g', 'cv', 'a', CONV_RANGE_SOURCE) as ConvRangeFn;
+  compiled(g, cv, a);
 }

@@ -6,7 +6,7 @@ import { gemmMtWasmBase64 } from '../../generated/gemm-mt.wasm.js';
 import { gemmMtRelaxedWasmBase64 } from '../../generated/gemm-mt-relaxed.wasm.js';
 import { convWasmBase64 } from '../../generated/conv.wasm.js';
 import { convMtWasmBase64 } from '../../generated/conv-mt.wasm.js';
-import { CONV_ARGS, convRange } from './conv-range.js';
+import { CONV_ARGS, CONV_RANGE_SOURCE, convRange } from './conv-range.js';
 
 /** Raw exports of the gemm Wasm module (pointers are byte offsets into `memory`). */
 interface GemmExports {
@@ -216,7 +216,7 @@ const { module, convModule, memory, ctrl, offset } = workerData;
 const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const cv = convModule ? new WebAssembly.Instance(convModule, { env: { memory } }).exports : null;
 const c = new Int32Array(ctrl, offset, ${CTRL_WORDS});
-${convRange.toString()}
+const convRange = new Function('g', 'cv', 'a', ${JSON.stringify(CONV_RANGE_SOURCE)});
 let seq = 0;
 parentPort.postMessage('ready');
 for (;;) {

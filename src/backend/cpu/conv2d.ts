@@ -4,7 +4,7 @@ import type { TypedArray } from '../../core/dtype.js';
 import type { Conv2dParams } from '../../core/primitives.js';
 import { conv2dGradInputJs, conv2dGradWeightJs, conv2dJs, geometry, type Geometry } from './conv2d-js.js';
 import { CONV_ARGS, CONV_FORWARD, CONV_GRAD_INPUT, CONV_GRAD_WEIGHT } from './conv-range.js';
-import { CONV_PANEL_WIDTH, convThreadsOn, gemmArena, runConvShares, type ConvExports, type PackedGemm } from './wasm-gemm.js';
+import { CONV_PANEL_WIDTH, convThreadsOn, gemmArena, runConvShares, splitRange, type ConvExports, type PackedGemm } from './wasm-gemm.js';
 import { commonHeap } from './wasm-heap.js';
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
@@ -68,14 +68,6 @@ function stage(what: string, inputs: Float32Array[], cols: number, out: Float32A
 
 const CONV_PARALLEL_MIN_MACS = 1 << 21;
 
-/** Splits [0, n) into `parts` contiguous ranges with boundaries on multiples of `mult`. */
-function cuts(n: number, parts: number, mult: number): number[] {
-  const out = [0];
-  for (let p = 1; p < parts; p++) out.push(Math.max(out[p - 1]!, Math.min(n, Math.round((n * p) / parts / mult) * mult)));
-  out.push(n);
-  return out;
-}
-
 /** convRange's arguments for thread t (see conv-range.ts). */
 function shareArgs(kind: number, g: Geometry, in0: number, in1: number, out: number, cols: number,
   n0: number, n1: number, r0: number, r1: number, kcBlk: number, slot: number, padded: number): number[] {
@@ -108,7 +100,7 @@ function conv2dWasm(x: Float32Array, w: Float32Array, g: Geometry, out: Float32A
   const kcBlk = packed?.kBlock(K) ?? 0;
   if (st.threads > 1) {
     // Images split between the threads, each with its own columns.
-    const c = cuts(g.n, st.threads, 1);
+    const c = splitRange(g.n, st.threads, 1);
     st.share(c.slice(0, -1).map((n0, t) =>
       shareArgs(CONV_FORWARD, g, px!, pw!, py!, direct ? 0 : pc! + t * colsLen * 4, n0, c[t + 1]!, 0, 0, kcBlk, t, padded)));
     st.finish();
@@ -141,7 +133,7 @@ function conv2dGradInputWasm(gy: Float32Array, w: Float32Array, g: Geometry, out
   const [pg, pw, pc, px] = st.ptrs;
   const a = packArgs(g);
   if (st.threads > 1) {
-    const c = cuts(g.n, st.threads, 1);
+    const c = splitRange(g.n, st.threads, 1);
     st.share(c.slice(0, -1).map((n0, t) =>
       shareArgs(CONV_GRAD_INPUT, g, pg!, pw!, px!, direct ? 0 : pc! + t * colsLen * 4, n0, c[t + 1]!, 0, 0, 0, t, 0)));
     st.finish();
@@ -170,7 +162,7 @@ function conv2dGradWeightWasm(x: Float32Array, gy: Float32Array, g: Geometry, ou
   const [px, pg, pc, pw] = st.ptrs;
   const a = packArgs(g);
   if (st.threads > 1) {
-    const c = cuts(g.o, st.threads, 4);
+    const c = splitRange(g.o, st.threads, 4);
     st.share(c.slice(0, -1).map((r0, t) =>
       shareArgs(CONV_GRAD_WEIGHT, g, px!, pg!, pw!, direct ? 0 : pc! + t * colsLen * 4, 0, g.n, r0, c[t + 1]!, 0, t, 0)));
     st.finish();

@@ -452,8 +452,8 @@ function changeThreads(n: number, restart: boolean): Promise<number> {
   return threadChange;
 }
 
-/** Splits [0, n) into `parts` contiguous ranges with boundaries on multiples of `mult`. */
-function splitRange(n: number, parts: number, mult: number): number[] {
+/** Splits [0, n) into `parts` contiguous ranges with boundaries on multiples of `mult` (the cuts, first 0, last n). */
+export function splitRange(n: number, parts: number, mult: number): number[] {
   const cuts = [0];
   for (let p = 1; p < parts; p++) {
     const cut = Math.min(n, Math.round((n * p) / parts / mult) * mult);

@@ -2,6 +2,7 @@
 
 import { CpuBackend } from '../backend/cpu/cpu-backend.js';
 import { setBackend } from '../backend/registry.js';
+import { setGemmThreads } from '../backend/cpu/wasm-gemm.js';
 import { createNodeWebGpuBackend, nodeWebGpuUnavailable } from './webgpu.js';
 
 /**
@@ -11,12 +12,26 @@ import { createNodeWebGpuBackend, nodeWebGpuUnavailable } from './webgpu.js';
 export const BACKEND_KINDS = ['cpu', 'cpu-js', 'cpu-heap', 'webgpu'] as const;
 export type BackendKind = (typeof BACKEND_KINDS)[number];
 
+/**
+ * Threads for the CPU backend's products and convolutions from IML_CPU_THREADS (default 1). The results are the same
+ * bits on any count (each product and conv output element keeps its 1-thread summation order).
+ */
+export function cpuThreadsFromEnv(env: Record<string, string | undefined> = process.env): number {
+  const raw = env.IML_CPU_THREADS;
+  if (raw === undefined || raw === '') return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 8) throw new Error(`IML_CPU_THREADS must be an integer from 1 to 8, got '${raw}'`);
+  return n;
+}
+
 /** Makes the chosen backend the default for models, λ and batches; returns its label for logs and provenance. */
 export async function selectBackend(kind: BackendKind): Promise<string> {
   if (kind === 'cpu' || kind === 'cpu-heap') {
     const be = new CpuBackend();
     setBackend(be);
-    return be.heap() !== null ? 'cpu (tensors in the Wasm heap, SIMD kernels on pointers)' : 'cpu (plain arrays: no shared Wasm memory here)';
+    const threads = await setGemmThreads(cpuThreadsFromEnv());
+    const on = threads > 1 ? `, products and convolutions on ${threads} threads` : '';
+    return be.heap() !== null ? `cpu (tensors in the Wasm heap, SIMD kernels on pointers${on})` : 'cpu (plain arrays: no shared Wasm memory here)';
   }
   if (kind === 'cpu-js') {
     setBackend(new CpuBackend({ heap: false }));

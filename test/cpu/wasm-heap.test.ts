@@ -174,6 +174,77 @@ describe('--backend cpu, cpu-js and the default', () => {
   });
 });
 
+describe('IML_CPU_THREADS: the CPU backend on worker threads, the same training bits', () => {
+  it('sets the thread count of --backend cpu, names it in the label, refuses bad values', async () => {
+    const { selectBackend, cpuThreadsFromEnv } = await import('../../src/node/select-backend.js');
+    const { getBackend, setBackend } = await import('../../src/backend/registry.js');
+    const { getGemmThreads, setGemmThreads } = await import('../../src/backend/cpu/wasm-gemm.js');
+    expect(cpuThreadsFromEnv({})).toBe(1);
+    expect(cpuThreadsFromEnv({ IML_CPU_THREADS: '2' })).toBe(2);
+    for (const bad of ['0', '1.5', 'two', '9']) expect(() => cpuThreadsFromEnv({ IML_CPU_THREADS: bad })).toThrow(`IML_CPU_THREADS must be an integer from 1 to 8, got '${bad}'`);
+    const before = getBackend();
+    const saved = process.env.IML_CPU_THREADS;
+    try {
+      process.env.IML_CPU_THREADS = '2';
+      expect(await selectBackend('cpu')).toBe('cpu (tensors in the Wasm heap, SIMD kernels on pointers, products and convolutions on 2 threads)');
+      expect(getGemmThreads()).toBe(2);
+    } finally {
+      if (saved === undefined) delete process.env.IML_CPU_THREADS;
+      else process.env.IML_CPU_THREADS = saved;
+      await setGemmThreads(1);
+      setBackend(before);
+    }
+  });
+
+  it('a small CNN trained 5 SGD steps on 2 threads gives the 1-thread losses and weights bit for bit, the worker having run', async () => {
+    const { getGemmWorkerJobs, setGemmThreads } = await import('../../src/backend/cpu/wasm-gemm.js');
+    const { withBackend } = await import('../../src/backend/registry.js');
+    const { conv2d, add, reshape, sub } = await import('../../src/core/ops.js');
+    const { relu } = await import('../../src/ops/activations.js');
+    const { maxPool2d } = await import('../../src/ops/pooling.js');
+    const { crossEntropy } = await import('../../src/ops/losses.js');
+    const { randn, oneHot } = await import('../../src/core/creation.js');
+    const { valueAndGrad } = await import('../../src/autodiff/transforms.js');
+    const { tidy } = await import('../../src/core/scope.js');
+    const { Random } = await import('../../src/util/random.js');
+    const train = async (threads: number): Promise<{ losses: number[]; weights: number[][] }> => {
+      expect(await setGemmThreads(threads)).toBe(threads);
+      return withBackend(new CpuBackend(), () => {
+        const rng = new Random(3);
+        let ws = [randn([16, 1, 3, 3], rng, 1 / 3), randn([16], rng, 0.1), randn([16 * 14 * 14, 10], rng, 0.02), randn([10], rng, 0)];
+        const x = randn([64, 1, 28, 28], rng, 1);
+        const t = oneHot(Array.from({ length: 64 }, (_, i) => (i * 7) % 10), 10);
+        const loss = (p: typeof ws) => {
+          const h = maxPool2d(relu(add(conv2d(x, p[0]!, { padding: 1 }), reshape(p[1]!, [1, -1, 1, 1]))), 2);
+          return crossEntropy(add(matmul(reshape(h, [64, -1]), p[2]!), p[3]!), t);
+        };
+        const vg = valueAndGrad(loss);
+        const losses: number[] = [];
+        for (let step = 0; step < 5; step++) {
+          ws = tidy(() => {
+            const { value, grads } = vg(ws);
+            losses.push(value.dataSync()[0]!);
+            return ws.map((w, i) => sub(w, mul(grads[i]!, 0.1)));
+          });
+        }
+        return { losses, weights: ws.map((w) => Array.from(w.dataSync())) };
+      });
+    };
+    const one = await train(1);
+    const jobs0 = getGemmWorkerJobs();
+    const two = await train(2);
+    await setGemmThreads(1);
+    // The conv (64 images, 16 channels: 2M+ multiply-adds) ran shares on the worker: forward, grad-weight per step.
+    expect(getGemmWorkerJobs() - jobs0).toBeGreaterThanOrEqual(10);
+    two.losses.forEach((v, i) => expect(Object.is(v, one.losses[i]), `loss ${i}: ${v} vs ${one.losses[i]}`).toBe(true));
+    for (let i = 0; i < one.weights.length; i++) {
+      const diff = one.weights[i]!.findIndex((v, j) => !Object.is(v, two.weights[i]![j]));
+      expect(diff, `weight ${i}: first element that differs`).toBe(-1);
+    }
+    expect(one.losses[4]!).toBeLessThan(one.losses[0]!);
+  });
+});
+
 describe('the GC backstop and flat memory (child process, node --expose-gc)', () => {
   let dir = '';
   afterAll(() => {

@@ -1,6 +1,7 @@
 // Contiguous sums on the CPU (reduce.ts's sumRun, assembly/dot.ts's sumF32/sumF64): Wasm on the heap and the JS loop give the same bits for every length, offset and dtype, equal to the documented order written out here; reductions, means and batch-norm statistics use it.
 import { describe, expect, it } from 'vitest';
 import { CpuBackend, type CpuBuffer } from '../../src/backend/cpu/cpu-backend.js';
+import { dotArrays } from '../../src/backend/cpu/dot.js';
 import { reduceKernel, sumRun } from '../../src/backend/cpu/reduce.js';
 import { withBackend } from '../../src/backend/registry.js';
 import { tensor } from '../../src/core/creation.js';
@@ -49,7 +50,15 @@ describe('contiguous sums', () => {
 
   it('whole-tensor and row reductions, and means, follow it on both backends', async () => {
     const rng = new Random(6);
-    const v = Array.from({ length: 6 * 1001 }, () => rng.normal() * (rng.uniform() < 0.1 ? 1e5 : 1));
+    // ±1e8 in lane 0 (offsets 0 and 5600) with values around 1e-9 everywhere else: one sequential chain loses every
+    // small value added while its partial sum is near 1e8, the eight lanes keep those of lanes 1-7 (checked below).
+    const v = Array.from({ length: 6 * 1001 }, (_, i) => (i === 0 ? 1e8 : i === 5600 ? -1e8 : 1e-9 * (1 + (i % 5)) * (rng.uniform() + 0.5)));
+    {
+      const xs = Float32Array.from(v);
+      let seq = 0;
+      for (const x of xs) seq += x;
+      expect(Object.is(Math.fround(seq), Math.fround(reference(xs, 0, xs.length)))).toBe(false);
+    }
     for (const be of [heapBe, plainBe]) {
       await withBackend(be, async () => {
         const x = tensor(v, [6, 1001]);
@@ -63,6 +72,27 @@ describe('contiguous sums', () => {
         reduceKernel('sum', xs, [6, 1001], [0, 1], out);
         expect(Object.is(out[0], Math.fround(reference(xs, 0, 6006)))).toBe(true);
       });
+    }
+  });
+
+  it('dot products refuse arrays of different lengths', () => {
+    expect(() => dotArrays(new Float32Array(3), new Float32Array(2))).toThrow('dot: arrays of 3 and 2 elements');
+  });
+
+  it('max along a strided axis propagates NaN, and the first of equal maxima (-0 before +0) wins, on both paths', () => {
+    for (const [shape, axes] of [[[3, 2], [0]], [[2, 3], [1]]] as const) {
+      // Column maxima of [[1, NaN], [2, 3], [-1, 0]] (axis 0, strided) and the same values as rows (axis 1, contiguous).
+      const cols = [1, NaN, 2, 3, -1, 0];
+      const x = shape[0] === 3 ? Float32Array.from(cols) : Float32Array.from([1, 2, -1, NaN, 3, 0]);
+      const out = new Float32Array(2);
+      reduceKernel('max', x, shape, axes, out);
+      expect(out[0]).toBe(2);
+      expect(Number.isNaN(out[1])).toBe(true);
+    }
+    for (const [shape, axes, data] of [[[2, 1], [0], [-0, 0]], [[1, 2], [1], [-0, 0]], [[2, 1], [0], [0, -0]], [[1, 2], [1], [0, -0]]] as const) {
+      const out = new Float32Array(1);
+      reduceKernel('max', Float32Array.from(data), shape, axes, out);
+      expect(Object.is(out[0], data[0]), `${JSON.stringify(data)} along ${axes}`).toBe(true);
     }
   });
 });

@@ -1,5 +1,7 @@
 // One thread's share of a float32 conv2d, grad-input or grad-weight on Wasm memory, as source text: the main thread and the GEMM worker threads (Node) compile and run the same code.
 
+import type { ConvExports } from './wasm-gemm.js';
+
 /** Job kinds of `convRange` (word 0 of its arguments). */
 export const CONV_FORWARD = 1;
 export const CONV_GRAD_INPUT = 2;
@@ -7,19 +9,11 @@ export const CONV_GRAD_WEIGHT = 3;
 /** Int32 words of a conv job's arguments (see convRange). */
 export const CONV_ARGS = 24;
 
-/** The GEMM and conv exports a share needs (both instantiated on the memory the pointers address). */
+/** The GEMM exports a share needs (instantiated on the memory the pointers address; the conv module's: ConvExports). */
 export interface ConvRangeGemm {
   sgemmRange(tA: number, tB: number, M: number, N: number, K: number, a: number, b: number, c: number, acc: number,
     m0: number, m1: number, n0: number, n1: number, slot: number): void;
   sgemmPacked(M: number, N: number, K: number, a: number, b: number, c: number, acc: number, slot: number): void;
-}
-export interface ConvRangeConv {
-  im2col(x: number, c: number, h: number, w: number, kh: number, kw: number, ho: number, wo: number,
-    sh: number, sw: number, ph: number, pw: number, cols: number): void;
-  col2im(cols: number, c: number, h: number, w: number, kh: number, kw: number, ho: number, wo: number,
-    sh: number, sw: number, ph: number, pw: number, out: number): void;
-  im2colPacked(x: number, c: number, h: number, w: number, kh: number, kw: number, ho: number, wo: number,
-    sh: number, sw: number, ph: number, pw: number, kcBlk: number, row: number, cols: number): void;
 }
 
 /**
@@ -69,11 +63,11 @@ export const CONV_RANGE_SOURCE = `
   }
 `;
 
-type ConvRangeFn = (g: ConvRangeGemm, cv: ConvRangeConv, a: ArrayLike<number>) => void;
+type ConvRangeFn = (g: ConvRangeGemm, cv: ConvExports, a: ArrayLike<number>) => void;
 let compiled: ConvRangeFn | null = null;
 
 /** Runs one share (CONV_RANGE_SOURCE) on this thread. */
-export function convRange(g: ConvRangeGemm, cv: ConvRangeConv, a: ArrayLike<number>): void {
+export function convRange(g: ConvRangeGemm, cv: ConvExports, a: ArrayLike<number>): void {
   compiled ??= new Function('g', 'cv', 'a', CONV_RANGE_SOURCE) as ConvRangeFn;
   compiled(g, cv, a);
 }

@@ -226,3 +226,28 @@ describe('method policy and report', () => {
     expect(() => ExactHessianSolver.create(rank1, { eigenMaxN: 10, spectrum: 'none' })).toThrow(/singular to working precision.*damping/);
   });
 });
+
+describe('exact solver: the pseudo-inverse cut and damping, on a diagonal Hessian (from the linalg mutation survivors)', () => {
+  it('drops exactly the eigenvalues at or below pinvRtol·max|λ|, says how many, and zeroes their components; damping shifts every eigenvalue', () => {
+    const d = [4, 2e-3, -1e-9, 0];
+    const H = Matrix.zeros(4, 4);
+    d.forEach((v, i) => H.set(i, i, v));
+    const b = Float64Array.from([8, 2e-3, 5, 7]);
+    const s = ExactHessianSolver.create(H, { method: 'eigen', pinvRtol: 1e-6 });
+    expect(s.report.pseudoInverse).toBe(true);
+    expect(s.report.droppedEigenvalues).toBe(2);
+    expect(s.report.notes).toContain('eigen pseudo-inverse: 2 eigenvalue(s) with |λ| <= 1.00e-6·max|λ| treated as 0');
+    const x = s.solve(b).x;
+    [2, 1, 0, 0].forEach((want, i) => expect(Math.abs(x[i]! - want)).toBeLessThan(1e-12));
+    // A smaller cut keeps -1e-9 and drops only the exact 0.
+    const full = ExactHessianSolver.create(H, { method: 'eigen', pinvRtol: 1e-12 });
+    expect(full.report.droppedEigenvalues).toBe(1);
+    expect(full.report.notes.join('; ')).toMatch(/1 eigenvalue\(s\)/);
+    // Damping δ solves (H + δI) x = b on the diagonal, and only there.
+    const damped = ExactHessianSolver.create(H, { damping: 0.5 });
+    expect(damped.report.method).toBe('cholesky');
+    const xd = damped.solve(b).x;
+    d.forEach((v, i) => expect(Math.abs(xd[i]! - b[i]! / (v + 0.5))).toBeLessThan(1e-12));
+    [s, full, damped].forEach((x) => x.free());
+  });
+});

@@ -6,6 +6,7 @@ import { vcosine, vnorm, vsub, type VectorList } from '../hypergrad/vector-list.
 import { ExactHessianSolver, type ExactCurvatureReport, type ExactMethod } from './exact-inverse-hvp.js';
 import { exactHessian, flattenTensors, unflattenLike } from './hessian.js';
 import { buildModel, makeLosses, MAX_PARAMETERS, TOO_LARGE, type InverseCheckProblem } from './inverse-check-problem.js';
+import { MemoryProbe } from './memory-probe.js';
 import { initLinalg, linalgMemoryStats, resetLinalgPeak } from './wasm.js';
 
 // ---------------------------------------------------------------------------
@@ -47,24 +48,6 @@ export interface InverseCheckResult {
   problem: { description: string; parameters: number; trainLoss: number; valLoss: number; gradNorm: number; valGradNorm: number };
   exact: ExactCurvatureReport & { hessianMs: number; solveMs: number; residual: number; asymmetry: number };
   rows: MethodRow[];
-}
-
-/** Samples JS memory (heap + array buffers) to find the peak growth over a baseline. */
-class MemoryProbe {
-  private readonly base: number;
-  peak = 0;
-  constructor() {
-    (globalThis as { gc?: () => void }).gc?.();
-    this.base = MemoryProbe.now();
-  }
-  static now(): number {
-    const proc = (globalThis as { process?: { memoryUsage?: () => { heapUsed: number; arrayBuffers: number } } }).process;
-    const m = proc?.memoryUsage?.();
-    return m ? m.heapUsed + m.arrayBuffers : 0;
-  }
-  sample(): void {
-    this.peak = Math.max(this.peak, MemoryProbe.now() - this.base);
-  }
 }
 
 /** Runs the exact solve and every approximation on one problem (`iml inverse-check`'s table). */

@@ -251,3 +251,85 @@ describe('exact solver: the pseudo-inverse cut and damping, on a diagonal Hessia
     [s, full, damped].forEach((x) => x.free());
   });
 });
+
+describe('exact solver: singular and nearly singular paths, the spectrum mode and its timings (from the linalg mutation survivors)', () => {
+  const diag = (d: number[]): Matrix => {
+    const H = Matrix.zeros(d.length, d.length);
+    d.forEach((v, i) => H.set(i, i, v));
+    return H;
+  };
+
+  it('auto with the full spectrum: a zero eigenvalue is named with its |λ| and sends the solve to the pseudo-inverse', () => {
+    const s = ExactHessianSolver.create(diag([3, -2, 0, 1]));
+    expect(s.report.notes[0]).toBe('singular to working precision: smallest |λ| = 0.000e+0');
+    expect(s.report.method).toBe('eigen');
+    expect(s.report.droppedEigenvalues).toBe(1);
+    expect(s.report.inertia).toEqual({ positive: 2, negative: 1, zero: 1 });
+    expect(s.report.conditionNumber).toBe(Infinity);
+    const x = s.solve(Float64Array.from([3, 4, 9, -1])).x;
+    [1, -2, 0, -1].forEach((want, i) => expect(Math.abs(x[i]! - want)).toBeLessThan(1e-14));
+    s.free();
+  });
+
+  it('auto without a spectrum: LDLᵀ meets the exactly zero pivot, says at which step, and the eigen pseudo-inverse takes over', () => {
+    const s = ExactHessianSolver.create(diag([3, -2, 0, 1]), { spectrum: 'none' });
+    expect(s.report.notes).toEqual([
+      'no spectrum: LDLᵀ directly (it reports the inertia), no Cholesky attempt',
+      'LDLᵀ: singular to working precision (an exactly zero pivot at step 3)',
+      'eigen pseudo-inverse: 1 eigenvalue(s) with |λ| <= 8.88e-16·max|λ| treated as 0',
+    ]);
+    expect(s.report.method).toBe('eigen');
+    expect(s.report.pseudoInverse).toBe(true);
+    s.free();
+  });
+
+  it('a nearly singular matrix: forced LDLᵀ solves it and warns with rcond₁; auto treats it as singular below singularRcond', () => {
+    // rcond₁ = 1 / (||H||₁ ||H⁻¹||₁) = 1 / (2 · 1e17) = 5e-18, below the default threshold ε = 2.2e-16.
+    const H = diag([1, -1e-17, 2]);
+    const forced = ExactHessianSolver.create(H, { method: 'ldlt', spectrum: 'none' });
+    expect(forced.report.method).toBe('ldlt');
+    expect(forced.report.notes).toEqual(['LDLᵀ: nearly singular (rcond₁ ≈ 5.00e-18); the solution is unreliable']);
+    expect(forced.report.rcond1! / 5e-18).toBeCloseTo(1, 12);
+    expect(forced.solve(Float64Array.from([1, 1e-17, 2])).x[1]).toBeCloseTo(-1, 10);
+    // A looser threshold accepts it silently; auto with the default one calls it singular and takes the pseudo-inverse.
+    const loose = ExactHessianSolver.create(H, { method: 'ldlt', spectrum: 'none', singularRcond: 1e-20 });
+    expect(loose.report.notes).toEqual([]);
+    const auto = ExactHessianSolver.create(H, { spectrum: 'none' });
+    expect(auto.report.notes[1]).toBe('LDLᵀ: singular to working precision (rcond₁ ≈ 5.00e-18)');
+    expect(auto.report.method).toBe('eigen');
+    const stricter = ExactHessianSolver.create(diag([1, -1e-10, 2]), { spectrum: 'none', singularRcond: 1e-9 });
+    expect(stricter.report.method).toBe('eigen');
+    expect(ExactHessianSolver.create(diag([1, -1e-10, 2]), { spectrum: 'none' }).report.method).toBe('ldlt');
+    [forced, loose, auto, stricter].forEach((s) => s.free());
+  });
+
+  it('spectrum "auto" is the full eigendecomposition up to n = 1000 and Lanczos above; Lanczos steps are capped at n', () => {
+    const d = (n: number): number[] => Array.from({ length: n }, (_, i) => 1 + i / n);
+    const small = ExactHessianSolver.create(diag(d(5)), { spectrum: 'lanczos' });
+    expect(small.report.spectrumSource).toBe('lanczos');
+    expect(small.report.notes).toContain('spectrum from 5 Lanczos steps on H + δI and on its inverse (estimates: inner bounds of the extremes)');
+    small.free();
+    const at = ExactHessianSolver.create(diag(d(1000)), { spectrum: 'auto', method: 'cholesky' });
+    expect(at.report.spectrumSource).toBe('eigenvalues');
+    at.free();
+    const above = ExactHessianSolver.create(diag(d(1001)), { spectrum: 'auto', method: 'cholesky', lanczosSteps: 8 });
+    expect(above.report.spectrumSource).toBe('lanczos');
+    expect(above.report.notes).toContain('spectrum from 8 Lanczos steps on H + δI and on its inverse (estimates: inner bounds of the extremes)');
+    above.free();
+  });
+
+  it('spectrum and factor times lie within the wall clock of the call', () => {
+    const n = 200;
+    const A = Matrix.from(randomSpd(n, 3), n, n);
+    for (const spectrum of ['full', 'lanczos', 'none'] as const) {
+      const t0 = performance.now();
+      const s = ExactHessianSolver.create(A, { spectrum });
+      const wall = performance.now() - t0;
+      expect(s.report.spectrumMs).toBeGreaterThanOrEqual(0);
+      expect(s.report.factorMs).toBeGreaterThan(0);
+      expect(s.report.spectrumMs + s.report.factorMs).toBeLessThanOrEqual(wall);
+      if (spectrum !== 'none') expect(s.report.spectrumMs).toBeGreaterThan(0);
+      s.free();
+    }
+  });
+});

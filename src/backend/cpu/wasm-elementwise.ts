@@ -3,7 +3,9 @@
 import type { TypedArray } from '../../core/dtype.js';
 import type { UnaryPrim } from '../../core/primitives.js';
 import type { Combine } from './binary.js';
-import { commonHeap, type ElementwiseExports } from './wasm-heap.js';
+import { EW_BINARY, EW_RECTIFY, EW_SMOOTH, EW_UNARY, EW_WHERE, elementwiseArgs } from './elementwise-range.js';
+import { elementwiseThreadsOn, runElementwiseShares } from './wasm-gemm.js';
+import { commonHeap, type ElementwiseExports, type WasmHeap } from './wasm-heap.js';
 
 const BINARY_CODE: Record<Combine, number> = { add: 0, sub: 1, mul: 2, div: 3, gt: 4, ge: 5, lt: 6, le: 7, eq: 8, ne: 9 };
 const UNARY_CODE: Record<UnaryPrim, number> = { neg: 0, sqrt: 1, exp: 2, log: 3 };
@@ -14,13 +16,34 @@ export const WASM_MIN_ELEMENTS = 32;
 /** Binary modes of the Wasm kernels: same shape, b a scalar, a a scalar. */
 export const SAME = 0, SCALAR_B = 1, SCALAR_A = 2;
 
-/** The kernels of the heap every array is a view into, all of one dtype (float32 or float64); else null. */
-export function residentKernels(arrays: readonly TypedArray[]): ElementwiseExports | null {
+/** The heap every array is a view into, all of one dtype (float32 or float64); else null. */
+function residentHeap(arrays: readonly TypedArray[]): WasmHeap | null {
   const heap = commonHeap(arrays);
   if (heap === undefined) return null;
   const ctor = arrays[0].constructor;
   for (const a of arrays) if (a.constructor !== ctor) return null;
-  return heap.kernels;
+  return heap;
+}
+
+/** The kernels of the heap every array is a view into, all of one dtype (float32 or float64); else null. */
+export function residentKernels(arrays: readonly TypedArray[]): ElementwiseExports | null {
+  return residentHeap(arrays)?.kernels ?? null;
+}
+
+/**
+ * Whole passes of at least this many elements split over the heap's worker threads (setGemmThreads > 1), by
+ * cost per element: cheap kernels (arithmetic, compare, select, rectifiers, neg, sqrt) and transcendental ones
+ * (exp, log, softplus, sigmoid). Below them a wake-up (tens of microseconds) costs more than the second thread
+ * saves. Measured with bench/cnn-elementwise.ts --threads 2 (docs/cpu-backend.md).
+ */
+export const THREADED_MIN_CHEAP = 1 << 17;
+export const THREADED_MIN_TRANSCENDENTAL = 1 << 15;
+
+/** Splits the pass over the heap's threads when it is large enough and the heap has a pool; false: run it here. */
+function threaded(heap: WasmHeap, min: number, out: TypedArray, make: (bytes: number) => number[]): boolean {
+  if (out.length < min || elementwiseThreadsOn(heap.memory) < 2) return false;
+  runElementwiseShares(heap.memory, heap.kernels, make(out.BYTES_PER_ELEMENT));
+  return true;
 }
 
 /**
@@ -42,17 +65,22 @@ export function wasmBinary(op: Combine, a: TypedArray, b: TypedArray, out: Typed
   if (n < WASM_MIN_ELEMENTS) return false;
   const mode = a.length === n && b.length === n ? SAME : a.length === n && b.length === 1 ? SCALAR_B : b.length === n && a.length === 1 ? SCALAR_A : -1;
   if (mode < 0) return false;
-  const k = residentKernels([a, b, out]);
-  if (k === null) return false;
-  binaryRun(k, op, mode, a, 0, b, 0, out, 0, n);
+  const heap = residentHeap([a, b, out]);
+  if (heap === null) return false;
+  const made = threaded(heap, THREADED_MIN_CHEAP, out, (e) => elementwiseArgs(EW_BINARY, e, n, BINARY_CODE[op], mode,
+    [[a.byteOffset, mode !== SCALAR_A], [b.byteOffset, mode !== SCALAR_B], [out.byteOffset, true]]));
+  if (!made) binaryRun(heap.kernels, op, mode, a, 0, b, 0, out, 0, n);
   return true;
 }
 
 /** out = op(x) in Wasm (exp and log are assembly/math.ts's, as on the copy-in path); false when not resident. */
 export function wasmUnary(op: UnaryPrim, x: TypedArray, out: TypedArray): boolean {
   if (out.length < WASM_MIN_ELEMENTS) return false;
-  const k = residentKernels([x, out]);
-  if (k === null || x.length !== out.length) return false;
+  const heap = residentHeap([x, out]);
+  if (heap === null || x.length !== out.length) return false;
+  const min = op === 'exp' || op === 'log' ? THREADED_MIN_TRANSCENDENTAL : THREADED_MIN_CHEAP;
+  if (threaded(heap, min, out, (e) => elementwiseArgs(EW_UNARY, e, out.length, UNARY_CODE[op], 0, [[x.byteOffset, true], [out.byteOffset, true]]))) return true;
+  const k = heap.kernels;
   (out instanceof Float32Array ? k.unaryF32 : k.unaryF64)(UNARY_CODE[op], x.byteOffset, out.byteOffset, out.length);
   return true;
 }
@@ -66,9 +94,13 @@ export const RELU = 0, RELU_GRAD = 1, LEAKY = 2, LEAKY_GRAD = 3;
  */
 export function wasmRectify(kind: number, x: TypedArray, g: TypedArray | null, slope: number, out: TypedArray): boolean {
   if (out.length < WASM_MIN_ELEMENTS) return false;
-  const k = residentKernels(g === null ? [x, out] : [x, g, out]);
-  if (k === null) return false;
+  const heap = residentHeap(g === null ? [x, out] : [x, g, out]);
+  if (heap === null) return false;
   const gp = g === null ? 0 : g.byteOffset;
+  const made = threaded(heap, THREADED_MIN_CHEAP, out, (e) => elementwiseArgs(EW_RECTIFY, e, out.length, kind, 0,
+    [[x.byteOffset, true], [gp, g !== null], [out.byteOffset, true]], slope));
+  if (made) return true;
+  const k = heap.kernels;
   (out instanceof Float32Array ? k.rectifyF32 : k.rectifyF64)(kind, x.byteOffset, gp, slope, out.byteOffset, out.length);
   return true;
 }
@@ -76,8 +108,12 @@ export function wasmRectify(kind: number, x: TypedArray, g: TypedArray | null, s
 /** out = c != 0 ? a : b over arrays of one length in Wasm; false when not resident. */
 export function wasmWhere(c: TypedArray, a: TypedArray, b: TypedArray, out: TypedArray): boolean {
   if (out.length < WASM_MIN_ELEMENTS) return false;
-  const k = residentKernels([c, a, b, out]);
-  if (k === null) return false;
+  const heap = residentHeap([c, a, b, out]);
+  if (heap === null) return false;
+  const made = threaded(heap, THREADED_MIN_CHEAP, out, (e) => elementwiseArgs(EW_WHERE, e, out.length, 0, 0,
+    [[c.byteOffset, true], [a.byteOffset, true], [b.byteOffset, true], [out.byteOffset, true]]));
+  if (made) return true;
+  const k = heap.kernels;
   (out instanceof Float32Array ? k.where32 : k.where64)(c.byteOffset, a.byteOffset, b.byteOffset, out.byteOffset, out.length);
   return true;
 }
@@ -88,8 +124,10 @@ export const SOFTPLUS = 0, SIGMOID = 1;
 /** out = softplus(x) or σ(x) in one Wasm pass (the composites' bits); false when not resident. */
 export function wasmSmooth(kind: number, x: TypedArray, out: TypedArray): boolean {
   if (out.length < WASM_MIN_ELEMENTS) return false;
-  const k = residentKernels([x, out]);
-  if (k === null || x.length !== out.length) return false;
+  const heap = residentHeap([x, out]);
+  if (heap === null || x.length !== out.length) return false;
+  if (threaded(heap, THREADED_MIN_TRANSCENDENTAL, out, (e) => elementwiseArgs(EW_SMOOTH, e, out.length, kind, 0, [[x.byteOffset, true], [out.byteOffset, true]]))) return true;
+  const k = heap.kernels;
   (out instanceof Float32Array ? k.smoothF32 : k.smoothF64)(kind, x.byteOffset, out.byteOffset, out.length);
   return true;
 }

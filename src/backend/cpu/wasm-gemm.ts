@@ -7,6 +7,9 @@ import { gemmMtRelaxedWasmBase64 } from '../../generated/gemm-mt-relaxed.wasm.js
 import { convWasmBase64 } from '../../generated/conv.wasm.js';
 import { convMtWasmBase64 } from '../../generated/conv-mt.wasm.js';
 import { CONV_ARGS, CONV_RANGE_SOURCE, convRange } from './conv-range.js';
+import { ELEMENTWISE_RANGE_SOURCE, EW_ARGS, elementwiseRange } from './elementwise-range.js';
+import { heapKernelsWasmBase64 } from '../../generated/heap-kernels.wasm.js';
+import type { ElementwiseExports } from './wasm-heap.js';
 
 /** Raw exports of the gemm Wasm module (pointers are byte offsets into `memory`). */
 interface GemmExports {
@@ -195,8 +198,8 @@ const C_SEQ = 0; // job sequence number posted by the main thread; -1 asks the w
 const C_DONE = 1; // last finished sequence number, written by the worker
 const C_STATUS = 2; // 0 ok, 1 the job threw in the worker (which logs it to stderr)
 const C_JOBS = 3; // jobs this worker completed without an error, counted by the worker itself
-const C_KIND = 4; // 0: sgemmRange; 1: a conv share (convRange)
-const C_ARGS = 5; // 14 sgemmRange arguments, or CONV_ARGS convRange arguments
+const C_KIND = 4; // 0: sgemmRange; 1: a conv share (convRange); 2: an elementwise share (elementwiseRange)
+const C_ARGS = 5; // 14 sgemmRange arguments, CONV_ARGS convRange arguments or EW_ARGS elementwiseRange arguments
 /**
  * Waits on the control block are timed, and re-check the value: in Node 20 a notify is lost about once in a few
  * thousand products (measured: 1 of 3000 128x128 products waited out a 1000 ms timeout though its worker had
@@ -212,11 +215,13 @@ const PARALLEL_MIN_MACS = 1 << 21;
 /** Worker body (CommonJS, run with eval): instantiates the shared module and serves jobs from its control block. */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { module, convModule, memory, ctrl, offset } = workerData;
+const { module, convModule, kernelsModule, memory, ctrl, offset } = workerData;
 const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const cv = convModule ? new WebAssembly.Instance(convModule, { env: { memory } }).exports : null;
+const hk = kernelsModule ? new WebAssembly.Instance(kernelsModule, { env: { memory } }).exports : null;
 const c = new Int32Array(ctrl, offset, ${CTRL_WORDS});
 const convRange = new Function('g', 'cv', 'a', ${JSON.stringify(CONV_RANGE_SOURCE)});
+const elementwiseRange = new Function('k', 'a', ${JSON.stringify(ELEMENTWISE_RANGE_SOURCE)});
 let seq = 0;
 parentPort.postMessage('ready');
 for (;;) {
@@ -230,6 +235,7 @@ for (;;) {
   try {
     const a = ${C_ARGS};
     if (c[${C_KIND}] === 1) convRange(e, cv, c.subarray(a, a + ${CONV_ARGS}));
+    else if (c[${C_KIND}] === 2) elementwiseRange(hk, c.subarray(a, a + ${EW_ARGS}));
     else e.sgemmRange(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5] >>> 0, c[a + 6] >>> 0, c[a + 7] >>> 0,
       c[a + 8], c[a + 9], c[a + 10], c[a + 11], c[a + 12], c[a + 13]);
   } catch (err) {
@@ -257,6 +263,8 @@ interface MtState {
   exports: GemmExports;
   /** The conv module the workers instantiated (pools on the tensor heap), or null. */
   convModule: WebAssembly.Module | null;
+  /** The heap's elementwise kernel module the workers instantiated (pools on the tensor heap), or null. */
+  kernelsModule: WebAssembly.Module | null;
   memory: WebAssembly.Memory;
   ctrl: Int32Array; // CTRL_WORDS per worker
   workers: NodeWorker[];
@@ -381,6 +389,8 @@ async function startThreads(n: number, onMemory?: WebAssembly.Memory): Promise<M
   const memory = onMemory ?? new WebAssembly.Memory({ initial: MT_INITIAL_PAGES, maximum: MT_MAXIMUM_PAGES, shared: true });
   // Workers on the tensor heap also run conv shares.
   const convModule = onMemory ? await WebAssembly.compile(decodeBase64(convMtWasmBase64)) : null;
+  // ... and elementwise shares.
+  const kernelsModule = onMemory ? await WebAssembly.compile(decodeBase64(heapKernelsWasmBase64)) : null;
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as GemmExports;
   const nWorkers = Math.min(n, exports.maxSlots()) - 1;
@@ -391,7 +401,7 @@ async function startThreads(n: number, onMemory?: WebAssembly.Memory): Promise<M
     for (let w = 0; w < nWorkers; w++) {
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module, convModule, memory, ctrl: ctrlBuf, offset: w * CTRL_WORDS * 4 },
+        workerData: { module, convModule, kernelsModule, memory, ctrl: ctrlBuf, offset: w * CTRL_WORDS * 4 },
       });
       workers.push(worker);
       await withTimeout(new Promise<void>((resolve, reject) => {
@@ -405,7 +415,7 @@ async function startThreads(n: number, onMemory?: WebAssembly.Memory): Promise<M
     await Promise.all(workers.map((w) => w.terminate()));
     throw err;
   }
-  const state: MtState = { exports, convModule, memory, ctrl, workers, seq: 0, broken: false, stopping: false };
+  const state: MtState = { exports, convModule, kernelsModule, memory, ctrl, workers, seq: 0, broken: false, stopping: false };
   for (const w of workers) {
     w.once('exit', () => {
       if (!state.stopping) state.broken = true;
@@ -495,6 +505,29 @@ export function runConvShares(memory: WebAssembly.Memory, conv: ConvExports, sha
     throw new Error(`runConvShares: ${shares.length} shares for ${pool ? pool.workers.length + 1 : 1} thread(s)`);
   }
   dispatch(pool, 'conv', (w) => [1, shares[w]!], () => convRange(pool.exports, conv, shares[0]!));
+}
+
+/** The number of threads elementwise shares run on for tensors in `memory`: the heap pool's, or 1. */
+export function elementwiseThreadsOn(memory: WebAssembly.Memory): number {
+  const pool = memoryPool(memory);
+  return pool !== null && pool.kernelsModule !== null ? pool.workers.length + 1 : 1;
+}
+
+/**
+ * Runs an elementwise pass (`args`: elementwiseArgs, the share [0, n)) on the heap pool of `memory`, split into
+ * one contiguous share per thread on 16-element boundaries; share 0 runs here with `kernels` (the heap's instance).
+ */
+export function runElementwiseShares(memory: WebAssembly.Memory, kernels: ElementwiseExports, args: readonly number[]): void {
+  const pool = memoryPool(memory);
+  if (pool === null || pool.kernelsModule === null) throw new Error('runElementwiseShares: no worker threads on this memory');
+  const cuts = splitRange(args[3]!, pool.workers.length + 1, 16);
+  const share = (w: number): number[] => {
+    const a = args.slice();
+    a[2] = cuts[w]!;
+    a[3] = cuts[w + 1]!;
+    return a;
+  };
+  dispatch(pool, 'elementwise', (w) => [2, share(w)], () => elementwiseRange(kernels, share(0)));
 }
 
 /** Posts job `job(w)` ([kind, args]) to each worker w, runs `main` here, then waits for every worker's part. */

@@ -43,6 +43,9 @@ interface Cases {
   exp(): void;
   log(): void;
   mul(): void;
+  relu(): void;
+  sigmoid(): void;
+  softplus(): void;
   /** The Math.exp / Math.log loops (unaryKernelJs) and the Wasm kernels alone (unaryKernel, copy in/out included, no tensor overhead) on the same inputs: this build only (no-ops for a baseline). */
   expJs(): void;
   logJs(): void;
@@ -96,6 +99,9 @@ function makeCases(api: Api, withJs: boolean): Cases {
     exp: () => tidy(() => void api.exp(u)),
     log: () => tidy(() => void api.log(pos)),
     mul: () => tidy(() => void api.mul(u, pos)),
+    relu: () => tidy(() => void api.relu(u)),
+    sigmoid: () => tidy(() => void api.sigmoid(u)),
+    softplus: () => tidy(() => void api.softplus(u)),
     expJs: () => (withJs ? unaryKernelJs('exp', uData, jsOut) : undefined),
     logJs: () => (withJs ? unaryKernelJs('log', posData, jsOut) : undefined),
     expKernel: () => (withJs ? unaryKernel('exp', uData, jsOut) : undefined),
@@ -158,13 +164,16 @@ with torch.no_grad():
     out["ms"]["exp"] = median_ms(lambda: torch.exp(u))
     out["ms"]["log"] = median_ms(lambda: torch.log(pos))
     out["ms"]["mul"] = median_ms(lambda: u * pos)
+    out["ms"]["relu"] = median_ms(lambda: torch.relu(u))
+    out["ms"]["sigmoid"] = median_ms(lambda: torch.sigmoid(u))
+    out["ms"]["softplus"] = median_ms(lambda: F.softplus(u))
 print(json.dumps(out))
 `;
 
 interface TorchOut {
   version: string;
   threads: number;
-  ms: Record<'cnnStep' | 'convFwd' | 'convFwdBwd' | 'exp' | 'log' | 'mul', number>;
+  ms: Record<'cnnStep' | 'convFwd' | 'convFwdBwd' | 'exp' | 'log' | 'mul' | 'relu' | 'sigmoid' | 'softplus', number>;
   /** Per conv case: whether the faster PyTorch time was with oneDNN (mkldnn) on. */
   mkldnn: Partial<Record<'cnnStep' | 'convFwd' | 'convFwdBwd', boolean>>;
 }
@@ -196,9 +205,9 @@ const median = (xs: number[]): number => {
  */
 const BLOCK = 5;
 function measure(engines: Map<string, Cases>): Map<string, Record<keyof Cases, number>> {
-  const keys: (keyof Cases)[] = ['cnnStep', 'convFwd', 'convFwdBwd', 'exp', 'log', 'mul', 'expJs', 'logJs', 'expKernel', 'logKernel'];
+  const keys: (keyof Cases)[] = ['cnnStep', 'convFwd', 'convFwdBwd', 'exp', 'log', 'mul', 'relu', 'sigmoid', 'softplus', 'expJs', 'logJs', 'expKernel', 'logKernel'];
   const res = new Map<string, Record<keyof Cases, number>>();
-  for (const name of engines.keys()) res.set(name, { cnnStep: 0, convFwd: 0, convFwdBwd: 0, exp: 0, log: 0, mul: 0, expJs: 0, logJs: 0, expKernel: 0, logKernel: 0 });
+  for (const name of engines.keys()) res.set(name, { cnnStep: 0, convFwd: 0, convFwdBwd: 0, exp: 0, log: 0, mul: 0, relu: 0, sigmoid: 0, softplus: 0, expJs: 0, logJs: 0, expKernel: 0, logKernel: 0 });
   for (const k of keys) {
     const n = k === 'cnnStep' || k === 'convFwdBwd' ? samples : samples * 2;
     const xs = new Map<string, number[]>([...engines.keys()].map((e) => [e, []]));
@@ -258,6 +267,9 @@ async function main(): Promise<void> {
   row('log, Wasm kernel alone (no tensor overhead)', 'logKernel', true, true);
   row('log, Math.log JS loop (reference)', 'logJs', true, true);
   row(`mul over ${ELEMENTS} floats`, 'mul', true);
+  row(`relu over ${ELEMENTS} floats`, 'relu', true);
+  row(`sigmoid over ${ELEMENTS} floats`, 'sigmoid', true);
+  row(`softplus over ${ELEMENTS} floats`, 'softplus', true);
   const self = [...ours.values()][0]!;
   lines.push('', `Wasm exp/log kernels vs the Math.* loops (this build, float32, copy in/out included): exp ${(self.expJs / self.expKernel).toFixed(2)}x faster, log ${(self.logJs / self.logKernel).toFixed(2)}x`);
   {

@@ -483,6 +483,18 @@ export interface EighResult {
   vectors: Matrix | null;
 }
 
+/** The first non-finite entry of the lower triangle (row by row), or null: what the symmetric routines read. */
+export function firstNonFiniteLower(a: Matrix): { i: number; j: number; value: number } | null {
+  const n = a.rows;
+  const d = a.data;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0, o = i * a.cols; j <= i && j < a.cols; j++, o++) {
+      if (!Number.isFinite(d[o]!)) return { i, j, value: d[o]! };
+    }
+  }
+  return null;
+}
+
 /**
  * Eigenvalues (ascending) and optionally eigenvectors of a symmetric matrix (lower triangle read):
  * Householder tridiagonalisation + implicit QL in Wasm. O(n³): about 4/3 n³ flops for values only,
@@ -490,6 +502,10 @@ export interface EighResult {
  */
 export function eigh(a: Matrix, opts: { vectors?: boolean; overwrite?: boolean } = {}): EighResult {
   const n = requireSquare('eigh', a);
+  const bad = firstNonFiniteLower(a);
+  if (bad !== null) {
+    throw new Error(`eigh: entry (${bad.i}, ${bad.j}) of the ${n}x${n} matrix is ${bad.value}; a matrix with NaN or infinite entries has no eigenvalues to compute`);
+  }
   const wantV = opts.vectors ?? true;
   const f = opts.overwrite ? a : a.clone();
   const values = withScratch([n, n], (w, work) => {

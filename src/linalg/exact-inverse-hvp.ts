@@ -4,7 +4,7 @@ import { SolverFailure } from '../hypergrad/inverse-hvp.js';
 import type { Tensor } from '../core/tensor.js';
 import type { InverseHvpResult, LinearOperator } from '../hypergrad/inverse-hvp.js';
 import type { VectorList } from '../hypergrad/vector-list.js';
-import { Cholesky, eigh, LDLT, LU, Matrix, NotPositiveDefiniteError, SingularMatrixError, type Inertia } from './dense.js';
+import { Cholesky, eigh, firstNonFiniteLower, LDLT, LU, Matrix, NotPositiveDefiniteError, SingularMatrixError, type Inertia } from './dense.js';
 import { exactHessian, flattenTensors, hessianFromOperator, unflattenLike, type HessianOptions, type HessianResult } from './hessian.js';
 import { denseOperator, extremeEigenvalues } from './spectrum.js';
 import { linalgWasm, withScratch } from './wasm.js';
@@ -136,6 +136,10 @@ export class ExactHessianSolver {
       negativeEigenvalues: null, inertia: null, droppedEigenvalues: null, rcond1: null, factorMs: 0, spectrumMs: 0,
     };
     const solver = new ExactHessianSolver(report);
+    const bad = firstNonFiniteLower(h);
+    if (bad !== null) {
+      throw new SolverFailure(`exact solver: the Hessian's entry (${bad.i}, ${bad.j}) is ${bad.value} (of ${n}x${n}); nothing can be solved with it`);
+    }
     const consume = opts.overwrite ?? false;
     if (!consume) solver.ref = h;
 

@@ -52,8 +52,10 @@ async function snapshot(ckpt: CheckpointInput): Promise<StoredCheckpoint> {
     if (!(data instanceof Float32Array || data instanceof Float64Array)) throw new Error(`memoryRunStore: tensor '${name}' is ${t.dtype}; only float tensors are stored`);
     params[name] = { data: data.slice(), shape: [...t.shape], dtype: t.dtype as 'float32' | 'float64' };
   }
-  // Optimizer states and meta are plain JSON values: a deep copy detaches them from the live objects.
-  const copy = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
+  // Optimizer states and meta are plain values: a deep copy detaches them from the live objects. structuredClone
+  // keeps NaN, ±Infinity and -0 (a JSON round trip wrote null and 0) and is ~3.6x faster on optimizer states of
+  // 623k-value arrays (a JSON round trip took 17% of a T1-T2 benchmark run on this store).
+  const copy = <T>(v: T): T => (v === undefined ? v : structuredClone(v));
   return { params, step: ckpt.step, optimizer: copy(ckpt.optimizer), optimizers: copy(ckpt.optimizers), meta: copy(ckpt.meta) };
 }
 

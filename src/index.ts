@@ -102,8 +102,8 @@ export * as report from './report/index.js';
 export { benchKernel, KERNELS } from './perf/kernel-bench.js';
 export type { KernelName, KernelBenchOptions, KernelBenchResult } from './perf/kernel-bench.js';
 export { initGemm, gemmReady } from './backend/cpu/wasm-gemm.js';
-// Threads for the CPU backend's products and convolutions (Node: worker_threads; resolves to 1 where threads are unavailable).
-export { setGemmThreads, getGemmInfo } from './backend/cpu/wasm-gemm.js';
+// Threads for the CPU backend's products, convolutions and large elementwise passes (Node: worker_threads; 1 where threads are unavailable), and the GEMM's fused-multiply-add build.
+export { setGemmThreads, setGemmRelaxedSimd, getGemmInfo } from './backend/cpu/wasm-gemm.js';
 // The CPU tensor heap (docs/memory.md): await initCpuHeap() on a browser's main thread so CPU tensors live in Wasm memory from the first one.
 export { initCpuHeap, setCpuHeapLimit, makeWasmHeap, type WasmHeap, type WasmHeapStats, type HeapOverflow } from './backend/cpu/wasm-heap.js';
 

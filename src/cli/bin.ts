@@ -20,4 +20,12 @@ if (missing.length > 0) {
   );
   process.exit(1);
 }
+// Fused multiply-add in the GEMM where the engine can run it (Node 20: a V8 flag set now, before any Wasm compiles).
+try {
+  const { enableRelaxedSimd } = await import('../node/relaxed-simd.js');
+  enableRelaxedSimd();
+} catch (e) {
+  console.error(`iml: ${(e as Error).message}`);
+  process.exit(1);
+}
 await import('./main.js');

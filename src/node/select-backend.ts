@@ -2,7 +2,8 @@
 
 import { CpuBackend } from '../backend/cpu/cpu-backend.js';
 import { setBackend } from '../backend/registry.js';
-import { setGemmThreads } from '../backend/cpu/wasm-gemm.js';
+import { getGemmInfo, setGemmThreads } from '../backend/cpu/wasm-gemm.js';
+import { applyRelaxedSimdSetting } from './relaxed-simd.js';
 import { createNodeWebGpuBackend, nodeWebGpuUnavailable } from './webgpu.js';
 
 /**
@@ -29,13 +30,16 @@ export async function selectBackend(kind: BackendKind): Promise<string> {
   if (kind === 'cpu' || kind === 'cpu-heap') {
     const be = new CpuBackend();
     setBackend(be);
+    await applyRelaxedSimdSetting();
     const threads = await setGemmThreads(cpuThreadsFromEnv());
     const on = threads > 1 ? `, products and convolutions on ${threads} threads` : '';
-    return be.heap() !== null ? `cpu (tensors in the Wasm heap, SIMD kernels on pointers${on})` : 'cpu (plain arrays: no shared Wasm memory here)';
+    const fma = getGemmInfo().relaxedSimd ? ', fused multiply-add in the GEMM' : '';
+    return be.heap() !== null ? `cpu (tensors in the Wasm heap, SIMD kernels on pointers${on}${fma})` : `cpu (plain arrays: no shared Wasm memory here${fma})`;
   }
   if (kind === 'cpu-js') {
     setBackend(new CpuBackend({ heap: false }));
-    return 'cpu-js (plain arrays, JS kernels: the reference backend)';
+    await applyRelaxedSimdSetting();
+    return `cpu-js (plain arrays, JS kernels: the reference backend${getGemmInfo().relaxedSimd ? ', fused multiply-add in the GEMM' : ''})`;
   }
   const reason = await nodeWebGpuUnavailable();
   if (reason !== null) throw new Error(`--backend webgpu: ${reason}`);

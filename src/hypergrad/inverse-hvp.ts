@@ -66,6 +66,8 @@ export async function neumannInverseHvp(hvp: LinearOperator, v: VectorList, opts
   if (!Number.isInteger(steps) || steps < 0) throw new Error(`neumann: steps must be a non-negative integer, got ${steps}`);
   let cur = v;
   let p = v;
+  const first = steps > 0 ? await vnorm(v) : 0;
+  let last = first;
   for (let j = 1; j <= steps; j++) {
     const [c, q] = tidy(() => {
       const c = vaxpy(cur, -alpha, hvp(cur)); // cur ← (I - αH) cur
@@ -74,11 +76,16 @@ export async function neumannInverseHvp(hvp: LinearOperator, v: VectorList, opts
     release([cur, p], [v, c, q]);
     cur = c;
     p = q;
-    checkFinite('neumann', j, await vnorm(cur));
+    last = await vnorm(cur);
+    checkFinite('neumann', j, last);
   }
   const x = vscale(p, alpha);
   release([cur, p], [v, x]);
-  return { x, hvps: steps, residuals: [], note: `alpha ${alpha}, ${steps} terms` };
+  // A converging series has shrinking terms; a last term larger than v means |1 - αλ| > 1 for some eigenvalue λ of H
+  // (λ < 0, or αλ > 2), and the sum grows without bound as terms are added. Said in the note (kept in the metrics).
+  const growth = first > 0 ? last / first : 0;
+  const grew = growth > 1 ? `; diverging: ||(I - αH)^${steps} v|| = ${growth.toExponential(2)}·||v|| (|1 - αλ| > 1 for an eigenvalue λ of H: λ < 0 or αλ > 2)` : '';
+  return { x, hvps: steps, residuals: [], note: `alpha ${alpha}, ${steps} terms${grew}` };
 }
 
 export interface CgOptions {

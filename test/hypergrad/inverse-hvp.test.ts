@@ -67,6 +67,20 @@ describe('Neumann series', () => {
     for (const steps of [-1, 1.5, NaN]) await expect(neumannInverseHvp(op, vec(b), { alpha: 0.1, steps })).rejects.toThrow(`neumann: steps must be a non-negative integer, got ${steps}`);
   });
 
+  it('says when its terms grow instead of shrinking (a negative eigenvalue, or αλ > 2), with the growth of the last term', async () => {
+    // (1 - 0.5·(-1))^4 = 1.5^4 on the first component, (1 - 0.5·1)^4 on the second: ||t_4|| / ||b|| for b = (1, 1).
+    const { op } = diagonal([-1, 1]);
+    const r = await neumannInverseHvp(op, vec([1, 1]), { alpha: 0.5, steps: 4 });
+    const growth = Math.hypot(1.5 ** 4, 0.5 ** 4) / Math.SQRT2;
+    expect(r.note).toBe(`alpha 0.5, 4 terms; diverging: ||(I - αH)^4 v|| = ${growth.toExponential(2)}·||v|| (|1 - αλ| > 1 for an eigenvalue λ of H: λ < 0 or αλ > 2)`);
+    // αλ = 2.5 > 2: |1 - 2.5| = 1.5 per term.
+    const big = await neumannInverseHvp(diagonal([5, 1]).op, vec([1, 0]), { alpha: 0.5, steps: 3 });
+    expect(big.note).toBe('alpha 0.5, 3 terms; diverging: ||(I - αH)^3 v|| = 3.38e+0·||v|| (|1 - αλ| > 1 for an eigenvalue λ of H: λ < 0 or αλ > 2)');
+    // At exactly αλ = 2 the terms keep their norm: not growing, no note; nor on a zero vector.
+    expect((await neumannInverseHvp(diagonal([4, 1]).op, vec([1, 0]), { alpha: 0.5, steps: 3 })).note).toBe('alpha 0.5, 3 terms');
+    expect((await neumannInverseHvp(diagonal([-1, 1]).op, vec([0, 0]), { alpha: 0.5, steps: 3 })).note).toBe('alpha 0.5, 3 terms');
+  });
+
   it('a diverging series is a NonFiniteError naming the iteration', async () => {
     const { op } = diagonal([1e100, 1]); // (1 - 1e100)^2 overflows the squared norm at the second term
     const e = await neumannInverseHvp(op, vec([1, 1]), { alpha: 1, steps: 5 }).catch((x: unknown) => x);

@@ -5,7 +5,7 @@ import type { Conv2dParams } from '../../core/primitives.js';
 import { conv2dGradInputJs, conv2dGradWeightJs, conv2dJs, geometry, type Geometry } from './conv2d-js.js';
 import { CONV_ARGS, CONV_FORWARD, CONV_GRAD_INPUT, CONV_GRAD_WEIGHT } from './conv-range.js';
 import { CONV_PANEL_WIDTH, convThreadsOn, gemmArena, runConvShares, splitRange, type ConvExports, type PackedGemm } from './wasm-gemm.js';
-import { commonHeap } from './wasm-heap.js';
+import { commonHeap, fillArray } from './wasm-heap.js';
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
@@ -124,7 +124,7 @@ function conv2dWasm(x: Float32Array, w: Float32Array, g: Geometry, out: Float32A
 function conv2dGradInputWasm(gy: Float32Array, w: Float32Array, g: Geometry, out: Float32Array): void {
   const hw = g.ho * g.wo, K = g.c * g.kh * g.kw, img = g.c * g.h * g.w;
   if (hw === 0) {
-    out.fill(0);
+    fillArray(out, 0);
     return;
   }
   const direct = isPointwise(g);
@@ -151,7 +151,7 @@ function conv2dGradInputWasm(gy: Float32Array, w: Float32Array, g: Geometry, out
 function conv2dGradWeightWasm(x: Float32Array, gy: Float32Array, g: Geometry, out: Float32Array): void {
   const hw = g.ho * g.wo, K = g.c * g.kh * g.kw, img = g.c * g.h * g.w;
   if (g.n === 0 || hw === 0) {
-    out.fill(0);
+    fillArray(out, 0);
     return;
   }
   const direct = isPointwise(g);

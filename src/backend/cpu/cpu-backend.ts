@@ -13,7 +13,7 @@ import { matmulKernel } from './matmul.js';
 import { maxPool2dArgmaxKernel, maxPool2dGatherKernel, maxPool2dScatterKernel } from './pool.js';
 import { gatherKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel } from './movement.js';
 import { ArrayPool, type CpuMemoryStats } from './array-pool.js';
-import { cpuHeap, heapOf, type HeapOverflow, type WasmHeap } from './wasm-heap.js';
+import { cpuHeap, fillArray, heapOf, type HeapOverflow, type WasmHeap } from './wasm-heap.js';
 import { reduceKernel } from './reduce.js';
 import { leakyReluGradKernel, leakyReluKernel, reluGradKernel, reluKernel } from './relu.js';
 import { sigmoidKernel, softplusKernel } from './smooth.js';
@@ -170,7 +170,7 @@ export class CpuBackend implements Backend {
   allocFilled(size: number, dtype: DType, value: number): CpuBuffer {
     const zero = Object.is(value, 0); // +0: what a zeroed array holds (fresh heap memory already does)
     const b = this.allocate(size, dtype, zero);
-    if (!zero) b.data.fill(value);
+    if (!zero) fillArray(b.data, value);
     return b;
   }
 
@@ -188,7 +188,7 @@ export class CpuBackend implements Backend {
     }
     const reused = this.pool.take(dtype, size);
     if (reused !== undefined) {
-      if (zeroed) reused.fill(0);
+      if (zeroed) fillArray(reused, 0);
       return new CpuBuffer(reused);
     }
     return new CpuBuffer(allocArray(dtype, size));

@@ -6,6 +6,7 @@ import { stridesOf } from '../../core/shape.js';
 import { broadcastStrides, collapse, Outer } from './strided.js';
 import { wasmUnary, wasmWhere } from './wasm-elementwise.js';
 import { wasmMath } from './wasm-math.js';
+import { fillArray } from './wasm-heap.js';
 
 /**
  * out = op(x) elementwise, x and out contiguous and of one dtype. exp and log run in Wasm (assembly/math.ts:
@@ -101,7 +102,7 @@ export function copyStrided(
         if (native) {
           dst.set(src.subarray(qs, qs + n0), qd);
         } else if (fill) {
-          dst.fill(src[qs], qd, qd + n0);
+          fillArray(dst, src[qs], qd, qd + n0);
         } else {
           for (let i0 = 0, rs = qs, rd = qd; i0 < n0; i0++, rs += s0, rd += d0) dst[rd] = src[rs];
         }

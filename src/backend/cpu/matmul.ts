@@ -2,7 +2,7 @@
 
 import type { TypedArray } from '../../core/dtype.js';
 import { sgemm } from './wasm-gemm.js';
-import { commonHeap } from './wasm-heap.js';
+import { commonHeap, fillArray } from './wasm-heap.js';
 import { dgemmArrays, linalgUsableSync } from '../../linalg/wasm.js';
 
 /** Below this many multiply-adds the plain loop beats copying float64 operands into Wasm. */
@@ -20,7 +20,7 @@ function materialize(x: TypedArray, rows: number, cols: number, trans: boolean):
 export function matmulBlocked(a: TypedArray, b: TypedArray, m: number, n: number, k: number, transA: boolean, transB: boolean, out: TypedArray): void {
   const A = transA ? materialize(a, k, m, true) : a; // now [m, k]
   const B = transB ? materialize(b, n, k, true) : b; // now [k, n]
-  out.fill(0);
+  fillArray(out, 0);
   const KB = 128;
   const NB = 512;
   for (let j0 = 0; j0 < n; j0 += NB) {
@@ -43,7 +43,7 @@ export function matmulBlocked(a: TypedArray, b: TypedArray, m: number, n: number
 /** out = op(a) op(b), every element written (out may hold old values: matmul is in OVERWRITES). */
 export function matmulKernel(a: TypedArray, b: TypedArray, m: number, n: number, k: number, transA: boolean, transB: boolean, out: TypedArray): void {
   if (k === 0) {
-    out.fill(0); // an empty sum; the GEMMs are not asked to write it
+    fillArray(out, 0); // an empty sum; the GEMMs are not asked to write it
     return;
   }
   if (out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array) {

@@ -3,6 +3,7 @@
 import type { TypedArray } from '../../core/dtype.js';
 import { sizeOf, stridesOf } from '../../core/shape.js';
 import { copyStrided, stridedCopy } from './elementwise.js';
+import { fillArray } from './wasm-heap.js';
 
 export function transposeKernel(x: TypedArray, inShape: readonly number[], perm: readonly number[], out: TypedArray): void {
   const si = stridesOf(inShape);
@@ -18,7 +19,7 @@ export function sliceKernel(x: TypedArray, inShape: readonly number[], begin: re
 }
 
 export function padKernel(x: TypedArray, inShape: readonly number[], before: readonly number[], out: TypedArray, outShape: readonly number[]): void {
-  out.fill(0);
+  fillArray(out, 0);
   if (x.length === 0) return;
   const so = stridesOf(outShape);
   let base = 0;
@@ -45,7 +46,7 @@ export function gatherKernel(x: TypedArray, inShape: readonly number[], indices:
 
 export function scatterAddKernel(x: TypedArray, inShape: readonly number[], indices: Int32Array, axis: number, size: number, out: TypedArray): void {
   const [outer, m, inner] = around(inShape, axis);
-  out.fill(0);
+  fillArray(out, 0);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < m; i++) {
       const src = (o * m + i) * inner;

@@ -3,6 +3,7 @@
 import type { TypedArray } from '../../core/dtype.js';
 import type { Pool2dParams } from '../../core/primitives.js';
 import { residentKernels } from './wasm-elementwise.js';
+import { fillArray } from './wasm-heap.js';
 
 /*
  * The 2x2 stride-2 unpadded case the models use runs in Wasm SIMD (assembly/pool.ts) when the float32 operands live
@@ -152,7 +153,7 @@ export function maxPool2dScatterKernel(gy: TypedArray, arg: TypedArray, p: Pool2
     const { planes, h, w, ho, wo } = g;
     const k = gy instanceof Float32Array ? residentKernels([gy, arg, out]) : null;
     if (k !== null) return k.scatter2x2(gy.byteOffset, arg.byteOffset, planes, h, w, ho, wo, out.byteOffset);
-    out.fill(0);
+    fillArray(out, 0);
     for (let q = 0; q < planes; q++) {
       const xb = q * h * w;
       let o = q * ho * wo;
@@ -166,6 +167,6 @@ export function maxPool2dScatterKernel(gy: TypedArray, arg: TypedArray, p: Pool2
     }
     return;
   }
-  out.fill(0);
+  fillArray(out, 0);
   for (let o = 0; o < gy.length; o++) out[source('maxPool2dScatter', g, o, arg[o])] += gy[o];
 }

@@ -1,7 +1,7 @@
 // The L2 meta-knowledge's per-λ terms c = 2 s², dc/dλ = 4 s σ(λ) with s = softplus(λ): one fused Wasm pass on the CPU tensor heap, the composites elsewhere, the same bits.
 
 import type { CpuBackend } from '../backend/cpu/cpu-backend.js';
-import { residentKernels, WASM_MIN_ELEMENTS } from '../backend/cpu/wasm-elementwise.js';
+import { wasmSoftplusTerms, WASM_MIN_ELEMENTS } from '../backend/cpu/wasm-elementwise.js';
 import { mul } from '../core/ops.js';
 import { noGrad, Tensor } from '../core/tensor.js';
 import { sigmoid, softplus } from '../ops/activations.js';
@@ -25,9 +25,7 @@ export function softplusTerms(l: Tensor): SoftplusTerms {
       const x = cpuData(l);
       const be = l.backend as CpuBackend;
       const [bc, bdc] = [0, 1].map(() => be.allocUnzeroed(l.size, l.dtype));
-      const k = residentKernels([x, bc!.data, bdc!.data]);
-      if (k !== null) {
-        (x instanceof Float32Array ? k.softplusTermsF32 : k.softplusTermsF64)(x.byteOffset, bc!.data.byteOffset, bdc!.data.byteOffset, l.size);
+      if (wasmSoftplusTerms(x, bc!.data, bdc!.data)) {
         const make = (b: typeof bc): Tensor => new Tensor(be, b!, l.shape, l.dtype);
         return { c: make(bc), dc: make(bdc) };
       }

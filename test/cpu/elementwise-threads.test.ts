@@ -6,7 +6,7 @@ import { unaryKernel, unaryKernelJs, whereKernel } from '../../src/backend/cpu/e
 import { elementwiseArgs, elementwiseRange, EW_BINARY, EW_ARGS } from '../../src/backend/cpu/elementwise-range.js';
 import { leakyReluGradKernel, leakyReluKernel, reluGradKernel, reluKernel } from '../../src/backend/cpu/relu.js';
 import { sigmoidKernel, softplusKernel } from '../../src/backend/cpu/smooth.js';
-import { THREADED_MIN_CHEAP, THREADED_MIN_TRANSCENDENTAL } from '../../src/backend/cpu/wasm-elementwise.js';
+import { THREADED_MIN_CHEAP, THREADED_MIN_TRANSCENDENTAL, wasmSoftplusTerms } from '../../src/backend/cpu/wasm-elementwise.js';
 import { getGemmWorkerJobs, setGemmThreads } from '../../src/backend/cpu/wasm-gemm.js';
 import { cpuHeap } from '../../src/backend/cpu/wasm-heap.js';
 import { Random } from '../../src/util/random.js';
@@ -125,6 +125,16 @@ describe.each(['float32', 'float64'] as const)('elementwise shares on 2 threads 
       ['softplus', nt, 1, (out) => softplusKernel(x.subarray(0, nt), out)],
       ['sigmoid', nt, 1, (out) => sigmoidKernel(x.subarray(0, nt), out)],
     ]);
+    // softplusTerms writes two outputs: c into `out`, dc into a second array checked the same way.
+    const dcs: TypedArray[] = [];
+    await sameBits(dt, [
+      ['softplus terms c', nt, 1, (out) => {
+        const dc = alloc(dt, nt);
+        expect(wasmSoftplusTerms(x.subarray(0, nt), out, dc)).toBe(true);
+        dcs.push(dc);
+      }],
+    ]);
+    expect(firstDifference(dcs[1]!, dcs[0]!), 'softplus terms dc: first element that differs').toBe(-1);
     // The leaky slope reaches the worker's share: its half of the output scales negatives by 0.1.
     const out = alloc(dt, n);
     leakyReluKernel(x, 0.1, out);

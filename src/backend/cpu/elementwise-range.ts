@@ -8,6 +8,7 @@ export const EW_UNARY = 1;
 export const EW_RECTIFY = 2;
 export const EW_WHERE = 3;
 export const EW_SMOOTH = 4;
+export const EW_SOFTPLUS_TERMS = 5;
 /** Int32 words of an elementwise job's arguments (see elementwiseRange). */
 export const EW_ARGS = 16;
 
@@ -35,6 +36,7 @@ switch (a[0]) {
   }
   case 3: (f32 ? k.where32 : k.where64)(p(6), p(8), p(10), p(12), n); break;
   case 4: (f32 ? k.smoothF32 : k.smoothF64)(a[4], p(6), p(8), n); break;
+  case 5: (f32 ? k.softplusTermsF32 : k.softplusTermsF64)(p(6), p(8), p(10), n); break;
   default: throw new Error('elementwise share: unknown kernel ' + a[0]);
 }
 `;

@@ -3,7 +3,7 @@
 import type { TypedArray } from '../../core/dtype.js';
 import type { UnaryPrim } from '../../core/primitives.js';
 import type { Combine } from './binary.js';
-import { EW_BINARY, EW_RECTIFY, EW_SMOOTH, EW_UNARY, EW_WHERE, elementwiseArgs } from './elementwise-range.js';
+import { EW_BINARY, EW_RECTIFY, EW_SMOOTH, EW_SOFTPLUS_TERMS, EW_UNARY, EW_WHERE, elementwiseArgs } from './elementwise-range.js';
 import { elementwiseThreadsOn, runElementwiseShares } from './wasm-gemm.js';
 import { commonHeap, type ElementwiseExports, type WasmHeap } from './wasm-heap.js';
 
@@ -129,5 +129,18 @@ export function wasmSmooth(kind: number, x: TypedArray, out: TypedArray): boolea
   if (threaded(heap, THREADED_MIN_TRANSCENDENTAL, out, (e) => elementwiseArgs(EW_SMOOTH, e, out.length, kind, 0, [[x.byteOffset, true], [out.byteOffset, true]]))) return true;
   const k = heap.kernels;
   (out instanceof Float32Array ? k.smoothF32 : k.smoothF64)(kind, x.byteOffset, out.byteOffset, out.length);
+  return true;
+}
+
+/** c = (s·s)·2 and dc = (s·σ(x))·4, s = softplus(x), in one Wasm pass (softplusTerms*); false when not resident. */
+export function wasmSoftplusTerms(x: TypedArray, c: TypedArray, dc: TypedArray): boolean {
+  if (x.length < WASM_MIN_ELEMENTS) return false;
+  const heap = residentHeap([x, c, dc]);
+  if (heap === null || c.length !== x.length || dc.length !== x.length) return false;
+  const made = threaded(heap, THREADED_MIN_TRANSCENDENTAL, x, (e) => elementwiseArgs(EW_SOFTPLUS_TERMS, e, x.length, 0, 0,
+    [[x.byteOffset, true], [c.byteOffset, true], [dc.byteOffset, true]]));
+  if (made) return true;
+  const k = heap.kernels;
+  (x instanceof Float32Array ? k.softplusTermsF32 : k.softplusTermsF64)(x.byteOffset, c.byteOffset, dc.byteOffset, x.length);
   return true;
 }

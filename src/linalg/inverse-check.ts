@@ -177,7 +177,8 @@ export function formatInverseCheck(r: InverseCheckResult): string {
   lines.push(`| ${head.join(' | ')} |`);
   lines.push(`|${head.map(() => '---').join('|')}|`);
   for (const b of body) lines.push(`| ${b.join(' | ')} |`);
-  const failed = r.rows.filter((m) => m.note.startsWith('failed'));
-  for (const f of failed) lines.push(`${f.method}: ${f.note}`);
+  // Failed methods, and series whose terms grew (their x is not an approximation of x*), with their notes.
+  const flagged = r.rows.filter((m) => m.note.startsWith('failed') || m.note.includes('diverging'));
+  for (const f of flagged) lines.push(`${f.method}: ${f.note}`);
   return lines.join('\n');
 }

@@ -61,6 +61,15 @@ describe('formatInverseCheck', () => {
     expect(table).toBe('| a | 0.000000 | 0.0010 | 9999.5000 | -5.00000e-4 | 1.000e+4 | 1.0 | 0.00 + 0.00 | 1 | - |');
   });
 
+  it('names a Neumann series whose terms grew under the table, with its note', () => {
+    const r = result();
+    const note = 'alpha 0.1, 50 terms; diverging: ||(I - αH)^50 v|| = 3.00e+12·||v|| (|1 - αλ| > 1 for an eigenvalue λ of H: λ < 0 or αλ > 2)';
+    r.rows = [row({ method: 'neumann(50, α=0.1)', note }), row({ method: 'neumann(3, α=0.1)', note: 'alpha 0.1, 3 terms' })];
+    const lines = formatInverseCheck(r).split('\n');
+    expect(lines.at(-1)).toBe(`neumann(50, α=0.1): ${note}`);
+    expect(lines.at(-2)!.startsWith('| neumann(3, α=0.1) |')).toBe(true);
+  });
+
   it('iterateText: the last iterate, and "-" for methods without one', () => {
     expect(iterateText(null)).toBe('-');
     expect(iterateText({ returned: 10, iterations: 10, residual: 2e-5, choice: 'last' })).toBe('10 of 10, last, residual 2.000e-5');

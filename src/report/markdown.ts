@@ -100,6 +100,13 @@ export function extraTable(aggs: readonly MethodAggregate[], title = 'Extra meas
   return { title, headers: ['Name', 'n seeds', ...names], rows: aggs.map((a) => [a.method, String(a.used), ...a.extra.map((e) => e.text)]) };
 }
 
+/** '; Neumann terms grew in 3 meta-epochs (first 12)' when the series diverged (its note says so) in some meta-epochs, else ''. */
+function grewText(metrics: readonly { metaEpoch: number; note?: string }[]): string {
+  const grew = metrics.filter((m) => m.note?.includes('diverging'));
+  if (grew.length === 0) return '';
+  return `; Neumann terms grew in ${grew.length} meta-epoch${grew.length === 1 ? '' : 's'} (first ${grew[0]!.metaEpoch})`;
+}
+
 /** One row per run: Name | Seed | Meta-epochs | Train max | Val max | Test | ES Test | Best epoch | Status. */
 export function perRunTable(results: readonly RunResult[], title = 'Per run'): TableData {
   const pct = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : '—');
@@ -107,10 +114,11 @@ export function perRunTable(results: readonly RunResult[], title = 'Per run'): T
     title,
     headers: ['Name', 'Seed', 'Meta-epochs', 'Train max', 'Val max', 'Test', 'ES Test', 'Best epoch', 'Status'],
     align: [...defaultAlign(8), 'left'],
-    rows: results.map(({ method, seed, summary: s }) => [
+    rows: results.map(({ method, seed, summary: s, metrics }) => [
       method, String(seed), String(s.metaEpochsRun), pct(s.trainMax), pct(s.validationMax), pct(s.test), pct(s.esTest),
       String(s.bestMetaEpoch),
-      s.diverged ? `diverged at meta-epoch ${s.diverged.metaEpoch}, step ${s.diverged.step}: ${s.diverged.what}` : s.stoppedEarly ? 'early stopped' : 'completed',
+      (s.diverged ? `diverged at meta-epoch ${s.diverged.metaEpoch}, step ${s.diverged.step}: ${s.diverged.what}` : s.stoppedEarly ? 'early stopped' : 'completed') +
+        grewText(metrics),
     ]),
   };
 }

@@ -5,7 +5,7 @@ import { aggregateByMethod } from '../../src/report/aggregate.js';
 import {
   accuracyTable, escapeMarkdown, extraTable, markdownDocument, markdownTable, perRunTable, runStatusTable, tableToMarkdown, timeTable,
 } from '../../src/report/markdown.js';
-import { run, sampleResults } from './fixtures.js';
+import { metricsFor, run, sampleResults } from './fixtures.js';
 
 const lines = (md: string): string[] => md.trimEnd().split('\n');
 
@@ -70,6 +70,10 @@ describe('thesis tables', () => {
     expect(perRunMd[2]).toBe('| Neumann | 1 | 4 | 98.00% | 97.00% | 96.00% | 96.50% | 10 | completed |');
     expect(perRunMd[6]).toBe('| CG | 3 | 2 | 94.00% | 94.00% | 94.00% | 94.00% | 7 | diverged at meta-epoch 3, step 120: training loss is NaN |');
     expect(perRunMd[8]).toBe('| Odd | 4 | 3 | 0.00% | 0.00% | — | — | 0 | completed |');
+    // A Neumann series whose terms grew (its note says 'diverging') in some meta-epochs is named after the status.
+    const grew = metricsFor(4, 0.5).map((m) => (m.metaEpoch >= 2 && m.metaEpoch !== 3 ? { ...m, note: 'alpha 1, 3 terms; diverging: ...' } : m));
+    expect(perRunTable([run('N', 0, {}, grew)]).rows[0]!.at(-1)).toBe('completed; Neumann terms grew in 2 meta-epochs (first 2)');
+    expect(perRunTable([run('N', 0, { stoppedEarly: true }, grew.slice(0, 2))]).rows[0]!.at(-1)).toBe('early stopped; Neumann terms grew in 1 meta-epoch (first 2)');
     expect(extraTable(aggs)).toBeNull();
     const withExtra = aggregateByMethod(sampleResults(), { extraColumns: [{ name: 'Rel. error', values: () => 0.5, scale: 100, unit: '%' }] });
     expect(lines(tableToMarkdown(extraTable(withExtra)!))).toEqual([

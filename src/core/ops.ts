@@ -9,15 +9,22 @@ import { Tensor } from './tensor.js';
 
 export type TensorLike = Tensor | number;
 
-/** Turns a number into a scalar constant matching `like`'s dtype and backend. */
-export function lift(x: TensorLike, like: Tensor): Tensor {
+/**
+ * Turns a number into a scalar constant matching `like`'s dtype and backend. Anything else is refused with `op`
+ * in the message: a typed array of one value would have been read as that number, null as 0 and undefined as NaN.
+ */
+export function lift(x: TensorLike, like: Tensor, op = 'lift'): Tensor {
   if (x instanceof Tensor) return x;
+  if (typeof x !== 'number') {
+    const what = x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x === 'object' ? `an object (${(x as object).constructor?.name ?? 'no class'})` : typeof x;
+    throw new Error(`${op}: expected a Tensor or a number, got ${what}`);
+  }
   return tensor([x], [], { dtype: like.dtype, backend: like.backend });
 }
 
 function pair(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor] {
-  if (a instanceof Tensor) return [a, lift(b, a)];
-  if (b instanceof Tensor) return [lift(a, b), b];
+  if (a instanceof Tensor) return [a, lift(b, a, op)];
+  if (b instanceof Tensor) return [lift(a, b, op), b];
   throw new Error(`${op}: at least one argument must be a Tensor`);
 }
 
@@ -50,8 +57,8 @@ export const equal = (a: TensorLike, b: TensorLike): Tensor => compare(a, b, 'eq
 
 /** cond != 0 ? a : b, broadcasting all three. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
-  const x = lift(a, cond);
-  const y = lift(b, cond);
+  const x = lift(a, cond, 'where');
+  const y = lift(b, cond, 'where');
   if (x.dtype !== y.dtype) throw new Error(`where: branch dtypes differ (${x.dtype} vs ${y.dtype})`);
   const c = cond.dtype === x.dtype ? cond : cast(cond, x.dtype);
   return applyPrim('where', [c, x, y], {}, broadcastShapes('where', c.shape, x.shape, y.shape));

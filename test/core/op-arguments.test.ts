@@ -26,6 +26,9 @@ import {
   transpose,
   where,
   add,
+  div,
+  mul,
+  sub,
 } from '../../src/core/ops.js';
 import type { Tensor } from '../../src/core/tensor.js';
 
@@ -54,6 +57,17 @@ describe('comparisons and where', () => {
     expect(() => compare(1, 2, 'le')).toThrow('compare(le): at least one argument must be a Tensor');
     expect(() => greater(t([1, 2], [2]), t([1, 2, 3], [3]))).toThrow('compare(gt): shapes [2] and [3] cannot be broadcast together (axis 0)');
     expect(() => add(1, 2)).toThrow('add: at least one argument must be a Tensor');
+  });
+  it('the other argument of a binary op, or a branch of where, must be a Tensor or a number: null, undefined, arrays and typed arrays are refused', () => {
+    const x = t([1, 2], [2], 'x', 'float32');
+    const bad = (v: unknown): never => v as never;
+    expect(() => add(x, bad(null))).toThrow(new Error('add: expected a Tensor or a number, got null'));
+    expect(() => mul(bad(undefined), x)).toThrow(new Error('mul: expected a Tensor or a number, got undefined'));
+    expect(() => sub(x, bad([1, 2]))).toThrow(new Error('sub: expected a Tensor or a number, got an array'));
+    expect(() => div(x, bad(Float32Array.of(2)))).toThrow(new Error('div: expected a Tensor or a number, got an object (Float32Array)'));
+    expect(() => compare(x, bad('1'), 'gt')).toThrow(new Error('compare(gt): expected a Tensor or a number, got string'));
+    expect(() => where(x, bad(null), 1)).toThrow(new Error('where: expected a Tensor or a number, got null'));
+    expect(add(x, 0.5).toArray()).toEqual([1.5, 2.5]);
   });
   it('where picks per element, casts a condition of another dtype, and refuses branches of different dtypes', () => {
     const cond = t([1, 0, 2], [3], 'c', 'float32');

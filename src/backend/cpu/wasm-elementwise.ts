@@ -33,10 +33,10 @@ export function residentKernels(arrays: readonly TypedArray[]): ElementwiseExpor
 /**
  * Whole passes of at least this many elements split over the heap's worker threads (setGemmThreads > 1), by
  * cost per element: cheap kernels (arithmetic, compare, select, rectifiers, neg, sqrt) and transcendental ones
- * (exp, log, softplus, sigmoid). Below them a wake-up (tens of microseconds) costs more than the second thread
- * saves. Measured with bench/cnn-elementwise.ts --threads 2 (docs/cpu-backend.md).
+ * (exp, log, softplus, sigmoid, the softplus terms). Measured with the worker awake (it polls for 2 ms after a job,
+ * WORKER_SPIN_MS): mul on 2 threads was 1.3-2.0x faster from 2^16 floats and slower below, exp 1.9x from 2^15.
  */
-export const THREADED_MIN_CHEAP = 1 << 17;
+export const THREADED_MIN_CHEAP = 1 << 16;
 export const THREADED_MIN_TRANSCENDENTAL = 1 << 15;
 
 /** Splits the pass over the heap's threads when it is large enough and the heap has a pool; false: run it here. */

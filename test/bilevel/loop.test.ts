@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { valueAndGrad } from '../../src/autodiff/transforms.js';
 import type { BilevelConfig } from '../../src/bilevel/config.js';
-import { runBilevel, type BilevelHooks } from '../../src/bilevel/loop.js';
+import { runBilevel, type BilevelEpochMetrics, type BilevelHooks } from '../../src/bilevel/loop.js';
 import type { BilevelProblem } from '../../src/bilevel/problem.js';
 import { tensor, zeros } from '../../src/core/creation.js';
 import { add, exp, mul, sub, sum } from '../../src/core/ops.js';
@@ -268,6 +268,40 @@ describe('runBilevel on a quadratic problem with learned data weights', () => {
     const tensorClash = { ...q, state: async () => ({ tensors: { 'lam:x': zeros([1], f64) } }) };
     await expect(runBilevel(tensorClash, loopConfig({ checkpointEvery: 1, metaEpochs: 1 }), { store: memoryRunStore() }))
       .rejects.toThrow("runBilevel: quadratic data weights.state() tensor 'lam:x' clashes with θ's names or the loop's prefixes");
+  });
+
+  it('every field and tensor prefix of the loop is refused in a problem\'s state, and an optimizer named meta (from the loop mutation survivors)', async () => {
+    const keys = ['identity', 'rng', 'startEpoch', 'best', 'sinceBest', 'earlyStopAt', 'stoppedEarly', 'step', 'methodState'];
+    for (const key of keys) {
+      const clash = { ...quadraticProblem(), state: async () => ({ json: { [key]: 1 } }) };
+      await expect(runBilevel(clash, loopConfig({ checkpointEvery: 1, metaEpochs: 1 }), { store: memoryRunStore() }))
+        .rejects.toThrow(new Error(`runBilevel: quadratic data weights.state() JSON field '${key}' is one of the loop's (${keys.join(', ')})`));
+    }
+    for (const name of ['lam:x', 'best:x', 'bestlam:x', 'state:x', 'theta']) {
+      const clash = { ...quadraticProblem(), state: async () => ({ tensors: { [name]: zeros([1], f64) } }) };
+      await expect(runBilevel(clash, loopConfig({ checkpointEvery: 1, metaEpochs: 1 }), { store: memoryRunStore() }))
+        .rejects.toThrow(new Error(`runBilevel: quadratic data weights.state() tensor '${name}' clashes with θ's names or the loop's prefixes (lam:, best:, bestlam:, state:)`));
+    }
+    const p = quadraticProblem();
+    const metaClash = { ...p, state: async () => ({ ...(await p.state()), optimizers: { meta: { kind: 'sgd' } as never } }) };
+    await expect(runBilevel(metaClash, loopConfig({ checkpointEvery: 1, metaEpochs: 1 }), { store: memoryRunStore() }))
+      .rejects.toThrow(new Error("runBilevel: quadratic data weights.state() names an optimizer 'meta' (the loop's meta optimizer)"));
+  });
+
+  it('resuming: a checkpoint without one of θ\'s tensors is named; metaEpochs and checkpointEvery may change, innerSteps may not', async () => {
+    const cfg = loopConfig({ metaEpochs: 4, checkpointEvery: 2 });
+    const store = memoryRunStore<BilevelEpochMetrics<QuadMetrics>>();
+    await expect(runBilevel(quadraticProblem(), cfg, { store, onMetaEpoch: (m) => { if (m.metaEpoch === 3) throw new Error('killed'); } })).rejects.toThrow('killed');
+    const missing = { ...store, loadCheckpoint: async () => {
+      const ck = (await store.loadCheckpoint())!;
+      delete ck.params['theta'];
+      return ck;
+    } };
+    await expect(runBilevel(quadraticProblem(), cfg, { store: missing, resume: true }))
+      .rejects.toThrow(new Error("memory: checkpoint has no tensor 'theta' (was it written by another model or method?)"));
+    const longer = await runBilevel(quadraticProblem(), { ...cfg, metaEpochs: 5, checkpointEvery: 1 }, { store, resume: true });
+    expect(longer.metrics.map((m) => m.metaEpoch)).toEqual([1, 2, 3, 4, 5]);
+    await expect(runBilevel(quadraticProblem(), { ...cfg, innerSteps: cfg.innerSteps + 1 }, { store, resume: true })).rejects.toThrow(/belongs to a different configuration; refusing to resume:\n {2}config\.innerSteps:/);
   });
 
   it('a non-finite inner loss ends the run as diverged with the meta-epoch and step, θ untouched by that step', async () => {

@@ -23,4 +23,27 @@ describe('estimateRecipe', () => {
     expect(e.totalSeconds).toBeCloseTo(Object.values(e.perMethodSeconds).reduce((a, b) => a + b, 0), 9);
     expect(e.runs).toBe(8);
   });
+
+  it('each total rebuilt from the measured gradient times: warm-up, inner steps, meta-steps, the evaluation of the three splits; no closed form adds L_T\'s graph (from the mutation survivors)', () => {
+    const recipe = getRecipe('overfit-small-val');
+    for (const over of [{ warmupSteps: 3, metaSubset: 10 }, { warmupSteps: 0, metaSubset: 0, closedFormPenalty: false }]) {
+      const plan = planRecipe(recipe, { quick: true, methods: ['identity', 'neumann:2'], seeds: [0], overrides: { config: over } });
+      const t0 = performance.now();
+      const e = estimateRecipe(plan, data);
+      const wall = (performance.now() - t0) / 1000;
+      // The measured times: 3 timed inner gradients and 2 at the meta batch ran inside the call.
+      expect(e.innerGradientSeconds).toBeGreaterThan(0);
+      expect(e.metaGradientSeconds).toBeGreaterThan(0);
+      expect(3 * e.innerGradientSeconds + 2 * e.metaGradientSeconds).toBeLessThanOrEqual(wall);
+      const c = { ...plan.config, ...plan.variants[0]!.config };
+      expect(plan.variants).toHaveLength(1);
+      const metaN = c.metaSubset > 0 ? Math.min(c.metaSubset, data.train.count) : data.train.count;
+      const evaluation = (e.metaGradientSeconds / metaN) * (data.train.count + data.validation.count + data.test.count) / 3;
+      const graph = c.closedFormPenalty === false ? 2 : 0;
+      const total = (metaGradients: number): number =>
+        c.warmupSteps * e.innerGradientSeconds + c.metaEpochs * (c.innerSteps * e.innerGradientSeconds + metaGradients * e.metaGradientSeconds + evaluation);
+      expect(e.perMethodSeconds.identity! / total(1 + graph)).toBeCloseTo(1, 9);
+      expect(e.perMethodSeconds['neumann:2']! / total(1 + 2 + 2 * 2)).toBeCloseTo(1, 9);
+    }
+  });
 });

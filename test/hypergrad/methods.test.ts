@@ -46,6 +46,7 @@ describe('parseMethod: errors', () => {
     ['identity:3', "method 'identity:3': identity takes no options, got '3'"],
     ['t1t2:alpha=1', "method 't1t2:alpha=1': t1t2 takes no options, got 'alpha=1'"],
     ['identity:', "method 'identity:': identity takes no options, got ''"],
+    ['identity:a:b', "method 'identity:a:b': identity takes no options, got 'a:b'"],
     ['neumann:3:alpha=0.5:alpha=1', "method 'neumann:3:alpha=0.5:alpha=1': option 'alpha' is given twice"],
     ['cg:3:warm:warm', "method 'cg:3:warm:warm': flag 'warm' is given twice"],
     ['damped-neumann:10:power=2.5', "method 'damped-neumann:10:power=2.5': power must be a positive integer, got '2.5'"],

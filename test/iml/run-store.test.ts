@@ -36,4 +36,19 @@ describe('memoryRunStore', () => {
     (ck.meta as typeof meta).history[1] = 1;
     expect(((await store.loadCheckpoint())!.meta as typeof meta).history[1]).toBe(Infinity);
   });
+
+  it('loads each tensor with its dtype, shape and values into fresh storage, and a run without optimizer states has none', async () => {
+    const store = memoryRunStore();
+    const w64 = tensor([0.1, 1 + 2 ** -40, -3], [3, 1], { dtype: 'float64' });
+    await store.saveCheckpoint({ params: { w64 }, step: 2 });
+    const a = (await store.loadCheckpoint())!;
+    expect(a.params.w64!.dtype).toBe('float64');
+    expect(a.params.w64!.shape).toEqual([3, 1]);
+    expect(Array.from(a.params.w64!.dataSync())).toEqual([0.1, 1 + 2 ** -40, -3]);
+    expect(a.optimizer).toBeUndefined();
+    expect(a.optimizers).toBeUndefined();
+    a.params.w64!.dataSync()[0] = 7;
+    expect((await store.loadCheckpoint())!.params.w64!.dataSync()[0]).toBe(0.1);
+    expect(await memoryRunStore().loadCheckpoint()).toBeNull();
+  });
 });

@@ -41,6 +41,22 @@ describe('L2 meta-knowledge', () => {
     }
   });
 
+  it('λ starts in the parameters\' dtype and backend, N(mean, std²) per group (per-layer init from the mutation survivors)', () => {
+    for (const groupBy of ['tensor', 'layer'] as const) {
+      const lam = perLayerL2(params, { groupBy, mean: -2, std: 0 }).init(new Random(5));
+      for (const l of lam) {
+        expect(l.dtype).toBe('float64');
+        expect(l.backend).toBe(w[0]!.backend);
+        expect(l.shape).toEqual([]);
+        expect(l.item()).toBe(-2);
+      }
+    }
+    const p32 = new MLP([3, 2], new Random(1)).parameters();
+    expect(perLayerL2(p32).init(new Random(5)).map((l) => l.dtype)).toEqual(['float32', 'float32']);
+    expect(perParameterL2(params, { mean: 1, std: 0 }).init(new Random(5)).map((l) => [l.dtype, l.shape.join('x'), l.toArray()[0]]))
+      .toEqual(w.map((wi) => ['float64', wi.shape.join('x'), 1]));
+  });
+
   it('fixed L2 (grid-searched baseline): (c/2) Σ ||w||², Adam steps with it equal weight_decay = c', () => {
     const c = 0.03;
     const mk = fixedL2(params, c);

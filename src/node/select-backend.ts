@@ -25,6 +25,9 @@ export function cpuThreadsFromEnv(env: Record<string, string | undefined> = proc
   return n;
 }
 
+/** ', fused multiply-add in the GEMM' when the GEMM runs its relaxed-SIMD build, for the backend's label. */
+const fmaLabel = (): string => (getGemmInfo().relaxedSimd ? ', fused multiply-add in the GEMM' : '');
+
 /** Makes the chosen backend the default for models, λ and batches; returns its label for logs and provenance. */
 export async function selectBackend(kind: BackendKind): Promise<string> {
   if (kind === 'cpu' || kind === 'cpu-heap') {
@@ -33,13 +36,13 @@ export async function selectBackend(kind: BackendKind): Promise<string> {
     await applyRelaxedSimdSetting();
     const threads = await setGemmThreads(cpuThreadsFromEnv());
     const on = threads > 1 ? `, products and convolutions on ${threads} threads` : '';
-    const fma = getGemmInfo().relaxedSimd ? ', fused multiply-add in the GEMM' : '';
+    const fma = fmaLabel();
     return be.heap() !== null ? `cpu (tensors in the Wasm heap, SIMD kernels on pointers${on}${fma})` : `cpu (plain arrays: no shared Wasm memory here${fma})`;
   }
   if (kind === 'cpu-js') {
     setBackend(new CpuBackend({ heap: false }));
     await applyRelaxedSimdSetting();
-    return `cpu-js (plain arrays, JS kernels: the reference backend${getGemmInfo().relaxedSimd ? ', fused multiply-add in the GEMM' : ''})`;
+    return `cpu-js (plain arrays, JS kernels: the reference backend${fmaLabel()})`;
   }
   const reason = await nodeWebGpuUnavailable();
   if (reason !== null) throw new Error(`--backend webgpu: ${reason}`);

@@ -8,7 +8,6 @@ import { convWasmBase64 } from '../../generated/conv.wasm.js';
 import { convMtWasmBase64 } from '../../generated/conv-mt.wasm.js';
 import { CONV_ARGS, CONV_RANGE_SOURCE, convRange } from './conv-range.js';
 import { ELEMENTWISE_RANGE_SOURCE, EW_ARGS, elementwiseRange } from './elementwise-range.js';
-import { heapKernelsWasmBase64 } from '../../generated/heap-kernels.wasm.js';
 import type { ElementwiseExports } from './wasm-heap.js';
 
 /** Raw exports of the gemm Wasm module (pointers are byte offsets into `memory`). */
@@ -298,15 +297,21 @@ let mt: MtState | null = null;
  * memory, so products of heap tensors run threaded in place (no copies into mt's memory).
  */
 let heapPool: MtState | null = null;
-/** The memory the CPU backend keeps its tensors in, made on demand (registered by wasm-heap.ts; null: none). */
-let threadedMemory: (() => WebAssembly.Memory | null) | null = null;
+/** A shared memory whose tensors worker threads work on in place, and the heap's compiled kernel module bound to it. */
+interface ThreadedMemory {
+  memory: WebAssembly.Memory;
+  kernels: WebAssembly.Module;
+}
+/** The CPU tensor heap's memory and kernel module, made on demand (registered by wasm-heap.ts; null: none). */
+let threadedMemory: (() => ThreadedMemory | null) | null = null;
 let threads = 1;
 
 /**
- * Registers the memory whose products run on worker threads too (the CPU tensor heap's): `get` is called when the
+ * Registers the memory whose products, conv and elementwise passes run on worker threads too (the CPU tensor heap's,
+ * with its kernel module, which the workers instantiate instead of compiling their own): `get` is called when the
  * thread count changes and may create it. Pools for it start with the next setGemmThreads.
  */
-export function setThreadedMemory(get: () => WebAssembly.Memory | null): void {
+export function setThreadedMemory(get: () => ThreadedMemory | null): void {
   threadedMemory = get;
 }
 
@@ -399,16 +404,15 @@ function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> 
 }
 
 /** Starts n - 1 workers and the main thread's instance on `memory` (the GEMM's own shared memory when not given). */
-async function startThreads(n: number, onMemory?: WebAssembly.Memory): Promise<MtState> {
+async function startThreads(n: number, onHeap?: ThreadedMemory): Promise<MtState> {
   // Keep the specifier opaque to browser bundlers; this path only runs in Node.
   const specifier = 'node:worker_threads';
   const { Worker } = (await import(/* @vite-ignore */ specifier)) as { Worker: WorkerCtor };
   const module = await WebAssembly.compile(pickBytes(gemmMtWasmBase64, gemmMtRelaxedWasmBase64));
-  const memory = onMemory ?? new WebAssembly.Memory({ initial: MT_INITIAL_PAGES, maximum: MT_MAXIMUM_PAGES, shared: true });
-  // Workers on the tensor heap also run conv shares.
-  const convModule = onMemory ? await WebAssembly.compile(decodeBase64(convMtWasmBase64)) : null;
-  // ... and elementwise shares.
-  const kernelsModule = onMemory ? await WebAssembly.compile(decodeBase64(heapKernelsWasmBase64)) : null;
+  const memory = onHeap?.memory ?? new WebAssembly.Memory({ initial: MT_INITIAL_PAGES, maximum: MT_MAXIMUM_PAGES, shared: true });
+  // Workers on the tensor heap also run conv shares, and elementwise shares with the heap's own kernel module.
+  const convModule = onHeap ? await WebAssembly.compile(decodeBase64(convMtWasmBase64)) : null;
+  const kernelsModule = onHeap?.kernels ?? null;
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as GemmExports;
   const nWorkers = Math.min(n, exports.maxSlots()) - 1;
@@ -464,10 +468,10 @@ function changeThreads(n: number, restart: boolean): Promise<number> {
     for (const pool of old) if (pool) await stopWorkers(pool);
     if (want > 1) {
       mt = await startThreads(want);
-      const memory = threadedMemory?.() ?? null;
-      if (memory !== null) {
+      const onHeap = threadedMemory?.() ?? null;
+      if (onHeap !== null) {
         try {
-          heapPool = await startThreads(want, memory);
+          heapPool = await startThreads(want, onHeap);
         } catch (err) {
           // The GEMM's own pool still runs; heap products stay on one thread.
           console.warn(`setGemmThreads: no worker threads on the tensor heap (${(err as Error).message})`);

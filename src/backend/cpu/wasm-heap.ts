@@ -137,7 +137,8 @@ export class WasmHeap {
   /** Whether the last alloc moved the top of the heap (false: it reused a free block). */
   lastFresh = false;
 
-  constructor(module: WebAssembly.Module, readonly maxPages = DEFAULT_PAGES) {
+  /** `module`: the compiled kernel module (assembly/heap-kernels.ts), instantiated here and in worker threads on this memory. */
+  constructor(readonly module: WebAssembly.Module, readonly maxPages = DEFAULT_PAGES) {
     if (!(Number.isInteger(maxPages) && maxPages >= INITIAL_PAGES && maxPages <= MAX_HEAP_PAGES)) {
       throw new Error(`WasmHeap: maxPages must be an integer in [${INITIAL_PAGES}, ${MAX_HEAP_PAGES}], got ${maxPages}`);
     }
@@ -280,7 +281,7 @@ let syncRefused = false;
 // setGemmThreads starts worker threads on the process heap's memory too (making the heap if it can).
 setThreadedMemory(() => {
   const h = cpuHeap();
-  return h !== null && h.gemm() !== null ? h.memory : null;
+  return h !== null && h.gemm() !== null ? { memory: h.memory, kernels: h.module } : null;
 });
 let pending: Promise<void> | null = null;
 

@@ -56,6 +56,11 @@ function checkFinite(method: string, it: number, ...xs: number[]): void {
   if (xs.some((x) => !Number.isFinite(x))) throw new NonFiniteError(method, it);
 }
 
+/** Whether a solver's note says its series diverged (neumannInverseHvp's 'diverging: …'): what reports flag. */
+export function isDivergingNote(note: string | undefined): boolean {
+  return note?.includes('; diverging: ') ?? false;
+}
+
 /**
  * Neumann series (Lorraine et al.; thesis Algorithm 2 with the sign fixed):
  * H⁻¹v ≈ α Σ_{j=0..k} (I - αH)^j v, using k HVPs. Converges when ||I - αH|| < 1.

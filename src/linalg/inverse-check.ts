@@ -1,7 +1,7 @@
 // The exact-vs-approximate inverse-HVP comparison (portable): exact H⁻¹g by a dense solve in Wasm against Neumann, CG and identity (accuracy, time, memory).
 
 import { secondOrderOperator, valueAndGrad } from '../autodiff/transforms.js';
-import { cgInverseHvp, identityInverseHvp, neumannInverseHvp, type InverseHvpResult } from '../hypergrad/inverse-hvp.js';
+import { cgInverseHvp, identityInverseHvp, isDivergingNote, neumannInverseHvp, type InverseHvpResult } from '../hypergrad/inverse-hvp.js';
 import { vcosine, vnorm, vsub, type VectorList } from '../hypergrad/vector-list.js';
 import { ExactHessianSolver, type ExactCurvatureReport, type ExactMethod } from './exact-inverse-hvp.js';
 import { exactHessian, flattenTensors, unflattenLike } from './hessian.js';
@@ -178,7 +178,7 @@ export function formatInverseCheck(r: InverseCheckResult): string {
   lines.push(`|${head.map(() => '---').join('|')}|`);
   for (const b of body) lines.push(`| ${b.join(' | ')} |`);
   // Failed methods, and series whose terms grew (their x is not an approximation of x*), with their notes.
-  const flagged = r.rows.filter((m) => m.note.startsWith('failed') || m.note.includes('diverging'));
+  const flagged = r.rows.filter((m) => m.note.startsWith('failed') || isDivergingNote(m.note));
   for (const f of flagged) lines.push(`${f.method}: ${f.note}`);
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@ import {
   formatEpochs, formatMeanStd, formatMs, formatPercent, PERCENT,
   type MethodAggregate, type RunResult,
 } from './aggregate.js';
+import { isDivergingNote } from '../hypergrad/inverse-hvp.js';
 
 export type Align = 'left' | 'right' | 'center';
 
@@ -102,7 +103,7 @@ export function extraTable(aggs: readonly MethodAggregate[], title = 'Extra meas
 
 /** '; Neumann terms grew in 3 meta-epochs (first 12)' when the series diverged (its note says so) in some meta-epochs, else ''. */
 function grewText(metrics: readonly { metaEpoch: number; note?: string }[]): string {
-  const grew = metrics.filter((m) => m.note?.includes('diverging'));
+  const grew = metrics.filter((m) => isDivergingNote(m.note));
   if (grew.length === 0) return '';
   return `; Neumann terms grew in ${grew.length} meta-epoch${grew.length === 1 ? '' : 's'} (first ${grew[0]!.metaEpoch})`;
 }

@@ -107,48 +107,39 @@ function packA(transA: bool, M: i32, K: i32, a: usize, i0: i32, mc: i32, p0: i32
       }
     } else {
       // A stored [M, K]: MR rows, each contiguous in k.
-      const strideRow = <usize>K << 2;
-      const r0 = a + ((<usize>i * <usize>K + <usize>p0) << 2);
-      if (mr == MR) {
-        const r1 = r0 + strideRow;
-        const r2 = r1 + strideRow;
-        const r3 = r2 + strideRow;
-        let k = 0;
-        // 4x4 transposes: rows r0..r3, columns k..k+3.
-        for (; k + 4 <= kc; k += 4) {
-          const o = <usize>k << 2;
-          const x0 = v128.load(r0 + o);
-          const x1 = v128.load(r1 + o);
-          const x2 = v128.load(r2 + o);
-          const x3 = v128.load(r3 + o);
-          const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5); // a0 b0 a1 b1
-          const t1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5); // c0 d0 c1 d1
-          const t2 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7); // a2 b2 a3 b3
-          const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7); // c2 d2 c3 d3
-          v128.store(dst, v128.shuffle<f64>(t0, t1, 0, 2));
-          v128.store(dst, v128.shuffle<f64>(t0, t1, 1, 3), 16);
-          v128.store(dst, v128.shuffle<f64>(t2, t3, 0, 2), 32);
-          v128.store(dst, v128.shuffle<f64>(t2, t3, 1, 3), 48);
-          dst += 64;
-        }
-        for (; k < kc; k++) {
-          const o = <usize>k << 2;
-          store<f32>(dst, load<f32>(r0 + o));
-          store<f32>(dst, load<f32>(r1 + o), 4);
-          store<f32>(dst, load<f32>(r2 + o), 8);
-          store<f32>(dst, load<f32>(r3 + o), 12);
-          dst += 16;
-        }
-      } else {
-        for (let k = 0; k < kc; k++) {
-          const o = <usize>k << 2;
-          for (let r = 0; r < MR; r++) {
-            store<f32>(dst + (<usize>r << 2), r < mr ? load<f32>(r0 + <usize>r * strideRow + o) : 0);
-          }
-          dst += <usize>MR << 2;
-        }
-      }
+      interleave4(a + ((<usize>i * <usize>K + <usize>p0) << 2), <usize>K << 2, mr, kc, dst, <usize>MR << 2);
+      dst += <usize>(kc * MR) << 2;
     }
+  }
+}
+
+/**
+ * Packs `rows` (<= 4) rows of kc floats, `stride` bytes apart, as kc groups of 4 floats (row r at lane r, zeros in
+ * the lanes of missing rows) `step` bytes apart: 4x4 transposes, four k at a time.
+ */
+function interleave4(r0: usize, stride: usize, rows: i32, kc: i32, dst: usize, step: usize): void {
+  const r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+  const z = f32x4.splat(0);
+  let k = 0;
+  for (; k + 4 <= kc; k += 4) {
+    const o = <usize>k << 2;
+    const x0 = rows > 0 ? v128.load(r0 + o) : z;
+    const x1 = rows > 1 ? v128.load(r1 + o) : z;
+    const x2 = rows > 2 ? v128.load(r2 + o) : z;
+    const x3 = rows > 3 ? v128.load(r3 + o) : z;
+    const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5); // a0 b0 a1 b1
+    const t1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5); // c0 d0 c1 d1
+    const t2 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7); // a2 b2 a3 b3
+    const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7); // c2 d2 c3 d3
+    v128.store(dst, v128.shuffle<f64>(t0, t1, 0, 2));
+    v128.store(dst + step, v128.shuffle<f64>(t0, t1, 1, 3));
+    v128.store(dst + 2 * step, v128.shuffle<f64>(t2, t3, 0, 2));
+    v128.store(dst + 3 * step, v128.shuffle<f64>(t2, t3, 1, 3));
+    dst += 4 * step;
+  }
+  for (; k < kc; k++, dst += step) {
+    const o = <usize>k << 2;
+    for (let r = 0; r < 4; r++) store<f32>(dst + (<usize>r << 2), r < rows ? load<f32>(r0 + <usize>r * stride + o) : 0);
   }
 }
 
@@ -178,48 +169,12 @@ function packB(transB: bool, N: i32, K: i32, b: usize, p0: i32, kc: i32, j0: i32
         }
       }
     } else {
-      // B stored [N, K]: each of the NR columns of op(B) is a contiguous row of B.
+      // B stored [N, K]: each of the NR columns of op(B) is a contiguous row of B; columns 0..3 and 4..7 of the panel.
       const strideCol = <usize>K << 2;
       const c0 = b + ((<usize>j * <usize>K + <usize>p0) << 2);
-      if (nr == NR) {
-        // Two 4x4 transposes per 4 k-steps (columns 0..3 and 4..7).
-        let k = 0;
-        for (; k + 4 <= kc; k += 4) {
-          const o = <usize>k << 2;
-          for (let h = 0; h < 2; h++) {
-            const base = c0 + <usize>(h * 4) * strideCol + o;
-            const x0 = v128.load(base);
-            const x1 = v128.load(base + strideCol);
-            const x2 = v128.load(base + 2 * strideCol);
-            const x3 = v128.load(base + 3 * strideCol);
-            const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
-            const t1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
-            const t2 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
-            const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
-            const d = dst + (<usize>h << 4);
-            v128.store(d, v128.shuffle<f64>(t0, t1, 0, 2));
-            v128.store(d, v128.shuffle<f64>(t0, t1, 1, 3), 32);
-            v128.store(d, v128.shuffle<f64>(t2, t3, 0, 2), 64);
-            v128.store(d, v128.shuffle<f64>(t2, t3, 1, 3), 96);
-          }
-          dst += <usize>(4 * NR) << 2;
-        }
-        for (; k < kc; k++) {
-          const o = <usize>k << 2;
-          for (let c = 0; c < NR; c++) {
-            store<f32>(dst + (<usize>c << 2), load<f32>(c0 + <usize>c * strideCol + o));
-          }
-          dst += <usize>NR << 2;
-        }
-      } else {
-        for (let k = 0; k < kc; k++) {
-          const o = <usize>k << 2;
-          for (let c = 0; c < NR; c++) {
-            store<f32>(dst + (<usize>c << 2), c < nr ? load<f32>(c0 + <usize>c * strideCol + o) : 0);
-          }
-          dst += <usize>NR << 2;
-        }
-      }
+      interleave4(c0, strideCol, min(nr, 4), kc, dst, <usize>NR << 2);
+      interleave4(c0 + 4 * strideCol, strideCol, max(nr - 4, 0), kc, dst + 16, <usize>NR << 2);
+      dst += <usize>(kc * NR) << 2;
     }
   }
 }
@@ -317,6 +272,17 @@ function storePartial(tile: usize, c: usize, ldc: usize, addC: bool, mr: i32, nr
   for (let i = 0; i < mr; i++) {
     const row = c + <usize>i * ldc;
     const t = tile + ((<usize>(i * NR)) << 2);
+    if (nr == NR) {
+      // A whole row of the tile (the bottom edge of C): two vectors.
+      let v0 = v128.load(t), v1 = v128.load(t, 16);
+      if (addC) {
+        v0 = f32x4.add(v0, v128.load(row));
+        v1 = f32x4.add(v1, v128.load(row, 16));
+      }
+      v128.store(row, v0);
+      v128.store(row, v1, 16);
+      continue;
+    }
     for (let j = 0; j < nr; j++) {
       const o = <usize>j << 2;
       let v = load<f32>(t + o);

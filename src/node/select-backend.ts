@@ -14,8 +14,9 @@ export const BACKEND_KINDS = ['cpu', 'cpu-js', 'cpu-heap', 'webgpu'] as const;
 export type BackendKind = (typeof BACKEND_KINDS)[number];
 
 /**
- * Threads for the CPU backend's products and convolutions from IML_CPU_THREADS (default 1). The results are the same
- * bits on any count (each product and conv output element keeps its 1-thread summation order).
+ * Threads for the CPU backend's products, convolutions and large elementwise passes from IML_CPU_THREADS (default 1).
+ * The results are the same bits on any count (each product and conv output element keeps its 1-thread summation
+ * order; elementwise passes split into contiguous shares).
  */
 export function cpuThreadsFromEnv(env: Record<string, string | undefined> = process.env): number {
   const raw = env.IML_CPU_THREADS;
@@ -35,7 +36,7 @@ export async function selectBackend(kind: BackendKind): Promise<string> {
     setBackend(be);
     await applyRelaxedSimdSetting();
     const threads = await setGemmThreads(cpuThreadsFromEnv());
-    const on = threads > 1 ? `, products and convolutions on ${threads} threads` : '';
+    const on = threads > 1 ? `, products, convolutions and large elementwise passes on ${threads} threads` : '';
     const fma = fmaLabel();
     return be.heap() !== null ? `cpu (tensors in the Wasm heap, SIMD kernels on pointers${on}${fma})` : `cpu (plain arrays: no shared Wasm memory here${fma})`;
   }

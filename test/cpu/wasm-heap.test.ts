@@ -186,7 +186,7 @@ describe('IML_CPU_THREADS: the CPU backend on worker threads, the same training 
     const saved = process.env.IML_CPU_THREADS;
     try {
       process.env.IML_CPU_THREADS = '2';
-      expect(await selectBackend('cpu')).toBe('cpu (tensors in the Wasm heap, SIMD kernels on pointers, products and convolutions on 2 threads)');
+      expect(await selectBackend('cpu')).toBe('cpu (tensors in the Wasm heap, SIMD kernels on pointers, products, convolutions and large elementwise passes on 2 threads)');
       expect(getGemmThreads()).toBe(2);
     } finally {
       if (saved === undefined) delete process.env.IML_CPU_THREADS;

@@ -172,12 +172,14 @@ export async function cgInverseHvp(hvp: LinearOperator, b: VectorList, opts: CgO
     drop(x0, r0, p0, bestBefore);
   }
   const chosen = keepBest ? best : { x, res: residuals.at(-1) ?? 1, it: residuals.length };
-  // Everything the solve made except what it may return (the chosen iterate, or the last one when it falls back).
-  const returnable = [x, chosen.x];
-  release([...made].filter((l) => !returnable.includes(l)), [...returnable, b, ...(opts.init ? [opts.init] : [])]);
+  // x₀ = 0 as the best iterate is never handed back: the last one is, and said so (below).
+  const fallBack = keepBest && chosen.it === 0 && !opts.init;
+  // Everything the solve made except the one list it returns (a best iterate before the last frees the last).
+  const returned = fallBack ? x : chosen.x;
+  release([...made].filter((l) => l !== returned), [returned, b, ...(opts.init ? [opts.init] : [])]);
   let note = `${residuals.length} iterations, returned iterate ${chosen.it} (relative residual ${chosen.res.toExponential(3)})`;
   if (negative > 0) note += `; negative curvature pᵀ(H+ridge)p ≤ 0 at iteration ${negative}`;
-  if (keepBest && chosen.it === 0 && !opts.init) {
+  if (fallBack) {
     // Never hand back a silent zero: fall back to the last iterate and say so.
     const last = { returned: residuals.length, iterations: residuals.length, residual: residuals.at(-1) ?? 1, choice: 'last' as const };
     return { x, hvps, residuals, note: `${note}; no iterate improved on x₀ = 0, returning the last one`, iterate: last };

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { mul, tensor, tidyAsync } from '../../src/index.js';
 import { cpuHeap } from '../../src/backend/cpu/wasm-heap.js';
-import { cgInverseHvp, identityInverseHvp, neumannInverseHvp, NonFiniteError, type LinearOperator } from '../../src/hypergrad/inverse-hvp.js';
+import { cgInverseHvp, identityInverseHvp, neumannInverseHvp, NonFiniteError, SolverFailure, type LinearOperator } from '../../src/hypergrad/inverse-hvp.js';
 import type { VectorList } from '../../src/hypergrad/vector-list.js';
 
 const f64 = { dtype: 'float64' as const };
@@ -220,5 +220,30 @@ describe('the solvers free what they make as they go (from the hypergrad mutatio
       expect(long - short, `${name}: live bytes at the operator, 24 steps against 4`).toBeLessThan(vectorBytes);
       expect(short, `${name}: live bytes at the operator`).toBeLessThan(8 * vectorBytes);
     }
+  });
+});
+
+describe('solver edge cases: the caller\'s vectors, infinities, names', () => {
+  it('Neumann with 0 terms is α·v and leaves v alive', async () => {
+    const v = vec([1, -2, 4]);
+    const r = await neumannInverseHvp(diagonal([1, 2, 3]).op, v, { alpha: 0.5, steps: 0 });
+    expect(arr(r.x)).toEqual([0.5, -1, 2]);
+    expect(r.note).toBe('alpha 0.5, 0 terms');
+    expect(v[0].isDisposed).toBe(false);
+    expect(arr(v)).toEqual([1, -2, 4]);
+  });
+
+  it('CG stops with a NonFiniteError naming cg and the iteration when only pᵀAp is infinite', async () => {
+    // A = diag(1e290, 1), b = (1e10, 1): A b is finite but pᵀAp = 1e310 overflows, while ||r||² = 1e20 + 1 stays finite
+    // (and the step a = ||r||²/pᵀAp = 0 would leave every later quantity finite).
+    const e = await cgInverseHvp(diagonal([1e290, 1]).op, vec([1e10, 1]), { steps: 4 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(NonFiniteError);
+    expect((e as NonFiniteError).iteration).toBe(1);
+    expect((e as Error).message).toBe('cg: non-finite values at iteration 1 (float32 under/overflow or a diverging series)');
+  });
+
+  it('SolverFailure is named as such (the name is what run logs print)', () => {
+    expect(new SolverFailure('exact solver: singular').name).toBe('SolverFailure');
+    expect(String(new SolverFailure('exact solver: singular'))).toBe('SolverFailure: exact solver: singular');
   });
 });

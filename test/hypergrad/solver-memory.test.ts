@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu/cpu-backend.js';
 import { tensor } from '../../src/core/creation.js';
 import { mul } from '../../src/core/ops.js';
-import { tidyAsync } from '../../src/core/scope.js';
 import { cgInverseHvp, neumannInverseHvp, type LinearOperator } from '../../src/hypergrad/inverse-hvp.js';
 import type { VectorList } from '../../src/hypergrad/vector-list.js';
 import { Random } from '../../src/util/random.js';
@@ -49,7 +48,7 @@ describe('inverse-HVP solvers keep their memory bounded', () => {
 
   it('CG (cold and warm start, with ridge): the same peak for 4 and 40 steps, b and the warm start intact', async () => {
     for (const opts of [{}, { init }, { ridge: 0.1 }]) {
-      const run = (steps: number) => measure(async (hvp) => (await tidyAsync(async () => (await cgInverseHvp(hvp, b, { steps, tol: 0, ...opts })).x)));
+      const run = (steps: number) => measure(async (hvp) => (await cgInverseHvp(hvp, b, { steps, tol: 0, ...opts })).x);
       const r4 = await run(4);
       const r40 = await run(40);
       expect(r40.peak, JSON.stringify(Object.keys(opts))).toBe(r4.peak);
@@ -59,5 +58,41 @@ describe('inverse-HVP solvers keep their memory bounded', () => {
     // The caller's vectors are untouched and usable.
     expect(b.every((t) => !t.isDisposed) && init.every((t) => !t.isDisposed)).toBe(true);
     expect(init[1].dataSync()[7]).toBeCloseTo(0.1, 6);
+  });
+
+  it('CG with an operator that hands back its input (H = I): the direction p it was given stays alive', async () => {
+    // A(p) is p's own tensors here, so freeing A(p) without keeping p would free p.
+    const identity: LinearOperator = (v) => v;
+    const r = await measure(async () => (await cgInverseHvp(identity, b, { steps: 3 })).x);
+    const bx = b[0].dataSync();
+    r.x.forEach((v, i) => expect(v).toBeCloseTo(bx[i], 5));
+    expect(r.after).toBe(LIST);
+    // Warm-started, A(x₀) is the caller's x₀ itself.
+    const w = await measure(async () => (await cgInverseHvp(identity, b, { steps: 3, init })).x);
+    w.x.forEach((v, i) => expect(v).toBeCloseTo(bx[i], 5));
+    expect(init.every((t) => !t.isDisposed)).toBe(true);
+    expect(init[0].dataSync()[3]).toBeCloseTo(0.1, 6);
+  });
+
+  it('CG on an indefinite operator returns its best iterate alive and frees the rest', async () => {
+    // Eigenvalues ±1..2: the residual is not monotone, so the best iterate is an earlier one, held while later ones are made and dropped.
+    const sign = [0, 1].map(() => tensor(Float32Array.from({ length: N }, (_, i) => (i % 3 === 0 ? -1 : 1) * (1 + (i % 7) / 7)), [N], { backend }));
+    const indefinite: LinearOperator = (v) => v.map((t, i) => mul(t, sign[i]));
+    const live0 = heap.stats().liveBytes;
+    const r = await cgInverseHvp(indefinite, b, { steps: 5 }); // residuals here: 2.9, 0.39, 1.05, 0.14, 0.37
+    expect(r.iterate?.choice).toBe('best');
+    expect(r.iterate!.returned).toBeLessThan(r.iterate!.iterations);
+    // The returned x is readable and is the iterate whose residual the note reports.
+    const res = sign.map((s, i) => {
+      const sx = s.dataSync(), xx = r.x[i].dataSync(), bb = b[i].dataSync();
+      let rr = 0;
+      for (let j = 0; j < N; j++) rr += (bb[j] - sx[j] * xx[j]) ** 2;
+      return rr;
+    });
+    const bn = Math.hypot(...b.map((t) => Math.hypot(...t.dataSync())));
+    expect(Math.sqrt(res[0] + res[1]) / bn).toBeCloseTo(r.iterate!.residual, 4);
+    expect(heap.stats().liveBytes - live0).toBe(LIST);
+    r.x.forEach((t) => t.dispose());
+    sign.forEach((t) => t.dispose());
   });
 });

@@ -57,6 +57,22 @@ describe('L2 meta-knowledge', () => {
       .toEqual(w.map((wi) => ['float64', wi.shape.join('x'), 1]));
   });
 
+  it('the decay coefficients of one λ tensor are computed once and disposed with it', () => {
+    const mk = perParameterL2(params);
+    const lam = mk.init(new Random(4));
+    const c1 = mk.decayCoefficients!(lam)!;
+    const c2 = mk.decayCoefficients!(lam)!;
+    c1.forEach((c, i) => expect(c2[i]).toBe(c));
+    // The closed form of the same λ reuses them: its curvature is c ⊙ v.
+    const v = w.map((t) => mul(t, 1));
+    mk.closedForm!(w, lam).hvp(v).forEach((h, i) => expect(Array.from(h.toArray())).toEqual(Array.from(mul(c1[i], v[i]).toArray())));
+    lam[0].dispose();
+    expect(c1[0].isDisposed).toBe(true);
+    expect(c1[1].isDisposed).toBe(false);
+    lam.slice(1).forEach((l) => l.dispose());
+    expect(c1.every((c) => c.isDisposed)).toBe(true);
+  });
+
   it('fixed L2 (grid-searched baseline): (c/2) Σ ||w||², Adam steps with it equal weight_decay = c', () => {
     const c = 0.03;
     const mk = fixedL2(params, c);

@@ -66,6 +66,16 @@ describe('parseRecipeOverrides: what a settings file may say', () => {
     expect(fails({ methods: [] })).toBe(`${F}: methods is empty`);
     expect(fails({ methods: ['identity', 'cg:3', 'identity'] })).toBe(`${F}: methods lists "identity" twice`);
     expect(fails({ methods: ['identity', 'newton'] })).toMatch(/^cfg\.json: methods\[1\]: .*newton/);
+    // The parser's own error stays attached as the cause.
+    const caught = ((): unknown => {
+      try {
+        parse({ methods: ['newton'] });
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(((caught as Error).cause as Error).message).toMatch(/^unknown hypergradient method 'newton'/);
     expect(fails({ seeds: 0 })).toBe(`${F}: seeds must be a list of integers`);
     expect(fails({ seeds: [] })).toBe(`${F}: seeds is empty`);
     expect(fails({ seeds: [1, 2, 1] })).toBe(`${F}: seeds lists 1 twice`);

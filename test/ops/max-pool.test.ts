@@ -80,6 +80,15 @@ const CONFIGS: Array<[string, Config]> = [
   ['1xk kernel over a single row', { x: [4, 1, 1, 13], k: [1, 4], s: [1, 3], p: [0, 2] }],
   ['large 2x2 (float32 path at CNN size)', { x: [8, 16, 32, 34], k: [2, 2], s: [2, 2], p: [0, 0] }],
   ['large 3x3 stride 2 padding 1', { x: [4, 8, 33, 31], k: [3, 3], s: [2, 2], p: [1, 1] }],
+  // 2x2 windows one setting away from the 2x2 stride-2 fast path (from the mutation survivors): each must take the general path.
+  ['2x2 stride (2, 1)', { x: [2, 2, 6, 7], k: [2, 2], s: [2, 1], p: [0, 0] }],
+  ['2x2 stride (1, 2)', { x: [2, 2, 7, 6], k: [2, 2], s: [1, 2], p: [0, 0] }],
+  ['2x2 stride 1 (overlapping)', { x: [1, 3, 5, 5], k: [2, 2], s: [1, 1], p: [0, 0] }],
+  ['2x2 stride 2 padding (1, 0)', { x: [2, 2, 7, 6], k: [2, 2], s: [2, 2], p: [1, 0] }],
+  ['2x2 stride 2 padding (0, 1)', { x: [2, 2, 6, 7], k: [2, 2], s: [2, 2], p: [0, 1] }],
+  ['2x3 stride 2', { x: [1, 2, 6, 9], k: [2, 3], s: [2, 2], p: [0, 0] }],
+  ['3x2 stride 2', { x: [1, 2, 9, 6], k: [3, 2], s: [2, 2], p: [0, 0] }],
+  ['2x2 stride 2, float32 size, padding (1, 1)', { x: [4, 8, 30, 30], k: [2, 2], s: [2, 2], p: [1, 1] }],
 ];
 
 describe.each(CONFIGS)('maxPool2d %s against float64 nested loops', (_name, c) => {

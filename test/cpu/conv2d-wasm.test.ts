@@ -33,6 +33,14 @@ const GEOS: Array<[string, Geo]> = [
   ['two K blocks, ragged panel (48->5, 5x13, 3x3 p1)', { n: 2, c: 48, o: 5, h: 5, w: 13, k: [3, 3], s: [1, 1], p: [1, 1] }],
   ['5x5 kernel, padding 2, stride (1, 2) (3->4, 9x12)', { n: 2, c: 3, o: 4, h: 9, w: 12, k: [5, 5], s: [1, 2], p: [2, 2] }],
   ['single output pixel (4->3, 3x3, no pad)', { n: 1, c: 4, o: 3, h: 3, w: 3, k: [3, 3], s: [1, 1], p: [0, 0] }],
+  // One setting away from the pointwise path, which reads the image as its columns (from the mutation survivors).
+  ['1x1 stride 2 (6->5, 9x8)', { n: 2, c: 6, o: 5, h: 9, w: 8, k: [1, 1], s: [2, 2], p: [0, 0] }],
+  ['1x1 stride (1, 2) (6->5, 7x9)', { n: 2, c: 6, o: 5, h: 7, w: 9, k: [1, 1], s: [1, 2], p: [0, 0] }],
+  ['1x1 stride (2, 1) (6->5, 7x9)', { n: 2, c: 6, o: 5, h: 7, w: 9, k: [1, 1], s: [2, 1], p: [0, 0] }],
+  ['1x1 padding (1, 0) (4->6, 5x6)', { n: 2, c: 4, o: 6, h: 5, w: 6, k: [1, 1], s: [1, 1], p: [1, 0] }],
+  ['1x1 padding (0, 1) (4->6, 5x6)', { n: 2, c: 4, o: 6, h: 5, w: 6, k: [1, 1], s: [1, 1], p: [0, 1] }],
+  ['3x1 kernel (4->6, 7x6)', { n: 2, c: 4, o: 6, h: 7, w: 6, k: [3, 1], s: [1, 1], p: [0, 0] }],
+  ['1x3 kernel (4->6, 6x7)', { n: 2, c: 4, o: 6, h: 6, w: 7, k: [1, 3], s: [1, 1], p: [0, 0] }],
 ];
 
 function normals(n: number, seed: number): Float64Array {

@@ -1,6 +1,6 @@
-// The max-pool gather and scatter kernels refuse argmax values that are not in-image window positions (negative, fractional, past the window, in the padding, past the image edge), on the general path and on the 2x2 path (JS and Wasm), naming the value and the output.
+// The max-pool kernels' argmax: gather and scatter refuse values that are not in-image window positions (negative, fractional, past the window, in the padding, past the image edge) on the general path and on the 2x2 path (JS and Wasm), naming the value and the output; an all -Infinity window picks its first in-image position.
 import { describe, expect, it } from 'vitest';
-import { maxPool2dGatherKernel, maxPool2dScatterKernel } from '../../src/backend/cpu/pool.js';
+import { maxPool2dArgmaxKernel, maxPool2dGatherKernel, maxPool2dScatterKernel } from '../../src/backend/cpu/pool.js';
 import { cpuHeap } from '../../src/backend/cpu/wasm-heap.js';
 
 /** x is 1x1x5x5; a 3x3 window, stride 2, padding 1: a 3x3 output whose corner windows reach into the padding. */
@@ -76,12 +76,27 @@ describe('max-pool argmax checks, 2x2 windows', () => {
       maxPool2dGatherKernel(xv, x2Shape, arg, P2, out, y2Shape);
       // Plane 0 rows [0..3], [4..7]; plane 1 rows [8..11], [12..15]: offsets 3, 0, 1, 2.
       expect(Array.from(out)).toEqual([5, 2, 9, 14]);
-      for (const r of [4, -1, 0.5]) {
-        arg[2] = r;
-        const msg = (op: string) => `${op}: argmax ${r} at output 2 is not an offset of a 2x2 window`;
+      for (const [o, r] of [[2, 4], [2, -1], [2, 0.5], [0, 7]] as const) {
+        const keep = arg[o];
+        arg[o] = r;
+        const msg = (op: string) => `${op}: argmax ${r} at output ${o} is not an offset of a 2x2 window`;
         expect(() => maxPool2dGatherKernel(xv, x2Shape, arg, P2, out, y2Shape)).toThrow(msg('maxPool2dGather'));
         expect(() => maxPool2dScatterKernel(out, arg, P2, xv, x2Shape, y2Shape)).toThrow(msg('maxPool2dScatter'));
+        arg[o] = keep;
       }
     });
   }
+});
+
+describe('max-pool argmax of windows without a number above -Infinity', () => {
+  it('picks the first in-image position of each window, never the padding', () => {
+    const allInf = new Float64Array(25).fill(-Infinity);
+    const arg = new Float64Array(9);
+    maxPool2dArgmaxKernel(allInf, xShape, P3, arg, yShape);
+    // Windows start at (2i - 1, 2j - 1): the first in-image offset is (1, 1) -> 4 at the top-left corner, (1, 0) -> 3
+    // along the top edge, (0, 1) -> 1 along the left edge, and 0 inside.
+    expect(Array.from(arg)).toEqual([4, 3, 3, 1, 0, 0, 1, 0, 0]);
+    // Those positions of the 5x5 image x (x[i] = i): (0,0), (0,1), (0,3), (1,0), (1,1), (1,3), (3,0), (3,1), (3,3).
+    expect(Array.from(gather(arg))).toEqual([0, 1, 3, 5, 6, 8, 15, 16, 18]);
+  });
 });

@@ -45,7 +45,7 @@ function printDryRun(recipeName: string, plan: RecipePlan, dataDir: string | und
   console.log(`${recipeName}: ${e.runs} run(s) = ${plan.variants.length} variant(s) x ${plan.methods.length} method(s) x ${plan.seeds.length} seed(s); ` +
     `${plan.dataset} ${data.train.count}/${data.validation.count}/${data.test.count}, ${e.parameters} weights; ` +
     `up to ${c.metaEpochs} meta-epochs of ${c.innerSteps} inner steps (batch ${c.innerBatch}), ${c.warmupSteps} warm-up steps`);
-  console.log(`measured here: one inner gradient ${(1000 * e.innerGradientSeconds).toFixed(1)} ms, one meta-batch gradient ${(1000 * e.metaGradientSeconds).toFixed(1)} ms (CPU backend)`);
+  console.log(`measured here: one inner gradient (${e.innerSamples} samples) ${(1000 * e.innerGradientSeconds).toFixed(1)} ms, one meta-batch gradient (${e.metaSamples} samples) ${(1000 * e.metaGradientSeconds).toFixed(1)} ms (CPU backend)`);
   for (const [m, s] of Object.entries(e.perMethodSeconds)) console.log(`  ${m.padEnd(22)} at most ~${formatDuration(s)}`);
   console.log(`total: at most ~${formatDuration(e.totalSeconds)} on this machine (early stopping can end runs sooner); nothing was run (--dry-run)`);
 }

@@ -27,12 +27,16 @@ export interface RecipeEstimate {
   /** Seconds of one training gradient at the inner batch size, and of one at the meta-step's batch. */
   innerGradientSeconds: number;
   metaGradientSeconds: number;
+  /** The batch sizes those two gradients were timed at (the inner batch and the meta-step's, capped by the training set). */
+  innerSamples: number;
+  metaSamples: number;
   /** Upper bound (every run to its meta-epoch budget), per method spec, for all seeds and variants. */
   perMethodSeconds: Record<string, number>;
   totalSeconds: number;
 }
 
-function timeGradient(model: MLP, ds: ImageDataset, n: number, repeats: number): number {
+/** Mean seconds of one gradient of the model's loss on the first min(n, ds.count) samples, and that sample count. */
+function timeGradient(model: MLP, ds: ImageDataset, n: number, repeats: number): { seconds: number; samples: number } {
   const idx = Array.from({ length: Math.min(n, ds.count) }, (_, i) => i);
   const { x, t } = batchTensors(ds, idx, true);
   const f = (ws: ReturnType<MLP['parameters']>[number]['value'][]) => functionalCall(model, ws, () => crossEntropy(model.forward(x, { training: true }), t));
@@ -40,7 +44,7 @@ function timeGradient(model: MLP, ds: ImageDataset, n: number, repeats: number):
   valueAndGrad(f)(w).value.dataSync();
   const t0 = performance.now();
   for (let i = 0; i < repeats; i++) valueAndGrad(f)(w).value.dataSync();
-  return (performance.now() - t0) / 1000 / repeats;
+  return { seconds: (performance.now() - t0) / 1000 / repeats, samples: idx.length };
 }
 
 /**
@@ -55,8 +59,9 @@ export function estimateRecipe(plan: RecipePlan, data: { train: ImageDataset; va
   const model = new MLP([inputs, plan.hidden || inputs, data.train.numClasses], new Random(0));
   const parameters = model.parameterCount();
   const metaN = plan.config.metaSubset > 0 ? Math.min(plan.config.metaSubset, data.train.count) : data.train.count;
-  const inner = timeGradient(model, data.train, plan.config.innerBatch, 3);
-  const meta = timeGradient(model, data.train, metaN, 2);
+  const innerTiming = timeGradient(model, data.train, plan.config.innerBatch, 3);
+  const metaTiming = timeGradient(model, data.train, metaN, 2);
+  const inner = innerTiming.seconds, meta = metaTiming.seconds;
   const evalSeconds = (meta / Math.max(1, metaN)) * (data.train.count + data.validation.count + data.test.count) / 3;
   const perMethodSeconds: Record<string, number> = {};
   let total = 0;
@@ -77,7 +82,7 @@ export function estimateRecipe(plan: RecipePlan, data: { train: ImageDataset; va
     perMethodSeconds[spec] = s;
     total += s;
   }
-  return { runs: plan.variants.length * plan.methods.length * plan.seeds.length, parameters, innerGradientSeconds: inner, metaGradientSeconds: meta, perMethodSeconds, totalSeconds: total };
+  return { runs: plan.variants.length * plan.methods.length * plan.seeds.length, parameters, innerGradientSeconds: inner, metaGradientSeconds: meta, innerSamples: innerTiming.samples, metaSamples: metaTiming.samples, perMethodSeconds, totalSeconds: total };
 }
 
 /** '3 h 20 min', '4 min', '12 s'. */

@@ -38,6 +38,9 @@ describe('estimateRecipe', () => {
       const c = { ...plan.config, ...plan.variants[0]!.config };
       expect(plan.variants).toHaveLength(1);
       const metaN = c.metaSubset > 0 ? Math.min(c.metaSubset, data.train.count) : data.train.count;
+      // Timed at the inner batch (32 of the 40 training samples) and at the meta batch.
+      expect([e.innerSamples, e.metaSamples]).toEqual([Math.min(c.innerBatch, data.train.count), metaN]);
+      expect(e.innerSamples).toBe(32);
       const evaluation = (e.metaGradientSeconds / metaN) * (data.train.count + data.validation.count + data.test.count) / 3;
       const graph = c.closedFormPenalty === false ? 2 : 0;
       const total = (metaGradients: number): number =>

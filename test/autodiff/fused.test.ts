@@ -248,6 +248,17 @@ describe('batch norm: the fused primitives against the composite', () => {
     expect(r.fused).toStrictEqual(r.composite);
   });
 
+  it('one channel in float64: the statistics sum the whole batch as one run, as the composite\'s collapsed walk does', () => {
+    // Wide-ranging values, so that another summation order (per image) would round differently.
+    const s = [16, 1, 9, 7];
+    const r = both(() => {
+      const x = tensor(normals(prod(s), 23).map((v, i) => v * 10 ** ((i % 13) - 6)), s, { dtype: 'float64' });
+      const o = batchNorm(x, tensor([1], [1], { dtype: 'float64' }), tensor([0], [1], { dtype: 'float64' }), EPS);
+      return [arr(o.mean), arr(o.variance)];
+    });
+    expect(r.fused).toStrictEqual(r.composite);
+  });
+
   it('first- and second-order derivative checks (central differences, inner products) through the fused batch norm, float64', () => {
     for (const s of [[4, 3, 5], [5, 2], [3, 1, 2, 2]]) {
       withBackend(fusedBe, () => {

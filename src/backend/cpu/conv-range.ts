@@ -20,7 +20,7 @@ export interface ConvRangeGemm {
  * One share. Arguments `a` (CONV_ARGS words): kind; the geometry c, h, w, kh, kw, ho, wo, sh, sw, ph, pw (words
  * 1-11); output channels o; the two inputs (forward: x, W; grad-input: gy, W; grad-weight: x, gy); the output; this
  * thread's column scratch (0: a pointwise conv, which reads the image as its columns); images [n0, n1); output rows
- * [r0, r1) (grad-weight, which every thread runs over all images for its rows of dW); the packed K block (forward);
+ * [r0, r1) (grad-weight, which every thread runs over all images for its columns of dWᵀ, the output); the packed K block (forward);
  * the GEMM scratch slot; the packed row length (forward).
  *
  * Each output element comes from the same blocks in the same order as the single-threaded loops of conv2d.ts, so
@@ -52,11 +52,11 @@ export const CONV_RANGE_SOURCE = `
       if (cols !== 0) cv.col2im(cols, c, h, w, kh, kw, ho, wo, sh, sw, ph, pw, xn);
     }
   } else if (kind === 3) {
-    // Rows [r0, r1) of dW [o, K] = Σ_n gy[n] [o, hw] · cols(x[n])ᵀ, accumulated image by image.
+    // Columns [r0, r1) of dWᵀ [K, o] = Σ_n cols(x[n]) · gy[n]ᵀ (rows [r0, r1) of dW), accumulated image by image.
     for (let n = n0; n < n1; n++) {
       const xn = in0 + n * img * 4;
       if (cols !== 0) cv.im2col(xn, c, h, w, kh, kw, ho, wo, sh, sw, ph, pw, cols);
-      g.sgemmRange(0, 1, o, K, hw, in1 + n * o * hw * 4, cols === 0 ? xn : cols, out, n > n0 ? 1 : 0, r0, r1, 0, K, slot);
+      g.sgemmRange(0, 1, K, o, hw, cols === 0 ? xn : cols, in1 + n * o * hw * 4, out, n > n0 ? 1 : 0, 0, K, r0, r1, slot);
     }
   } else {
     throw new Error('convRange: unknown job kind ' + kind);

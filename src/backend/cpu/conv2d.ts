@@ -14,7 +14,7 @@ interface Staging {
   readonly conv: ConvExports;
   /** The product with a B that im2colPacked wrote, or null (then im2col and gemm). */
   readonly packed: PackedGemm | null;
-  /** Byte addresses: the inputs in the order given, then the columns (`threads` blocks of them), then the output. */
+  /** Byte addresses: the inputs in the order given, then the columns (`threads` blocks of them, then `extra` floats), then the output. */
   readonly ptrs: number[];
   /** Threads that share the images (or dW's rows): more than 1 only on the tensor heap with setGemmThreads. */
   readonly threads: number;
@@ -29,13 +29,14 @@ interface Staging {
  * Tensors in the heap are used in place, with the columns in a heap block of their own; otherwise the
  * operands are copied into the GEMM module's arena and the output copied back.
  */
-function stage(what: string, inputs: Float32Array[], cols: number, out: Float32Array, macs: number, parallel: boolean): Staging {
+function stage(what: string, inputs: Float32Array[], cols: number, out: Float32Array, macs: number, parallel: boolean, extra = 0): Staging {
   const heap = commonHeap([out, ...inputs]);
   const g = heap?.gemm() ?? null;
   // Threads pay above ~2M multiply-adds (as for sgemm) when there is work to split.
   const threads = g !== null && parallel && macs >= CONV_PARALLEL_MIN_MACS ? convThreadsOn(heap!.memory) : 1;
-  const scratch = g !== null && cols > 0 ? heap!.alloc('float32', cols * threads, 'spill', what, false) : undefined;
-  if (g !== null && (cols === 0 || scratch !== undefined)) {
+  const scratchLen = cols * threads + extra;
+  const scratch = g !== null && scratchLen > 0 ? heap!.alloc('float32', scratchLen, 'spill', what, false) : undefined;
+  if (g !== null && (scratchLen === 0 || scratch !== undefined)) {
     return {
       conv: g.conv,
       packed: g.packed,
@@ -48,7 +49,7 @@ function stage(what: string, inputs: Float32Array[], cols: number, out: Float32A
       },
     };
   }
-  const lengths = [...inputs.map((x) => x.length), cols, out.length];
+  const lengths = [...inputs.map((x) => x.length), cols + extra, out.length];
   const arena = gemmArena(lengths.reduce((s, n) => s + align16(n * 4), 0), what);
   const ptrs: number[] = [];
   let p = arena.base;
@@ -147,7 +148,11 @@ function conv2dGradInputWasm(gy: Float32Array, w: Float32Array, g: Geometry, out
   st.finish();
 }
 
-/** dW [O, K] = Σ_n gy[n] [O, Ho·Wo] · cols(x[n])ᵀ [Ho·Wo, K]. */
+/**
+ * dW [O, K] = Σ_n gy[n] [O, Ho·Wo] · cols(x[n])ᵀ [Ho·Wo, K], computed as its transpose dWᵀ [K, O] = Σ_n cols(x[n]) ·
+ * gy[n]ᵀ and transposed at the end: K = 27 rows fill the GEMM's 4-row tiles (27 of 28), where K = 27 columns left a
+ * 3-wide edge panel (27 of 32, at half speed). Each element is the same sum of the same products in the same order.
+ */
 function conv2dGradWeightWasm(x: Float32Array, gy: Float32Array, g: Geometry, out: Float32Array): void {
   const hw = g.ho * g.wo, K = g.c * g.kh * g.kw, img = g.c * g.h * g.w;
   if (g.n === 0 || hw === 0) {
@@ -156,23 +161,24 @@ function conv2dGradWeightWasm(x: Float32Array, gy: Float32Array, g: Geometry, ou
   }
   const direct = isPointwise(g);
   const colsLen = direct ? 0 : K * hw;
-  // dW's rows split between the threads (each runs every image, with its own columns): dW gets the same sums in the
-  // same order as on one thread.
-  const st = stage('conv2dGradWeight', [x, gy], colsLen, out, g.n * g.o * hw * K, g.o >= 8);
+  // dWᵀ's columns (dW's rows) split between the threads (each runs every image, with its own columns): dW gets the
+  // same sums in the same order as on one thread.
+  const st = stage('conv2dGradWeight', [x, gy], colsLen, out, g.n * g.o * hw * K, g.o >= 8, K * g.o);
   const [px, pg, pc, pw] = st.ptrs;
+  const pt = pc! + colsLen * st.threads * 4;
   const a = packArgs(g);
   if (st.threads > 1) {
     const c = splitRange(g.o, st.threads, 4);
     st.share(c.slice(0, -1).map((r0, t) =>
-      shareArgs(CONV_GRAD_WEIGHT, g, px!, pg!, pw!, direct ? 0 : pc! + t * colsLen * 4, 0, g.n, r0, c[t + 1]!, 0, t, 0)));
-    st.finish();
-    return;
+      shareArgs(CONV_GRAD_WEIGHT, g, px!, pg!, pt, direct ? 0 : pc! + t * colsLen * 4, 0, g.n, r0, c[t + 1]!, 0, t, 0)));
+  } else {
+    for (let n = 0; n < g.n; n++) {
+      const xn = px + n * img * 4;
+      if (!direct) st.conv.im2col(xn, ...a, pc);
+      st.gemm(false, true, K, g.o, hw, direct ? xn : pc, pg + n * g.o * hw * 4, pt, n > 0);
+    }
   }
-  for (let n = 0; n < g.n; n++) {
-    const xn = px + n * img * 4;
-    if (!direct) st.conv.im2col(xn, ...a, pc);
-    st.gemm(false, true, g.o, K, hw, pg + n * g.o * hw * 4, direct ? xn : pc, pw, n > 0);
-  }
+  st.conv.transpose(pt, K, g.o, pw);
   st.finish();
 }
 

@@ -39,6 +39,8 @@ export interface ConvExports {
     sh: number, sw: number, ph: number, pw: number, out: number): void;
   im2colPacked(x: number, c: number, h: number, w: number, kh: number, kw: number, ho: number, wo: number,
     sh: number, sw: number, ph: number, pw: number, kcBlk: number, row: number, cols: number): void;
+  /** dst[j, i] = src[i, j] for src rows x cols floats. */
+  transpose(src: number, rows: number, cols: number, dst: number): void;
 }
 
 /** The conv module writes the GEMM's packed-B panels itself (im2colPacked): both must use this panel width. */

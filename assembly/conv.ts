@@ -47,7 +47,8 @@ export function im2col(
 }
 
 // Runs of an output row are short (a 32x32 image's rows: 32 floats, its padding 1): inline loops, where
-// memory.copy / memory.fill are calls into the engine costing more than the copy (im2col 0.65 -> see docs).
+// memory.copy / memory.fill are calls into the engine costing more than the copy (a 64-image batch's im2col for
+// 3x3 p1 on 32x32: 0.65 -> 0.50 ms).
 
 /** dst[i0:i1] = 0 (floats). */
 // @ts-ignore: decorator

@@ -1,4 +1,4 @@
-// Optimizer kernels over arrays in the CPU tensor heap: the fused Adam and RMSprop updates and the first non-finite gradient element, float32 and float64, SIMD with a scalar tail.
+// Optimizer kernels over arrays in the CPU tensor heap: the fused Adam and RMSprop updates, the first non-finite gradient element and the softplus-L2 hypergradient's tail, float32 and float64, SIMD with a scalar tail.
 //
 // adam* give the bits of the op-by-op Adam rule (src/optim/adam-cpu.ts): each operation in the parameter's type.
 // rmsprop* give the bits of the op-by-op RMSprop rule (src/optim/rmsprop-cpu.ts) the same way. f32x4 and f64x2 add,
@@ -194,4 +194,41 @@ export function firstNonFiniteF64(x: usize, n: i32): i32 {
     if (v - v != 0) return i;
   }
   return -1;
+}
+
+/**
+ * The softplus-L2 hypergradient's tail in one pass over n float32 values: out = d − (x·w)·dc, each operation rounded
+ * to float32 as the composite sub(d, mul(mul(x, w), dc)) rounds it; d = 0 (no direct term) reads as +0, so the
+ * result is 0 − (x·w)·dc exactly as with a zero tensor. Four operands read, one written, where the composite makes
+ * three passes and two temporaries.
+ */
+export function l2HypergradTailF32(d: usize, x: usize, w: usize, dc: usize, out: usize, n: i32): void {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const m = f32x4.mul(f32x4.mul(v128.load(x + o), v128.load(w + o)), v128.load(dc + o));
+    v128.store(out + o, f32x4.sub(d == 0 ? zero : v128.load(d + o), m));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const m = load<f32>(x + o) * load<f32>(w + o) * load<f32>(dc + o);
+    store<f32>(out + o, (d == 0 ? <f32>0 : load<f32>(d + o)) - m);
+  }
+}
+
+/** l2HypergradTailF32 for doubles. */
+export function l2HypergradTailF64(d: usize, x: usize, w: usize, dc: usize, out: usize, n: i32): void {
+  const zero = f64x2.splat(0);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const o = <usize>i << 3;
+    const m = f64x2.mul(f64x2.mul(v128.load(x + o), v128.load(w + o)), v128.load(dc + o));
+    v128.store(out + o, f64x2.sub(d == 0 ? zero : v128.load(d + o), m));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    const m = load<f64>(x + o) * load<f64>(w + o) * load<f64>(dc + o);
+    store<f64>(out + o, (d == 0 ? 0 : load<f64>(d + o)) - m);
+  }
 }

@@ -27,6 +27,23 @@ export function backward(
   inputs: readonly Tensor[],
   opts: BackwardOptions = {},
 ): Tensor[] {
+  return run(outputs, cotangents, inputs, opts, true) as Tensor[];
+}
+
+/**
+ * backward, with null for the inputs the outputs do not depend on instead of a zero tensor (callers that would
+ * only subtract the zeros again: the hypergradient's direct term of a validation loss without λ).
+ */
+export function backwardOrNull(
+  outputs: readonly Tensor[],
+  cotangents: readonly Tensor[],
+  inputs: readonly Tensor[],
+  opts: BackwardOptions = {},
+): (Tensor | null)[] {
+  return run(outputs, cotangents, inputs, opts, false);
+}
+
+function run(outputs: readonly Tensor[], cotangents: readonly Tensor[], inputs: readonly Tensor[], opts: BackwardOptions, zeros: boolean): (Tensor | null)[] {
   if (outputs.length !== cotangents.length) throw new Error(`backward: ${outputs.length} outputs but ${cotangents.length} cotangents`);
   outputs.forEach((o, i) => {
     if (!shapesEqual(o.shape, cotangents[i].shape)) {
@@ -37,10 +54,10 @@ export function backward(
   // Without a graph to keep, the pass's temporaries go back to the backend's pool: every tensor made inside
   // (tidy) at the end, and each cotangent as soon as it has been pulled back and is stored nowhere else.
   const stopAt = opts.stopAt ?? [];
-  return createGraph ? pass(outputs, cotangents, inputs, stopAt, true) : tidy(() => pass(outputs, cotangents, inputs, stopAt, false));
+  return createGraph ? pass(outputs, cotangents, inputs, stopAt, true, zeros) : tidy(() => pass(outputs, cotangents, inputs, stopAt, false, zeros));
 }
 
-function pass(outputs: readonly Tensor[], cotangents: readonly Tensor[], inputs: readonly Tensor[], stopAt: readonly Tensor[], createGraph: boolean): Tensor[] {
+function pass(outputs: readonly Tensor[], cotangents: readonly Tensor[], inputs: readonly Tensor[], stopAt: readonly Tensor[], createGraph: boolean, zeros: boolean): (Tensor | null)[] {
   const inputIds = new Set(inputs.map((t) => t.id));
   const stopIds = new Set(stopAt.map((t) => t.id));
   const order = relevantTopoOrder(outputs, inputIds, stopIds);
@@ -99,7 +116,7 @@ function pass(outputs: readonly Tensor[], cotangents: readonly Tensor[], inputs:
       releaseIfUnused(c);
       for (const p of parts) if (p !== null) releaseIfUnused(p);
     }
-    return inputs.map((x) => cts.get(x.id) ?? zerosLike(x));
+    return inputs.map((x) => cts.get(x.id) ?? (zeros ? zerosLike(x) : null));
   });
 }
 

@@ -3,7 +3,7 @@
 import { full, zerosLike } from '../core/creation.js';
 import { add, mul, sum } from '../core/ops.js';
 import { isGradEnabled, Tensor, withGradMode } from '../core/tensor.js';
-import { backward } from './backward.js';
+import { backward, backwardOrNull } from './backward.js';
 
 let transformDepth = 0;
 
@@ -39,6 +39,15 @@ export type ScalarFn = (xs: Tensor[]) => Tensor;
 
 /** Value and gradient of a scalar function of several tensors. */
 export function valueAndGrad(f: ScalarFn): (xs: Tensor[]) => { value: Tensor; grads: Tensor[] } {
+  const vg = valueAndGradOrNull(f);
+  return (xs) => {
+    const { value, grads } = vg(xs);
+    return { value, grads: grads.map((g, i) => g ?? zerosLike(xs[i]!)) };
+  };
+}
+
+/** valueAndGrad with null gradients for the inputs f does not depend on (no zero tensors made for them). */
+export function valueAndGradOrNull(f: ScalarFn): (xs: Tensor[]) => { value: Tensor; grads: (Tensor | null)[] } {
   return (xs) => {
     const nested = nestedGraph();
     const { y, vars } = traced(() => {
@@ -46,8 +55,7 @@ export function valueAndGrad(f: ScalarFn): (xs: Tensor[]) => { value: Tensor; gr
       return { y: f(vars), vars };
     });
     checkScalar('grad', y);
-    const grads = backward([y], [onesLike(y)], vars, { createGraph: nested });
-    return { value: y, grads };
+    return { value: y, grads: backwardOrNull([y], [onesLike(y)], vars, { createGraph: nested }) };
   };
 }
 

@@ -1,7 +1,8 @@
 // The implicit hypergradient dL_V/dλ = ∂L_V/∂λ - (H⁻¹ ∂L_V/∂w)ᵀ ∂²L_T/∂w∂λ, with any inverse-HVP method.
 
 import { keep } from '../core/scope.js';
-import { secondOrderOperator, valueAndGrad } from '../autodiff/transforms.js';
+import { secondOrderOperator, valueAndGradOrNull } from '../autodiff/transforms.js';
+import { zerosLike } from '../core/creation.js';
 import { add, sub } from '../core/ops.js';
 import { disposeReplaced, noGrad, type Tensor } from '../core/tensor.js';
 import { cgInverseHvp, identityInverseHvp, neumannInverseHvp, NonFiniteError, type InverseHvpResult, type LinearOperator } from './inverse-hvp.js';
@@ -131,8 +132,9 @@ export async function hypergradient(
 ): Promise<HypergradientResult> {
   const t0 = performance.now();
   const nw = w.length;
-  const val = valueAndGrad((xs) => valLoss(xs.slice(0, nw), xs.slice(nw)))([...w, ...lam]);
-  const valGrad = val.grads.slice(0, nw);
+  // A validation loss that does not depend on λ (the usual case) has no direct term: null, not a zero tensor.
+  const val = valueAndGradOrNull((xs) => valLoss(xs.slice(0, nw), xs.slice(nw)))([...w, ...lam]);
+  const valGrad = val.grads.slice(0, nw).map((g, i) => g ?? zerosLike(w[i]!));
   const direct = val.grads.slice(nw);
   // With a closed-form penalty, trainLoss is the data loss only and the penalty's curvature is added here. Then the
   // identity-based methods (identity, T1-T2) never multiply by the Hessian: without a comparison they need L_T's
@@ -157,8 +159,10 @@ export async function hypergradient(
   const ihvp = await solveInverseHvp(method, op.hvp, valGrad, state);
   const t2 = performance.now();
   const approximationBytes = (backend?.allocatedBytes?.() ?? 0) - b1;
-  const mixed = op.mixed(ihvp.x);
-  const hypergrad = noGrad(() => direct.map((d, i) => sub(d, mixed[i])));
+  // ∂L_V/∂λ − mixed term: fused by the penalty where it can be (one pass over each λ on the CPU heap).
+  const hypergrad = penalty?.subtractMixed
+    ? penalty.subtractMixed(direct, ihvp.x)
+    : noGrad(() => op.mixed(ihvp.x).map((m, i) => sub(direct[i] ?? zerosLike(m), m)));
   // Reading the losses and the norm waits for the device, so the total includes the pending work.
   const [valLoss0, trainLoss0] = op.value ? await readScalars([val.value, op.value]) : [...(await readScalars([val.value])), NaN];
   const hypergradNorm = await vnorm(hypergrad);

@@ -1,11 +1,13 @@
 // Meta-knowledge: hyperparameters λ and how they enter the training loss (per-parameter or per-layer L2 via softplus).
 
 import { keep } from '../core/scope.js';
-import { full, randn } from '../core/creation.js';
-import { add, mul, sum, sumTo } from '../core/ops.js';
+import { full, randn, zerosLike } from '../core/creation.js';
+import { shapesEqual } from '../core/shape.js';
+import { add, mul, sub, sum, sumTo } from '../core/ops.js';
 import { disposeWith, noGrad, type Tensor } from '../core/tensor.js';
 import { softplus } from '../ops/activations.js';
 import { softplusTerms, type SoftplusTerms } from './softplus-terms.js';
+import { fusedTail } from './l2-hypergrad-tail.js';
 import type { Parameter } from '../nn/module.js';
 import type { Random } from '../util/random.js';
 
@@ -40,6 +42,11 @@ export interface ClosedFormPenalty {
   hvp(v: readonly Tensor[]): Tensor[];
   /** xᵀ ∂²P/∂w∂λ, one tensor per λ tensor */
   mixed(x: readonly Tensor[]): Tensor[];
+  /**
+   * direct − xᵀ ∂²P/∂w∂λ per λ tensor (a null direct term is zero), the same values as subtracting mixed(x), where a
+   * fused pass can save the temporaries (the per-parameter form on the CPU heap). Optional.
+   */
+  subtractMixed?(direct: readonly (Tensor | null)[], x: readonly Tensor[]): Tensor[];
 }
 
 /**
@@ -50,7 +57,7 @@ export interface ClosedFormPenalty {
  */
 function softplusL2ClosedForm(w: readonly Tensor[], lam: readonly Tensor[], groupOf: readonly number[]): ClosedFormPenalty {
   const terms = lam.map(cachedTerms);
-  return {
+  const form: ClosedFormPenalty = {
     hvp: (v) => noGrad(() => v.map((vi, i) => mul(terms[groupOf[i]].c, vi))),
     mixed: (x) => noGrad(() => {
       const acc: (Tensor | null)[] = lam.map(() => null);
@@ -62,7 +69,21 @@ function softplusL2ClosedForm(w: readonly Tensor[], lam: readonly Tensor[], grou
       return acc.map((a, g) => (a === null ? mul(lam[g], 0) : mul(a, terms[g].dc)));
     }),
   };
+  // One weight tensor per λ of its shape (per-parameter L2): d − (x ⊙ w) ⊙ dc in one Wasm pass where all live in the
+  // CPU heap, the composite's bits; otherwise, or for grouped λ, the composite.
+  const perElement = groupOf.every((g, i) => g === i) && lam.length === w.length && lam.every((l, i) => shapesEqual(l.shape, w[i].shape));
+  return {
+    ...form,
+    subtractMixed: (direct, x) => noGrad(() => {
+      const fused = perElement ? lam.map((l, g) => fusedTail(direct[g] ?? null, x[g], w[g], terms[g].dc)) : [];
+      if (fused.every((t) => t !== null) && fused.length === lam.length) return fused as Tensor[];
+      for (const t of fused) t?.dispose();
+      const m = form.mixed(x);
+      return m.map((mi, g) => sub(direct[g] ?? zerosLike(mi), mi));
+    }),
+  };
 }
+
 
 /**
  * c = 2 s² and dc/dλ = 4 s σ(λ) with s = softplus(λ) (src/hypergrad/softplus-terms.ts), computed once per λ tensor without

@@ -144,3 +144,16 @@ export function wasmSoftplusTerms(x: TypedArray, c: TypedArray, dc: TypedArray):
   (x instanceof Float32Array ? k.softplusTermsF32 : k.softplusTermsF64)(x.byteOffset, c.byteOffset, dc.byteOffset, x.length);
   return true;
 }
+
+/**
+ * out = d − (x·w)·dc in one Wasm pass (l2HypergradTail*, the composite's bits; d null = a zero tensor); false when
+ * the arrays are not all resident in one heap with one dtype and length.
+ */
+export function wasmL2HypergradTail(d: TypedArray | null, x: TypedArray, w: TypedArray, dc: TypedArray, out: TypedArray): boolean {
+  const arrays = d === null ? [x, w, dc, out] : [d, x, w, dc, out];
+  const heap = residentHeap(arrays);
+  if (heap === null || arrays.some((a) => a.length !== out.length)) return false;
+  const k = heap.kernels;
+  (out instanceof Float32Array ? k.l2HypergradTailF32 : k.l2HypergradTailF64)(d?.byteOffset ?? 0, x.byteOffset, w.byteOffset, dc.byteOffset, out.byteOffset, out.length);
+  return true;
+}

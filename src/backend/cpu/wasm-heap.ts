@@ -40,6 +40,8 @@ export interface ElementwiseExports {
     wd: number, sd: number, lw: number, beta2: number, omb2: number, sqrtBc2: number, eps: number, negStep: number): void;
   rmspropF32(param: number, grad: number, v: number, out: number, n: number, hasWd: number, wd: number, alpha: number, oma: number, eps: number, negLr: number): void;
   rmspropF64(param: number, grad: number, v: number, out: number, n: number, hasWd: number, wd: number, alpha: number, oma: number, eps: number, negLr: number): void;
+  l2HypergradTailF32(d: number, x: number, w: number, dc: number, out: number, n: number): void;
+  l2HypergradTailF64(d: number, x: number, w: number, dc: number, out: number, n: number): void;
   firstNonFiniteF32(x: number, n: number): number;
   firstNonFiniteF64(x: number, n: number): number;
   fillF32(out: number, v: number, n: number): void;

@@ -65,10 +65,17 @@ export function l2Problem(model: Module, metaKnowledge: MetaKnowledge, data: L2D
     return decay.coefs;
   };
 
-  const metaBatch = (ds: ImageDataset, rng: Random): { x: Tensor; t: Tensor } => {
+  /**
+   * A meta-step's batch of ds, made on first use: its samples are drawn now (the random stream's order does not
+   * depend on which losses a method evaluates), its tensors only when a loss reads them (T1-T2 and identity with a
+   * closed-form penalty never read the training batch).
+   */
+  const metaBatch = (ds: ImageDataset, rng: Random): (() => { x: Tensor; t: Tensor }) => {
     const n = options.metaSubset > 0 ? Math.min(options.metaSubset, ds.count) : ds.count;
     const idx = n === ds.count ? Array.from({ length: n }, (_, i) => i) : rng.permutation(ds.count).subarray(0, n);
-    return batchTensors(ds, idx, true, backend);
+    let made: { x: Tensor; t: Tensor } | null = null;
+    // Made again if a scope inside the meta-step (a tidy around a loss evaluation) has disposed the first ones.
+    return () => (made !== null && !made.x.isDisposed && !made.t.isDisposed ? made : (made = batchTensors(ds, idx, true, backend)));
   };
 
   const meanDecay = async (lam: readonly Tensor[]): Promise<number> => {
@@ -121,11 +128,15 @@ export function l2Problem(model: Module, metaKnowledge: MetaKnowledge, data: L2D
       // differentiate the data loss only.
       const closedForm = options.closedFormPenalty === false ? undefined : metaKnowledge.closedForm?.(w, lam);
       const trainLoss: LossFn = (ws, lm) => functionalCall(model, ws, () => {
-        const ce = crossEntropy(model.forward(tr.x, { training: true, updateStats: false }), tr.t);
+        const { x, t } = tr();
+        const ce = crossEntropy(model.forward(x, { training: true, updateStats: false }), t);
         const pen = closedForm ? null : metaKnowledge.penalty(ws, lm);
         return pen ? add(ce, pen) : ce;
       });
-      const valLoss: LossFn = (ws) => functionalCall(model, ws, () => crossEntropy(model.forward(va.x, { training: false }), va.t));
+      const valLoss: LossFn = (ws) => functionalCall(model, ws, () => {
+        const { x, t } = va();
+        return crossEntropy(model.forward(x, { training: false }), t);
+      });
       return { trainLoss, valLoss, closedForm };
     },
     async evaluate(lam) {

@@ -9,13 +9,15 @@ import { Random } from '../../src/util/random.js';
 import { decodeBase64 } from '../../src/util/base64.js';
 import { convWasmBase64 } from '../../src/generated/conv.wasm.js';
 import { convMtWasmBase64 } from '../../src/generated/conv-mt.wasm.js';
+import { convRelaxedWasmBase64 } from '../../src/generated/conv-relaxed.wasm.js';
+import { convMtRelaxedWasmBase64 } from '../../src/generated/conv-mt-relaxed.wasm.js';
 import { gemmWasmBase64 } from '../../src/generated/gemm.wasm.js';
 import { gemmRelaxedWasmBase64 } from '../../src/generated/gemm-relaxed.wasm.js';
 
 // Chromium refuses to compile modules over 4 KiB synchronously on the main thread; the CPU backend
 // compiles the GEMM and conv modules on first use, synchronously, so each must stay under that.
 it('the GEMM and conv Wasm modules stay under 4 KiB each (synchronous compile on browser main threads)', () => {
-  for (const [name, b64] of Object.entries({ gemmWasmBase64, gemmRelaxedWasmBase64, convWasmBase64, convMtWasmBase64 })) {
+  for (const [name, b64] of Object.entries({ gemmWasmBase64, gemmRelaxedWasmBase64, convWasmBase64, convMtWasmBase64, convRelaxedWasmBase64, convMtRelaxedWasmBase64 })) {
     const n = decodeBase64(b64).length;
     expect(n, name).toBeGreaterThan(500);
     expect(n, name).toBeLessThanOrEqual(4096);

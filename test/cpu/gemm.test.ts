@@ -19,7 +19,8 @@ import { cpuHeap } from '../../src/backend/cpu/wasm-heap.js';
 import { gemmRelaxedWasmBase64 } from '../../src/generated/gemm-relaxed.wasm.js';
 import { gemmMtRelaxedWasmBase64 } from '../../src/generated/gemm-mt-relaxed.wasm.js';
 import { skipOrFail } from '../require-or-skip.js';
-import { caseInputs, runCase, SINGLE_CASES, THREADED_CASES, type ChildReport, type RelaxedCase } from './relaxed-simd-child.js';
+import { caseInputs, CONV_CASES, convCaseInputs, runCase, runConvCase, SINGLE_CASES, THREADED_CASES, type ChildReport, type RelaxedCase } from './relaxed-simd-child.js';
+import { conv2dGradWeightJs } from '../../src/backend/cpu/conv2d-js.js';
 
 /** Deterministic uniform values in [-1, 1). */
 function randArray(n: number, seed: number): Float32Array {
@@ -296,6 +297,7 @@ describe('relaxed-SIMD (FMA) sgemm in a child Node with --experimental-wasm-rela
   let report: ChildReport;
   let dir = '';
   const plain = new Map<RelaxedCase, Float32Array>();
+  let plainConv: Float32Array[] = [];
 
   beforeAll(async () => {
     const esbuild = await import('esbuild');
@@ -311,6 +313,7 @@ describe('relaxed-SIMD (FMA) sgemm in a child Node with --experimental-wasm-rela
     try {
       expect(getGemmInfo().relaxedSimd).toBe(false);
       for (const c of [...SINGLE_CASES, ...THREADED_CASES]) plain.set(c, runCase(c));
+      plainConv = CONV_CASES.map(runConvCase);
     } finally {
       await setGemmRelaxedSimd(true);
     }
@@ -357,6 +360,28 @@ describe('relaxed-SIMD (FMA) sgemm in a child Node with --experimental-wasm-rela
       for (let i = 0; i < got.length; i++) if (got[i] !== p[i]) differing++;
     }
     console.log(`[gemm] relaxed SIMD in ${report.node} ${flags.join(' ')}: ${differing} elements differ from the plain build in the last bits (fused multiply-add)`);
+    expect(failures, failures.join('\n')).toEqual([]);
+  });
+  it('relaxed conv dW (dot products along the pixels) agrees with the float64 loop and the plain build, and 2 threads give the 1-thread bits', (ctx) => {
+    if (!report.single.relaxedSimd) ctx.skip('the child engine has no relaxed SIMD (see the first test)');
+    expect(report.conv.dot).toBe(true);
+    // The first two cases are large enough for the 2-thread split of dW's rows.
+    expect(report.conv.workerJobs).toBeGreaterThanOrEqual(2);
+    const failures: string[] = [];
+    CONV_CASES.forEach((cc, i) => {
+      const got = f32(report.conv.single[i]!);
+      expect(f32(report.conv.threaded[i]!), `case ${i}: 2 threads`).toEqual(got);
+      const { xs, ys, ws, x, gy } = convCaseInputs(cc);
+      const p = { stride: cc.s, padding: cc.p };
+      const ref = new Float64Array(got.length), scale = new Float64Array(got.length);
+      conv2dGradWeightJs(Float64Array.from(x), xs, Float64Array.from(gy), ys, p, ref, ws);
+      conv2dGradWeightJs(Float64Array.from(x, Math.abs), xs, Float64Array.from(gy, Math.abs), ys, p, scale, ws);
+      const vsRef = unitsOfRoundoff(got, ref, scale), vsPlain = unitsOfRoundoff(got, plainConv[i]!, scale);
+      if (!(vsRef <= 16)) failures.push(`conv case ${i}: ${vsRef.toFixed(1)} u from the float64 loop`);
+      if (!(vsPlain <= 32)) failures.push(`conv case ${i}: ${vsPlain.toFixed(1)} u from the plain build`);
+      // Not the plain build's bits: a different order of the same sums (lanes of 4 pixels, then fused multiply-add).
+      expect(got.some((v, j) => v !== plainConv[i]![j]), `case ${i}: differs from the plain GEMM somewhere`).toBe(true);
+    });
     expect(failures, failures.join('\n')).toEqual([]);
   });
 });

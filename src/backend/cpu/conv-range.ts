@@ -56,7 +56,9 @@ export const CONV_RANGE_SOURCE = `
     for (let n = n0; n < n1; n++) {
       const xn = in0 + n * img * 4;
       if (cols !== 0) cv.im2col(xn, c, h, w, kh, kw, ho, wo, sh, sw, ph, pw, cols);
-      g.sgemmRange(0, 1, K, o, hw, cols === 0 ? xn : cols, in1 + n * o * hw * 4, out, n > n0 ? 1 : 0, 0, K, r0, r1, slot);
+      // Dot products along the pixels in the fused multiply-add builds, as on one thread (conv2d.ts).
+      if (cv.usesRelaxedSimd() === 1) cv.dwDot(cols === 0 ? xn : cols, in1 + n * o * hw * 4, K, o, hw, out, n > n0 ? 1 : 0, r0, r1);
+      else g.sgemmRange(0, 1, K, o, hw, cols === 0 ? xn : cols, in1 + n * o * hw * 4, out, n > n0 ? 1 : 0, 0, K, r0, r1, slot);
     }
   } else {
     throw new Error('convRange: unknown job kind ' + kind);

@@ -6,6 +6,8 @@ import { gemmMtWasmBase64 } from '../../generated/gemm-mt.wasm.js';
 import { gemmMtRelaxedWasmBase64 } from '../../generated/gemm-mt-relaxed.wasm.js';
 import { convWasmBase64 } from '../../generated/conv.wasm.js';
 import { convMtWasmBase64 } from '../../generated/conv-mt.wasm.js';
+import { convRelaxedWasmBase64 } from '../../generated/conv-relaxed.wasm.js';
+import { convMtRelaxedWasmBase64 } from '../../generated/conv-mt-relaxed.wasm.js';
 import { CONV_ARGS, CONV_RANGE_SOURCE, convRange } from './conv-range.js';
 import { ELEMENTWISE_RANGE_SOURCE, EW_ARGS, elementwiseRange } from './elementwise-range.js';
 import type { ElementwiseExports } from './wasm-heap.js';
@@ -41,6 +43,10 @@ export interface ConvExports {
     sh: number, sw: number, ph: number, pw: number, kcBlk: number, row: number, cols: number): void;
   /** dst[j, i] = src[i, j] for src rows x cols floats. */
   transpose(src: number, rows: number, cols: number, dst: number): void;
+  /** 1 in the relaxed-SIMD (fused multiply-add) builds, which conv's dW runs through dwDot; 0 in the plain ones. */
+  usesRelaxedSimd(): number;
+  /** dWᵀ[kk, o] (+)= Σ_p cols[kk, p] · gy[o, p] for kk < K, o in [o0, o1), one image (assembly/conv.ts). */
+  dwDot(cols: number, gy: number, K: number, O: number, hw: number, out: number, accumulate: number, o0: number, o1: number): void;
 }
 
 /** The conv module writes the GEMM's packed-B panels itself (im2colPacked): both must use this panel width. */
@@ -66,7 +72,9 @@ const convInstances = new WeakMap<GemmExports, ConvExports>();
 function convFor(gemm: GemmExports, memory: WebAssembly.Memory, shared: boolean): ConvExports {
   let c = convInstances.get(gemm);
   if (!c) {
-    const module = new WebAssembly.Module(decodeBase64(shared ? convMtWasmBase64 : convWasmBase64));
+    // The conv build of the GEMM build's kind: fused multiply-add in both or in neither.
+    const relaxed = gemm.usesRelaxedSimd() === 1;
+    const module = new WebAssembly.Module(decodeBase64(shared ? (relaxed ? convMtRelaxedWasmBase64 : convMtWasmBase64) : (relaxed ? convRelaxedWasmBase64 : convWasmBase64)));
     c = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as ConvExports;
     convInstances.set(gemm, c);
   }
@@ -130,7 +138,7 @@ export function gemmOnMemory(memory: WebAssembly.Memory): BoundGemm {
   if (!b) {
     const g = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(relaxed ? gemmMtRelaxedWasmBase64 : gemmMtWasmBase64)), { env: { memory } })
       .exports as unknown as GemmExports;
-    const conv = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(convMtWasmBase64)), { env: { memory } }).exports as unknown as ConvExports;
+    const conv = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(relaxed ? convMtRelaxedWasmBase64 : convMtWasmBase64)), { env: { memory } }).exports as unknown as ConvExports;
     const single = g.sgemm;
     b = {
       sgemm: (tA, tB, M, N, K, a, bp, c, acc) => {
@@ -413,7 +421,8 @@ async function startThreads(n: number, onHeap?: ThreadedMemory): Promise<MtState
   const module = await WebAssembly.compile(pickBytes(gemmMtWasmBase64, gemmMtRelaxedWasmBase64));
   const memory = onHeap?.memory ?? new WebAssembly.Memory({ initial: MT_INITIAL_PAGES, maximum: MT_MAXIMUM_PAGES, shared: true });
   // Workers on the tensor heap also run conv shares, and elementwise shares with the heap's own kernel module.
-  const convModule = onHeap ? await WebAssembly.compile(decodeBase64(convMtWasmBase64)) : null;
+  // The conv build of the GEMM build's kind (pickBytes decides both the same way).
+  const convModule = onHeap ? await WebAssembly.compile(pickBytes(convMtWasmBase64, convMtRelaxedWasmBase64)) : null;
   const kernelsModule = onHeap?.kernels ?? null;
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = instance.exports as unknown as GemmExports;

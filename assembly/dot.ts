@@ -1,4 +1,4 @@
-// Dot products and sums over arrays in the CPU tensor heap, accumulated in float64 in a fixed order (src/backend/cpu/dot.ts and reduce.ts compute the same order in JS, so the same bits): the solvers' inner products, every contiguous sum.
+// Dot products and sums over arrays in the CPU tensor heap, accumulated in float64 in a fixed order (src/backend/cpu/dot.ts and reduce.ts compute the same order in JS, so the same bits): the solvers' inner products, every contiguous sum, and sums over leading axes (addRows*).
 //
 // Order: element i goes to partial sum i mod 8 (four f64x2 accumulators, lanes 2a and 2a+1 in accumulator a) for the
 // whole steps of 8; the partial sums are combined as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), then the last
@@ -78,4 +78,42 @@ export function sumF64(x: usize, n: i32): f64 {
   const r = f64x2.extract_lane(a2, 0) + f64x2.extract_lane(a2, 1);
   const t = f64x2.extract_lane(a3, 0) + f64x2.extract_lane(a3, 1);
   return (p + q) + (r + t);
+}
+
+/**
+ * acc[j] += x[r·n + j] for r < rows, j < n (x float32, acc float64): sums over leading axes with the innermost kept,
+ * such as a bias gradient's column sums, each column added row by row in order (reduce.ts's sumBlock, the same
+ * bits). Two columns per f64x2, rows of 16+ values.
+ */
+export function addRowsF32(x: usize, rows: i32, n: i32, acc: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = x + ((<usize>r * <usize>n) << 2);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const v = v128.load(xr + (<usize>j << 2));
+      const a = acc + (<usize>j << 3);
+      v128.store(a, f64x2.add(v128.load(a), f64x2.promote_low_f32x4(v)));
+      v128.store(a, f64x2.add(v128.load(a, 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1))), 16);
+    }
+    for (; j < n; j++) {
+      const a = acc + (<usize>j << 3);
+      store<f64>(a, load<f64>(a) + <f64>load<f32>(xr + (<usize>j << 2)));
+    }
+  }
+}
+
+/** addRowsF32 for float64 x. */
+export function addRowsF64(x: usize, rows: i32, n: i32, acc: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = x + ((<usize>r * <usize>n) << 3);
+    let j = 0;
+    for (; j + 2 <= n; j += 2) {
+      const a = acc + (<usize>j << 3);
+      v128.store(a, f64x2.add(v128.load(a), v128.load(xr + (<usize>j << 3))));
+    }
+    if (j < n) {
+      const a = acc + (<usize>j << 3);
+      store<f64>(a, load<f64>(a) + load<f64>(xr + (<usize>j << 3)));
+    }
+  }
 }

@@ -1,8 +1,8 @@
-// Contiguous sums on the CPU (reduce.ts's sumRun, assembly/dot.ts's sumF32/sumF64): Wasm on the heap and the JS loop give the same bits for every length, offset and dtype, equal to the documented order written out here; reductions, means and batch-norm statistics use it.
+// Contiguous sums on the CPU (reduce.ts's sumRun, assembly/dot.ts's sumF32/sumF64, and column sums by addRows*): Wasm on the heap and the JS loop give the same bits for every length, offset and dtype, equal to the documented order written out here; reductions, means and batch-norm statistics use it.
 import { describe, expect, it } from 'vitest';
 import { CpuBackend, type CpuBuffer } from '../../src/backend/cpu/cpu-backend.js';
 import { dotArrays } from '../../src/backend/cpu/dot.js';
-import { reduceKernel, sumRun } from '../../src/backend/cpu/reduce.js';
+import { reduceKernel, sumRun, wasmColumnSumBlocks } from '../../src/backend/cpu/reduce.js';
 import { withBackend } from '../../src/backend/registry.js';
 import { tensor } from '../../src/core/creation.js';
 import { sum } from '../../src/core/ops.js';
@@ -73,6 +73,45 @@ describe('contiguous sums', () => {
         expect(Object.is(out[0], Math.fround(reference(xs, 0, 6006)))).toBe(true);
       });
     }
+  });
+
+  it('sums over leading axes with the innermost kept (bias gradients) add row by row: heap (Wasm addRows) and plain arrays give the same bits', async () => {
+    const rng = new Random(8);
+    const cases: Array<{ shape: number[]; axes: number[] }> = [
+      { shape: [128, 784], axes: [0] }, // an MLP bias gradient
+      { shape: [9, 17], axes: [0] }, // 17 columns: four f64x2 steps of 4 and a tail of 1
+      { shape: [3, 5, 40], axes: [0, 1] }, // two leading axes merged into the rows
+      { shape: [2, 50, 33], axes: [1] }, // a kept outer axis: one call per outer index, each at its own output run
+      { shape: [40, 15], axes: [0] }, // 15 columns: below the Wasm path's 16, the JS loop
+    ];
+    for (const { shape, axes } of cases) {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const v = Array.from({ length: n }, (_, i) => (rng.uniform() * 2 - 1) * (i % 7 === 0 ? 1e6 : i % 3 === 0 ? 1e-6 : 1));
+        const h = data(heapBe, v, dtype), pl = data(plainBe, v, dtype);
+        // The float64 loop in index order: every output adds its inputs in increasing index, one rounding at the end.
+        const cols = shape[shape.length - 1]!, outer = axes.includes(0) ? 1 : shape[0]!, rows = n / cols / outer;
+        const want = new Float64Array(outer * cols);
+        for (let a = 0; a < outer; a++) for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) want[a * cols + c] += pl[(a * rows + r) * cols + c]!;
+        const got = { heap: dtype === 'float32' ? new Float32Array(want.length) : new Float64Array(want.length), plain: dtype === 'float32' ? new Float32Array(want.length) : new Float64Array(want.length) };
+        reduceKernel('sum', h, shape, axes, got.heap);
+        reduceKernel('sum', pl, shape, axes, got.plain);
+        const label = `${dtype} ${JSON.stringify(shape)} over ${axes}`;
+        expect(heapBe.heap()!.owns(h), label).toBe(true);
+        for (let i = 0; i < want.length; i++) {
+          const w = dtype === 'float32' ? Math.fround(want[i]!) : want[i]!;
+          if (!Object.is(got.heap[i], w) || !Object.is(got.plain[i], w)) expect.fail(`${label}: output ${i} heap ${got.heap[i]} plain ${got.plain[i]}, want ${w}`);
+        }
+      }
+    }
+    // The heap path is the Wasm one: one addRows call per block of rows into one run, none below 16 columns.
+    const before = wasmColumnSumBlocks();
+    const h = data(heapBe, Array.from({ length: 2 * 50 * 33 }, (_, i) => i % 13), 'float32');
+    reduceKernel('sum', h, [2, 50, 33], [1], new Float32Array(66));
+    expect(wasmColumnSumBlocks() - before).toBe(2);
+    reduceKernel('sum', h, [220, 15], [0], new Float32Array(15));
+    reduceKernel('sum', data(plainBe, Array.from({ length: 2 * 50 * 33 }, (_, i) => i % 13), 'float32'), [2, 50, 33], [1], new Float32Array(66));
+    expect(wasmColumnSumBlocks() - before).toBe(2);
   });
 
   it('dot products refuse arrays of different lengths', () => {

@@ -1,9 +1,10 @@
-// CPU reductions (sum, max) over any set of axes with loops specialised for reduced innermost axes and small windows; float32 sums accumulate in float64, contiguous runs in eight lanes (sumRun).
+// CPU reductions (sum, max) over any set of axes with loops specialised for reduced innermost axes and small windows; float32 sums accumulate in float64, contiguous runs in eight lanes (sumRun), kept innermost runs of heap tensors row by row in Wasm (addRows*).
 
 import type { TypedArray } from '../../core/dtype.js';
 import { stridesOf } from '../../core/shape.js';
 import { collapse, Outer } from './strided.js';
 import { residentKernels, WASM_MIN_ELEMENTS } from './wasm-elementwise.js';
+import { fillArray, heapOf, type ElementwiseExports } from './wasm-heap.js';
 
 /** Strides into the reduced output for each input axis (0 on reduced axes). */
 function reducedStrides(inShape: readonly number[], axes: readonly number[]): number[] {
@@ -13,15 +14,27 @@ function reducedStrides(inShape: readonly number[], axes: readonly number[]): nu
   return inShape.map((_, i) => (axes.includes(i) ? 0 : so[k++]));
 }
 
+/** Blocks of column sums added in Wasm (addRows*) so far: which path ran, for tests (as getGemmWorkerJobs for threads). */
+let wasmRowBlocks = 0;
+export function wasmColumnSumBlocks(): number {
+  return wasmRowBlocks;
+}
+
 /** Float64 accumulator for float32 sums, reused across calls (grown on demand). */
 let scratch = new Float64Array(0);
 
 export function reduceKernel(op: 'sum' | 'max', x: TypedArray, inShape: readonly number[], axes: readonly number[], out: TypedArray): void {
   const m = out.length;
   const wide = op === 'sum' && !(out instanceof Float64Array);
-  if (wide && scratch.length < m) scratch = new Float64Array(Math.max(m, 2 * scratch.length));
-  const acc: TypedArray = wide ? scratch : out;
-  acc.fill(op === 'sum' ? 0 : -Infinity, 0, m);
+  // Sums of x in the tensor heap accumulate in a float64 heap block (or a float64 output there), so that rows of
+  // kept columns (a bias gradient's column sums) are added in Wasm (addRows*), in the JS loop's order.
+  const heap = op === 'sum' && x.length >= WASM_MIN_ELEMENTS && (x instanceof Float32Array || x instanceof Float64Array) ? heapOf(x) : undefined;
+  const owned = heap !== undefined && wide ? heap.alloc('float64', m, 'spill', 'reduce', false) : undefined;
+  if (wide && owned === undefined && scratch.length < m) scratch = new Float64Array(Math.max(m, 2 * scratch.length));
+  const acc: TypedArray = owned ?? (wide ? scratch : out);
+  const rows = heap !== undefined && acc instanceof Float64Array && heap.owns(acc) ? heap.kernels : null;
+  if (rows !== null) fillArray(acc, 0, 0, m);
+  else acc.fill(op === 'sum' ? 0 : -Infinity, 0, m);
   if (x.length > 0) {
     // The input is walked in memory order; the output strides are 0 along reduced axes.
     const c = collapse(inShape, [stridesOf(inShape), reducedStrides(inShape, axes)]);
@@ -33,12 +46,13 @@ export function reduceKernel(op: 'sum' | 'max', x: TypedArray, inShape: readonly
     let p = 0;
     for (let t = 0; t < it.count; t++) {
       const o = it.offsets[1];
-      if (op === 'sum') p = sumBlock(x, p, acc, o, o2, o1, o0, n2, n1, n0);
+      if (op === 'sum') p = sumBlock(x, p, acc, o, o2, o1, o0, n2, n1, n0, rows);
       else p = maxBlock(x, p, acc, o, o2, o1, o0, n2, n1, n0);
       it.next();
     }
   }
   if (wide) for (let i = 0; i < m; i++) out[i] = acc[i];
+  if (owned !== undefined) heap!.free(owned);
 }
 
 /**
@@ -65,9 +79,22 @@ export function sumRun(x: TypedArray, p: number, len: number): number {
   return t;
 }
 
-/** acc[o + i·(o2, o1, o0)] += x[p++] over an n2 x n1 x n0 block; returns the next input position. */
-function sumBlock(x: TypedArray, p: number, acc: TypedArray, o: number, o2: number, o1: number, o0: number, n2: number, n1: number, n0: number): number {
+/**
+ * acc[o + i·(o2, o1, o0)] += x[p++] over an n2 x n1 x n0 block; returns the next input position. With `rows` (x and
+ * acc in the tensor heap, acc float64) the rows of a block whose innermost 16+ values are kept and whose rows all add
+ * into the same run (o1 = 0, o0 = 1: column sums) go to Wasm in one call.
+ */
+function sumBlock(x: TypedArray, p: number, acc: TypedArray, o: number, o2: number, o1: number, o0: number, n2: number, n1: number, n0: number,
+  rows: ElementwiseExports | null): number {
   for (let i2 = 0; i2 < n2; i2++, o += o2) {
+    if (rows !== null && o0 === 1 && o1 === 0 && n0 >= 16) {
+      // The column sums of an n1 x n0 block (every row into the same run of acc) in one call.
+      const add = x instanceof Float32Array ? rows.addRowsF32 : rows.addRowsF64;
+      add(x.byteOffset + p * x.BYTES_PER_ELEMENT, n1, n0, acc.byteOffset + o * 8);
+      wasmRowBlocks++;
+      p += n1 * n0;
+      continue;
+    }
     for (let i1 = 0, q = o; i1 < n1; i1++, q += o1) {
       if (o0 === 0) {
         acc[q] += sumRun(x, p, n0);

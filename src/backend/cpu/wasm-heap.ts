@@ -29,6 +29,8 @@ export interface ElementwiseExports {
   dotF64(a: number, b: number, n: number): number;
   sumF32(x: number, n: number): number;
   sumF64(x: number, n: number): number;
+  addRowsF32(x: number, rows: number, n: number, acc: number): void;
+  addRowsF64(x: number, rows: number, n: number, acc: number): void;
   where64(c: number, a: number, b: number, out: number, n: number): void;
   argmax2x2(x: number, planes: number, h: number, w: number, ho: number, wo: number, out: number): void;
   checkArgs2x2(arg: number, n: number): number;

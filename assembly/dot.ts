@@ -5,6 +5,8 @@
 // n mod 8 products are added one by one. A float32 product is exact in float64 (48 significant bits), so float32
 // inputs round only in the additions.
 
+import { combine } from './lanes';
+
 /** Σ a_i·b_i over n floats. */
 export function dotF32(a: usize, b: usize, n: i32): f64 {
   let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
@@ -71,14 +73,6 @@ export function sumF64(x: usize, n: i32): f64 {
   return s;
 }
 
-/** ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)) for the partial sums s_{2a+j} = lane j of accumulator a. */
-@inline function combine(a0: v128, a1: v128, a2: v128, a3: v128): f64 {
-  const p = f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1);
-  const q = f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1);
-  const r = f64x2.extract_lane(a2, 0) + f64x2.extract_lane(a2, 1);
-  const t = f64x2.extract_lane(a3, 0) + f64x2.extract_lane(a3, 1);
-  return (p + q) + (r + t);
-}
 
 /**
  * acc[j] += x[r·n + j] for r < rows, j < n (x float32, acc float64): sums over leading axes with the innermost kept,

@@ -1,7 +1,25 @@
-// CPU kernels of the fused batch-norm primitives on [N, C, S] (channel axis 1, S the trailing axes): the statistics and normalise + affine (rounding like the composite's ops), and the backward's γ̄ and x̄ passes.
+// CPU kernels of the fused batch-norm primitives on [N, C, S] (channel axis 1, S the trailing axes): the statistics and normalise + affine (rounding like the composite's ops), and the backward's γ̄ and x̄ passes; float32 runs of heap tensors in Wasm (assembly/batch-norm.ts, the same bits).
 
 import type { TypedArray } from '../../core/dtype.js';
 import { sumRun } from './reduce.js';
+import { residentKernels } from './wasm-elementwise.js';
+import type { ElementwiseExports } from './wasm-heap.js';
+
+/**
+ * The heap's kernels when every array is a float32 view into it and the runs are long enough to pay for a call
+ * (assembly/batch-norm.ts: each run's bits are the JS loop's); else null.
+ */
+function wasmRuns(len: number, arrays: TypedArray[]): ElementwiseExports | null {
+  const k = len >= 16 && arrays.every((a) => a instanceof Float32Array) ? residentKernels(arrays) : null;
+  if (k !== null) wasmPasses++;
+  return k;
+}
+
+/** Batch-norm passes that ran their runs in Wasm so far: which path ran, for tests (as getGemmWorkerJobs for threads). */
+let wasmPasses = 0;
+export function wasmBatchNormPasses(): number {
+  return wasmPasses;
+}
 
 const fr = Math.fround;
 
@@ -72,9 +90,10 @@ export function batchNormStatsKernel(x: TypedArray, shape: readonly number[], ou
   const mu = new Float64Array(c);
   for (let ch = 0; ch < c; ch++) mu[ch] = f32 ? fr(fr(acc[ch]) / m) : acc[ch] / m;
   acc.fill(0);
+  const k = wasmRuns(len, [x, out]);
   for (let r = 0, p = 0; r < rows; r++) {
     for (let ch = 0; ch < c; ch++) {
-      acc[ch] += squaredDeviationsRun(x, p, len, mu[ch], f32);
+      acc[ch] += k !== null ? k.bnSqDevF32(x.byteOffset + 4 * p, len, mu[ch]) : squaredDeviationsRun(x, p, len, mu[ch], f32);
       p += len;
     }
   }
@@ -91,11 +110,15 @@ export function batchNormTrainKernel(
   const { n, c, s } = dims(shape);
   const f32 = out instanceof Float32Array;
   const sd = stdDevs(stats, c, eps, f32);
+  const k = wasmRuns(s, [x, out]);
   for (let b = 0, p = 0; b < n; b++) {
     for (let ch = 0; ch < c; ch++) {
       const u = stats[ch], d = sd[ch], g = gamma[ch], bt = beta[ch];
       const end = p + s;
-      if (f32) for (; p < end; p++) out[p] = fr(fr(fr(x[p] - u) / d) * g) + bt;
+      if (k !== null && f32) {
+        k.bnTrainF32(x.byteOffset + 4 * p, s, u, d, g, bt, out.byteOffset + 4 * p);
+        p = end;
+      } else if (f32) for (; p < end; p++) out[p] = fr(fr(fr(x[p] - u) / d) * g) + bt;
       else for (; p < end; p++) out[p] = ((x[p] - u) / d) * g + bt;
     }
   }
@@ -111,11 +134,16 @@ export function batchNormGradGammaKernel(
   const { n, c, s } = dims(shape);
   const sd = stdDevs(stats, c, eps, out instanceof Float32Array);
   const acc = new Float64Array(c);
+  const k = wasmRuns(s, [g, x]);
   for (let b = 0, p = 0; b < n; b++) {
     for (let ch = 0; ch < c; ch++) {
       const u = stats[ch];
       let t = 0;
       const end = p + s;
+      if (k !== null) {
+        t = k.bnGradGammaF32(g.byteOffset + 4 * p, x.byteOffset + 4 * p, s, u);
+        p = end;
+      }
       for (; p < end; p++) t += g[p] * (x[p] - u);
       acc[ch] += t;
     }
@@ -134,11 +162,16 @@ export function batchNormGradInputKernel(
   const { n, c, s } = dims(shape);
   const m = n * s;
   const sd = stdDevs(stats, c, eps, out instanceof Float32Array);
+  const runs = wasmRuns(s, [g, x, out]);
   for (let b = 0, p = 0; b < n; b++) {
     for (let ch = 0; ch < c; ch++) {
       // x̄ = a (g - b0 - (x - μ) k) with a = γ/s, b0 = β̄/M, k = γ̄/(M s).
       const u = stats[ch], a = gamma[ch] / sd[ch], b0 = betaBar[ch] / m, k = gammaBar[ch] / (m * sd[ch]);
       const end = p + s;
+      if (runs !== null) {
+        runs.bnGradInputF32(g.byteOffset + 4 * p, x.byteOffset + 4 * p, s, u, a, b0, k, out.byteOffset + 4 * p);
+        p = end;
+      }
       for (; p < end; p++) out[p] = a * (g[p] - b0 - (x[p] - u) * k);
     }
   }

@@ -30,6 +30,10 @@ export interface ElementwiseExports {
   sumF32(x: number, n: number): number;
   sumF64(x: number, n: number): number;
   addRowsF32(x: number, rows: number, n: number, acc: number): void;
+  bnSqDevF32(x: number, n: number, u: number): number;
+  bnTrainF32(x: number, n: number, u: number, d: number, g: number, b: number, out: number): void;
+  bnGradGammaF32(g: number, x: number, n: number, u: number): number;
+  bnGradInputF32(g: number, x: number, n: number, u: number, a: number, b0: number, k: number, out: number): void;
   addRowsF64(x: number, rows: number, n: number, acc: number): void;
   where64(c: number, a: number, b: number, out: number, n: number): void;
   argmax2x2(x: number, planes: number, h: number, w: number, ho: number, wo: number, out: number): void;

@@ -173,18 +173,18 @@ async function main(): Promise<void> {
       const got = await setGemmThreads(th);
       if (got !== th) throw new Error(`setGemmThreads(${th}) gave ${got} thread(s) (worker_threads with shared Wasm memory unavailable?)`);
       await phase(`engine CPU ${th} thread(s)`, async () => {
-        const cpu = `iml-engine CPU (Wasm tensor heap, GEMM on ${th} thread${th > 1 ? 's' : ''})`;
+        const cpu = `iml-engine CPU (GEMM on ${th} thread${th > 1 ? 's' : ''})`;
         if (EXTRA_ROWS) {
           const [unscoped] = await timeSteps([fused], false);
           const [ours, ref, comp] = await timeSteps(composite ? [fused, reference, composite] : [fused, reference], true);
-          rows.push({ what: `${cpu}, step in tidyAsync (as the trainer)`, threads: th, s: ours });
-          rows.push({ what: `${cpu}, plain arrays (the default, JS kernels)`, threads: th, s: ref });
-          rows.push({ what: `${cpu}, temporaries left to the GC (no tidyAsync)`, threads: th, s: unscoped });
+          rows.push({ what: `${cpu}, Wasm tensor heap (the default), step in tidyAsync (as the trainer)`, threads: th, s: ours });
+          rows.push({ what: `${cpu}, plain arrays (heap: false: the reference JS kernels)`, threads: th, s: ref });
+          rows.push({ what: `${cpu}, Wasm tensor heap, temporaries left to the GC (no tidyAsync)`, threads: th, s: unscoped });
           if (composite) rows.push({ what: `${cpu}, relu and batch norm as composites (fusedKernels: false)`, threads: th, s: comp });
         } else {
           const [ours, ref, comp] = await timeSteps(composite ? [fused, reference, composite] : [fused, reference], true);
-          rows.push({ what: `${cpu}, step in tidyAsync (as the trainer)`, threads: th, s: ours });
-          rows.push({ what: `${cpu}, plain arrays (the default, JS kernels)`, threads: th, s: ref });
+          rows.push({ what: `${cpu}, Wasm tensor heap (the default), step in tidyAsync (as the trainer)`, threads: th, s: ours });
+          rows.push({ what: `${cpu}, plain arrays (heap: false: the reference JS kernels)`, threads: th, s: ref });
           if (composite) rows.push({ what: `${cpu}, relu, leaky relu and batch norm as composites (fusedKernels: false)`, threads: th, s: comp });
         }
       });

@@ -71,8 +71,8 @@ const CONV_PARALLEL_MIN_MACS = 1 << 21;
 
 /** convRange's arguments for thread t (see conv-range.ts). */
 function shareArgs(kind: number, g: Geometry, in0: number, in1: number, out: number, cols: number,
-  n0: number, n1: number, r0: number, r1: number, kcBlk: number, slot: number, padded: number): number[] {
-  const a = [kind, ...packArgs(g), g.o, in0, in1, out, cols, n0, n1, r0, r1, kcBlk, slot, padded];
+  n0: number, n1: number, r0: number, r1: number, kcBlk: number, slot: number, padded: number, dot = false): number[] {
+  const a = [kind, ...packArgs(g), g.o, in0, in1, out, cols, n0, n1, r0, r1, kcBlk, slot, padded, dot ? 1 : 0];
   if (a.length !== CONV_ARGS) throw new Error(`conv share: ${a.length} arguments, expected ${CONV_ARGS}`);
   return a;
 }
@@ -152,8 +152,8 @@ function conv2dGradInputWasm(gy: Float32Array, w: Float32Array, g: Geometry, out
  * dW [O, K] = Σ_n gy[n] [O, Ho·Wo] · cols(x[n])ᵀ [Ho·Wo, K], computed as its transpose dWᵀ [K, O] = Σ_n cols(x[n]) ·
  * gy[n]ᵀ and transposed at the end: K = 27 rows fill the GEMM's 4-row tiles (27 of 28), where K = 27 columns left a
  * 3-wide edge panel (27 of 32, at half speed). Each element is the same sum of the same products in the same order.
- * With fused multiply-add (the relaxed builds) each image's part is dot products along the pixels instead (dwDot: no
- * packing of either operand, 15% faster there); the plain builds keep the GEMM and its bits.
+ * With fused multiply-add (the relaxed builds) and a small dW each image's part is dot products along the pixels
+ * instead (dwDot: no packing of either operand, see dwByDots); the plain builds keep the GEMM and its bits.
  */
 function conv2dGradWeightWasm(x: Float32Array, gy: Float32Array, g: Geometry, out: Float32Array): void {
   const hw = g.ho * g.wo, K = g.c * g.kh * g.kw, img = g.c * g.h * g.w;
@@ -169,12 +169,12 @@ function conv2dGradWeightWasm(x: Float32Array, gy: Float32Array, g: Geometry, ou
   const [px, pg, pc, pw] = st.ptrs;
   const pt = pc! + colsLen * st.threads * 4;
   const a = packArgs(g);
+  const dot = dwByDots(st.conv, K, g.o, hw);
   if (st.threads > 1) {
     const c = splitRange(g.o, st.threads, 4);
     st.share(c.slice(0, -1).map((r0, t) =>
-      shareArgs(CONV_GRAD_WEIGHT, g, px!, pg!, pt, direct ? 0 : pc! + t * colsLen * 4, 0, g.n, r0, c[t + 1]!, 0, t, 0)));
+      shareArgs(CONV_GRAD_WEIGHT, g, px!, pg!, pt, direct ? 0 : pc! + t * colsLen * 4, 0, g.n, r0, c[t + 1]!, 0, t, 0, dot)));
   } else {
-    const dot = st.conv.usesRelaxedSimd() === 1;
     for (let n = 0; n < g.n; n++) {
       const xn = px + n * img * 4;
       if (!direct) st.conv.im2col(xn, ...a, pc);
@@ -185,6 +185,17 @@ function conv2dGradWeightWasm(x: Float32Array, gy: Float32Array, g: Geometry, ou
   }
   st.conv.transpose(pt, K, g.o, pw);
   st.finish();
+}
+
+/**
+ * Whether dW's image parts run as dot products along the pixels (dwDot) rather than the packed GEMM: only with fused
+ * multiply-add (the relaxed builds), and only where that measured faster (dW alone, one thread): few taps per output
+ * (K <= 16, where the GEMM's 4-row tiles carry K = 9 at 75%: 0.62-0.86x the GEMM's time), or 256+ pixels with
+ * K·O <= 4608, where packing both operands is a large part of the GEMM's work (3->32 at 32x32: 0.87x; 16->32: 0.92x).
+ * Beyond, the GEMM's reuse wins (32->64 at 16x16: dot 1.06x; 64->128 at 8x8: 1.40x).
+ */
+function dwByDots(conv: ConvExports, K: number, O: number, hw: number): boolean {
+  return conv.usesRelaxedSimd() === 1 && (K <= 16 || (hw >= 256 && K * O <= 4608));
 }
 
 const f32 = (...xs: TypedArray[]): boolean => xs.every((x) => x instanceof Float32Array);

@@ -1,6 +1,7 @@
-// l2Problem's inner steps rebuild the decay coefficients c = 2 softplus(λ)² whenever any λ tensor is replaced, also when only some are: against a problem that never saw the old λ.
+// l2Problem's inner steps rebuild the decay coefficients c = 2 softplus(λ)² whenever any λ tensor is replaced, also when only some are: against a problem that never saw the old λ; its meta-step batches are made on first use and again after a scope disposed them.
 import { describe, expect, it } from 'vitest';
 import { add } from '../../src/core/ops.js';
+import { tidy } from '../../src/core/scope.js';
 import { l2Problem } from '../../src/iml/l2-problem.js';
 import { Random } from '../../src/util/random.js';
 import { build, data } from './cases.js';
@@ -30,5 +31,26 @@ describe('l2Problem decay coefficients follow λ', () => {
     expect(partly).toEqual(fresh);
     // The control: the change matters for the second tensor's weights.
     expect(partly[1]).not.toEqual(unchanged[1]);
+  });
+});
+
+describe('l2Problem meta-step batches', () => {
+  it('made on first use, and made again when a scope inside the meta-step disposed them (the same loss values)', async () => {
+    const { model, mk } = build();
+    const problem = l2Problem(model, mk, data, options);
+    const rng = new Random(4);
+    const lam = problem.init(rng);
+    const w = model.parameters().map((p) => p.value);
+    const objective = await problem.metaObjective(w, lam, rng);
+    // The first evaluation inside a tidy scope disposes the batch it makes; the next one must not read it.
+    const first = tidy(() => objective.trainLoss(w, lam).toArray()[0]);
+    const again = objective.trainLoss(w, lam).toArray()[0];
+    const twice = objective.trainLoss(w, lam).toArray()[0];
+    expect(again).toBe(first);
+    expect(twice).toBe(first);
+    const v1 = tidy(() => objective.valLoss(w, lam).toArray()[0]);
+    expect(objective.valLoss(w, lam).toArray()[0]).toBe(v1);
+    // A training loss and a validation loss: different data.
+    expect(v1).not.toBe(first);
   });
 });

@@ -84,7 +84,6 @@ function softplusL2ClosedForm(w: readonly Tensor[], lam: readonly Tensor[], grou
   };
 }
 
-
 /**
  * c = 2 s² and dc/dλ = 4 s σ(λ) with s = softplus(λ) (src/hypergrad/softplus-terms.ts), computed once per λ tensor without
  * a graph: the inner steps' decay coefficients and the closed-form curvature of the same meta-step share them. λ

@@ -64,7 +64,9 @@ describe('the L2 hypergradient tail', () => {
       const rng = new Random(2);
       const a = randn([4, 3], rng), b = randn([3, 4], rng), c64 = randn([4, 3], rng, 1, { dtype: 'float64' });
       expect(fusedTail(null, a, b, a)).toBeNull();
+      expect(fusedTail(b, a, a, a)).toBeNull(); // a direct term of another shape (the same length)
       expect(fusedTail(null, a, a, c64)).toBeNull();
+      expect(fusedTail(c64, c64, c64, a)).toBeNull();
       expect(fusedTail(null, a, a, a)).not.toBeNull();
     });
   });

@@ -10,7 +10,8 @@ import type { ElementwiseExports } from './wasm-heap.js';
  * (assembly/batch-norm.ts: each run's bits are the JS loop's); else null.
  */
 function wasmRuns(len: number, arrays: TypedArray[]): ElementwiseExports | null {
-  const k = len >= 16 && arrays.every((a) => a instanceof Float32Array) ? residentKernels(arrays) : null;
+  // residentKernels asks for one dtype throughout; the runs are float32 kernels.
+  const k = len >= 16 && arrays[0] instanceof Float32Array ? residentKernels(arrays) : null;
   if (k !== null) wasmPasses++;
   return k;
 }

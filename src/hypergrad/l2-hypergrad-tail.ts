@@ -15,7 +15,16 @@ export function fusedTail(d: Tensor | null, x: Tensor, w: Tensor, dc: Tensor): T
   if (all.some((t) => t.backend.name !== 'cpu' || !shapesEqual(t.shape, dc.shape))) return null;
   const be = dc.backend as CpuBackend;
   const out = be.allocUnzeroed(dc.size, dc.dtype);
-  if (wasmL2HypergradTail(d === null ? null : cpuData(d), cpuData(x), cpuData(w), cpuData(dc), out.data)) return new Tensor(be, out, dc.shape, dc.dtype);
+  if (wasmL2HypergradTail(d === null ? null : cpuData(d), cpuData(x), cpuData(w), cpuData(dc), out.data)) {
+    passes++;
+    return new Tensor(be, out, dc.shape, dc.dtype);
+  }
   be.free(out);
   return null;
+}
+
+/** Tails computed by the fused pass so far: which path ran, for tests (the composite gives the same values). */
+let passes = 0;
+export function fusedTailPasses(): number {
+  return passes;
 }

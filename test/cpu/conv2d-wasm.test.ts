@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { conv2dGradInputKernel, conv2dGradWeightKernel, conv2dKernel } from '../../src/backend/cpu/conv2d.js';
 import { conv2dGradInputJs, conv2dGradWeightJs, conv2dJs } from '../../src/backend/cpu/conv2d-js.js';
-import { getGemmWorkerJobs, setGemmThreads } from '../../src/backend/cpu/wasm-gemm.js';
+import { getGemmWorkerJobs, setGemmRelaxedSimd, setGemmThreads } from '../../src/backend/cpu/wasm-gemm.js';
 import { convOutputSize } from '../../src/core/primitives.js';
 import { cpuHeap } from '../../src/backend/cpu/wasm-heap.js';
 import { Random } from '../../src/util/random.js';
@@ -165,5 +165,36 @@ describe('conv2d on the tensor heap with 2 threads: images (forward, grad-input)
     conv2dJs(abs(Float64Array.from(x)), xs, abs(Float64Array.from(w)), ws, p, yScale, ys);
     expect(relErr(two[0]!, yRef, yScale)).toBeLessThan(1e-6);
     for (const a of [x, w, gy, ...one, ...two]) heap.free(a);
+  });
+});
+
+describe('conv grad-weight in the plain-SIMD builds', () => {
+  it('keeps the GEMM and its bits: im2col, then dWᵀ += cols · gyᵀ image by image, transposed (the dot products are for FMA builds only)', async () => {
+    await setGemmRelaxedSimd(false);
+    try {
+      const heap = cpuHeap()!;
+      const bound = heap.gemm()!;
+      expect(bound.conv.usesRelaxedSimd()).toBe(0);
+      // The benchmark's layer, where FMA builds take the dots: 3 -> 32 channels, 32x32, 3x3 padding 1, two images.
+      const n = 2, c = 3, o = 32, h = 32, K = c * 9, hw = h * h;
+      const rng = new Random(31);
+      const onHeap = (len: number, f: () => number): Float32Array => {
+        const a = heap.alloc('float32', len, 'error', 'test') as Float32Array;
+        for (let i = 0; i < len; i++) a[i] = f();
+        return a;
+      };
+      const x = onHeap(n * c * hw, () => rng.normal()), gy = onHeap(n * o * hw, () => rng.normal());
+      const dw = onHeap(o * K, () => NaN), cols = onHeap(K * hw, () => 0), acc = onHeap(K * o, () => 0);
+      conv2dGradWeightKernel(x, [n, c, h, h], gy, [n, o, h, h], { stride: [1, 1], padding: [1, 1] }, dw, [o, c, 3, 3]);
+      for (let i = 0; i < n; i++) {
+        bound.conv.im2col(x.byteOffset + i * c * hw * 4, c, h, h, 3, 3, h, h, 1, 1, 1, 1, cols.byteOffset);
+        bound.sgemm(0, 1, K, o, hw, cols.byteOffset, gy.byteOffset + i * o * hw * 4, acc.byteOffset, i > 0 ? 1 : 0);
+      }
+      const want = Float32Array.from({ length: o * K }, (_, j) => acc[(j % K) * o + Math.floor(j / K)]!);
+      expect(Array.from(dw)).toStrictEqual(Array.from(want));
+      for (const a of [x, gy, dw, cols, acc]) heap.free(a);
+    } finally {
+      await setGemmRelaxedSimd(true);
+    }
   });
 });

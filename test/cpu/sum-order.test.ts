@@ -109,9 +109,11 @@ describe('contiguous sums', () => {
     const h = data(heapBe, Array.from({ length: 2 * 50 * 33 }, (_, i) => i % 13), 'float32');
     reduceKernel('sum', h, [2, 50, 33], [1], new Float32Array(66));
     expect(wasmColumnSumBlocks() - before).toBe(2);
+    reduceKernel('sum', h, [206, 16], [0], new Float32Array(16)); // 16 columns: the smallest the Wasm path takes
+    expect(wasmColumnSumBlocks() - before).toBe(3);
     reduceKernel('sum', h, [220, 15], [0], new Float32Array(15));
     reduceKernel('sum', data(plainBe, Array.from({ length: 2 * 50 * 33 }, (_, i) => i % 13), 'float32'), [2, 50, 33], [1], new Float32Array(66));
-    expect(wasmColumnSumBlocks() - before).toBe(2);
+    expect(wasmColumnSumBlocks() - before).toBe(3);
   });
 
   it('dot products refuse arrays of different lengths', () => {

@@ -6,7 +6,7 @@ import { valueAndGrad, valueAndGradOrNull } from '../../src/autodiff/transforms.
 import { randn, tensor, zerosLike } from '../../src/core/creation.js';
 import { mul, sub, sum } from '../../src/core/ops.js';
 import type { Tensor } from '../../src/core/tensor.js';
-import { fusedTail } from '../../src/hypergrad/l2-hypergrad-tail.js';
+import { fusedTail, fusedTailPasses } from '../../src/hypergrad/l2-hypergrad-tail.js';
 import { perLayerL2, perParameterL2 } from '../../src/hypergrad/meta-knowledge.js';
 import { Random } from '../../src/util/random.js';
 
@@ -39,8 +39,11 @@ describe('the L2 hypergradient tail', () => {
         withBackend(be, () => {
           const composite = cf.mixed(x).map((m, i) => sub(d[i]!, m));
           const compositeNoDirect = cf.mixed(x).map((m) => sub(zerosLike(m), m));
+          const before = fusedTailPasses();
           expect(bits(cf.subtractMixed!(d, x))).toStrictEqual(bits(composite));
           expect(bits(cf.subtractMixed!(lam.map(() => null), x))).toStrictEqual(bits(compositeNoDirect));
+          // One fused pass per λ tensor on the heap, twice; none on plain arrays.
+          expect(fusedTailPasses() - before).toBe(be === heapBe ? 2 * lam.length : 0);
           // The fused pass is what ran on the heap, and only there.
           const fused = fusedTail(d[0]!, x[0]!, w[0]!, mul(lam[0]!, 0));
           expect(fused !== null, be === heapBe ? 'heap' : 'plain arrays').toBe(be === heapBe);
@@ -53,7 +56,9 @@ describe('the L2 hypergradient tail', () => {
     const { lam, x, d, cf } = problem(heapBe, 'float64', true);
     withBackend(heapBe, () => {
       expect(lam.map((l) => l.size)).toEqual([1, 1]);
+      const before = fusedTailPasses();
       const got = cf.subtractMixed!(d, x);
+      expect(fusedTailPasses()).toBe(before); // grouped λ: the composite
       const want = cf.mixed(x).map((m, i) => sub(d[i]!, m));
       expect(bits(got)).toStrictEqual(bits(want));
     });

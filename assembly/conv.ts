@@ -1,5 +1,7 @@
 // Float32 im2col / col2im (and dW's final transpose) for one NCHW image, in a small module that imports the GEMM module's memory (no data of its own): the packing around the conv2d GEMMs (stride-1 rows as block copies and SIMD adds), and im2col written straight into the GEMM's packed-B panels.
 
+import { madd } from './madd';
+
 /**
  * cols[(ci, ki, kj), (oy, ox)] = x[ci, oy*sh - ph + ki, ox*sw - pw + kj] (0 outside the image), for one
  * image x of c x h x w floats; cols is (c*kh*kw) x (ho*wo), row-major. Pointers are byte addresses.
@@ -161,19 +163,8 @@ export function transpose(src: usize, rows: i32, cols: i32, dst: usize): void {
   }
 }
 
-/**
- * c + a * b: one fused multiply-add in the relaxed-SIMD builds (conv-relaxed, conv-mt-relaxed), else mul then add.
- */
-// @ts-ignore: decorator
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
-
-/** 1 if this build uses relaxed-SIMD fused multiply-add (and conv's dW then takes dwDot), else 0. */
-export function usesRelaxedSimd(): i32 {
-  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
-}
+// Whether this build fuses multiply-add (the conv-relaxed builds); conv2d.ts then lets dW take dwDot where it pays.
+export { usesRelaxedSimd } from './madd';
 
 /** The four lanes of v added as (l0 + l2) + (l1 + l3), plus Σ_{p >= p4} a[p] b[p] in order, then (+)= into *c. */
 function dotFinish(v: v128, a: usize, b: usize, p4: i32, hw: i32, c: usize, accumulate: i32): void {

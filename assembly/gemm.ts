@@ -1,5 +1,7 @@
 // Float32 GEMM (C = op(A) op(B) [+ C]) for Wasm SIMD: packed panels, cache blocking and a 4x8 register micro-kernel (FMA with relaxed SIMD).
 
+import { madd } from './madd';
+
 // ---------------------------------------------------------------------------
 // Blocking parameters (upper bounds; actual blocks are split evenly). MR x NR is
 // the register tile; KC x NR micro-panels of B stay in L1, MC x KC blocks of A
@@ -194,20 +196,7 @@ function packBRows(N: i32, b: usize, p0: i32, kc: i32, j0: i32, nc: i32, dst: us
   }
 }
 
-/**
- * c + a * b. Built with relaxed SIMD (targets *-relaxed) this is one fused multiply-add, which lifts
- * the kernel from ~12 to ~16 flop/cycle on x64; otherwise a separate mul and add.
- */
-// @ts-ignore: decorator
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
-
-/** 1 if this build uses relaxed-SIMD fused multiply-add, else 0. */
-export function usesRelaxedSimd(): i32 {
-  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
-}
+export { usesRelaxedSimd } from './madd';
 
 // ---------------------------------------------------------------------------
 // Micro-kernel: C[0:MR, 0:NR] (+)= Apanel[MR x kc] * Bpanel[kc x NR].

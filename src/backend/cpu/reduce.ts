@@ -26,9 +26,17 @@ let scratch = new Float64Array(0);
 export function reduceKernel(op: 'sum' | 'max', x: TypedArray, inShape: readonly number[], axes: readonly number[], out: TypedArray): void {
   const m = out.length;
   const wide = op === 'sum' && !(out instanceof Float64Array);
-  // Sums of x in the tensor heap accumulate in a float64 heap block (or a float64 output there), so that rows of
-  // kept columns (a bias gradient's column sums) are added in Wasm (addRows*), in the JS loop's order.
-  const heap = op === 'sum' && x.length >= WASM_MIN_ELEMENTS && (x instanceof Float32Array || x instanceof Float64Array) ? heapOf(x) : undefined;
+  // The input is walked in memory order; the output strides are 0 along reduced axes.
+  const c = collapse(inShape, [stridesOf(inShape), reducedStrides(inShape, axes)]);
+  const r = c.shape.length;
+  const so = c.strides[1];
+  const n2 = c.shape[r - 3], n1 = c.shape[r - 2], n0 = c.shape[r - 1];
+  const o2 = so[r - 3], o1 = so[r - 2], o0 = so[r - 1];
+  // Column sums (the innermost 16+ values kept, every row into the same run: a bias gradient) of x in the tensor
+  // heap accumulate in a float64 heap block (or a float64 output there), so that sumBlock adds whole rows in Wasm
+  // (addRows*), in the JS loop's order.
+  const columns = op === 'sum' && x.length > 0 && o0 === 1 && o1 === 0 && n0 >= 16;
+  const heap = columns && (x instanceof Float32Array || x instanceof Float64Array) ? heapOf(x) : undefined;
   const owned = heap !== undefined && wide ? heap.alloc('float64', m, 'spill', 'reduce', false) : undefined;
   if (wide && owned === undefined && scratch.length < m) scratch = new Float64Array(Math.max(m, 2 * scratch.length));
   const acc: TypedArray = owned ?? (wide ? scratch : out);
@@ -36,12 +44,6 @@ export function reduceKernel(op: 'sum' | 'max', x: TypedArray, inShape: readonly
   if (rows !== null) fillArray(acc, 0, 0, m);
   else acc.fill(op === 'sum' ? 0 : -Infinity, 0, m);
   if (x.length > 0) {
-    // The input is walked in memory order; the output strides are 0 along reduced axes.
-    const c = collapse(inShape, [stridesOf(inShape), reducedStrides(inShape, axes)]);
-    const r = c.shape.length;
-    const so = c.strides[1];
-    const n2 = c.shape[r - 3], n1 = c.shape[r - 2], n0 = c.shape[r - 1];
-    const o2 = so[r - 3], o1 = so[r - 2], o0 = so[r - 1];
     const it = new Outer(c.shape, c.strides);
     let p = 0;
     for (let t = 0; t < it.count; t++) {
@@ -80,14 +82,14 @@ export function sumRun(x: TypedArray, p: number, len: number): number {
 }
 
 /**
- * acc[o + i·(o2, o1, o0)] += x[p++] over an n2 x n1 x n0 block; returns the next input position. With `rows` (x and
- * acc in the tensor heap, acc float64) the rows of a block whose innermost 16+ values are kept and whose rows all add
- * into the same run (o1 = 0, o0 = 1: column sums) go to Wasm in one call.
+ * acc[o + i·(o2, o1, o0)] += x[p++] over an n2 x n1 x n0 block; returns the next input position. With `rows` (given by
+ * reduceKernel only for column sums: o0 = 1, o1 = 0, n0 >= 16, x and the float64 acc in the tensor heap) the block's
+ * rows go to Wasm in one call.
  */
 function sumBlock(x: TypedArray, p: number, acc: TypedArray, o: number, o2: number, o1: number, o0: number, n2: number, n1: number, n0: number,
   rows: ElementwiseExports | null): number {
   for (let i2 = 0; i2 < n2; i2++, o += o2) {
-    if (rows !== null && o0 === 1 && o1 === 0 && n0 >= 16) {
+    if (rows !== null) {
       // The column sums of an n1 x n0 block (every row into the same run of acc) in one call.
       const add = x instanceof Float32Array ? rows.addRowsF32 : rows.addRowsF64;
       add(x.byteOffset + p * x.BYTES_PER_ELEMENT, n1, n0, acc.byteOffset + o * 8);

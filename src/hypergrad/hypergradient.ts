@@ -3,10 +3,10 @@
 import { keep } from '../core/scope.js';
 import { secondOrderOperator, valueAndGradOrNull } from '../autodiff/transforms.js';
 import { zerosLike } from '../core/creation.js';
-import { add, sub } from '../core/ops.js';
+import { add } from '../core/ops.js';
 import { disposeReplaced, noGrad, type Tensor } from '../core/tensor.js';
 import { cgInverseHvp, identityInverseHvp, neumannInverseHvp, NonFiniteError, type InverseHvpResult, type LinearOperator } from './inverse-hvp.js';
-import type { ClosedFormPenalty } from './meta-knowledge.js';
+import { subtractMixedTerms, type ClosedFormPenalty } from './meta-knowledge.js';
 import { methodLabel, type HypergradMethod } from './methods.js';
 import { topEigenvalue } from './power-iteration.js';
 import { readScalars, vaxpy, vcosine, vnorm, vsub, type VectorList } from './vector-list.js';
@@ -162,7 +162,7 @@ export async function hypergradient(
   // ∂L_V/∂λ − mixed term: fused by the penalty where it can be (one pass over each λ on the CPU heap).
   const hypergrad = penalty?.subtractMixed
     ? penalty.subtractMixed(direct, ihvp.x)
-    : noGrad(() => op.mixed(ihvp.x).map((m, i) => sub(direct[i] ?? zerosLike(m), m)));
+    : subtractMixedTerms(direct, op.mixed(ihvp.x));
   // Reading the losses and the norm waits for the device, so the total includes the pending work.
   const [valLoss0, trainLoss0] = op.value ? await readScalars([val.value, op.value]) : [...(await readScalars([val.value])), NaN];
   const hypergradNorm = await vnorm(hypergrad);

@@ -49,6 +49,11 @@ export interface ClosedFormPenalty {
   subtractMixed?(direct: readonly (Tensor | null)[], x: readonly Tensor[]): Tensor[];
 }
 
+/** direct − mixed per λ tensor, a null direct term read as zero: sub(0, m), the bits of a zero tensor's difference. */
+export function subtractMixedTerms(direct: readonly (Tensor | null)[], mixed: readonly Tensor[]): Tensor[] {
+  return noGrad(() => mixed.map((m, i) => sub(direct[i] ?? zerosLike(m), m)));
+}
+
 /**
  * P = ½ Σ_i c_g(i)(λ) ⊙ w_i² with c = 2 softplus(λ)² (= Σ (softplus(λ) w)²), g(i) the λ tensor of weight i:
  *   ∇²_w P · v = c_g(i) ⊙ v_i
@@ -74,13 +79,14 @@ function softplusL2ClosedForm(w: readonly Tensor[], lam: readonly Tensor[], grou
   const perElement = groupOf.every((g, i) => g === i) && lam.length === w.length && lam.every((l, i) => shapesEqual(l.shape, w[i].shape));
   return {
     ...form,
-    subtractMixed: (direct, x) => noGrad(() => {
-      const fused = perElement ? lam.map((l, g) => fusedTail(direct[g] ?? null, x[g], w[g], terms[g].dc)) : [];
-      if (fused.every((t) => t !== null) && fused.length === lam.length) return fused as Tensor[];
-      for (const t of fused) t?.dispose();
-      const m = form.mixed(x);
-      return m.map((mi, g) => sub(direct[g] ?? zerosLike(mi), mi));
-    }),
+    subtractMixed: (direct, x) => {
+      if (perElement) {
+        const fused = noGrad(() => lam.map((_, g) => fusedTail(direct[g] ?? null, x[g], w[g], terms[g].dc)));
+        if (fused.every((t) => t !== null)) return fused as Tensor[];
+        for (const t of fused) t?.dispose();
+      }
+      return subtractMixedTerms(direct, form.mixed(x));
+    },
   };
 }
 

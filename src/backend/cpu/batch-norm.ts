@@ -116,7 +116,7 @@ export function batchNormTrainKernel(
     for (let ch = 0; ch < c; ch++) {
       const u = stats[ch], d = sd[ch], g = gamma[ch], bt = beta[ch];
       const end = p + s;
-      if (k !== null && f32) {
+      if (k !== null) {
         k.bnTrainF32(x.byteOffset + 4 * p, s, u, d, g, bt, out.byteOffset + 4 * p);
         p = end;
       } else if (f32) for (; p < end; p++) out[p] = fr(fr(fr(x[p] - u) / d) * g) + bt;

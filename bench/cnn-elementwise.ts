@@ -1,4 +1,4 @@
-// CPU benchmark of a small-CNN SGD step, conv2d (b64 3->32 32x32 3x3) and elementwise throughput (exp, log, mul over 623k floats; exp/log also as bare Wasm kernels and as the Math.* JS loops they replaced): this engine, optionally an older build of it, and PyTorch (1 thread) in the same run.
+// CPU benchmark of a small-CNN SGD step, conv2d (b64 3->32 32x32 3x3), elementwise throughput (exp, log, mul over 623k floats; exp/log also as bare Wasm kernels and as the Math.* JS loops they replaced) and data movement (transposes, pad, max reductions, gather): this engine, optionally an older build of it, and PyTorch (1 thread) in the same run.
 // Also measured in the same run: this build with the Wasm tensor heap (the default) and with plain typed arrays and JS kernels (`heap: false`, the reference).
 // Usage: npm run build && node dist/bench/cnn-elementwise.js [--baseline DIR] [--samples N] [--elements N] [--batch N] [--threads N] [--no-torch] [--out FILE.md]
 //   --threads N: our GEMM and conv on N threads (setGemmThreads) and PyTorch's torch.set_num_threads(N); default 1.
@@ -46,6 +46,13 @@ interface Cases {
   relu(): void;
   sigmoid(): void;
   softplus(): void;
+  /** Movement and max reductions on a [64, 32, 32, 32] feature map (2.1M floats) and a 784 x 784 matrix. */
+  nhwc(): void;
+  transpose(): void;
+  pad(): void;
+  maxAll(): void;
+  maxColumns(): void;
+  gatherRows(): void;
   /** The Math.exp / Math.log loops (unaryKernelJs) and the Wasm kernels alone (unaryKernel, copy in/out included, no tensor overhead) on the same inputs: this build only (no-ops for a baseline). */
   expJs(): void;
   logJs(): void;
@@ -84,6 +91,8 @@ function makeCases(api: Api, withJs: boolean): Cases {
   const u = api.randn([ELEMENTS], rng, 1);
   const pos = api.add(api.exp(u), 0.1);
   const uData = u.dataSync(), posData = pos.dataSync();
+  const fmap = r([64, 32, 32, 32], 1), square = r([784, 784], 1);
+  const rows = Array.from({ length: 512 }, (_, i) => (i * 613) % 784);
   const jsOut = new Float32Array(ELEMENTS);
   return {
     cnnStep: () => {
@@ -102,6 +111,12 @@ function makeCases(api: Api, withJs: boolean): Cases {
     relu: () => tidy(() => void api.relu(u)),
     sigmoid: () => tidy(() => void api.sigmoid(u)),
     softplus: () => tidy(() => void api.softplus(u)),
+    nhwc: () => tidy(() => void api.transpose(fmap, [0, 2, 3, 1])),
+    transpose: () => tidy(() => void api.transpose(square, [1, 0])),
+    pad: () => tidy(() => void api.pad(fmap, [0, 0, 1, 1], [0, 0, 1, 1])),
+    maxAll: () => tidy(() => void api.max(u)),
+    maxColumns: () => tidy(() => void api.max(square, 0)),
+    gatherRows: () => tidy(() => void api.gather(square, rows, 0)),
     expJs: () => (withJs ? unaryKernelJs('exp', uData, jsOut) : undefined),
     logJs: () => (withJs ? unaryKernelJs('log', posData, jsOut) : undefined),
     expKernel: () => (withJs ? unaryKernel('exp', uData, jsOut) : undefined),
@@ -167,13 +182,22 @@ with torch.no_grad():
     out["ms"]["relu"] = median_ms(lambda: torch.relu(u))
     out["ms"]["sigmoid"] = median_ms(lambda: torch.sigmoid(u))
     out["ms"]["softplus"] = median_ms(lambda: F.softplus(u))
+    fmap = torch.randn(64, 32, 32, 32)
+    square = torch.randn(784, 784)
+    rows = torch.tensor([(i * 613) % 784 for i in range(512)])
+    out["ms"]["nhwc"] = median_ms(lambda: fmap.permute(0, 2, 3, 1).contiguous())
+    out["ms"]["transpose"] = median_ms(lambda: square.t().contiguous())
+    out["ms"]["pad"] = median_ms(lambda: F.pad(fmap, (1, 1, 1, 1)))
+    out["ms"]["maxAll"] = median_ms(lambda: u.max())
+    out["ms"]["maxColumns"] = median_ms(lambda: square.amax(0))
+    out["ms"]["gatherRows"] = median_ms(lambda: square.index_select(0, rows))
 print(json.dumps(out))
 `;
 
 interface TorchOut {
   version: string;
   threads: number;
-  ms: Record<'cnnStep' | 'convFwd' | 'convFwdBwd' | 'exp' | 'log' | 'mul' | 'relu' | 'sigmoid' | 'softplus', number>;
+  ms: Record<'cnnStep' | 'convFwd' | 'convFwdBwd' | 'exp' | 'log' | 'mul' | 'relu' | 'sigmoid' | 'softplus' | 'nhwc' | 'transpose' | 'pad' | 'maxAll' | 'maxColumns' | 'gatherRows', number>;
   /** Per conv case: whether the faster PyTorch time was with oneDNN (mkldnn) on. */
   mkldnn: Partial<Record<'cnnStep' | 'convFwd' | 'convFwdBwd', boolean>>;
 }
@@ -205,9 +229,12 @@ const median = (xs: number[]): number => {
  */
 const BLOCK = 5;
 function measure(engines: Map<string, Cases>): Map<string, Record<keyof Cases, number>> {
-  const keys: (keyof Cases)[] = ['cnnStep', 'convFwd', 'convFwdBwd', 'exp', 'log', 'mul', 'relu', 'sigmoid', 'softplus', 'expJs', 'logJs', 'expKernel', 'logKernel'];
+  const keys: (keyof Cases)[] = [
+    'cnnStep', 'convFwd', 'convFwdBwd', 'exp', 'log', 'mul', 'relu', 'sigmoid', 'softplus',
+    'nhwc', 'transpose', 'pad', 'maxAll', 'maxColumns', 'gatherRows', 'expJs', 'logJs', 'expKernel', 'logKernel',
+  ];
   const res = new Map<string, Record<keyof Cases, number>>();
-  for (const name of engines.keys()) res.set(name, { cnnStep: 0, convFwd: 0, convFwdBwd: 0, exp: 0, log: 0, mul: 0, relu: 0, sigmoid: 0, softplus: 0, expJs: 0, logJs: 0, expKernel: 0, logKernel: 0 });
+  for (const name of engines.keys()) res.set(name, Object.fromEntries(keys.map((k) => [k, 0])) as Record<keyof Cases, number>);
   for (const k of keys) {
     const n = k === 'cnnStep' || k === 'convFwdBwd' ? samples : samples * 2;
     const xs = new Map<string, number[]>([...engines.keys()].map((e) => [e, []]));
@@ -270,15 +297,21 @@ async function main(): Promise<void> {
   row(`relu over ${ELEMENTS} floats`, 'relu', true);
   row(`sigmoid over ${ELEMENTS} floats`, 'sigmoid', true);
   row(`softplus over ${ELEMENTS} floats`, 'softplus', true);
+  row('transpose [64, 32, 32, 32] NCHW -> NHWC', 'nhwc', false);
+  row('transpose 784 x 784', 'transpose', false);
+  row('pad [64, 32, 32, 32] by 1 on H and W', 'pad', false);
+  row(`max over ${ELEMENTS} floats`, 'maxAll', false);
+  row('max over the rows of 784 x 784 (784 column maxima)', 'maxColumns', false);
+  row('gather 512 rows of 784 x 784', 'gatherRows', false);
   const self = [...ours.values()][0]!;
   lines.push('', `Wasm exp/log kernels vs the Math.* loops (this build, float32, copy in/out included): exp ${(self.expJs / self.expKernel).toFixed(2)}x faster, log ${(self.logJs / self.logKernel).toFixed(2)}x`);
   {
     const [a, b] = [...ours.values()];
-    lines.push('', `heap vs plain arrays (same process): CNN step ${(b!.cnnStep / a!.cnnStep).toFixed(2)}x faster, conv fwd ${(b!.convFwd / a!.convFwd).toFixed(2)}x, conv fwd+bwd ${(b!.convFwdBwd / a!.convFwdBwd).toFixed(2)}x, exp ${(b!.exp / a!.exp).toFixed(2)}x, log ${(b!.log / a!.log).toFixed(2)}x, mul ${(b!.mul / a!.mul).toFixed(2)}x`);
+    lines.push('', `heap vs plain arrays (same process): CNN step ${(b!.cnnStep / a!.cnnStep).toFixed(2)}x faster, conv fwd ${(b!.convFwd / a!.convFwd).toFixed(2)}x, conv fwd+bwd ${(b!.convFwdBwd / a!.convFwdBwd).toFixed(2)}x, exp ${(b!.exp / a!.exp).toFixed(2)}x, log ${(b!.log / a!.log).toFixed(2)}x, mul ${(b!.mul / a!.mul).toFixed(2)}x, NHWC transpose ${(b!.nhwc / a!.nhwc).toFixed(2)}x, pad ${(b!.pad / a!.pad).toFixed(2)}x, max ${(b!.maxAll / a!.maxAll).toFixed(2)}x, column max ${(b!.maxColumns / a!.maxColumns).toFixed(2)}x, gather ${(b!.gatherRows / a!.gatherRows).toFixed(2)}x`);
   }
   if (baselineDir) {
     const [a, , b] = [...ours.values()];
-    lines.push('', `this build vs baseline (same process): CNN step ${(b!.cnnStep / a!.cnnStep).toFixed(2)}x faster, conv fwd ${(b!.convFwd / a!.convFwd).toFixed(2)}x, conv fwd+bwd ${(b!.convFwdBwd / a!.convFwdBwd).toFixed(2)}x, exp ${(b!.exp / a!.exp).toFixed(2)}x, log ${(b!.log / a!.log).toFixed(2)}x, mul ${(b!.mul / a!.mul).toFixed(2)}x`);
+    lines.push('', `this build vs baseline (same process): CNN step ${(b!.cnnStep / a!.cnnStep).toFixed(2)}x faster, conv fwd ${(b!.convFwd / a!.convFwd).toFixed(2)}x, conv fwd+bwd ${(b!.convFwdBwd / a!.convFwdBwd).toFixed(2)}x, exp ${(b!.exp / a!.exp).toFixed(2)}x, log ${(b!.log / a!.log).toFixed(2)}x, mul ${(b!.mul / a!.mul).toFixed(2)}x, NHWC transpose ${(b!.nhwc / a!.nhwc).toFixed(2)}x, pad ${(b!.pad / a!.pad).toFixed(2)}x, max ${(b!.maxAll / a!.maxAll).toFixed(2)}x, column max ${(b!.maxColumns / a!.maxColumns).toFixed(2)}x, gather ${(b!.gatherRows / a!.gatherRows).toFixed(2)}x`);
   }
   lines.push('', `load average (1/5/15 min) ${load0.map((v) => v.toFixed(2)).join(' ')} at start, ${load1.map((v) => v.toFixed(2)).join(' ')} at end; medians of interleaved samples.`);
   const text = lines.join('\n');

@@ -1,5 +1,5 @@
 // Meta-epoch cost of the thesis 4.1 problem (overfit-small-val: 784-784-10 MLP, per-parameter L2, 50 inner Adam steps of batch 32 per meta-epoch) on the CPU tensor heap and on the plain-array reference backend, alternating in one process.
-// Usage: npm run build && node dist/bench/meta-epoch.js [--methods neumann:3,cg:3,identity,t1t2] [--meta-epochs N] [--rounds R] [--recipe NAME] [--backends heap,plain]
+// Usage: npm run build && node dist/bench/meta-epoch.js [--methods neumann:3,cg:3,identity,t1t2] [--meta-epochs N] [--rounds R] [--recipe NAME] [--backends heap,plain] [--threads 1|2]
 //   (--backends heap alone, e.g. under --cpu-prof, profiles the heap backend only; the table then leaves the plain column empty.)
 //   Each round runs every method on both backends with the same seed; the median of the meta-epochs after the first
 //   (the first pays for compilation and first-touch memory) is reported, and the trajectories are checked to agree.
@@ -7,7 +7,7 @@
 import { loadavg } from 'node:os';
 import { setBackend } from '../src/backend/registry.js';
 import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
-import { initGemm } from '../src/backend/cpu/wasm-gemm.js';
+import { initGemm, setGemmThreads } from '../src/backend/cpu/wasm-gemm.js';
 import { cpuHeap } from '../src/backend/cpu/wasm-heap.js';
 import { memoryRunStore } from '../src/iml/run-store.js';
 import { getRecipe } from '../src/iml/recipes.js';
@@ -26,12 +26,17 @@ const recipe = getRecipe(arg('recipe') ?? 'overfit-small-val');
 if (!Number.isInteger(metaEpochs) || metaEpochs < 2) throw new Error(`--meta-epochs must be an integer >= 2, got ${arg('meta-epochs')}`);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${arg('rounds')}`);
 
+const threads = Number(arg('threads') ?? 1);
+if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got ${arg('threads')}`);
+
 await initGemm();
+// Worker threads for the GEMM, conv and large elementwise passes on the tensor heap (the plain backend's products too).
+if ((await setGemmThreads(threads)) !== threads) throw new Error(`setGemmThreads(${threads}) could not start ${threads} thread(s)`);
 const plan = planRecipe(recipe, { quick: false, metaEpochs, methods, seeds: [0] });
 const dataset = loadDataset(plan.dataset, { imageSize: plan.imageSize, seed: 0 });
 const variant = plan.variants[0];
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
-console.log(`${recipe.name} (thesis ${recipe.section}): ${metaEpochs} meta-epochs per run, ${rounds} round(s); load ${load()} at the start`);
+console.log(`${recipe.name} (thesis ${recipe.section}): ${metaEpochs} meta-epochs per run, ${rounds} round(s), ${threads} thread(s); load ${load()} at the start`);
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -71,3 +76,4 @@ const main = backends[0].label;
 const ref = median(seconds[methods[0]][main]);
 console.log(`\nPer method / ${methods[0]} on ${main}: ${methods.map((m) => `${m} ${(median(seconds[m][main]) / ref).toFixed(2)}x`).join(', ')}`);
 console.log(`load ${load()} at the end`);
+await setGemmThreads(1);

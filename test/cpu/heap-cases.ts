@@ -1,4 +1,4 @@
-// The tensor-heap kernels on fixed inputs, shared by Node and the Chromium bit-identity run: every elementwise kernel, matmul, conv2d (three directions) and 2x2 pooling, float32 and float64, outputs as base64 bytes.
+// The tensor-heap kernels on fixed inputs, shared by Node and the Chromium bit-identity run: every elementwise kernel, matmul, conv2d (three directions), 2x2 pooling, strided copies, max reductions, gather and scatter-add, float32 and float64, outputs as base64 bytes.
 import type { KernelCall } from '../../src/backend/backend.js';
 import { CpuBackend, type CpuBuffer } from '../../src/backend/cpu/cpu-backend.js';
 import type { DType } from '../../src/core/dtype.js';
@@ -47,6 +47,12 @@ const CASES: HeapCase[] = [
   { key: 'conv2dGradInput', prim: 'conv2dGradInput', params: { ...conv, inputShape: [2, 3, 10, 9] }, inputs: [[2, 4, 10, 9], [4, 3, 3, 3]], out: [2, 3, 10, 9], finite: true },
   { key: 'conv2dGradWeight', prim: 'conv2dGradWeight', params: { ...conv, weightShape: [4, 3, 3, 3] }, inputs: [[2, 3, 10, 9], [2, 4, 10, 9]], out: [4, 3, 3, 3], finite: true },
   { key: 'maxPool2dArgmax', prim: 'maxPool2dArgmax', params: pool, inputs: [[2, 3, 14, 13]], out: [2, 3, 7, 6] },
+  { key: 'transpose', prim: 'transpose', params: { perm: [0, 2, 3, 1] }, inputs: [[3, 9, 7, 11]], out: [3, 7, 11, 9] },
+  { key: 'pad', prim: 'pad', params: { before: [0, 1, 2], after: [1, 0, 3] }, inputs: [[3, 9, 40]], out: [4, 10, 45] },
+  { key: 'max runs', prim: 'max', params: { axes: [2] }, inputs: [[3, 5, 70]], out: [3, 5] },
+  { key: 'max columns', prim: 'max', params: { axes: [0] }, inputs: [[37, 19]], out: [19] },
+  { key: 'gather', prim: 'gather', params: { indices: Int32Array.from([4, 0, 4, 2]), axis: 1 }, inputs: [[3, 5, 9]], out: [3, 4, 9] },
+  { key: 'scatterAdd', prim: 'scatterAdd', params: { indices: Int32Array.from([4, 0, 4, 2]), axis: 1, size: 5 }, inputs: [[3, 4, 9]], out: [3, 5, 9] },
 ];
 
 /** Runs every case on `backend` (float64 too, except the float32-only Wasm GEMM, conv and pooling paths). */

@@ -1,10 +1,10 @@
-// CPU elementwise kernels: unary maps (exp and log in Wasm, see wasm-math.ts), select (where) and strided copies (broadcast, transpose, slice, pad).
+// CPU elementwise kernels: unary maps (exp and log in Wasm, see wasm-math.ts), select (where) and strided copies (broadcast, transpose, slice, pad; in Wasm on the tensor heap).
 
 import type { TypedArray } from '../../core/dtype.js';
 import type { UnaryPrim } from '../../core/primitives.js';
 import { stridesOf } from '../../core/shape.js';
 import { broadcastStrides, collapse, Outer } from './strided.js';
-import { wasmUnary, wasmWhere } from './wasm-elementwise.js';
+import { residentKernels, WASM_MIN_ELEMENTS, wasmUnary, wasmWhere } from './wasm-elementwise.js';
 import { wasmMath } from './wasm-math.js';
 import { fillArray } from './wasm-heap.js';
 
@@ -75,10 +75,19 @@ export function whereKernel(
   }
 }
 
+/** Blocks copied in Wasm (copyBlock32/64) so far: which path ran, for tests. */
+let wasmBlocks = 0;
+export function wasmCopyBlocks(): number {
+  return wasmBlocks;
+}
+
 /**
  * dst[dstBase + i·dstStrides] = src[srcBase + i·srcStrides] for every index i of `shape`: the one
- * copy loop behind broadcast, transpose, slice and pad. Contiguous runs of 64+ use a native copy, and runs that
- * repeat one source value (a broadcast along the innermost axis, e.g. a scalar or a per-channel value) a fill.
+ * copy loop behind broadcast, transpose, slice and pad. Where both arrays live in the tensor heap (one dtype) and a
+ * block of the innermost three axes holds 32+ values, each block is one Wasm call (assembly/movement.ts: SIMD
+ * rows, 4x4 block transposes, splat fills); otherwise contiguous runs of 64+ use a native copy, runs that repeat
+ * one source value (a broadcast along the innermost axis, e.g. a scalar or a per-channel value) a fill, and the
+ * rest a JS loop. A copy moves bits, so both paths give the same arrays.
  */
 export function copyStrided(
   src: TypedArray, srcBase: number, srcStrides: readonly number[],
@@ -92,9 +101,19 @@ export function copyStrided(
   const n2 = k.shape[r - 3], n1 = k.shape[r - 2], n0 = k.shape[r - 1];
   const s2 = ss[r - 3], s1 = ss[r - 2], s0 = ss[r - 1];
   const d2 = ds[r - 3], d1 = ds[r - 2], d0 = ds[r - 1];
+  const it = new Outer(k.shape, k.strides, [srcBase, dstBase]);
+  const wasm = n2 * n1 * n0 >= WASM_MIN_ELEMENTS ? residentKernels([src, dst]) : null;
+  if (wasm !== null) {
+    const [copy, bytes] = src instanceof Float32Array ? [wasm.copyBlock32, 4] : [wasm.copyBlock64, 8];
+    for (let t = 0; t < it.count; t++) {
+      copy(src.byteOffset + bytes * it.offsets[0], s2, s1, s0, dst.byteOffset + bytes * it.offsets[1], d2, d1, d0, n2, n1, n0);
+      it.next();
+    }
+    wasmBlocks += it.count;
+    return;
+  }
   const native = s0 === 1 && d0 === 1 && n0 >= 64;
   const fill = s0 === 0 && d0 === 1 && n0 >= 16;
-  const it = new Outer(k.shape, k.strides, [srcBase, dstBase]);
   for (let t = 0; t < it.count; t++) {
     let ps = it.offsets[0], pd = it.offsets[1];
     for (let i2 = 0; i2 < n2; i2++, ps += s2, pd += d2) {

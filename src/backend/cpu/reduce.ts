@@ -1,4 +1,4 @@
-// CPU reductions (sum, max) over any set of axes with loops specialised for reduced innermost axes and small windows; float32 sums accumulate in float64, contiguous runs in eight lanes (sumRun), kept innermost runs of heap tensors row by row in Wasm (addRows*).
+// CPU reductions (sum, max) over any set of axes with loops specialised for reduced innermost axes and small windows; float32 sums accumulate in float64, contiguous runs in eight lanes (sumRun), kept innermost runs of heap tensors row by row in Wasm (addRows*, maxRows*), max over heap runs in Wasm (maxRun*).
 
 import type { TypedArray } from '../../core/dtype.js';
 import { stridesOf } from '../../core/shape.js';
@@ -41,15 +41,17 @@ export function reduceKernel(op: 'sum' | 'max', x: TypedArray, inShape: readonly
   if (wide && owned === undefined && scratch.length < m) scratch = new Float64Array(Math.max(m, 2 * scratch.length));
   const acc: TypedArray = owned ?? (wide ? scratch : out);
   const rows = heap !== undefined && acc instanceof Float64Array && heap.owns(acc) ? heap.kernels : null;
-  if (rows !== null) fillArray(acc, 0, 0, m);
-  else acc.fill(op === 'sum' ? 0 : -Infinity, 0, m);
+  fillArray(acc, op === 'sum' ? 0 : -Infinity, 0, m);
+  // Max over runs (a reduced innermost axis of 32+ values) or of rows into a kept run (4+ columns) in Wasm, where x and
+  // out share the heap.
+  const maxKernels = op === 'max' && (o0 === 0 ? n0 >= WASM_MIN_ELEMENTS : o0 === 1 && o1 === 0 && n0 >= 4) ? residentKernels([x, out]) : null;
   if (x.length > 0) {
     const it = new Outer(c.shape, c.strides);
     let p = 0;
     for (let t = 0; t < it.count; t++) {
       const o = it.offsets[1];
       if (op === 'sum') p = sumBlock(x, p, acc, o, o2, o1, o0, n2, n1, n0, rows);
-      else p = maxBlock(x, p, acc, o, o2, o1, o0, n2, n1, n0);
+      else p = maxBlock(x, p, acc, o, o2, o1, o0, n2, n1, n0, maxKernels);
       it.next();
     }
   }
@@ -109,9 +111,32 @@ function sumBlock(x: TypedArray, p: number, acc: TypedArray, o: number, o2: numb
   return p;
 }
 
-/** acc[o + i·(o2, o1, o0)] = max(acc[.], x[p++]) (NaN wins) over an n2 x n1 x n0 block; returns the next input position. */
-function maxBlock(x: TypedArray, p: number, acc: TypedArray, o: number, o2: number, o1: number, o0: number, n2: number, n1: number, n0: number): number {
+/** Runs and row blocks of max reductions done in Wasm (maxRun*, maxRows*) so far: which path ran, for tests. */
+let wasmMaxes = 0;
+export function wasmMaxCalls(): number {
+  return wasmMaxes;
+}
+
+/**
+ * acc[o + i·(o2, o1, o0)] = max(acc[.], x[p++]) over an n2 x n1 x n0 block, v replacing the running value when v > it
+ * or v is NaN (the last NaN wins; of equal values the first stays, so -0 then +0 gives -0); returns the next input
+ * position. With `wasm` (reduceKernel gives it for runs of 32+ values, o0 = 0, and for rows into a run of 4+ kept
+ * values, o0 = 1 and o1 = 0, x and acc in the heap) each n1 x n0 block is one call to assembly/movement.ts, which keeps this
+ * rule and its bits.
+ */
+function maxBlock(x: TypedArray, p: number, acc: TypedArray, o: number, o2: number, o1: number, o0: number, n2: number, n1: number, n0: number,
+  wasm: ElementwiseExports | null): number {
+  const bytes = x.BYTES_PER_ELEMENT;
   for (let i2 = 0; i2 < n2; i2++, o += o2) {
+    if (wasm !== null) {
+      // o0 = 1: rows of n0 values, each into the same run of acc; o0 = 0: n1 runs of n0 values, into acc at steps of o1.
+      const [rows, runs] = x instanceof Float32Array ? [wasm.maxRowsF32, wasm.maxRunsF32] : [wasm.maxRowsF64, wasm.maxRunsF64];
+      if (o0 === 1) rows(x.byteOffset + p * bytes, n1, n0, acc.byteOffset + o * bytes);
+      else runs(x.byteOffset + p * bytes, n1, n0, acc.byteOffset + o * bytes, o1);
+      wasmMaxes++;
+      p += n1 * n0;
+      continue;
+    }
     for (let i1 = 0, q = o; i1 < n1; i1++, q += o1) {
       if (o0 === 0) {
         let best = acc[q];

@@ -12,7 +12,7 @@ import { decodeBase64 } from '../../util/base64.js';
 import { heapKernelsWasmBase64 } from '../../generated/heap-kernels.wasm.js';
 import { gemmOnMemory, setThreadedMemory, type BoundGemm } from './wasm-gemm.js';
 
-/** Exports of assembly/heap-kernels.ts: elementwise.ts, pool.ts and optim.ts (pointers are byte addresses in the heap's memory). */
+/** Exports of assembly/heap-kernels.ts: elementwise.ts, pool.ts, optim.ts, dot.ts, batch-norm.ts and movement.ts (pointers are byte addresses in the heap's memory). */
 export interface ElementwiseExports {
   binaryF32(op: number, mode: number, a: number, b: number, out: number, n: number): void;
   binaryF64(op: number, mode: number, a: number, b: number, out: number, n: number): void;
@@ -52,6 +52,16 @@ export interface ElementwiseExports {
   firstNonFiniteF64(x: number, n: number): number;
   fillF32(out: number, v: number, n: number): void;
   fillF64(out: number, v: number, n: number): void;
+  copyBlock32(src: number, s2: number, s1: number, s0: number, dst: number, d2: number, d1: number, d0: number, n2: number, n1: number, n0: number): void;
+  copyBlock64(src: number, s2: number, s1: number, s0: number, dst: number, d2: number, d1: number, d0: number, n2: number, n1: number, n0: number): void;
+  maxRunsF32(x: number, runs: number, n: number, acc: number, step: number): void;
+  maxRunsF64(x: number, runs: number, n: number, acc: number, step: number): void;
+  maxRowsF32(x: number, rows: number, cols: number, acc: number): void;
+  maxRowsF64(x: number, rows: number, cols: number, acc: number): void;
+  gather32(x: number, outer: number, len: number, inner: number, idx: number, m: number, out: number): void;
+  gather64(x: number, outer: number, len: number, inner: number, idx: number, m: number, out: number): void;
+  scatterAddF32(x: number, outer: number, m: number, inner: number, idx: number, size: number, out: number): void;
+  scatterAddF64(x: number, outer: number, m: number, inner: number, idx: number, size: number, out: number): void;
 }
 
 export interface WasmHeapStats {

@@ -119,6 +119,9 @@ export async function runBilevel<R extends object>(problem: BilevelProblem<R>, c
   const isBaseline = method.kind === 'baseline';
   // The baseline has no meta-parameters to learn, hence no meta optimizer.
   const metaOpt = metaRefs.length > 0 ? createMetaOptimizer(metaRefs, config.metaLr, config.metaOptimizer) : null;
+  // Every hypergradient reaches the meta optimizer after its norm was found finite (metaStep), and a finite sum of
+  // squares has no NaN or infinite term: the optimizer's own scan of the gradient would find nothing.
+  if (metaOpt) metaOpt.checkFinite = false;
   if (!isBaseline && metaOpt === null) throw new Error(`runBilevel: '${problem.kind}' has no meta-parameters, so ${methodLabel(method)} has nothing to learn (use the baseline method)`);
   const metaLr = metaOpt?.lr ?? 0;
   const methodState: MethodState = {};

@@ -94,6 +94,14 @@ describe('strided copies on the heap equal the JS loops', () => {
     same('broadcastTo', { shape: [77] }, [1], [77], [-0]);
   });
 
+  it('one Wasm call per block of 32+ values, the JS loop below', () => {
+    const count = (inShape: number[], perm: number[]): number =>
+      wasmCalls(() => run(heapBe, 'transpose', { perm }, inShape, perm.map((p) => inShape[p]!), 'float32', values(sizeOf(inShape), 3)));
+    expect(count([4, 8], [1, 0])).toBe(1);
+    expect(count([31, 1], [1, 0])).toBe(0);
+    expect(count([3, 4, 5, 9], [0, 2, 1, 3])).toBe(3);
+  });
+
   it('copies move bits: NaN payloads arrive unchanged', () => {
     const x = heapBe.alloc(64, 'float32') as CpuBuffer;
     const bits = new Uint32Array(x.data.buffer, x.data.byteOffset, 64);
@@ -120,6 +128,29 @@ describe('max reductions on the heap equal the JS loop', () => {
       }
     }
     expect(calls).toBeGreaterThan(20);
+  });
+
+  it('rank 4 (blocks at offsets from the outer odometer): runs and columns of every block land in their own outputs', () => {
+    const shape = [3, 4, 5, 33];
+    for (const special of [0, 23]) {
+      const x = values(sizeOf(shape), 9 + special, special);
+      for (const axes of [[1, 3], [3], [1], [0, 2], [1, 2], [0, 3]]) {
+        const outShape = shape.filter((_, i) => !axes.includes(i));
+        expect(wasmCalls(() => same('max', { axes }, shape, outShape, x))).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('Wasm takes runs from 32 values and columns from 4 (one call per block), the JS loop below', () => {
+    const count = (inShape: number[], axes: number[]): number =>
+      wasmCalls(() => run(heapBe, 'max', { axes }, inShape, inShape.filter((_, i) => !axes.includes(i)), 'float32', values(sizeOf(inShape), 2)));
+    expect(count([32], [0])).toBe(1);
+    expect(count([31], [0])).toBe(0);
+    expect(count([5, 40], [1])).toBe(1);
+    expect(count([6, 4], [0])).toBe(1);
+    expect(count([6, 3], [0])).toBe(0);
+    // Two outer positions, each three blocks of 4 runs (the reduced axis 1 between them).
+    expect(count([2, 3, 4, 40], [1, 3])).toBe(6);
   });
 
   it('ties of -0 and +0 keep the first, the last NaN wins, and a NaN carried in from an earlier block stays', () => {
@@ -164,12 +195,25 @@ describe('gather and scatter-add on the heap equal the JS loops', () => {
   it('an index out of range given to the kernel directly stays on the JS path (no other heap memory is touched)', () => {
     const guard = heapBe.alloc(64, 'float32') as CpuBuffer;
     guard.data.fill(5);
-    const calls = wasmCalls(() => {
-      run(heapBe, 'gather', { indices: Int32Array.from([0, 1, 40, 2]), axis: 0 }, [40, 8], [4, 8], 'float32', values(320, 1));
-      run(heapBe, 'scatterAdd', { indices: Int32Array.from([0, 1, 41, 2]), axis: 0, size: 40 }, [4, 8], [40, 8], 'float32', values(32, 1));
-    });
-    expect(calls).toBe(0);
+    for (const bad of [40, -1]) {
+      const indices = Int32Array.from([0, 1, bad, 2]);
+      const calls = wasmCalls(() => {
+        same('gather', { indices, axis: 0 }, [40, 8], [4, 8], values(320, 1));
+        same('scatterAdd', { indices, axis: 0, size: 40 }, [4, 8], [40, 8], values(32, 1));
+      });
+      expect(calls).toBe(0);
+    }
     expect(Array.from(guard.data).every((v) => v === 5)).toBe(true);
     heapBe.free(guard);
+  });
+
+  it('Wasm from 32 values moved; the heap copy of the indices is freed again', () => {
+    const live = heap.stats().liveBytes;
+    const calls = (rows: number, inner: number): number =>
+      wasmCalls(() => run(heapBe, 'gather', { indices: Int32Array.from({ length: rows }, (_, i) => (i * 3) % 7), axis: 0 }, [7, inner], [rows, inner], 'float64', values(7 * inner, 4)));
+    expect(calls(8, 4)).toBe(1);
+    expect(calls(31, 1)).toBe(0);
+    expect(calls(32, 1)).toBe(1);
+    expect(heap.stats().liveBytes).toBe(live);
   });
 });

@@ -48,12 +48,13 @@ export function wasmIndexedCalls(): number {
  */
 function withHeapIndices(x: TypedArray, out: TypedArray, indices: Int32Array, limit: number, fn: (k: ElementwiseExports, idx: number) => void): boolean {
   if (out.length < WASM_MIN_ELEMENTS || indices.length === 0) return false;
-  for (let i = 0; i < indices.length; i++) if (!(indices[i] >= 0 && indices[i] < limit)) return false;
   const k = residentKernels([x, out]);
-  const heap = k === null ? undefined : heapOf(out);
+  if (k === null) return false;
+  for (let i = 0; i < indices.length; i++) if (!(indices[i] >= 0 && indices[i] < limit)) return false;
+  const heap = heapOf(out);
   // int32 indices in a float32-sized block (4 bytes each), viewed as Int32Array.
   const block = heap?.alloc('float32', indices.length, 'spill', 'indices', false);
-  if (k === null || heap === undefined || block === undefined) return false;
+  if (heap === undefined || block === undefined) return false;
   try {
     new Int32Array(block.buffer, block.byteOffset, indices.length).set(indices);
     fn(k, block.byteOffset);

@@ -1,10 +1,12 @@
 // Strided copies (transpose, slice, pad, broadcast) and max reductions on the CPU tensor heap: the loops of src/backend/cpu/elementwise.ts (copyStrided) and reduce.ts (maxBlock) with their values and order.
 
+import { fillF32, fillF64 } from './elementwise';
+
 // Copies move 4-byte or 8-byte integers (u32, u64): every bit pattern, NaN payloads included, arrives unchanged.
 
 /**
  * One 4-byte or 8-byte row of a strided copy: dst[d0·i] = src[s0·i] for i < n (byte pointers, strides in elements).
- * Contiguous rows copy 16 bytes per step (memory.copy from 64 values), a broadcast value (s0 = 0) is splat, other
+ * Contiguous rows copy 16 bytes per step (memory.copy from 64 values), a broadcast value (s0 = 0) goes to fillF32/64, other
  * strides go value by value.
  */
 @inline function copyRow<T>(src: usize, s0: i32, dst: usize, d0: i32, n: i32): void {
@@ -21,12 +23,9 @@
     return;
   }
   if (d0 == 1 && s0 == 0) {
-    const v = load<T>(src);
-    const s = sizeof<T>() == 4 ? i32x4.splat(<i32>v) : i64x2.splat(<i64>v);
-    const bytes = <usize>n * size;
-    let o: usize = 0;
-    for (; o + 16 <= bytes; o += 16) v128.store(dst + o, s);
-    for (; o < bytes; o += size) store<T>(dst + o, v);
+    // The heap's fill (a float passed between Wasm functions keeps its bits, NaN payloads included).
+    if (sizeof<T>() == 4) fillF32(dst, load<f32>(src), n);
+    else fillF64(dst, load<f64>(src), n);
     return;
   }
   const ss = <usize>s0 * size, ds = <usize>d0 * size;

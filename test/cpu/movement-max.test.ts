@@ -110,8 +110,18 @@ describe('strided copies on the heap equal the JS loops', () => {
     heapBe.run({ prim: 'transpose', params: { perm: [1, 0] }, inputs: [{ shape: [8, 8], dtype: 'float32' }], output: { shape: [8, 8], dtype: 'float32' } } as KernelCall, [x], out);
     const got = new Uint32Array(out.data.buffer, out.data.byteOffset, 64);
     for (let i = 0; i < 8; i++) for (let j = 0; j < 8; j++) expect(got[i * 8 + j]).toBe(0x7fc00000 + j * 8 + i);
-    heapBe.free(x);
     heapBe.free(out);
+    // A broadcast (a splat fill) too: one value's payload into every element, float32 and float64.
+    const one = heapBe.alloc(1, 'float64') as CpuBuffer;
+    new Uint32Array(one.data.buffer, one.data.byteOffset, 2).set([0x12345, 0x7ff80000 + 7]);
+    const wide = heapBe.allocOutput('broadcastTo', 40, 'float64');
+    heapBe.run({ prim: 'broadcastTo', params: { shape: [40] }, inputs: [{ shape: [1], dtype: 'float64' }], output: { shape: [40], dtype: 'float64' } } as KernelCall, [one], wide);
+    const wideBits = new Uint32Array(wide.data.buffer, wide.data.byteOffset, 80);
+    for (let i = 0; i < 40; i++) expect([wideBits[2 * i], wideBits[2 * i + 1]]).toEqual([0x12345, 0x7ff80007]);
+    const narrow = heapBe.allocOutput('broadcastTo', 40, 'float32');
+    heapBe.run({ prim: 'broadcastTo', params: { shape: [40] }, inputs: [{ shape: [1], dtype: 'float32' }], output: { shape: [40], dtype: 'float32' } } as KernelCall, [x], narrow);
+    expect(Array.from(new Uint32Array(narrow.data.buffer, narrow.data.byteOffset, 40))).toEqual(Array(40).fill(0x7fc00000));
+    for (const b of [x, one, wide, narrow]) heapBe.free(b);
   });
 });
 

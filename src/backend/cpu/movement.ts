@@ -3,8 +3,8 @@
 import type { TypedArray } from '../../core/dtype.js';
 import { sizeOf, stridesOf } from '../../core/shape.js';
 import { copyStrided, stridedCopy } from './elementwise.js';
-import { residentKernels, WASM_MIN_ELEMENTS } from './wasm-elementwise.js';
-import { fillArray, heapOf, type ElementwiseExports } from './wasm-heap.js';
+import { residentHeap, WASM_MIN_ELEMENTS } from './wasm-elementwise.js';
+import { fillArray, type ElementwiseExports } from './wasm-heap.js';
 
 export function transposeKernel(x: TypedArray, inShape: readonly number[], perm: readonly number[], out: TypedArray): void {
   const si = stridesOf(inShape);
@@ -48,16 +48,15 @@ export function wasmIndexedCalls(): number {
  */
 function withHeapIndices(x: TypedArray, out: TypedArray, indices: Int32Array, limit: number, fn: (k: ElementwiseExports, idx: number) => void): boolean {
   if (out.length < WASM_MIN_ELEMENTS || indices.length === 0) return false;
-  const k = residentKernels([x, out]);
-  if (k === null) return false;
+  const heap = residentHeap([x, out]);
+  if (heap === null) return false;
   for (let i = 0; i < indices.length; i++) if (!(indices[i] >= 0 && indices[i] < limit)) return false;
-  const heap = heapOf(out);
   // int32 indices in a float32-sized block (4 bytes each), viewed as Int32Array.
-  const block = heap?.alloc('float32', indices.length, 'spill', 'indices', false);
-  if (heap === undefined || block === undefined) return false;
+  const block = heap.alloc('float32', indices.length, 'spill', 'indices', false);
+  if (block === undefined) return false;
   try {
     new Int32Array(block.buffer, block.byteOffset, indices.length).set(indices);
-    fn(k, block.byteOffset);
+    fn(heap.kernels, block.byteOffset);
     wasmIndexed++;
   } finally {
     heap.free(block);

@@ -17,7 +17,7 @@ export const WASM_MIN_ELEMENTS = 32;
 export const SAME = 0, SCALAR_B = 1, SCALAR_A = 2;
 
 /** The heap every array is a view into, all of one dtype (float32 or float64); else null. */
-function residentHeap(arrays: readonly TypedArray[]): WasmHeap | null {
+export function residentHeap(arrays: readonly TypedArray[]): WasmHeap | null {
   const heap = commonHeap(arrays);
   if (heap === undefined) return null;
   const ctor = arrays[0].constructor;

@@ -305,13 +305,20 @@ async function main(): Promise<void> {
   row('gather 512 rows of 784 x 784', 'gatherRows', false);
   const self = [...ours.values()][0]!;
   lines.push('', `Wasm exp/log kernels vs the Math.* loops (this build, float32, copy in/out included): exp ${(self.expJs / self.expKernel).toFixed(2)}x faster, log ${(self.logJs / self.logKernel).toFixed(2)}x`);
+  // How many times faster engine `a` ran than `b` (b's time / a's) on the cases both lines name.
+  const SPEEDUPS: [string, keyof Cases][] = [
+    ['CNN step', 'cnnStep'], ['conv fwd', 'convFwd'], ['conv fwd+bwd', 'convFwdBwd'], ['exp', 'exp'], ['log', 'log'], ['mul', 'mul'],
+    ['NHWC transpose', 'nhwc'], ['pad', 'pad'], ['max', 'maxAll'], ['column max', 'maxColumns'], ['gather', 'gatherRows'],
+  ];
+  const speedups = (a: Record<keyof Cases, number>, b: Record<keyof Cases, number>): string =>
+    SPEEDUPS.map(([label, k], i) => `${label} ${(b[k] / a[k]).toFixed(2)}x${i === 0 ? ' faster' : ''}`).join(', ');
   {
     const [a, b] = [...ours.values()];
-    lines.push('', `heap vs plain arrays (same process): CNN step ${(b!.cnnStep / a!.cnnStep).toFixed(2)}x faster, conv fwd ${(b!.convFwd / a!.convFwd).toFixed(2)}x, conv fwd+bwd ${(b!.convFwdBwd / a!.convFwdBwd).toFixed(2)}x, exp ${(b!.exp / a!.exp).toFixed(2)}x, log ${(b!.log / a!.log).toFixed(2)}x, mul ${(b!.mul / a!.mul).toFixed(2)}x, NHWC transpose ${(b!.nhwc / a!.nhwc).toFixed(2)}x, pad ${(b!.pad / a!.pad).toFixed(2)}x, max ${(b!.maxAll / a!.maxAll).toFixed(2)}x, column max ${(b!.maxColumns / a!.maxColumns).toFixed(2)}x, gather ${(b!.gatherRows / a!.gatherRows).toFixed(2)}x`);
+    lines.push('', `heap vs plain arrays (same process): ${speedups(a!, b!)}`);
   }
   if (baselineDir) {
     const [a, , b] = [...ours.values()];
-    lines.push('', `this build vs baseline (same process): CNN step ${(b!.cnnStep / a!.cnnStep).toFixed(2)}x faster, conv fwd ${(b!.convFwd / a!.convFwd).toFixed(2)}x, conv fwd+bwd ${(b!.convFwdBwd / a!.convFwdBwd).toFixed(2)}x, exp ${(b!.exp / a!.exp).toFixed(2)}x, log ${(b!.log / a!.log).toFixed(2)}x, mul ${(b!.mul / a!.mul).toFixed(2)}x, NHWC transpose ${(b!.nhwc / a!.nhwc).toFixed(2)}x, pad ${(b!.pad / a!.pad).toFixed(2)}x, max ${(b!.maxAll / a!.maxAll).toFixed(2)}x, column max ${(b!.maxColumns / a!.maxColumns).toFixed(2)}x, gather ${(b!.gatherRows / a!.gatherRows).toFixed(2)}x`);
+    lines.push('', `this build vs baseline (same process): ${speedups(a!, b!)}`);
   }
   lines.push('', `load average (1/5/15 min) ${load0.map((v) => v.toFixed(2)).join(' ')} at start, ${load1.map((v) => v.toFixed(2)).join(' ')} at end; medians of interleaved samples.`);
   const text = lines.join('\n');

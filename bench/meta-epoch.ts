@@ -1,6 +1,8 @@
 // Meta-epoch cost of the thesis 4.1 problem (overfit-small-val: 784-784-10 MLP, per-parameter L2, 50 inner Adam steps of batch 32 per meta-epoch) on the CPU tensor heap and on the plain-array reference backend, alternating in one process.
-// Usage: npm run build && node dist/bench/meta-epoch.js [--methods neumann:3,cg:3,identity,t1t2] [--meta-epochs N] [--rounds R] [--recipe NAME] [--backends heap,plain] [--threads 1|2]
+// Usage: npm run build && node dist/bench/meta-epoch.js [--methods neumann:3,cg:3,identity,t1t2] [--meta-epochs N] [--rounds R] [--recipe NAME] [--backends heap,plain] [--threads 1|2] [--torch]
 //   (--backends heap alone, e.g. under --cpu-prof, profiles the heap backend only; the table then leaves the plain column empty.)
+//   --torch (overfit-small-val only) runs PyTorch's mirror (bench/meta-epoch-torch.ts) after the engine, at the same thread count,
+//   and adds its meta-epoch and its per-method ratios: the cost of each method relative to the others on this machine.
 //   Each round runs every method on both backends with the same seed; the median of the meta-epochs after the first
 //   (the first pays for compilation and first-touch memory) is reported, and the trajectories are checked to agree.
 
@@ -14,6 +16,7 @@ import { getRecipe } from '../src/iml/recipes.js';
 import { runIml, type MetaEpochMetrics } from '../src/iml/trainer.js';
 import { loadDataset } from '../src/node/datasets.js';
 import { planRecipe, prepareRecipeRun } from '../src/node/run-recipe.js';
+import { runTorchMetaEpochs, torchMirrors } from './meta-epoch-torch.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,6 +29,8 @@ const recipe = getRecipe(arg('recipe') ?? 'overfit-small-val');
 if (!Number.isInteger(metaEpochs) || metaEpochs < 2) throw new Error(`--meta-epochs must be an integer >= 2, got ${arg('meta-epochs')}`);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${arg('rounds')}`);
 
+const withTorch = process.argv.includes('--torch');
+if (withTorch && recipe.name !== 'overfit-small-val') throw new Error(`--torch mirrors overfit-small-val only, not ${recipe.name}`);
 const threads = Number(arg('threads') ?? 1);
 if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got ${arg('threads')}`);
 
@@ -63,17 +68,27 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
-console.log(`\n| method | meta-epoch, heap (ms) | meta-epoch, plain arrays (ms) | plain / heap | heap high-water (MiB) | trajectories |\n|---|---|---|---|---|---|`);
+const torch = withTorch ? runTorchMetaEpochs(methods, metaEpochs, rounds, threads) : null;
+if (typeof torch === 'string') console.log(`\nPyTorch: ${torch}`);
+const torchMs = (spec: string): number => (torch && typeof torch !== 'string' ? torch.ms[spec] ?? NaN : NaN);
+const ms = (v: number): string => (Number.isNaN(v) ? '-' : v.toFixed(0));
+const torchHead = torch && typeof torch !== 'string' ? ` PyTorch ${torch.version}, ${torch.threads}T (ms) | heap / PyTorch |` : '';
+console.log(`\n| method | meta-epoch, heap (ms) | meta-epoch, plain arrays (ms) | plain / heap | heap high-water (MiB) | trajectories |${torchHead}`);
+console.log(`|---|---|---|---|---|---|${torchHead ? '---|---|' : ''}`);
 for (const spec of methods) {
   const h = seconds[spec].heap ? median(seconds[spec].heap) * 1000 : NaN;
   const p = seconds[spec].plain ? median(seconds[spec].plain) * 1000 : NaN;
   const both = losses[spec].heap !== undefined && losses[spec].plain !== undefined;
   const same = both && losses[spec].heap.every((v, i) => Object.is(v, losses[spec].plain[i]));
-  const ms = (v: number): string => (Number.isNaN(v) ? '-' : v.toFixed(0));
-  console.log(`| ${spec} | ${ms(h)} | ${ms(p)} | ${both ? `${(p / h).toFixed(2)}x` : '-'} | ${heapTop[spec] ? (heapTop[spec] / 2 ** 20).toFixed(0) : '-'} | ${both ? (same ? 'identical' : 'DIFFER') : '-'} |`);
+  const t = torchMs(spec);
+  const torchCells = torchHead ? ` ${ms(t)} | ${Number.isNaN(t) || Number.isNaN(h) ? '-' : `${(h / t).toFixed(2)}x`} |` : '';
+  console.log(`| ${spec} | ${ms(h)} | ${ms(p)} | ${both ? `${(p / h).toFixed(2)}x` : '-'} | ${heapTop[spec] ? (heapTop[spec] / 2 ** 20).toFixed(0) : '-'} | ${both ? (same ? 'identical' : 'DIFFER') : '-'} |${torchCells}`);
 }
 const main = backends[0].label;
 const ref = median(seconds[methods[0]][main]);
 console.log(`\nPer method / ${methods[0]} on ${main}: ${methods.map((m) => `${m} ${(median(seconds[m][main]) / ref).toFixed(2)}x`).join(', ')}`);
+if (torchHead && torchMirrors(methods[0])) {
+  console.log(`Per method / ${methods[0]} in PyTorch: ${methods.filter(torchMirrors).map((m) => `${m} ${(torchMs(m) / torchMs(methods[0])).toFixed(2)}x`).join(', ')}`);
+}
 console.log(`load ${load()} at the end`);
 await setGemmThreads(1);

@@ -3,7 +3,9 @@
 import { applyPrim } from './apply.js';
 import { tensor } from './creation.js';
 import type { DType } from './dtype.js';
-import { convOutputSize, type CompareOp, type Conv2dParams } from './primitives.js';
+import { checkConvShapes, convParams, type Conv2dOptions } from './conv-checks.js';
+export type { Conv2dOptions } from './conv-checks.js';
+import { convOutputSize, type CompareOp } from './primitives.js';
 import { broadcastShapes, formatShape, normalizeAxes, shapesEqual, sizeOf } from './shape.js';
 import { Tensor } from './tensor.js';
 
@@ -185,20 +187,9 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   return applyPrim('matmul', [a, b], { transA, transB }, [m, n]);
 }
 
-export interface Conv2dOptions {
-  stride?: number | [number, number];
-  padding?: number | [number, number];
-}
-
-function convParams(opts: Conv2dOptions): Conv2dParams {
-  const two = (v: number | [number, number] | undefined, d: number): [number, number] =>
-    v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  return { stride: two(opts.stride, 1), padding: two(opts.padding, 0) };
-}
-
 /** 2-D cross-correlation, NCHW input, weight [out, in, kh, kw]. */
 export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
-  const p = convParams(opts);
+  const p = convParams('conv2d', opts);
   if (x.rank !== 4 || w.rank !== 4) throw new Error(`conv2d: expects NCHW input and [out, in, kh, kw] weight, got ${x.describe()} and ${w.describe()}`);
   if (x.shape[1] !== w.shape[1]) throw new Error(`conv2d: input has ${x.shape[1]} channels, weight ${w.describe()} expects ${w.shape[1]}`);
   const ho = convOutputSize(x.shape[2], w.shape[2], p.stride[0], p.padding[0]);
@@ -207,14 +198,21 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   return applyPrim('conv2d', [x, w], p, [x.shape[0], w.shape[0], ho, wo]);
 }
 
-/** Gradient of conv2d with respect to its input (the transposed convolution). */
-export function conv2dGradInput(g: Tensor, w: Tensor, params: Conv2dParams, inputShape: readonly number[]): Tensor {
-  return applyPrim('conv2dGradInput', [g, w], { ...params, inputShape: [...inputShape] }, inputShape);
+/**
+ * Gradient of conv2d with respect to its input (the transposed convolution): g is the output gradient, inputShape the
+ * input's (with a stride it is not determined by g).
+ */
+export function conv2dGradInput(g: Tensor, w: Tensor, params: Conv2dOptions, inputShape: readonly number[]): Tensor {
+  const p = convParams('conv2dGradInput', params);
+  checkConvShapes('conv2dGradInput', inputShape, w.shape, g.shape, p);
+  return applyPrim('conv2dGradInput', [g, w], { ...p, inputShape: [...inputShape] }, inputShape);
 }
 
 /** Gradient of conv2d with respect to its weight. */
-export function conv2dGradWeight(x: Tensor, g: Tensor, params: Conv2dParams, weightShape: readonly number[]): Tensor {
-  return applyPrim('conv2dGradWeight', [x, g], { ...params, weightShape: [...weightShape] }, weightShape);
+export function conv2dGradWeight(x: Tensor, g: Tensor, params: Conv2dOptions, weightShape: readonly number[]): Tensor {
+  const p = convParams('conv2dGradWeight', params);
+  checkConvShapes('conv2dGradWeight', x.shape, weightShape, g.shape, p);
+  return applyPrim('conv2dGradWeight', [x, g], { ...p, weightShape: [...weightShape] }, weightShape);
 }
 
 // ---- indexing ----

@@ -12,9 +12,10 @@ export interface Pool2dOptions {
   padding?: number | [number, number];
 }
 
-function two(op: string, what: string, v: number | readonly number[], min: number): [number, number] {
-  const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if ((typeof v !== 'number' && v.length !== 2) || p.some((d) => !Number.isInteger(d) || d < min)) {
+/** An integer >= min or a pair of them (a window's size, stride or padding) as a pair; the error names op and what. */
+export function windowPair(op: string, what: string, v: number | readonly number[], min: number): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : Array.isArray(v) ? [v[0], v[1]] : [NaN, NaN];
+  if ((typeof v !== 'number' && (!Array.isArray(v) || v.length !== 2)) || p.some((d) => !Number.isInteger(d) || d < min)) {
     throw new Error(`${op}: ${what} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
   }
   return p;
@@ -23,9 +24,9 @@ function two(op: string, what: string, v: number | readonly number[], min: numbe
 /** Checks an NCHW input against a window and returns the primitive's parameters. */
 export function pool2dParams(op: string, x: Tensor, kernel: number | [number, number], opts: Pool2dOptions = {}): Pool2dParams {
   if (x.rank !== 4) throw new Error(`${op}: expects NCHW input, got ${x.describe()}`);
-  const k = two(op, 'kernel', kernel, 1);
-  const stride = two(op, 'stride', opts.stride ?? k, 1);
-  const padding = two(op, 'padding', opts.padding ?? 0, 0);
+  const k = windowPair(op, 'kernel', kernel, 1);
+  const stride = windowPair(op, 'stride', opts.stride ?? k, 1);
+  const padding = windowPair(op, 'padding', opts.padding ?? 0, 0);
   for (let a = 0; a < 2; a++) {
     if (2 * padding[a] > k[a]) throw new Error(`${op}: padding ${padding[a]} is more than half the kernel ${k[a]} (axis ${a + 2})`);
   }

@@ -8,6 +8,8 @@ import {
   compare,
   concat,
   conv2d,
+  conv2dGradInput,
+  conv2dGradWeight,
   detach,
   equal,
   gather,
@@ -31,6 +33,7 @@ import {
   sub,
 } from '../../src/core/ops.js';
 import type { Tensor } from '../../src/core/tensor.js';
+import { vjp } from '../../src/autodiff/transforms.js';
 
 /** A labelled float64 tensor, so error messages name it the same way in every run. */
 function t(values: number[], shape: number[], label = 'x', dtype: 'float32' | 'float64' = 'float64'): Tensor {
@@ -193,6 +196,54 @@ describe('matmul, conv2d, gather, scatterAdd, cast, detach', () => {
     expect(conv2d(x, wide, { padding: [0, 1] }).shape).toEqual([2, 5, 4, 2]);
     const tall = t(new Array(5 * 3 * 5).fill(1), [5, 3, 5, 1], 'tall');
     expect(() => conv2d(x, tall)).toThrow('does not fit input');
+  });
+  it('conv2d refuses a stride below 1, a negative padding and non-integers, naming the value', () => {
+    const x = t(new Array(2 * 3 * 4 * 4).fill(1), [2, 3, 4, 4]);
+    const w = t(new Array(5 * 3 * 3 * 3).fill(1), [5, 3, 3, 3], 'w');
+    expect(() => conv2d(x, w, { stride: 0 })).toThrow('conv2d: stride must be an integer >= 1 or a pair of them, got 0');
+    expect(() => conv2d(x, w, { stride: [1, 1.5] })).toThrow('conv2d: stride must be an integer >= 1 or a pair of them, got [1,1.5]');
+    expect(() => conv2d(x, w, { padding: -1 })).toThrow('conv2d: padding must be an integer >= 0 or a pair of them, got -1');
+    expect(() => conv2d(x, w, { padding: [1, 1, 1] as unknown as [number, number] })).toThrow('conv2d: padding must be an integer >= 0 or a pair of them, got [1,1,1]');
+    expect(() => conv2d(x, w, { stride: '2' as unknown as number })).toThrow('conv2d: stride must be an integer >= 1 or a pair of them, got "2"');
+  });
+  // These two are public: a caller (a custom VJP, a transposed convolution) passes conv2d's own options; before the
+  // checks, numbers instead of pairs reached the Wasm kernel as an undefined stride and trapped ("divide by zero").
+  it('conv2dGradInput and conv2dGradWeight take conv2d options (numbers or pairs) and agree with its VJP', () => {
+    const rng = (i: number): number => Math.sin(i * 1.7) + 0.25 * Math.cos(i * 0.3);
+    const vals = (n: number, o: number): number[] => Array.from({ length: n }, (_, i) => rng(i + o));
+    const x = t(vals(2 * 3 * 5 * 5, 0), [2, 3, 5, 5]);
+    const w = t(vals(4 * 3 * 3 * 3, 100), [4, 3, 3, 3], 'w');
+    const g = t(vals(2 * 4 * 3 * 3, 200), [2, 4, 3, 3], 'g');
+    const [dx, dw] = vjp(([a, b]) => [conv2d(a, b, { stride: 2, padding: 1 })], [x, w]).pullback([g]);
+    expect(conv2dGradInput(g, w, { stride: 2, padding: 1 }, x.shape).toArray()).toEqual(dx.toArray());
+    expect(conv2dGradInput(g, w, { stride: [2, 2], padding: [1, 1] }, x.shape).toArray()).toEqual(dx.toArray());
+    expect(conv2dGradWeight(x, g, { stride: 2, padding: 1 }, w.shape).toArray()).toEqual(dw.toArray());
+    // On the CPU heap too (the Wasm kernels), float32: the values of the plain arrays' kernels.
+    const heap = new CpuBackend();
+    const on = (v: Tensor, be: CpuBackend): Tensor => tensor(Array.from(v.toArray()), v.shape, { dtype: 'float32', backend: be });
+    const plain = new CpuBackend({ heap: false });
+    const gi = (be: CpuBackend): number[] => Array.from(conv2dGradInput(on(g, be), on(w, be), { stride: 2, padding: 1 }, x.shape).toArray());
+    const gw = (be: CpuBackend): number[] => Array.from(conv2dGradWeight(on(x, be), on(g, be), { stride: 2, padding: 1 }, w.shape).toArray());
+    expect(gi(heap)).toEqual(gi(plain));
+    expect(gw(heap)).toEqual(gw(plain));
+  });
+  it('conv2dGradInput and conv2dGradWeight refuse shapes that are not one convolution, naming both', () => {
+    const x = t(new Array(2 * 3 * 5 * 5).fill(1), [2, 3, 5, 5]);
+    const w = t(new Array(4 * 3 * 3 * 3).fill(1), [4, 3, 3, 3], 'w');
+    const g = t(new Array(2 * 4 * 5 * 5).fill(1), [2, 4, 5, 5], 'g');
+    const p = { padding: 1 };
+    expect(conv2dGradInput(g, w, p, x.shape).shape).toEqual([2, 3, 5, 5]);
+    expect(conv2dGradWeight(x, g, p, w.shape).shape).toEqual([4, 3, 3, 3]);
+    expect(() => conv2dGradInput(g, w, { padding: 1, stride: 0 }, x.shape)).toThrow('conv2dGradInput: stride must be an integer >= 1 or a pair of them, got 0');
+    expect(() => conv2dGradWeight(x, g, { padding: -2 }, w.shape)).toThrow('conv2dGradWeight: padding must be an integer >= 0 or a pair of them, got -2');
+    expect(() => conv2dGradInput(g, w, p, [2, 3, 5])).toThrow('conv2dGradInput: the input shape (NCHW) must be 4 non-negative integers, got [2,3,5]');
+    expect(() => conv2dGradWeight(x, g, p, [4, 3, 3, 2.5])).toThrow('conv2dGradWeight: the weight shape [out, in, kh, kw] must be 4 non-negative integers, got [4,3,3,2.5]');
+    expect(() => conv2dGradInput(t([1, 2], [2]), w, p, x.shape)).toThrow('conv2dGradInput: the output gradient shape (NCHW) must be 4 non-negative integers, got [2]');
+    expect(() => conv2dGradInput(g, w, p, [2, 2, 5, 5])).toThrow('conv2dGradInput: input [2, 2, 5, 5] has 2 channels, weight [4, 3, 3, 3] expects 3');
+    expect(() => conv2dGradWeight(x, g, p, [5, 3, 3, 3])).toThrow('conv2dGradWeight: output gradient [2, 4, 5, 5] has 4 channels, weight [5, 3, 3, 3] has 5 output channels');
+    expect(() => conv2dGradInput(g, w, p, [3, 3, 5, 5])).toThrow('conv2dGradInput: output gradient [2, 4, 5, 5] holds 2 images, input [3, 3, 5, 5] 3');
+    expect(() => conv2dGradInput(g, w, {}, x.shape)).toThrow('conv2dGradInput: input [2, 3, 5, 5] with kernel 3x3, stride [1, 1] and padding [0, 0] gives 3x3 outputs, but the output gradient is [2, 4, 5, 5]');
+    expect(() => conv2dGradWeight(x, g, { padding: [1, 0] }, w.shape)).toThrow('gives 5x3 outputs, but the output gradient is [2, 4, 5, 5]');
   });
   it('gather and scatterAdd name the index out of range and its position', () => {
     const x = t(iota(6), [3, 2]);

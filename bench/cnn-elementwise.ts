@@ -8,11 +8,11 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import * as current from '../src/index.js';
 import { unaryKernel, unaryKernelJs } from '../src/backend/cpu/elementwise.js';
 import { setGemmThreads } from '../src/backend/cpu/wasm-gemm.js';
+import { runTorchScript } from './torch-child.js';
 
 type Api = typeof current;
 
@@ -203,17 +203,8 @@ interface TorchOut {
 }
 
 function runTorch(): TorchOut | string {
-  const n = String(THREADS);
-  const env = { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n };
   const cfg = { batch: BATCH, elements: ELEMENTS, lr: LR, samples: samples * 2, threads: THREADS };
-  const run = spawnSync('/usr/bin/python3', ['-c', TORCH_SCRIPT, JSON.stringify(cfg)], { encoding: 'utf8', timeout: 300_000, env });
-  if (run.error) return `PyTorch not runnable: ${run.error.message}`;
-  if (run.status !== 0) return `PyTorch exited with ${run.status} (on Debian: apt-get install python3-torch): ${run.stderr.trim().split('\n').slice(-2).join(' | ')}`;
-  try {
-    return JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as TorchOut;
-  } catch {
-    return `PyTorch printed no JSON: ${run.stdout.slice(0, 200)}`;
-  }
+  return runTorchScript<TorchOut>(TORCH_SCRIPT, cfg, THREADS, 300_000);
 }
 
 const median = (xs: number[]): number => {

@@ -1,6 +1,6 @@
 // PyTorch mirror of bench/iml.ts (MLP 784-784-10, batch 50, per-parameter softplus L2): gradient and identity/Neumann hypergradient times on 1 thread, closed-form and through the penalty graph, in a child process.
 
-import { spawnSync } from 'node:child_process';
+import { runTorchScript } from './torch-child.js';
 
 export interface TorchIml {
   version: string;
@@ -97,13 +97,5 @@ export interface MirroredMethod {
 
 /** Runs the mirror with /usr/bin/python3 (Debian python3-torch), 1 thread; a string says why it could not. */
 export function runTorchIml(methods: MirroredMethod[], samples = 10): TorchIml | string {
-  const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-  const run = spawnSync('/usr/bin/python3', ['-c', SCRIPT, JSON.stringify({ methods, samples })], { encoding: 'utf8', timeout: 600_000, env });
-  if (run.error) return `PyTorch not runnable: ${run.error.message}`;
-  if (run.status !== 0) return `PyTorch exited with ${run.status} (on Debian: apt-get install python3-torch): ${run.stderr.trim().split('\n').slice(-2).join(' | ')}`;
-  try {
-    return JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as TorchIml;
-  } catch {
-    return `PyTorch printed no JSON: ${run.stdout.slice(0, 200)}`;
-  }
+  return runTorchScript<TorchIml>(SCRIPT, { methods, samples }, 1, 600_000);
 }

@@ -1,6 +1,6 @@
 // PyTorch mirror of bench/meta-epoch.ts (the 4.1 problem: MLP 784-784-10, per-parameter softplus L2, 50 inner Adam steps of batch 32 on 50 images, a meta-step over 50 validation images, RMSprop on λ): milliseconds per meta-epoch by method, in a child process.
 
-import { spawnSync } from 'node:child_process';
+import { runTorchScript } from './torch-child.js';
 
 export interface TorchMetaEpochs {
   version: string;
@@ -132,14 +132,5 @@ export function torchMirrors(spec: string): boolean {
  * for `rounds` rounds (the median round per method); a string says why it could not.
  */
 export function runTorchMetaEpochs(methods: string[], metaEpochs: number, rounds: number, threads: number): TorchMetaEpochs | string {
-  const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
-  const cfg = JSON.stringify({ methods: methods.filter(torchMirrors), metaEpochs, rounds, threads });
-  const run = spawnSync('/usr/bin/python3', ['-c', SCRIPT, cfg], { encoding: 'utf8', timeout: 1_800_000, env });
-  if (run.error) return `PyTorch not runnable: ${run.error.message}`;
-  if (run.status !== 0) return `PyTorch exited with ${run.status} (on Debian: apt-get install python3-torch): ${run.stderr.trim().split('\n').slice(-2).join(' | ')}`;
-  try {
-    return JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as TorchMetaEpochs;
-  } catch {
-    return `PyTorch printed no JSON: ${run.stdout.slice(0, 200)}`;
-  }
+  return runTorchScript<TorchMetaEpochs>(SCRIPT, { methods: methods.filter(torchMirrors), metaEpochs, rounds, threads }, threads, 1_800_000);
 }

@@ -67,6 +67,7 @@ export function zerosLike(t: Tensor): Tensor {
 
 /** Standard normal values times `scale`, from a seeded generator. */
 export function randn(shape: readonly number[], rng: Random, scale = 1, opts: CreateOptions = {}): Tensor {
+  assertValidShape('randn', shape);
   const arr = allocArray(opts.dtype ?? 'float32', sizeOf(shape));
   for (let i = 0; i < arr.length; i++) arr[i] = rng.normal() * scale;
   return tensor(arr, shape, opts);
@@ -74,6 +75,7 @@ export function randn(shape: readonly number[], rng: Random, scale = 1, opts: Cr
 
 /** Uniform values in [low, high), from a seeded generator. */
 export function randu(shape: readonly number[], rng: Random, low = 0, high = 1, opts: CreateOptions = {}): Tensor {
+  assertValidShape('randu', shape);
   const arr = allocArray(opts.dtype ?? 'float32', sizeOf(shape));
   for (let i = 0; i < arr.length; i++) arr[i] = low + (high - low) * rng.uniform();
   return tensor(arr, shape, opts);

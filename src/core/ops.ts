@@ -2,7 +2,7 @@
 
 import { applyPrim } from './apply.js';
 import { tensor } from './creation.js';
-import type { DType } from './dtype.js';
+import { checkDType, type DType } from './dtype.js';
 import { checkConvShapes, convParams, type Conv2dOptions } from './conv-checks.js';
 export type { Conv2dOptions } from './conv-checks.js';
 import { convOutputSize, type CompareOp } from './primitives.js';
@@ -107,6 +107,9 @@ export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const s = [...shape];
   const unknown = s.indexOf(-1);
+  if (s.some((d, i) => i !== unknown && (!Number.isInteger(d) || d < 0))) {
+    throw new Error(`reshape: ${formatShape(shape)} is not a shape (non-negative integers, at most one -1) for ${x.describe()}`);
+  }
   if (unknown >= 0) {
     const known = s.reduce((a, d, i) => (i === unknown ? a : a * d), 1);
     if (known === 0 || x.size % known !== 0) throw new Error(`reshape: cannot infer -1 in ${formatShape(shape)} for ${x.describe()}`);
@@ -151,7 +154,7 @@ export function pad(x: Tensor, before: readonly number[], after: readonly number
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   if (xs.length === 0) throw new Error('concat: no tensors given');
   const rank = xs[0].rank;
-  const ax = axis < 0 ? axis + rank : axis;
+  const ax = normalizeAxes('concat', axis, rank)[0];
   const total = xs.reduce((a, t) => a + t.shape[ax], 0);
   for (const t of xs) {
     if (t.rank !== rank || t.shape.some((d, i) => i !== ax && d !== xs[0].shape[i])) {
@@ -216,29 +219,34 @@ export function conv2dGradWeight(x: Tensor, g: Tensor, params: Conv2dOptions, we
 }
 
 // ---- indexing ----
-function checkIndices(op: string, indices: Int32Array, limit: number): void {
+/** The indices as Int32Array, each an integer in [0, limit) (checked before the conversion, which would truncate). */
+function checkedIndices(op: string, indices: ArrayLike<number>, limit: number): Int32Array {
   for (let i = 0; i < indices.length; i++) {
-    if (indices[i] < 0 || indices[i] >= limit) throw new Error(`${op}: index ${indices[i]} at position ${i} is outside [0, ${limit})`);
+    const v = indices[i];
+    if (!Number.isInteger(v)) throw new Error(`${op}: index ${String(v)} at position ${i} is not an integer`);
+    if (v < 0 || v >= limit) throw new Error(`${op}: index ${v} at position ${i} is outside [0, ${limit})`);
   }
+  return Int32Array.from(indices);
 }
 
 /** Selects entries `indices` along `axis`. */
 export function gather(x: Tensor, indices: ArrayLike<number>, axis = 0): Tensor {
   const ax = normalizeAxes('gather', axis, x.rank)[0];
-  const idx = Int32Array.from(indices);
-  checkIndices('gather', idx, x.shape[ax]);
+  const idx = checkedIndices('gather', indices, x.shape[ax]);
   return applyPrim('gather', [x], { indices: idx, axis: ax }, x.shape.map((d, i) => (i === ax ? idx.length : d)));
 }
 
 /** Adds the slices of x into a zero tensor of length `size` along `axis` at `indices` (transpose of gather). */
 export function scatterAdd(x: Tensor, indices: ArrayLike<number>, axis: number, size: number): Tensor {
-  const idx = Int32Array.from(indices);
-  if (x.shape[axis] !== idx.length) throw new Error(`scatterAdd: ${idx.length} indices for axis ${axis} of ${x.describe()}`);
-  checkIndices('scatterAdd', idx, size);
-  return applyPrim('scatterAdd', [x], { indices: idx, axis, size }, x.shape.map((d, i) => (i === axis ? size : d)));
+  const ax = normalizeAxes('scatterAdd', axis, x.rank)[0];
+  if (!Number.isInteger(size) || size < 0) throw new Error(`scatterAdd: size must be an integer >= 0, got ${String(size)}`);
+  if (x.shape[ax] !== indices.length) throw new Error(`scatterAdd: ${indices.length} indices for axis ${ax} of ${x.describe()}`);
+  const idx = checkedIndices('scatterAdd', indices, size);
+  return applyPrim('scatterAdd', [x], { indices: idx, axis: ax, size }, x.shape.map((d, i) => (i === ax ? size : d)));
 }
 
 export function cast(x: Tensor, dtype: DType): Tensor {
+  checkDType('cast', dtype);
   if (x.dtype === dtype) return x;
   if (!x.backend.supports(dtype)) throw new Error(`cast: backend '${x.backend.name}' does not support ${dtype}`);
   return applyPrim('cast', [x], { dtype }, x.shape, dtype);

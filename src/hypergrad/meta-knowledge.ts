@@ -120,10 +120,18 @@ export interface L2InitOptions {
   std?: number;
 }
 
-/** Σ_i (softplus(λ_i) w_i)² with λ shaped like each weight tensor (thesis meta-knowledge 1). */
-export function perParameterL2(params: readonly Parameter[], opts: L2InitOptions = {}): MetaKnowledge {
+/** The initial λ's mean and std (defaults -3 and 0.5), both finite and std >= 0. */
+function l2Init(op: string, opts: L2InitOptions): { mean: number; std: number } {
   const mean = opts.mean ?? -3;
   const std = opts.std ?? 0.5;
+  if (typeof mean !== 'number' || !Number.isFinite(mean)) throw new Error(`${op}: mean must be a finite number, got ${String(mean)}`);
+  if (typeof std !== 'number' || !Number.isFinite(std) || std < 0) throw new Error(`${op}: std must be a finite number >= 0, got ${String(std)}`);
+  return { mean, std };
+}
+
+/** Σ_i (softplus(λ_i) w_i)² with λ shaped like each weight tensor (thesis meta-knowledge 1). */
+export function perParameterL2(params: readonly Parameter[], opts: L2InitOptions = {}): MetaKnowledge {
+  const { mean, std } = l2Init('perParameterL2', opts);
   return {
     kind: 'per-parameter L2',
     names: params.map((p) => `${p.name}.l2`),
@@ -148,8 +156,7 @@ export function perParameterL2(params: readonly Parameter[], opts: L2InitOptions
  * each layer parameter"); 'layer' shares one λ between the tensors of a layer.
  */
 export function perLayerL2(params: readonly Parameter[], opts: L2InitOptions & { groupBy?: 'tensor' | 'layer' } = {}): MetaKnowledge {
-  const mean = opts.mean ?? -3;
-  const std = opts.std ?? 0.5;
+  const { mean, std } = l2Init('perLayerL2', opts);
   const byLayer = opts.groupBy === 'layer';
   const groups = byLayer ? [...new Set(params.map((p) => p.layer))] : params.map((p) => p.name);
   const groupOf = params.map((p) => groups.indexOf(byLayer ? p.layer : p.name));

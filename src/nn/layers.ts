@@ -11,12 +11,19 @@ import type { Random } from '../util/random.js';
 import { defaultWeight, kaimingNormal } from './init.js';
 import { Module, Parameter, type ForwardContext } from './module.js';
 
+/** Throws unless v is an integer >= min, naming the layer and the argument (for callers without types). */
+function count(layer: string, what: string, v: unknown, min: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Error(`${layer}: ${what} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+}
+
 export class Linear extends Module {
   readonly weight: Parameter;
   readonly bias: Parameter | null;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, rng: Random, opts: CreateOptions & { bias?: boolean } = {}) {
     super();
+    count('Linear', 'inFeatures', inFeatures, 1);
+    count('Linear', 'outFeatures', outFeatures, 1);
     this.weight = this.param('weight', defaultWeight([outFeatures, inFeatures], inFeatures, rng, opts));
     this.bias = opts.bias === false ? null : this.param('bias', defaultWeight([outFeatures], inFeatures, rng, opts));
   }
@@ -72,6 +79,12 @@ export class Conv2d extends Module {
     super();
     this.stride = opts.stride ?? 1;
     this.padding = opts.padding ?? 0;
+    const name = `Conv2d(${inChannels}->${outChannels}, kernel ${kernel})`;
+    count(name, 'inChannels', inChannels, 1);
+    count(name, 'outChannels', outChannels, 1);
+    count(name, 'kernel', kernel, 1);
+    count(name, 'stride', this.stride, 1);
+    count(name, 'padding', this.padding, 0);
     const fanIn = inChannels * kernel * kernel;
     const shape = [outChannels, inChannels, kernel, kernel];
     this.weight = this.param('weight', opts.init === 'kaiming' ? kaimingNormal(shape, fanIn, rng, opts) : defaultWeight(shape, fanIn, rng, opts));
@@ -97,6 +110,9 @@ export class BatchNorm extends Module {
 
   constructor(readonly channels: number, readonly eps = 1e-5, readonly momentum = 0.1, opts: CreateOptions = {}) {
     super();
+    count('BatchNorm', 'channels', channels, 1);
+    if (!(eps > 0) || !Number.isFinite(eps)) throw new Error(`BatchNorm(${channels}): eps must be a finite number > 0, got ${eps}`);
+    if (!(momentum >= 0 && momentum <= 1)) throw new Error(`BatchNorm(${channels}): momentum must be in [0, 1], got ${momentum}`);
     this.gamma = this.param('weight', full([channels], 1, opts));
     this.beta = this.param('bias', zeros([channels], opts));
     this.runningMean = zeros([channels], opts);

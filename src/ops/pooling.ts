@@ -9,6 +9,7 @@ export type { Pool2dOptions } from '../core/pool-ops.js';
 
 function windows(x: Tensor, k: number, op: string): Tensor {
   if (x.rank !== 4) throw new Error(`${op}: expects NCHW input, got ${x.describe()}`);
+  if (!Number.isInteger(k) || k < 1) throw new Error(`${op}: window must be an integer >= 1, got ${JSON.stringify(k)}`);
   const [n, c, h, w] = x.shape;
   const ho = Math.floor(h / k);
   const wo = Math.floor(w / k);

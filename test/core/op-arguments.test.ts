@@ -1,7 +1,8 @@
 // The primitives' front ends: every bad argument gets an error naming the op, the offending value and where it is; the shortcuts that return their input unchanged do so only when nothing changes; comparisons, where, transposes, slices and concatenations give the values written out by hand.
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu/cpu-backend.js';
-import { tensor } from '../../src/core/creation.js';
+import { randn, randu, tensor } from '../../src/core/creation.js';
+import { Random } from '../../src/util/random.js';
 import {
   broadcastTo,
   cast,
@@ -123,6 +124,11 @@ describe('movement', () => {
     expect(() => reshape(x, [4, -1])).toThrow('reshape: cannot infer -1 in [4, -1] for x[2, 3]:float64');
     expect(() => reshape(x, [0, -1])).toThrow('reshape: cannot infer -1 in [0, -1] for x[2, 3]:float64');
     expect(() => reshape(x, [4])).toThrow('reshape: x[2, 3]:float64 has 6 elements, shape [4] needs 4');
+    // Two -1s, or another negative or fractional size: the shape itself is refused (a product of two -1s used to
+    // pass the size check, naming a shape [-6, -1]).
+    expect(() => reshape(x, [-1, -1])).toThrow('reshape: [-1, -1] is not a shape (non-negative integers, at most one -1) for x[2, 3]:float64');
+    expect(() => reshape(x, [-2, -3])).toThrow('reshape: [-2, -3] is not a shape');
+    expect(() => reshape(x, [1.5, 4])).toThrow('reshape: [1.5, 4] is not a shape');
   });
   it('transpose reverses the axes by default, keeps the identity permutation as the input, refuses non-permutations', () => {
     const y = t(iota(24), [2, 3, 4]);
@@ -169,6 +175,9 @@ describe('movement', () => {
     expect(() => concat([])).toThrow('concat: no tensors given');
     expect(() => concat([a, b], 0)).toThrow('concat: shapes [2, 1], [2, 2] differ outside axis 0');
     expect(() => concat([a, t([1, 2], [2])], 1)).toThrow('concat: shapes [2, 1], [2] differ outside axis 1');
+    // An axis past the rank used to give x + x (every piece padded by NaN along no axis, then added).
+    expect(() => concat([x, x], 2)).toThrow('concat: axis 2 is out of range for rank 2');
+    expect(() => concat([x, x], -3)).toThrow('concat: axis -3 is out of range for rank 2');
   });
 });
 
@@ -255,6 +264,15 @@ describe('matmul, conv2d, gather, scatterAdd, cast, detach', () => {
     expect(scatterAdd(x, [1, 1, 0], 0, 2).toArray()).toEqual([5, 6, 4, 6]);
     expect(() => scatterAdd(x, [0, 1], 0, 2)).toThrow('scatterAdd: 2 indices for axis 0 of x[3, 2]:float64');
     expect(() => scatterAdd(x, [0, 2, 1], 0, 2)).toThrow('scatterAdd: index 2 at position 1 is outside [0, 2)');
+    // Fractional and NaN indices are refused before the conversion to integers (which truncated 0.5 to row 0).
+    expect(() => gather(x, [0.5])).toThrow('gather: index 0.5 at position 0 is not an integer');
+    expect(() => gather(x, [1, NaN])).toThrow('gather: index NaN at position 1 is not an integer');
+    expect(() => gather(x, [2 ** 32])).toThrow('gather: index 4294967296 at position 0 is outside [0, 3)');
+    expect(() => scatterAdd(x, [0, 1.5, 1], 0, 2)).toThrow('scatterAdd: index 1.5 at position 1 is not an integer');
+    expect(scatterAdd(x, [1, 0], -1, 3).toArray()).toEqual([2, 1, 0, 4, 3, 0, 6, 5, 0]);
+    expect(() => scatterAdd(x, [1, 0], 2, 3)).toThrow('scatterAdd: axis 2 is out of range for rank 2');
+    expect(() => scatterAdd(x, [0, 1, 1], 0, -1)).toThrow('scatterAdd: size must be an integer >= 0, got -1');
+    expect(() => scatterAdd(x, [0, 1, 1], 0, 2.5)).toThrow('scatterAdd: size must be an integer >= 0, got 2.5');
   });
   it('cast to its own dtype is the input; to a dtype the backend lacks is refused', () => {
     const x = t([1.5, -2], [2]);
@@ -270,6 +288,11 @@ describe('matmul, conv2d, gather, scatterAdd, cast, detach', () => {
     }
     const y = tensor([1, 2], [2], { dtype: 'float32', backend: new NoF64() });
     expect(() => cast(y, 'float64')).toThrow("cast: backend 'cpu' does not support float64");
+    // A dtype the engine does not have (from untyped callers) is refused by name, on every backend.
+    expect(() => cast(x, 'int8' as 'float32')).toThrow(`cast: dtype must be 'float32' or 'float64', got "int8"`);
+    expect(() => cast(x, 'float16' as 'float32')).toThrow(`cast: dtype must be 'float32' or 'float64', got "float16"`);
+    expect(new CpuBackend().supports('int32' as 'float32')).toBe(false);
+    expect(() => tensor([1], [1], { dtype: 'int32' as 'float32' })).toThrow("tensor: backend 'cpu' does not support int32");
   });
   it('detach cuts a tensor that requires a gradient off the graph and leaves others alone', () => {
     const x = t([1, 2], [2]);
@@ -279,5 +302,16 @@ describe('matmul, conv2d, gather, scatterAdd, cast, detach', () => {
     expect(d).not.toBe(x);
     expect(d.requiresGrad).toBe(false);
     expect(d.toArray()).toEqual([1, 2]);
+  });
+});
+
+describe('random tensors', () => {
+  it('randn and randu refuse shapes that are not non-negative integers, naming the op (a -1 used to reach a typed-array constructor)', () => {
+    const rng = new Random(0);
+    expect(() => randn([-1], rng)).toThrow('randn: invalid shape [-1]');
+    expect(() => randn([2, 1.5], rng)).toThrow('randn: invalid shape [2, 1.5]');
+    expect(() => randu([3, NaN], rng)).toThrow('randu: invalid shape [3, NaN]');
+    expect(randn([0, 3], rng).shape).toEqual([0, 3]);
+    expect(randu([2], rng, 1, 1).toArray()).toEqual([1, 1]);
   });
 });

@@ -128,3 +128,13 @@ function expectDecayMatchesGradient(mk: MetaKnowledge, w: Tensor[], lam: Tensor[
     g.toArray().forEach((v, j) => expect(cw[j]).toBeCloseTo(v, 12));
   });
 }
+
+describe('L2 meta-knowledge initialisation', () => {
+  const params = new MLP([3, 2], new Random(0)).parameters();
+  it('refuses a negative or non-finite std and a non-finite mean', () => {
+    expect(perParameterL2(params, { std: 0 }).init(new Random(1))[0].toArray().every((v) => v === -3)).toBe(true);
+    expect(() => perParameterL2(params, { std: -1 })).toThrow('perParameterL2: std must be a finite number >= 0, got -1');
+    expect(() => perParameterL2(params, { mean: Infinity })).toThrow('perParameterL2: mean must be a finite number, got Infinity');
+    expect(() => perLayerL2(params, { std: NaN })).toThrow('perLayerL2: std must be a finite number >= 0, got NaN');
+  });
+});

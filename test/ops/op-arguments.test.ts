@@ -38,6 +38,10 @@ describe('pooling composites', () => {
     expect(() => avgPool2d(t(iota(10), [1, 1, 2, 5]), 3)).toThrow('avgPool2d: window 3 is larger');
     expect(() => globalAvgPool2d(t(iota(4), [1, 4]))).toThrow('globalAvgPool2d: expects NCHW input, got x[1, 4]:float64');
     expect(globalAvgPool2d(x).toArray()).toEqual([8]);
+    // A window below 1 or fractional is refused by name (0 used to reach slice as a NaN shape).
+    expect(() => avgPool2d(x, 0)).toThrow('avgPool2d: window must be an integer >= 1, got 0');
+    expect(() => avgPool2d(x, 1.5)).toThrow('avgPool2d: window must be an integer >= 1, got 1.5');
+    expect(() => maxPool2dComposite(x, -2)).toThrow('maxPool2dComposite: window must be an integer >= 1, got -2');
   });
 });
 

@@ -144,8 +144,8 @@ export class CpuBackend implements Backend {
     return this.allocated;
   }
 
-  supports(_dtype: DType): boolean {
-    return true;
+  supports(dtype: DType): boolean {
+    return dtype === 'float32' || dtype === 'float64';
   }
 
   /**

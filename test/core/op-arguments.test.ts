@@ -175,7 +175,7 @@ describe('movement', () => {
     expect(() => concat([])).toThrow('concat: no tensors given');
     expect(() => concat([a, b], 0)).toThrow('concat: shapes [2, 1], [2, 2] differ outside axis 0');
     expect(() => concat([a, t([1, 2], [2])], 1)).toThrow('concat: shapes [2, 1], [2] differ outside axis 1');
-    // An axis past the rank used to give x + x (every piece padded by NaN along no axis, then added).
+    // An axis past the rank used to give x + x (no axis matched it, so nothing was padded and the pieces were added).
     expect(() => concat([x, x], 2)).toThrow('concat: axis 2 is out of range for rank 2');
     expect(() => concat([x, x], -3)).toThrow('concat: axis -3 is out of range for rank 2');
   });

@@ -111,7 +111,7 @@ export class BatchNorm extends Module {
   constructor(readonly channels: number, readonly eps = 1e-5, readonly momentum = 0.1, opts: CreateOptions = {}) {
     super();
     count('BatchNorm', 'channels', channels, 1);
-    if (!(eps > 0) || !Number.isFinite(eps)) throw new Error(`BatchNorm(${channels}): eps must be a finite number > 0, got ${eps}`);
+    if (!(eps >= 0) || !Number.isFinite(eps)) throw new Error(`BatchNorm(${channels}): eps must be a finite number >= 0, got ${eps}`);
     if (!(momentum >= 0 && momentum <= 1)) throw new Error(`BatchNorm(${channels}): momentum must be in [0, 1], got ${momentum}`);
     this.gamma = this.param('weight', full([channels], 1, opts));
     this.beta = this.param('bias', zeros([channels], opts));

@@ -34,7 +34,13 @@ const perChannel = (x: Tensor): number => x.size / x.shape[1];
  * pass and one normalising pass where the backend has the fused kernels (CPU), the composite elsewhere; the values
  * are the composite's bit for bit, the gradients equal up to rounding (and the mean and variance exactly).
  */
+/** eps must be a finite number >= 0 (PyTorch's rule: 0 is allowed; a negative eps makes √(σ² + ε) NaN for σ² < -ε). */
+function checkEps(op: string, eps: number): void {
+  if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) throw new Error(`${op}: eps must be a finite number >= 0, got ${String(eps)}`);
+}
+
 export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): BatchNormBatch {
+  checkEps('batchNorm', eps);
   const c = batchNormChannels('batchNorm', x, [gamma, beta]);
   if (!hasKernels(x, BATCH_NORM_PRIMS)) return batchNormComposite(x, gamma, beta, eps);
   const stats = fusedBatchNormStats(x);
@@ -47,6 +53,7 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): 
 
 /** y = γ (x - m) / √(v + ε) + β with m, v broadcast along x ([1, C, 1, ...]) and γ, β per channel ([C]). */
 export function batchNormApply(x: Tensor, m: Tensor, v: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
+  checkEps('batchNormApply', eps);
   const bshape = channelShape(x);
   const xhat = div(sub(x, m), sqrt(add(v, eps)));
   return add(mul(xhat, reshape(gamma, bshape)), reshape(beta, bshape));

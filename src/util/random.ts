@@ -9,6 +9,9 @@ export class Random {
   private spareNormal: number | null = null;
 
   constructor(seed: number) {
+    // Any integer (taken modulo 2^32); NaN, fractions or a string would all have become seed 0 or a truncation, so
+    // two runs meant to differ would draw the same stream.
+    if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new Error(`Random: seed must be an integer, got ${typeof seed === 'string' ? JSON.stringify(seed) : String(seed)}`);
     // splitmix32 expands the seed into four non-zero state words.
     let x = seed >>> 0;
     const next = (): number => {
@@ -75,6 +78,7 @@ export class Random {
 
   /** A random permutation of 0..n-1 (Fisher-Yates). */
   permutation(n: number): Int32Array {
+    if (!Number.isInteger(n) || n < 0) throw new Error(`Random.permutation: n must be an integer >= 0, got ${n}`);
     const p = new Int32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;
     for (let i = n - 1; i > 0; i--) {

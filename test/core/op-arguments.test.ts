@@ -153,6 +153,9 @@ describe('movement', () => {
     expect(() => slice(x, [-1, 0], [1, 1])).toThrow('(axis 0)');
     expect(() => slice(x, [1, 0], [-2, 1])).toThrow('size [-2, 1] is outside');
     expect(() => slice(x, [2, 0], [1, 1])).toThrow('(axis 0)');
+    // Fractional windows are refused (0.5 used to read from row 0 as if it were an index).
+    expect(() => slice(x, [0.5, 0], [1, 1])).toThrow('slice: begin [0.5, 0] and size [1, 1] must be integers (size -1: to the end) for x[2, 3]:float64');
+    expect(() => slice(x, [0, 0], [1, 1.5])).toThrow('slice: begin [0, 0] and size [1, 1.5] must be integers');
   });
   it('pad: zeros around, nothing to pad is the input, bad amounts are refused', () => {
     expect(pad(x, [0, 1], [1, 0]).toArray()).toEqual([0, 1, 2, 3, 0, 4, 5, 6, 0, 0, 0, 0]);
@@ -313,5 +316,16 @@ describe('random tensors', () => {
     expect(() => randu([3, NaN], rng)).toThrow('randu: invalid shape [3, NaN]');
     expect(randn([0, 3], rng).shape).toEqual([0, 3]);
     expect(randu([2], rng, 1, 1).toArray()).toEqual([1, 1]);
+  });
+  it('Random takes integer seeds only (NaN, fractions and strings all used to become seed 0 or a truncation); permutation needs n >= 0', () => {
+    expect(() => new Random(NaN)).toThrow('Random: seed must be an integer, got NaN');
+    expect(() => new Random(1.5)).toThrow('Random: seed must be an integer, got 1.5');
+    expect(() => new Random('7' as unknown as number)).toThrow('Random: seed must be an integer, got "7"');
+    expect(() => new Random(undefined as unknown as number)).toThrow('Random: seed must be an integer, got undefined');
+    // Any integer is a seed, taken modulo 2^32.
+    expect(new Random(-1).uniform()).toBe(new Random(2 ** 32 - 1).uniform());
+    expect(new Random(3).uniform()).not.toBe(new Random(4).uniform());
+    expect(() => new Random(0).permutation(-1)).toThrow('Random.permutation: n must be an integer >= 0, got -1');
+    expect(Array.from(new Random(0).permutation(0))).toEqual([]);
   });
 });

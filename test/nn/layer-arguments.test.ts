@@ -19,12 +19,13 @@ describe('layer constructors', () => {
     expect(() => new Conv2d(3, 4, 3, rng, { stride: 0 })).toThrow('Conv2d(3->4, kernel 3): stride must be an integer >= 1, got 0');
     expect(() => new Conv2d(3, 4, 3, rng, { padding: -1 })).toThrow('Conv2d(3->4, kernel 3): padding must be an integer >= 0, got -1');
   });
-  it('BatchNorm needs channels >= 1, a positive finite eps and a momentum in [0, 1]', () => {
+  it('BatchNorm needs channels >= 1, a finite eps >= 0 (PyTorch allows 0) and a momentum in [0, 1]', () => {
     expect(new BatchNorm(4).gamma.value.shape).toEqual([4]);
     expect(new BatchNorm(4, 1e-5, 0).momentum).toBe(0);
     expect(() => new BatchNorm(0)).toThrow('BatchNorm: channels must be an integer >= 1, got 0');
-    expect(() => new BatchNorm(4, 0)).toThrow('BatchNorm(4): eps must be a finite number > 0, got 0');
-    expect(() => new BatchNorm(4, NaN)).toThrow('BatchNorm(4): eps must be a finite number > 0, got NaN');
+    expect(new BatchNorm(4, 0).eps).toBe(0);
+    expect(() => new BatchNorm(4, -1e-5)).toThrow('BatchNorm(4): eps must be a finite number >= 0, got -0.00001');
+    expect(() => new BatchNorm(4, NaN)).toThrow('BatchNorm(4): eps must be a finite number >= 0, got NaN');
     expect(() => new BatchNorm(4, 1e-5, 1.5)).toThrow('BatchNorm(4): momentum must be in [0, 1], got 1.5');
   });
 });

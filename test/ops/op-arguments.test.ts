@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { tensor } from '../../src/core/creation.js';
 import type { Tensor } from '../../src/core/tensor.js';
-import { batchNormComposite } from '../../src/ops/batch-norm.js';
+import { batchNorm, batchNormApply, batchNormComposite } from '../../src/ops/batch-norm.js';
 import { crossEntropyPerSample, logSoftmax, softmax } from '../../src/ops/losses.js';
 import { avgPool2d, globalAvgPool2d, maxPool2dComposite } from '../../src/ops/pooling.js';
 import { logSumExp, mean, variance } from '../../src/ops/reductions.js';
@@ -91,5 +91,14 @@ describe('reference batch norm', () => {
       'batchNorm: per-channel tensor gamma[2]:float64 does not match the 3 channels of x[2, 3, 2]:float64',
     );
     expect(() => batchNormComposite(x, t([1, 1, 1], [3], 'gamma'), t([0, 0], [2], 'beta'), 1e-5)).toThrow('per-channel tensor beta[2]:float64');
+  });
+  it('batchNorm and batchNormApply refuse a negative or non-finite eps (PyTorch allows 0)', () => {
+    const x = t(iota(12), [2, 3, 2]);
+    const one = t([1, 1, 1], [3], 'gamma'), zero = t([0, 0, 0], [3], 'beta');
+    expect(() => batchNorm(x, one, zero, -1e-3)).toThrow('batchNorm: eps must be a finite number >= 0, got -0.001');
+    expect(() => batchNorm(x, one, zero, NaN)).toThrow('batchNorm: eps must be a finite number >= 0, got NaN');
+    expect(() => batchNormApply(x, zero, one, one, zero, Infinity)).toThrow('batchNormApply: eps must be a finite number >= 0, got Infinity');
+    // eps = 0 normalises exactly: channel 0 holds 1, 2, 7, 8 (mean 4.5, variance 9.25).
+    expect(batchNorm(x, one, zero, 0).y.toArray()[0]).toBeCloseTo(-3.5 / Math.sqrt(9.25), 12);
   });
 });

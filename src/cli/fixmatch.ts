@@ -52,7 +52,7 @@ export function registerFixMatch(program: Command): void {
     .description('FixMatch (thesis 2.2) vs supervised-only on L labels per class; run folder with metrics, checkpoints, plots and report.html')
     .option('--dataset <name>', `one of ${DATASET_NAMES.join(', ')}`, 'mnist')
     .option('--data-dir <dir>', 'folder for fashion-mnist (IDX) or cifar10 (binary batches)')
-    .option('--labels <list>', 'labelled images per class, e.g. 10,25', uniqueIntList('--labels'))
+    .option('--labels <list>', 'labelled images per class, e.g. 10,25', uniqueIntList('--labels', 1))
     .option('--methods <list>', 'fixmatch,supervised', methodList)
     .option('--seeds <list>', 'seeds, e.g. 0,1,2', uniqueIntList('--seeds'))
     .addOption(new Option('--model <name>', 'classifier').choices(['small-cnn', 'wrn-28-2']).default('small-cnn'))

@@ -24,10 +24,11 @@ export const uniqueList = (name: string) => (v: string): string[] => {
   return items;
 };
 
-/** A comma-separated list of distinct non-negative integers. */
-export const uniqueIntList = (name: string) => (v: string): number[] => {
+/** A comma-separated list of distinct integers >= min (default 0). */
+export const uniqueIntList = (name: string, min = 0) => (v: string): number[] => {
   const items = uniqueList(name)(v);
-  const out = items.map((s) => num(`${name}: '${s}'`, s, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer').valueOf());
+  const what = min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
+  const out = items.map((s) => num(`${name}: '${s}'`, s, (n) => Number.isInteger(n) && n >= min, what).valueOf());
   const dup = out.find((x, i) => out.indexOf(x) !== i);
   if (dup !== undefined) throw new InvalidArgumentError(`${name}: ${dup} is listed twice`);
   return out;

@@ -37,6 +37,10 @@ describe('option parsers', () => {
     fails(() => uniqueList('--methods')('a,b,a'), "--methods: 'a' is listed twice");
     fails(() => uniqueIntList('--seeds')('0,x'), "--seeds: 'x' must be a non-negative integer, got 'x'");
     fails(() => uniqueIntList('--seeds')('1,01'), '--seeds: 1 is listed twice');
+    // `iml fixmatch --labels 0` used to pass the option, write the run folder's config.json, then fail in the split.
+    expect(uniqueIntList('--labels', 1)('10,25')).toEqual([10, 25]);
+    fails(() => uniqueIntList('--labels', 1)('10,0'), "--labels: '0' must be a positive integer, got '0'");
+    fails(() => uniqueIntList('--n', 3)('2'), "--n: '2' must be an integer >= 3, got '2'");
   });
 });
 

@@ -1,10 +1,10 @@
 // `iml inverse-check`: the command over runInverseCheck (src/linalg) with problems from files, checkpoints or built-in MNIST (src/node).
 
-import { promises as fsp } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { formatInverseCheck, runInverseCheck } from '../linalg/inverse-check.js';
 import { BUILTIN_DEFAULTS, problemToJson, type BuiltinOptions, type InverseCheckProblem } from '../linalg/inverse-check-problem.js';
 import { builtinProblem, checkpointProblem, readProblemFile } from '../node/inverse-check-files.js';
+import { checkWritable, writeFileAtomic } from '../node/write-atomic.js';
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, uniqueIntList } from './options.js';
 
 /** A comma list of distinct non-negative integers; '' or 'none' is the empty list. */
@@ -43,6 +43,10 @@ export function registerInverseCheck(program: Command): void {
       if (!['auto', 'full', 'lanczos', 'none'].includes(opts.spectrum)) throw new InvalidArgumentError(`--spectrum must be auto, full, lanczos or none, got '${opts.spectrum}'`);
       if (!['relu', 'tanh', 'sigmoid'].includes(opts.activation)) throw new InvalidArgumentError(`--activation must be relu, tanh or sigmoid`);
       const log = (s: string): void => console.error(s);
+      // Before the Hessian is built (minutes for large problems): destinations that cannot be written fail now.
+      for (const [flag, path] of [['--save-problem', opts.saveProblem], ['--json', opts.json]] as const) {
+        if (path) await checkWritable(path).catch((e: Error) => { throw new Error(`${flag} ${path}: cannot be written (${e.message})`); });
+      }
       const builtin: BuiltinOptions = {
         ...BUILTIN_DEFAULTS, seed: opts.seed, imageSize: opts.imageSize, hidden: opts.hidden, trainSize: opts.trainSize,
         valSize: opts.valSize, trainSteps: opts.trainSteps, lr: opts.lr, activation: opts.activation,
@@ -58,7 +62,7 @@ export function registerInverseCheck(program: Command): void {
         problem = builtinProblem(builtin, log);
       }
       if (opts.saveProblem) {
-        await fsp.writeFile(opts.saveProblem, JSON.stringify(problemToJson(problem)));
+        await writeFileAtomic(opts.saveProblem, JSON.stringify(problemToJson(problem)));
         log(`problem written to ${opts.saveProblem}`);
       }
       const n = problem.weights.reduce((s, t) => s + t.size, 0);
@@ -78,7 +82,7 @@ export function registerInverseCheck(program: Command): void {
       });
       console.log(formatInverseCheck(result));
       if (opts.json) {
-        await fsp.writeFile(opts.json, JSON.stringify(result, null, 2));
+        await writeFileAtomic(opts.json, JSON.stringify(result, null, 2));
         log(`results written to ${opts.json}`);
       }
     });

@@ -13,7 +13,7 @@ import { trainClassifier } from '../train/train-classifier.js';
 import { initGemm } from '../backend/cpu/wasm-gemm.js';
 import { registerExperiments } from './experiment.js';
 import { nonNegativeInt, positiveInt, positiveNumber } from './options.js';
-import { writeFileAtomic } from '../node/write-atomic.js';
+import { checkWritable, writeFileAtomic } from '../node/write-atomic.js';
 import { packageVersion } from './provenance.js';
 
 const program = new Command();
@@ -37,6 +37,10 @@ program
   .action(async (o) => {
     const outFile = o.out === undefined ? undefined : join(o.out, 'result.json');
     if (o.out !== undefined && statSync(o.out, { throwIfNoEntry: false })?.isDirectory() === false) throw new Error(`--out ${o.out}: exists and is not a folder`);
+    // Before training, not after it: a destination that cannot be written fails now.
+    for (const [flag, path] of [['--out', outFile], ['--json', o.json as string | undefined]] as const) {
+      if (path !== undefined) await checkWritable(path).catch((e: Error) => { throw new Error(`${flag} ${path}: cannot be written (${e.message})`); });
+    }
     await initGemm();
     const data = loadDataset(o.dataset, { dataDir: o.dataDir, imageSize: o.imageSize, seed: o.seed });
     const inputs = data.train.channels * data.train.height * data.train.width;

@@ -49,3 +49,19 @@ export function writeFileAtomicSync(path: string, data: string): void {
     throw e;
   }
 }
+
+/**
+ * Makes sure a later writeFileAtomic(path) can succeed: creates the folder and writes and removes a temporary file
+ * beside path (the target itself is left alone). For commands that compute first and write at the end, so that an
+ * unwritable destination is reported before the work, not after it.
+ */
+export async function checkWritable(path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tempName(path);
+  try {
+    await (await open(tmp, 'w')).close();
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+

@@ -34,6 +34,17 @@ describe('iml train options', () => {
     expect(r.stderr.trim()).toBe(`iml: --out ${file}: exists and is not a folder`);
   }, 60_000);
 
+  it('--json FILE that cannot be written is refused before training, with nothing written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iml-train-'));
+    const file = join(dir, 'taken');
+    writeFileSync(file, 'x');
+    const r = await runCli(['train', '--json', join(file, 'r.json'), '--steps', '100000']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toBe(`iml: --json ${join(file, 'r.json')}: cannot be written (EEXIST: file already exists, mkdir '${file}')`);
+    expect(readdirSync(dir)).toEqual(['taken']);
+  }, 60_000);
+
   it('--out DIR and --json FILE write the same result, atomically (no temp files left)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iml-train-'));
     const out = join(dir, 'run');

@@ -134,6 +134,14 @@ describe('the command', () => {
       `inverse-check: the built-in problem (--image-size, --hidden): an MLP 196-100-10 has 20710 parameters; inverse-check handles at most ${MAX_PARAMETERS} parameters (the exact solve keeps the dense n×n Hessian and a factor, 16·n² bytes, in the 4 GiB wasm32 memory)`);
   });
 
+  it('--json and --save-problem destinations that cannot be written are refused before anything is built', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inverse-check-input-'));
+    const taken = join(dir, 'taken');
+    writeFileSync(taken, 'x');
+    expect((await command(['--json', join(taken, 'r.json')])).error).toBe(`--json ${join(taken, 'r.json')}: cannot be written (EEXIST: file already exists, mkdir '${taken}')`);
+    expect((await command(['--save-problem', join(taken, 'p.json')])).error).toBe(`--save-problem ${join(taken, 'p.json')}: cannot be written (EEXIST: file already exists, mkdir '${taken}')`);
+  });
+
   it('a problem file that is not valid JSON, or has a bad field, is named', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'inverse-check-input-'));
     const file = join(dir, 'problem.json');

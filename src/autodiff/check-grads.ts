@@ -2,7 +2,7 @@
 
 import { randn } from '../core/creation.js';
 import { add, mul, sub } from '../core/ops.js';
-import { noGrad, type Tensor } from '../core/tensor.js';
+import { noGrad, Tensor } from '../core/tensor.js';
 import { Random } from '../util/random.js';
 import { jvp, vjp } from './transforms.js';
 
@@ -75,8 +75,10 @@ export function checkGrads(f: MultiFn, xs: Tensor[], opts: CheckGradsOptions = {
   const atol = opts.atol ?? 1e-7;
   const modes = opts.modes ?? ['fwd', 'rev'];
   const rng = new Random(opts.seed ?? 0);
+  if (!(eps > 0) || !Number.isFinite(eps)) throw new Error(`checkGrads: eps must be a finite number > 0, got ${eps}`);
   const ts = randomLike(xs, rng);
   const outs = noGrad(() => f(xs));
+  if (!Array.isArray(outs)) throw new Error(`checkGrads: f must return an array of tensors, got ${(outs as unknown) instanceof Tensor ? 'one tensor (return [y])' : typeof outs}`);
   const us = randomLike(outs, rng);
 
   const exact = jvp(f, xs, ts).tangents;

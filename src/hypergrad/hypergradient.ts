@@ -110,6 +110,9 @@ export async function solveInverseHvp(method: HypergradMethod, hvp: LinearOperat
       return exactSolver(hvp, b, method.damping);
     case 'baseline':
       throw new Error('baseline has no hypergradient');
+    default:
+      // From callers without types (a method object built by hand): name it rather than fail on an undefined result.
+      throw new Error(`hypergradient: unknown method kind ${JSON.stringify((method as { kind: unknown }).kind)} (expected neumann, damped-neumann, cg, identity, t1t2 or exact; parseMethod builds one from 'neumann:3' etc.)`);
   }
 }
 
@@ -131,6 +134,8 @@ export async function hypergradient(
   options: HypergradientOptions = {},
 ): Promise<HypergradientResult> {
   const t0 = performance.now();
+  if (w.length === 0) throw new Error('hypergradient: w (the inner parameters) is empty');
+  if (lam.length === 0) throw new Error('hypergradient: lam (the meta-parameters) is empty');
   const nw = w.length;
   // A validation loss that does not depend on λ (the usual case) has no direct term: null, not a zero tensor.
   const val = valueAndGradOrNull((xs) => valLoss(xs.slice(0, nw), xs.slice(nw)))([...w, ...lam]);

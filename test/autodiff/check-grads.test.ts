@@ -67,6 +67,14 @@ describe('the transforms refuse malformed calls', () => {
     expect(() => hvp(([v]) => sum(mul(v!, v!)), [x], [x, x])).toThrow('hvp: 1 weight tensors but 2 direction tensors');
   });
 
+  it('checkGrads needs a function returning an array and a positive finite eps, and says so', () => {
+    const x = x64([1, 2]);
+    expect(() => checkGrads(([v]) => sum(v!) as unknown as Tensor[], [x])).toThrow('checkGrads: f must return an array of tensors, got one tensor (return [y])');
+    expect(() => checkGrads(([v]) => [sum(v!)], [x], { eps: 0 })).toThrow('checkGrads: eps must be a finite number > 0, got 0');
+    expect(() => checkGrads(([v]) => [sum(v!)], [x], { eps: NaN })).toThrow('checkGrads: eps must be a finite number > 0, got NaN');
+    checkGrads(([v]) => [sum(mul(v!, v!))], [x]);
+  });
+
   it('backward needs one cotangent per output, each of its output\'s shape', () => {
     const x = variable(x64([1, 2, 3]));
     const y = mul(x, x);

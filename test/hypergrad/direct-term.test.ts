@@ -1,4 +1,4 @@
-// The hypergradient's direct term ∂L_V/∂λ, for a validation loss that depends on λ itself: against a closed form, for the exact solve, CG and identity.
+// The hypergradient's direct term ∂L_V/∂λ, for a validation loss that depends on λ itself: against a closed form, for the exact solve, CG and identity; and the calls it refuses.
 import { describe, expect, it } from 'vitest';
 import { add, mul, sub, sum, tensor } from '../../src/index.js';
 import { hypergradient, type LossFn } from '../../src/hypergrad/hypergradient.js';
@@ -39,3 +39,21 @@ describe('a validation loss that depends on λ', () => {
     });
   }
 });
+
+describe('hypergradient refuses calls it cannot answer, by name', () => {
+  const trainLoss: LossFn = (w, lam) => sum(mul(mul(w[0], w[0]), lam[0]));
+  const valLoss: LossFn = (w) => sum(w[0]);
+  const w = [tensor([1, 2], [2], f64)];
+  const lam = [tensor([0.5, 0.5], [2], f64)];
+  it('a method object of an unknown kind (built by hand, untyped) is named instead of failing on an undefined solve', async () => {
+    await expect(hypergradient(trainLoss, valLoss, w, lam, { kind: 'neuman' } as never)).rejects.toThrow(
+      `hypergradient: unknown method kind "neuman" (expected neumann, damped-neumann, cg, identity, t1t2 or exact; parseMethod builds one from 'neumann:3' etc.)`);
+  });
+  it('empty inner or meta-parameter lists are refused', async () => {
+    await expect(hypergradient(trainLoss, valLoss, [], lam, parseMethod('identity'))).rejects.toThrow('hypergradient: w (the inner parameters) is empty');
+    await expect(hypergradient(trainLoss, valLoss, w, [], parseMethod('identity'))).rejects.toThrow('hypergradient: lam (the meta-parameters) is empty');
+    // The same call with both lists: ∂L_T/∂w = 2 λ w, mixed term 2 w ⊙ x, identity x = ∇L_V = 1: −2 w.
+    expect(Array.from((await hypergradient(trainLoss, valLoss, w, lam, parseMethod('identity'))).hypergrad[0].toArray())).toEqual([-2, -4]);
+  });
+});
+

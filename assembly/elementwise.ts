@@ -453,9 +453,9 @@ const SOFTPLUS = 0;
   return f32x4.neg(v128.bitselect(f32x4.neg(v), v, f32x4.lt(v, f32x4.splat(0.0))));
 }
 
-/** softplus's last step from x, ge = [x ≥ 0] and log(z + 1): x·[x ≥ 0] + log(z + 1). */
+/** softplus's last step from x, ge = [x ≥ 0] (a lane mask) and log(z + 1): (x ≥ 0 ? x : +0) + log(z + 1). */
 @inline function softplusFrom32(v: v128, ge: v128, logD: v128): v128 {
-  return f32x4.add(f32x4.mul(v, v128.and(ge, f32x4.splat(1.0))), logD);
+  return f32x4.add(v128.and(v, ge), logD);
 }
 
 /** σ's last step from z = e^{−|x|}, d = z + 1 and ge: ([x ≥ 0] ? 1 : z)/d (one division: the composite's where(x ≥ 0, 1/d, z/d) picks the same quotient). */
@@ -469,7 +469,7 @@ const SOFTPLUS = 0;
 }
 
 @inline function softplusFrom64(v: v128, ge: v128, logD: v128): v128 {
-  return f64x2.add(f64x2.mul(v, v128.and(ge, f64x2.splat(1.0))), logD);
+  return f64x2.add(v128.and(v, ge), logD);
 }
 
 @inline function sigmoidFrom64(z: v128, d: v128, ge: v128): v128 {

@@ -44,8 +44,9 @@ export function tanh(x: Tensor): Tensor {
 /**
  * softplus(x) = log(1 + eˣ): one pass with the fused softplus primitive where the backend has it, else
  * softplusComposite (the same bits, values and derivatives of every order). Defined as
- * log(1 + eˣ) = max(x, 0) + log(1 + e^{-|x|}), with max(x, 0) written as x·1(x ≥ 0). At x = 0 the
- * pieces' one-sided derivatives must be taken on the same side: abs takes d|x|/dx = 1 there (x ≥ 0), so the linear
+ * log(1 + eˣ) = max(x, 0) + log(1 + e^{-|x|}), with max(x, 0) written as where(x ≥ 0, x, 0): softplus(-∞) = 0 (x·1(x ≥ 0)
+ * gave -∞·0 = NaN there; for finite x both give the same bits, ±0 + log(1 + e^{-|x|}) ≥ 0 being the same sum). At x = 0
+ * the pieces' one-sided derivatives must be taken on the same side: abs takes d|x|/dx = 1 there (x ≥ 0), so the linear
  * part takes 1 too, and softplus'(0) = 1 - ½ = ½ = σ(0). (relu's 1(x > 0) would give 0 - ½ = -½.)
  */
 export function softplus(x: Tensor): Tensor {
@@ -54,7 +55,7 @@ export function softplus(x: Tensor): Tensor {
 
 /** The reference softplus (see softplus): 8 elementwise passes, which the fused primitive does in one. */
 export function softplusComposite(x: Tensor): Tensor {
-  return add(mul(x, compare(x, 0, 'ge')), log(add(exp(neg(abs(x))), 1)));
+  return add(where(compare(x, 0, 'ge'), x, 0), log(add(exp(neg(abs(x))), 1)));
 }
 
 /**

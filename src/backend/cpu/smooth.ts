@@ -12,14 +12,14 @@ function expNegAbs(x: TypedArray): TypedArray {
   return z;
 }
 
-/** out = x·[x ≥ 0] + log(z + 1), z = e^{−|x|} (softplusComposite in src/ops/activations.ts). */
+/** out = (x ≥ 0 ? x : 0) + log(z + 1), z = e^{−|x|} (softplusComposite in src/ops/activations.ts). */
 export function softplusKernel(x: TypedArray, out: TypedArray): void {
   if (out.length === 0 || wasmSmooth(SOFTPLUS, x, out)) return;
   const t = expNegAbs(x);
   for (let i = 0; i < t.length; i++) t[i] = t[i] + 1;
   unaryKernel('log', t, t);
-  // x·1 or x·0 is exact (±0, or NaN for ±∞·0), stored in x's type as the composite's mul output is, then one rounded add.
-  for (let i = 0; i < out.length; i++) out[i] = x[i] * (x[i] >= 0 ? 1 : 0) + t[i];
+  // The composite's where(x ≥ 0, x, 0) (x is already in its type; -∞ and NaN give +0 there), then one rounded add.
+  for (let i = 0; i < out.length; i++) out[i] = (x[i] >= 0 ? x[i] : 0) + t[i];
 }
 
 /** out = [x ≥ 0] ? 1/(z + 1) : z/(z + 1), z = e^{−|x|} (sigmoidComposite), each step rounded to x's type. */

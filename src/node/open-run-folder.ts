@@ -72,9 +72,24 @@ export function openRunFolder<P>(o: OpenRunFolderOptions<P>): OpenedRunFolder<P>
     configFile,
     async writeConfig(provenance) {
       const config = { command: o.command, quick: o.quick, protocol: o.protocol, provenance };
+      if (o.resume && existsSync(configFile)) {
+        const was = (readJsonFile(configFile) as { provenance?: { backend?: unknown } }).provenance?.backend;
+        const now = (provenance as { backend?: unknown } | null)?.backend;
+        if (typeof was === 'string' && typeof now === 'string' && was !== now) o.onMessage?.(resumedOnAnotherBackend(configFile, was, now));
+      }
       if (!(o.resume && existsSync(configFile))) await writeFileAtomic(configFile, `${JSON.stringify(config, null, 2)}\n`);
       return config;
     },
     release: () => lock.release(),
   };
 }
+
+/**
+ * The note printed when a folder is resumed on another backend than it was started on (e.g. the FMA GEMM of `iml`
+ * against IML_RELAXED_SIMD=0, or another machine's adapter): allowed, since both are the same computation, but the
+ * continued runs will not repeat an uninterrupted run bit for bit.
+ */
+export function resumedOnAnotherBackend(configFile: string, was: string, now: string): string {
+  return `note: ${configFile} was started on '${was}' and is resumed on '${now}': the runs continue, but not bit for bit as an uninterrupted run would`;
+}
+

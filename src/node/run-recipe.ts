@@ -18,6 +18,7 @@ import type { RecipeOverrides } from '../iml/recipe-overrides.js';
 import type { Recipe } from '../iml/recipes.js';
 import { fileRunStore } from './file-run-store.js';
 import { LOCK_FILE, lockRunFolder, removeStaleTempFiles } from './run-folder-lock.js';
+import { resumedOnAnotherBackend } from './open-run-folder.js';
 import { configDifferences, RESUMABLE_CHANGES, runIml, type ImlConfig, type ImlData, type ImlSummary, type MetaEpochMetrics } from '../iml/trainer.js';
 import { planRecipe, type RecipePlan } from '../iml/recipe-plan.js';
 
@@ -160,6 +161,9 @@ export async function runRecipe(recipe: Recipe, opts: RecipeRunOptions): Promise
       if (diffs.length > 0) {
         throw new Error(`${configPath}: --resume with a different configuration is refused:\n  ${diffs.join('\n  ').replaceAll('in the checkpoint', 'in the folder')}\n(use another --out, or start afresh with --force)`);
       }
+      const was = (saved.provenance as { backend?: unknown } | undefined)?.backend;
+      const now = opts.provenance?.backend;
+      if (typeof was === 'string' && typeof now === 'string' && was !== now) opts.onMessage?.(resumedOnAnotherBackend(configPath, was, now));
       // The folder's runs are the union of what every invocation ran; the first provenance stays.
       const union = <T>(a: T[] | undefined, b: T[]): T[] => [...(a ?? []), ...b.filter((x) => !(a ?? []).includes(x))];
       writeFileAtomicSync(configPath, `${JSON.stringify({

@@ -104,11 +104,22 @@ describe('iml CLI run folders', () => {
     await a.done;
     // What a writer killed mid-save leaves behind.
     writeFileSync(join(out, 'main', 'baseline', 'seed-0', 'checkpoint.json.tmp-999999'), '{"trunc');
+    // As if the folder had been started by `iml` with the fused multiply-add GEMM: the resume says it will not repeat
+    // those bits (this process runs the plain build).
+    const cfgFile = join(out, 'config.json');
+    const started = JSON.parse(readFileSync(cfgFile, 'utf8'));
+    const fma = 'cpu (tensors in the Wasm heap, SIMD kernels on pointers, fused multiply-add in the GEMM)';
+    writeFileSync(cfgFile, JSON.stringify({ ...started, provenance: { ...started.provenance, backend: fma } }));
     const c = await runCli(['experiment', 'compare', '--config', settings({ metaEpochs: 4 }), '--out', out, '--resume']);
     expect(c.stderr).toBe('');
     expect(c.code).toBe(0);
     expect(c.stdout).toContain(`${join(out, '.iml-lock')}: taking over a stale lock of pid ${a.child.pid} (no longer running since `);
     expect(c.stdout).toContain(`removed ${join(out, 'main', 'baseline', 'seed-0', 'checkpoint.json.tmp-999999')}, a temporary file left by a killed writer`);
+    expect(c.stdout).toContain(`note: ${cfgFile} was started on '${fma}' and is resumed on 'cpu (tensors in the Wasm heap, SIMD kernels on pointers)': the runs continue, but not bit for bit as an uninterrupted run would`);
+    // The first provenance stays; the resume is recorded with its own.
+    const after = JSON.parse(readFileSync(cfgFile, 'utf8'));
+    expect(after.provenance.backend).toBe(fma);
+    expect(after.resumes.at(-1).backend).toBe('cpu (tensors in the Wasm heap, SIMD kernels on pointers)');
     const epochs = readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l).metaEpoch);
     // The killed run was past meta-epoch 4: the resumed budget ends it at its checkpoint's epoch or continues to 4, without gaps.
     expect(epochs).toEqual(Array.from({ length: epochs.length }, (_, i) => i + 1));

@@ -124,8 +124,8 @@ export interface L2InitOptions {
 function l2Init(op: string, opts: L2InitOptions): { mean: number; std: number } {
   const mean = opts.mean ?? -3;
   const std = opts.std ?? 0.5;
-  if (typeof mean !== 'number' || !Number.isFinite(mean)) throw new Error(`${op}: mean must be a finite number, got ${String(mean)}`);
-  if (typeof std !== 'number' || !Number.isFinite(std) || std < 0) throw new Error(`${op}: std must be a finite number >= 0, got ${String(std)}`);
+  if (!Number.isFinite(mean)) throw new Error(`${op}: mean must be a finite number, got ${String(mean)}`);
+  if (!Number.isFinite(std) || std < 0) throw new Error(`${op}: std must be a finite number >= 0, got ${String(std)}`);
   return { mean, std };
 }
 

@@ -36,7 +36,7 @@ const perChannel = (x: Tensor): number => x.size / x.shape[1];
  */
 /** eps must be a finite number >= 0 (PyTorch's rule: 0 is allowed; a negative eps makes √(σ² + ε) NaN for σ² < -ε). */
 function checkEps(op: string, eps: number): void {
-  if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) throw new Error(`${op}: eps must be a finite number >= 0, got ${String(eps)}`);
+  if (!Number.isFinite(eps) || eps < 0) throw new Error(`${op}: eps must be a finite number >= 0, got ${String(eps)}`);
 }
 
 export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): BatchNormBatch {

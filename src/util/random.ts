@@ -11,7 +11,7 @@ export class Random {
   constructor(seed: number) {
     // Any integer (taken modulo 2^32); NaN, fractions or a string would all have become seed 0 or a truncation, so
     // two runs meant to differ would draw the same stream.
-    if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new Error(`Random: seed must be an integer, got ${typeof seed === 'string' ? JSON.stringify(seed) : String(seed)}`);
+    if (!Number.isInteger(seed)) throw new Error(`Random: seed must be an integer, got ${typeof seed === 'string' ? JSON.stringify(seed) : String(seed)}`);
     // splitmix32 expands the seed into four non-zero state words.
     let x = seed >>> 0;
     const next = (): number => {

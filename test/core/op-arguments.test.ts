@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu/cpu-backend.js';
 import { randn, randu, tensor } from '../../src/core/creation.js';
+import { allocArray } from '../../src/core/dtype.js';
 import { Random } from '../../src/util/random.js';
 import {
   broadcastTo,
@@ -149,6 +150,7 @@ describe('movement', () => {
     expect(slice(x, [0, 2], [2, 0]).shape).toEqual([2, 0]);
     expect(() => slice(x, [0], [1])).toThrow('slice: begin/size must have rank 2 for x[2, 3]:float64');
     expect(() => slice(x, [0, 0], [1])).toThrow('slice: begin/size must have rank 2');
+    expect(() => slice(x, [0], [1, 1])).toThrow('slice: begin/size must have rank 2');
     expect(() => slice(x, [0, 1], [1, 3])).toThrow('slice: window begin [0, 1] size [1, 3] is outside x[2, 3]:float64 (axis 1)');
     expect(() => slice(x, [-1, 0], [1, 1])).toThrow('(axis 0)');
     expect(() => slice(x, [1, 0], [-2, 1])).toThrow('size [-2, 1] is outside');
@@ -256,6 +258,10 @@ describe('matmul, conv2d, gather, scatterAdd, cast, detach', () => {
     expect(() => conv2dGradInput(g, w, p, [3, 3, 5, 5])).toThrow('conv2dGradInput: output gradient [2, 4, 5, 5] holds 2 images, input [3, 3, 5, 5] 3');
     expect(() => conv2dGradInput(g, w, {}, x.shape)).toThrow('conv2dGradInput: input [2, 3, 5, 5] with kernel 3x3, stride [1, 1] and padding [0, 0] gives 3x3 outputs, but the output gradient is [2, 4, 5, 5]');
     expect(() => conv2dGradWeight(x, g, { padding: [1, 0] }, w.shape)).toThrow('gives 5x3 outputs, but the output gradient is [2, 4, 5, 5]');
+    expect(() => conv2dGradWeight(x, g, { padding: [0, 1] }, w.shape)).toThrow('gives 3x5 outputs, but the output gradient is [2, 4, 5, 5]');
+    expect(() => conv2dGradInput(g, w, p, [2, 3, -5, 5])).toThrow('conv2dGradInput: the input shape (NCHW) must be 4 non-negative integers, got [2,3,-5,5]');
+    // No images is a convolution too.
+    expect(conv2dGradInput(t([], [0, 4, 5, 5]), w, p, [0, 3, 5, 5]).shape).toEqual([0, 3, 5, 5]);
   });
   it('gather and scatterAdd name the index out of range and its position', () => {
     const x = t(iota(6), [3, 2]);
@@ -276,6 +282,9 @@ describe('matmul, conv2d, gather, scatterAdd, cast, detach', () => {
     expect(() => scatterAdd(x, [1, 0], 2, 3)).toThrow('scatterAdd: axis 2 is out of range for rank 2');
     expect(() => scatterAdd(x, [0, 1, 1], 0, -1)).toThrow('scatterAdd: size must be an integer >= 0, got -1');
     expect(() => scatterAdd(x, [0, 1, 1], 0, 2.5)).toThrow('scatterAdd: size must be an integer >= 0, got 2.5');
+    // The size replaces the scattered axis only.
+    expect(scatterAdd(x, [1, 1, 0], 0, 4).shape).toEqual([4, 2]);
+    expect(scatterAdd(t([], [0, 2]), [], 0, 0).shape).toEqual([0, 2]);
   });
   it('cast to its own dtype is the input; to a dtype the backend lacks is refused', () => {
     const x = t([1.5, -2], [2]);
@@ -296,6 +305,9 @@ describe('matmul, conv2d, gather, scatterAdd, cast, detach', () => {
     expect(() => cast(x, 'float16' as 'float32')).toThrow(`cast: dtype must be 'float32' or 'float64', got "float16"`);
     expect(new CpuBackend().supports('int32' as 'float32')).toBe(false);
     expect(() => tensor([1], [1], { dtype: 'int32' as 'float32' })).toThrow("tensor: backend 'cpu' does not support int32");
+    // The typed-array allocator refuses it too (the backstop for callers that skip a backend check).
+    expect(() => allocArray('int16' as 'float32', 2)).toThrow(`allocArray: dtype must be 'float32' or 'float64', got "int16"`);
+    expect(allocArray('float64', 2)).toBeInstanceOf(Float64Array);
   });
   it('detach cuts a tensor that requires a gradient off the graph and leaves others alone', () => {
     const x = t([1, 2], [2]);

@@ -27,5 +27,7 @@ describe('layer constructors', () => {
     expect(() => new BatchNorm(4, -1e-5)).toThrow('BatchNorm(4): eps must be a finite number >= 0, got -0.00001');
     expect(() => new BatchNorm(4, NaN)).toThrow('BatchNorm(4): eps must be a finite number >= 0, got NaN');
     expect(() => new BatchNorm(4, 1e-5, 1.5)).toThrow('BatchNorm(4): momentum must be in [0, 1], got 1.5');
+    expect(() => new BatchNorm(4, 1e-5, -0.1)).toThrow('BatchNorm(4): momentum must be in [0, 1], got -0.1');
+    expect(new BatchNorm(4, 1e-5, 1).momentum).toBe(1);
   });
 });

@@ -45,7 +45,7 @@ export function registerInverseCheck(program: Command): void {
       const log = (s: string): void => console.error(s);
       // Before the Hessian is built (minutes for large problems): destinations that cannot be written fail now.
       for (const [flag, path] of [['--save-problem', opts.saveProblem], ['--json', opts.json]] as const) {
-        if (path) await checkWritable(path).catch((e: Error) => { throw new Error(`${flag} ${path}: cannot be written (${e.message})`); });
+        if (path) await checkWritable(path, `${flag} ${path}`);
       }
       const builtin: BuiltinOptions = {
         ...BUILTIN_DEFAULTS, seed: opts.seed, imageSize: opts.imageSize, hidden: opts.hidden, trainSize: opts.trainSize,

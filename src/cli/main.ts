@@ -39,7 +39,7 @@ program
     if (o.out !== undefined && statSync(o.out, { throwIfNoEntry: false })?.isDirectory() === false) throw new Error(`--out ${o.out}: exists and is not a folder`);
     // Before training, not after it: a destination that cannot be written fails now.
     for (const [flag, path] of [['--out', outFile], ['--json', o.json as string | undefined]] as const) {
-      if (path !== undefined) await checkWritable(path).catch((e: Error) => { throw new Error(`${flag} ${path}: cannot be written (${e.message})`); });
+      if (path !== undefined) await checkWritable(path, `${flag} ${path}`);
     }
     await initGemm();
     const data = loadDataset(o.dataset, { dataDir: o.dataDir, imageSize: o.imageSize, seed: o.seed });

@@ -132,8 +132,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 /** Contiguous window: begin per axis, size per axis (-1 = to the end). */
 export function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
   if (begin.length !== x.rank || size.length !== x.rank) throw new Error(`slice: begin/size must have rank ${x.rank} for ${x.describe()}`);
-  const whole = (v: number): boolean => Number.isInteger(v);
-  if (!begin.every(whole) || !size.every(whole)) throw new Error(`slice: begin ${formatShape(begin)} and size ${formatShape(size)} must be integers (size -1: to the end) for ${x.describe()}`);
+  if (!begin.every(Number.isInteger) || !size.every(Number.isInteger)) throw new Error(`slice: begin ${formatShape(begin)} and size ${formatShape(size)} must be integers (size -1: to the end) for ${x.describe()}`);
   const sz = size.map((s, i) => (s === -1 ? x.shape[i] - begin[i] : s));
   for (let i = 0; i < x.rank; i++) {
     if (begin[i] < 0 || sz[i] < 0 || begin[i] + sz[i] > x.shape[i]) {

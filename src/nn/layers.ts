@@ -5,7 +5,7 @@ import { add, conv2d, matmul, mul, reshape } from '../core/ops.js';
 import { keep } from '../core/scope.js';
 import { noGrad } from '../core/tensor.js';
 import type { Tensor } from '../core/tensor.js';
-import { batchNorm, batchNormApply } from '../ops/batch-norm.js';
+import { batchNorm, batchNormApply, checkEps } from '../ops/batch-norm.js';
 import { relu, tanh, sigmoid } from '../ops/activations.js';
 import type { Random } from '../util/random.js';
 import { defaultWeight, kaimingNormal } from './init.js';
@@ -111,7 +111,7 @@ export class BatchNorm extends Module {
   constructor(readonly channels: number, readonly eps = 1e-5, readonly momentum = 0.1, opts: CreateOptions = {}) {
     super();
     count('BatchNorm', 'channels', channels, 1);
-    if (!(eps >= 0) || !Number.isFinite(eps)) throw new Error(`BatchNorm(${channels}): eps must be a finite number >= 0, got ${eps}`);
+    checkEps(`BatchNorm(${channels})`, eps);
     if (!(momentum >= 0 && momentum <= 1)) throw new Error(`BatchNorm(${channels}): momentum must be in [0, 1], got ${momentum}`);
     this.gamma = this.param('weight', full([channels], 1, opts));
     this.beta = this.param('bias', zeros([channels], opts));

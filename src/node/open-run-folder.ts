@@ -52,14 +52,16 @@ export function openRunFolder<P>(o: OpenRunFolderOptions<P>): OpenedRunFolder<P>
   mkdirSync(out, { recursive: true });
   const lock = lockRunFolder(out, { onMessage: o.onMessage });
   const configFile = join(out, 'config.json');
+  // config.json of the folder being resumed (null when starting one, or resuming a folder that has none yet).
+  let started: { protocol?: P; provenance?: unknown } | null = null;
   try {
     const hasRuns = existsSync(runsDir) && readdirSync(runsDir).length > 0;
     if (hasRuns && !o.resume && !o.force) throw new Error(`${out} already holds runs: pass --resume to continue them or --force to delete them`);
     if (hasRuns && o.force) rmSync(runsDir, { recursive: true, force: true });
     if (o.resume && existsSync(configFile)) {
-      const prev = readJsonFile(configFile) as { protocol?: P };
-      if (JSON.stringify(prev.protocol) !== JSON.stringify(o.protocol)) {
-        throw new Error(`${configFile}: the run folder was started with another protocol:\n  was ${JSON.stringify(prev.protocol)}\n  now ${JSON.stringify(o.protocol)}`);
+      started = readJsonFile(configFile) as { protocol?: P; provenance?: unknown };
+      if (JSON.stringify(started.protocol) !== JSON.stringify(o.protocol)) {
+        throw new Error(`${configFile}: the run folder was started with another protocol:\n  was ${JSON.stringify(started.protocol)}\n  now ${JSON.stringify(o.protocol)}`);
       }
     }
   } catch (e) {
@@ -72,12 +74,12 @@ export function openRunFolder<P>(o: OpenRunFolderOptions<P>): OpenedRunFolder<P>
     configFile,
     async writeConfig(provenance) {
       const config = { command: o.command, quick: o.quick, protocol: o.protocol, provenance };
-      if (o.resume && existsSync(configFile)) {
-        const was = (readJsonFile(configFile) as { provenance?: { backend?: unknown } }).provenance?.backend;
-        const now = (provenance as { backend?: unknown } | null)?.backend;
-        if (typeof was === 'string' && typeof now === 'string' && was !== now) o.onMessage?.(resumedOnAnotherBackend(configFile, was, now));
+      if (started === null) {
+        await writeFileAtomic(configFile, `${JSON.stringify(config, null, 2)}\n`);
+      } else {
+        const note = resumedOnAnotherBackend(configFile, started.provenance, provenance);
+        if (note !== null) o.onMessage?.(note);
       }
-      if (!(o.resume && existsSync(configFile))) await writeFileAtomic(configFile, `${JSON.stringify(config, null, 2)}\n`);
       return config;
     },
     release: () => lock.release(),
@@ -85,11 +87,14 @@ export function openRunFolder<P>(o: OpenRunFolderOptions<P>): OpenedRunFolder<P>
 }
 
 /**
- * The note printed when a folder is resumed on another backend than it was started on (e.g. the FMA GEMM of `iml`
- * against IML_RELAXED_SIMD=0, or another machine's adapter): allowed, since both are the same computation, but the
- * continued runs will not repeat an uninterrupted run bit for bit.
+ * The note to print when a folder is resumed on another backend than it was started on, i.e. the provenances'
+ * `backend` labels differ (e.g. the FMA GEMM of `iml` against IML_RELAXED_SIMD=0, or another machine's adapter); null
+ * otherwise. Allowed, since both are the same computation, but the continued runs will not repeat an uninterrupted
+ * run bit for bit.
  */
-export function resumedOnAnotherBackend(configFile: string, was: string, now: string): string {
+export function resumedOnAnotherBackend(configFile: string, startedWith: unknown, resumedWith: unknown): string | null {
+  const backend = (p: unknown): unknown => (p as { backend?: unknown } | null | undefined)?.backend;
+  const was = backend(startedWith), now = backend(resumedWith);
+  if (typeof was !== 'string' || typeof now !== 'string' || was === now) return null;
   return `note: ${configFile} was started on '${was}' and is resumed on '${now}': the runs continue, but not bit for bit as an uninterrupted run would`;
 }
-

@@ -161,9 +161,8 @@ export async function runRecipe(recipe: Recipe, opts: RecipeRunOptions): Promise
       if (diffs.length > 0) {
         throw new Error(`${configPath}: --resume with a different configuration is refused:\n  ${diffs.join('\n  ').replaceAll('in the checkpoint', 'in the folder')}\n(use another --out, or start afresh with --force)`);
       }
-      const was = (saved.provenance as { backend?: unknown } | undefined)?.backend;
-      const now = opts.provenance?.backend;
-      if (typeof was === 'string' && typeof now === 'string' && was !== now) opts.onMessage?.(resumedOnAnotherBackend(configPath, was, now));
+      const note = resumedOnAnotherBackend(configPath, saved.provenance, opts.provenance);
+      if (note !== null) opts.onMessage?.(note);
       // The folder's runs are the union of what every invocation ran; the first provenance stays.
       const union = <T>(a: T[] | undefined, b: T[]): T[] => [...(a ?? []), ...b.filter((x) => !(a ?? []).includes(x))];
       writeFileAtomicSync(configPath, `${JSON.stringify({

@@ -53,15 +53,19 @@ export function writeFileAtomicSync(path: string, data: string): void {
 /**
  * Makes sure a later writeFileAtomic(path) can succeed: creates the folder and writes and removes a temporary file
  * beside path (the target itself is left alone). For commands that compute first and write at the end, so that an
- * unwritable destination is reported before the work, not after it.
+ * unwritable destination is reported before the work, not after it. The error reads "<what>: cannot be written (...)".
  */
-export async function checkWritable(path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+export async function checkWritable(path: string, what: string = path): Promise<void> {
+  const fail = (e: unknown): Error => new Error(`${what}: cannot be written (${(e as Error).message})`);
+  await mkdir(dirname(path), { recursive: true }).catch((e: unknown) => {
+    throw fail(e);
+  });
   const tmp = tempName(path);
   try {
     await (await open(tmp, 'w')).close();
+  } catch (e) {
+    throw fail(e);
   } finally {
     await rm(tmp, { force: true });
   }
 }
-

@@ -28,17 +28,17 @@ const channelShape = (x: Tensor): number[] => x.shape.map((d, i) => (i === 1 ? d
 /** M: the values per channel. */
 const perChannel = (x: Tensor): number => x.size / x.shape[1];
 
+/** eps must be a finite number >= 0 (PyTorch's rule: 0 is allowed; a negative eps makes √(σ² + ε) NaN for σ² < -ε). */
+export function checkEps(op: string, eps: number): void {
+  if (!Number.isFinite(eps) || eps < 0) throw new Error(`${op}: eps must be a finite number >= 0, got ${String(eps)}`);
+}
+
 /**
  * Batch normalisation of x [N, C, ...] over every axis but the channel axis 1 with the batch's own statistics:
  * y = γ (x - μ) / √(σ² + ε) + β, μ and σ² the mean and biased variance of each channel's M values. One statistics
  * pass and one normalising pass where the backend has the fused kernels (CPU), the composite elsewhere; the values
  * are the composite's bit for bit, the gradients equal up to rounding (and the mean and variance exactly).
  */
-/** eps must be a finite number >= 0 (PyTorch's rule: 0 is allowed; a negative eps makes √(σ² + ε) NaN for σ² < -ε). */
-function checkEps(op: string, eps: number): void {
-  if (!Number.isFinite(eps) || eps < 0) throw new Error(`${op}: eps must be a finite number >= 0, got ${String(eps)}`);
-}
-
 export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): BatchNormBatch {
   checkEps('batchNorm', eps);
   const c = batchNormChannels('batchNorm', x, [gamma, beta]);
